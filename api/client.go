@@ -1,0 +1,119 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/remit/remit/domain"
+)
+
+// communicationInput is the client's contact channel and promised response time.
+type communicationInput struct {
+	Channel           string `json:"channel"`
+	ResponseTimeHours int    `json:"response_time_hours"`
+}
+
+// clientCreateRequest is the body of POST /v1/clients.
+type clientCreateRequest struct {
+	Name           string             `json:"name"`
+	Email          string             `json:"email"`
+	ContactName    string             `json:"contact_name"`
+	AccountManager string             `json:"account_manager"`
+	Address        string             `json:"address"`
+	Timezone       string             `json:"timezone"`
+	Currency       string             `json:"currency"`
+	Communication  communicationInput `json:"communication"`
+	TurnaroundDays int                `json:"turnaround_days"`
+	Relationship   string             `json:"relationship"`
+}
+
+// clientUpdateRequest is the body of PATCH /v1/clients/{id}: absent fields stay.
+type clientUpdateRequest struct {
+	Name           *string `json:"name"`
+	Email          *string `json:"email"`
+	ContactName    *string `json:"contact_name"`
+	AccountManager *string `json:"account_manager"`
+	Address        *string `json:"address"`
+	Timezone       *string `json:"timezone"`
+	Currency       *string `json:"currency"`
+	Communication  *struct {
+		Channel           *string `json:"channel"`
+		ResponseTimeHours *int    `json:"response_time_hours"`
+	} `json:"communication"`
+	TurnaroundDays *int    `json:"turnaround_days"`
+	Relationship   *string `json:"relationship"`
+	Status         *string `json:"status"`
+}
+
+func (s *Server) handleClientCreate(c echo.Context) error {
+	var req clientCreateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	cl := &domain.Client{
+		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
+		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
+		Communication:  domain.Communication{Channel: req.Communication.Channel, ResponseTimeHours: req.Communication.ResponseTimeHours},
+		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive,
+	}
+	if cl.Timezone == "" {
+		cl.Timezone = s.Business.Timezone
+	}
+	if cl.Relationship == "" {
+		cl.Relationship = domain.RelationshipStandard
+	}
+	if cl.Communication.Channel == "" {
+		cl.Communication.Channel = "email"
+	}
+	if err := s.Clients.CreateClient(c.Request().Context(), cl); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, cl)
+}
+
+func (s *Server) handleClientGet(c echo.Context) error {
+	cl, err := s.Clients.FindClientByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cl)
+}
+
+func (s *Server) handleClientList(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	f := domain.ClientFilter{Status: c.QueryParam("status"), Page: p}
+	switch f.Status {
+	case "", domain.ClientActive, domain.ClientSuspended, domain.ClientOffboarded:
+	default:
+		return fieldError("status", "must be active, suspended or offboarded")
+	}
+	out, err := s.Clients.FindClients(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) handleClientUpdate(c echo.Context) error {
+	var req clientUpdateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	upd := domain.ClientUpdate{
+		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
+		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
+		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status,
+	}
+	if req.Communication != nil {
+		upd.Channel, upd.ResponseHours = req.Communication.Channel, req.Communication.ResponseTimeHours
+	}
+	cl, err := s.Clients.UpdateClient(c.Request().Context(), c.Param("id"), upd)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cl)
+}

@@ -1,0 +1,238 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/remit/remit/domain"
+)
+
+// keyContextKey is where authorize stores the caller's *domain.APIKey.
+const keyContextKey = "remit.api_key"
+
+// requestID gives every request an id (the caller's X-Request-Id when it is
+// sane, else a fresh one) and echoes it in the response.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if id == "" || len(id) > 128 || strings.ContainsAny(id, "\r\n") {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			id = "req_" + hex.EncodeToString(b)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+// accessLog writes one structured line per request.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			s.handleError(err, c)
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("method", c.Request().Method),
+			slog.String("route", c.Path()),
+			slog.Int("status", c.Response().Status),
+			slog.Int64("bytes", c.Response().Size),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if k, ok := c.Get(keyContextKey).(*domain.APIKey); ok {
+			attrs = append(attrs, slog.String("key_id", k.ID))
+		}
+		s.Logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", attrs...)
+		return nil
+	}
+}
+
+// recover turns a panic into a 500 "internal" response and a log line with the stack.
+func (s *Server) recover(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.Logger.Error("panic", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// bodyLimit caps the bytes read from every request body. A declared length
+// over the cap is refused before reading; a body that lies about its length
+// (or is chunked) fails when the reader crosses the cap.
+func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength > s.Config.BodyLimit {
+			return domain.Errorf(domain.ETOOLARGE, "request body is larger than %d bytes", s.Config.BodyLimit)
+		}
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, s.Config.BodyLimit)
+		return next(c)
+	}
+}
+
+// authorize requires a live API key holding scope.
+func (s *Server) authorize(scope string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			secret, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || secret == "" {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="remit"`)
+				return domain.Errorf(domain.EUNAUTHORIZED, "send your API key as Authorization: Bearer <key>")
+			}
+			key, err := s.APIKeys.Authenticate(c.Request().Context(), secret)
+			if err != nil {
+				return err
+			}
+			if !key.Allows(scope) {
+				return domain.Errorf(domain.EFORBIDDEN, "API key %s lacks the %s scope", key.ID, scope)
+			}
+			c.Set(keyContextKey, key)
+			ctx := domain.WithActor(c.Request().Context(), domain.Actor{KeyID: key.ID, Name: key.Name})
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// apiKey returns the authenticated key of the request.
+func apiKey(c echo.Context) *domain.APIKey {
+	k, _ := c.Get(keyContextKey).(*domain.APIKey)
+	return k
+}
+
+// keyLimiter holds one token bucket per API key.
+type keyLimiter struct {
+	rate  rate.Limit
+	burst int
+	mu    sync.Mutex
+	byKey map[string]*rate.Limiter
+}
+
+func newKeyLimiter(perSecond float64, burst int) *keyLimiter {
+	return &keyLimiter{rate: rate.Limit(perSecond), burst: burst, byKey: map[string]*rate.Limiter{}}
+}
+
+func (l *keyLimiter) allow(key string) bool {
+	if l.rate <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	lim, ok := l.byKey[key]
+	if !ok {
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.byKey[key] = lim
+	}
+	l.mu.Unlock()
+	return lim.Allow()
+}
+
+// rateLimit answers 429 when a key sends faster than its bucket allows.
+func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if k := apiKey(c); k != nil && !s.limiter.allow(k.ID) {
+			c.Response().Header().Set("Retry-After", "1")
+			return domain.Errorf(domain.ERATELIMITED, "too many requests for API key %s; slow down to %g per second", k.ID, float64(s.limiter.rate))
+		}
+		return next(c)
+	}
+}
+
+// captureWriter copies what a handler writes so it can be stored.
+type captureWriter struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// idempotency makes a POST with an Idempotency-Key run once: a replay with
+// the same body gets the first response byte for byte, another body with the
+// same key is refused, and a concurrent duplicate waits for the first to
+// finish. Responses of 5xx and 429 are not kept, so such a request may be retried.
+func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key := c.Request().Header.Get("Idempotency-Key")
+		if c.Request().Method != http.MethodPost || key == "" {
+			return next(c)
+		}
+		if len(key) > 255 {
+			return fieldError("Idempotency-Key", "must be at most 255 characters")
+		}
+		body, err := readBody(c)
+		if err != nil {
+			return err
+		}
+		sum := sha256.New()
+		fmt.Fprintf(sum, "%s %s\n", c.Request().Method, c.Request().URL.RequestURI())
+		sum.Write(body)
+		fingerprint := hex.EncodeToString(sum.Sum(nil))
+		scope := apiKey(c).ID
+		ctx := context.WithoutCancel(c.Request().Context())
+
+		deadline := time.Now().Add(s.Config.IdempotencyWait)
+		for wait := 5 * time.Millisecond; ; wait = min(wait*2, 200*time.Millisecond) {
+			reserved, rec, err := s.Idempotency.ReserveIdempotencyKey(ctx, scope, key, fingerprint)
+			if err != nil {
+				return err
+			}
+			if reserved {
+				break
+			}
+			if rec.Fingerprint != fingerprint {
+				return domain.Errorf(domain.EIDEMPOTENCY, "Idempotency-Key %q was used with another request; use a new key for a new request", key)
+			}
+			if rec.Done {
+				c.Response().Header().Set("Idempotent-Replayed", "true")
+				return c.Blob(rec.Response.Status, rec.Response.ContentType, rec.Response.Body)
+			}
+			if time.Now().After(deadline) {
+				return domain.Errorf(domain.EINPROGRESS, "a request with Idempotency-Key %q is still being processed; retry later", key)
+			}
+			select {
+			case <-c.Request().Context().Done():
+				return c.Request().Context().Err()
+			case <-time.After(wait):
+			}
+		}
+
+		cw := &captureWriter{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = cw
+		if err := next(c); err != nil {
+			s.handleError(err, c)
+		}
+		status := c.Response().Status
+		if status >= 500 || status == http.StatusTooManyRequests {
+			return s.Idempotency.ReleaseIdempotencyKey(ctx, scope, key)
+		}
+		return s.Idempotency.CompleteIdempotencyKey(ctx, scope, key, domain.IdempotentResponse{
+			Status: status, ContentType: c.Response().Header().Get(echo.HeaderContentType), Body: cw.buf.Bytes(),
+		})
+	}
+}

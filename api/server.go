@@ -1,0 +1,106 @@
+// Package api is Remit's REST API: the Echo server, its routes (one file per
+// noun), request and response types, middleware and the one error handler.
+// It talks to the rest of the service only through domain interfaces.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/remit/remit/domain"
+)
+
+// Config holds the server's limits.
+type Config struct {
+	// BodyLimit caps every request body, counted on the bytes read.
+	BodyLimit int64
+	// RateLimit is the sustained requests per second allowed per API key (0: no limit).
+	RateLimit float64
+	// RateBurst is how many requests a key may send at once above the rate.
+	RateBurst int
+	// IdempotencyWait is how long a request waits for a concurrent request
+	// with the same Idempotency-Key to finish before it is refused.
+	IdempotencyWait time.Duration
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{BodyLimit: 1 << 20, RateLimit: 100, RateBurst: 200, IdempotencyWait: 10 * time.Second}
+}
+
+// Deps are what the server needs from the rest of Remit.
+type Deps struct {
+	Logger   *slog.Logger
+	Business domain.Business
+
+	Clients     domain.ClientService
+	APIKeys     domain.APIKeyService
+	Idempotency domain.IdempotencyService
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Deps
+	Config Config
+
+	echo    *echo.Echo
+	limiter *keyLimiter
+}
+
+// NewServer returns a server with its routes registered.
+func NewServer(cfg Config, d Deps) *Server {
+	s := &Server{Config: cfg, Deps: d}
+	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestID, s.accessLog, s.recover, s.bodyLimit)
+	s.echo = e
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists every registered method and path, in OpenAPI form (/v1/clients/{id}).
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.echo.Routes() {
+		if r.Method == echo.RouteNotFound {
+			continue
+		}
+		out = append(out, Route{Method: r.Method, Path: openAPIPath(r.Path)})
+	}
+	return out
+}
+
+// Route is one registered method and path.
+type Route struct{ Method, Path string }
+
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/openapi.json", s.handleOpenAPI)
+
+	v1 := e.Group("/v1")
+	read := []echo.MiddlewareFunc{s.authorize(domain.ScopeRead), s.rateLimit}
+	write := []echo.MiddlewareFunc{s.authorize(domain.ScopeWrite), s.rateLimit, s.idempotency}
+	admin := []echo.MiddlewareFunc{s.authorize(domain.ScopeAdmin), s.rateLimit, s.idempotency}
+
+	v1.POST("/clients", s.handleClientCreate, write...)
+	v1.GET("/clients", s.handleClientList, read...)
+	v1.GET("/clients/:id", s.handleClientGet, read...)
+	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
+
+	v1.POST("/api_keys", s.handleAPIKeyCreate, admin...)
+	v1.GET("/api_keys", s.handleAPIKeyList, admin...)
+	v1.DELETE("/api_keys/:id", s.handleAPIKeyRevoke, admin...)
+}
+
+func (s *Server) handleHealth(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,210 @@
+// Command remit is the Remit service: invoicing and late-payment enforcement.
+//
+//	remit            serve the API (also: remit serve)
+//	remit migrate    apply the database migrations and exit
+//	remit env        list the environment variables
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // IANA zones even where the system has none (containers)
+
+	"github.com/remit/remit/api"
+	"github.com/remit/remit/domain"
+	"github.com/remit/remit/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "remit:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if cmd == "env" || cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprintln(os.Stderr, "usage: remit [serve|migrate|env]")
+		printEnvHelp()
+		return nil
+	}
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg, os.Stdout)
+	switch cmd {
+	case "serve":
+		if err := m.Run(ctx); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		m.Logger.Info("shutting down")
+		return m.Close()
+	case "migrate":
+		db, err := store.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		m.Logger.Info("migrations applied", "database", store.RedactURL(cfg.DatabaseURL))
+		return nil
+	}
+	return fmt.Errorf("unknown command %q: use serve, migrate or env", cmd)
+}
+
+// Main is the whole service: configuration, database, HTTP server and
+// scheduler. main() and the end-to-end tests start it the same way.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	DB     *store.DB
+	Server *api.Server
+
+	// AdminKey is the admin key created at the first start, if one was.
+	AdminKey string
+
+	httpServer *http.Server
+	listener   net.Listener
+	served     chan error
+}
+
+// NewMain returns a service that logs JSON lines to out.
+func NewMain(cfg Config, out *os.File) *Main {
+	return &Main{
+		Config: cfg,
+		Logger: slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel})),
+	}
+}
+
+// Now returns the service's clock: REMIT_NOW when pinned, else the real time in UTC.
+func (m *Main) Now() time.Time {
+	if !m.Config.Now.IsZero() {
+		return m.Config.Now
+	}
+	return time.Now().UTC()
+}
+
+// Run opens and migrates the database, makes sure an admin key exists, and
+// starts serving in the background. It returns once the listener is open.
+func (m *Main) Run(ctx context.Context) error {
+	if !m.Config.Now.IsZero() {
+		m.Logger.Warn("REMIT_NOW pins the clock; use it only for demos and tests", "now", m.Config.Now.Format(time.RFC3339))
+	}
+	db, err := store.Open(ctx, m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	db.Now = m.Now
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+
+	keys := store.NewAPIKeyService(db)
+	if err := m.bootstrapAdminKey(ctx, keys); err != nil {
+		return err
+	}
+
+	cfg := api.DefaultConfig()
+	cfg.BodyLimit, cfg.RateLimit, cfg.RateBurst = m.Config.BodyLimit, m.Config.RateLimit, m.Config.RateBurst
+	m.Server = api.NewServer(cfg, api.Deps{
+		Logger:      m.Logger,
+		Business:    m.Config.Business,
+		Clients:     store.NewClientService(db),
+		APIKeys:     keys,
+		Idempotency: store.NewIdempotencyService(db),
+	})
+
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (REMIT_ADDR): %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.httpServer = &http.Server{
+		Handler:           m.Server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.httpServer.Serve(ln) }()
+	m.Logger.Info("remit listening", "addr", ln.Addr().String(), "database", store.RedactURL(m.Config.DatabaseURL), "dialect", db.Dialect())
+	return nil
+}
+
+// bootstrapAdminKey makes sure someone can call the API: REMIT_ADMIN_KEY is
+// stored if new; otherwise, with no live key at all, one admin key is created
+// and printed once on standard error.
+func (m *Main) bootstrapAdminKey(ctx context.Context, keys *store.APIKeyService) error {
+	if m.Config.AdminKey != "" {
+		k := &domain.APIKey{Name: "admin (REMIT_ADMIN_KEY)", Scopes: []string{domain.ScopeAdmin}}
+		created, err := keys.EnsureAPIKey(ctx, k, m.Config.AdminKey)
+		if err != nil {
+			return err
+		}
+		if created {
+			m.Logger.Info("stored the admin key from REMIT_ADMIN_KEY", "key_id", k.ID)
+		}
+		return nil
+	}
+	n, err := keys.CountAPIKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	k := &domain.APIKey{Name: "admin (first start)", Scopes: []string{domain.ScopeAdmin}}
+	if err := keys.CreateAPIKey(ctx, k); err != nil {
+		return err
+	}
+	m.AdminKey = k.Secret
+	m.Logger.Info("created the first admin key; its secret is printed once on standard error", "key_id", k.ID)
+	fmt.Fprintf(os.Stderr, "\nRemit admin API key (shown once, keep it safe):\n\n    %s\n\n", k.Secret)
+	return nil
+}
+
+// URL returns the base URL the server listens on.
+func (m *Main) URL() string {
+	addr := m.listener.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Close stops accepting requests, waits for those in flight (up to the
+// shutdown timeout), and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.httpServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		errs = append(errs, m.httpServer.Shutdown(ctx))
+		if err := <-m.served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}

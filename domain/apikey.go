@@ -1,0 +1,105 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// Scopes an API key may hold. Admin implies every other scope; write implies read.
+const (
+	ScopeAdmin       = "admin"
+	ScopeWrite       = "write"
+	ScopeRead        = "read"
+	ScopeTimeEntries = "time_entries"
+)
+
+// ValidScope reports whether s names a scope.
+func ValidScope(s string) bool {
+	switch s {
+	case ScopeAdmin, ScopeWrite, ScopeRead, ScopeTimeEntries:
+		return true
+	}
+	return false
+}
+
+// APIKey is a credential for the REST API. Only the SHA-256 digest of its
+// secret is stored; the secret is shown once, at creation.
+type APIKey struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Scopes    []string   `json:"scopes"`
+	Prefix    string     `json:"prefix"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	// Secret is set only on the value returned by CreateAPIKey.
+	Secret string `json:"secret,omitempty"`
+}
+
+// Allows reports whether the key grants scope.
+func (k *APIKey) Allows(scope string) bool {
+	for _, s := range k.Scopes {
+		switch {
+		case s == scope, s == ScopeAdmin:
+			return true
+		case s == ScopeWrite && scope == ScopeRead:
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the name and scopes.
+func (k *APIKey) Validate() error {
+	f := FieldErrors{}
+	checkText(f, "name", k.Name, MaxNameLen, true)
+	if len(k.Scopes) == 0 {
+		f.Add("scopes", "at least one of admin, write, read, time_entries is required")
+	}
+	for _, s := range k.Scopes {
+		if !ValidScope(s) {
+			f.Add("scopes", "unknown scope %q: use admin, write, read or time_entries", s)
+		}
+	}
+	return f.Err()
+}
+
+// APIKeyService stores API keys.
+type APIKeyService interface {
+	// CreateAPIKey stores a new key with a fresh secret, returned once in Secret. Returns EINVALID.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// EnsureAPIKey stores a key with the given secret unless one with that
+	// secret exists; it reports whether it created one.
+	EnsureAPIKey(ctx context.Context, k *APIKey, secret string) (bool, error)
+	// CountAPIKeys counts keys that are not revoked.
+	CountAPIKeys(ctx context.Context) (int, error)
+	// Authenticate returns the live key whose secret is given. Returns EUNAUTHORIZED.
+	Authenticate(ctx context.Context, secret string) (*APIKey, error)
+	// FindAPIKeys lists keys, newest first, revoked ones included.
+	FindAPIKeys(ctx context.Context, p PageParams) (Page[APIKey], error)
+	// RevokeAPIKey revokes the key at once. Returns ENOTFOUND.
+	RevokeAPIKey(ctx context.Context, id string) (*APIKey, error)
+}
+
+// Actor is who asked for a change: the API key's id and name, or the system.
+type Actor struct {
+	KeyID string
+	Name  string
+}
+
+// SystemActor is the actor of changes the scheduler makes.
+var SystemActor = Actor{Name: "system"}
+
+type actorKey struct{}
+
+// WithActor returns a context that carries the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the context's actor, or SystemActor.
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
+		return a
+	}
+	return SystemActor
+}

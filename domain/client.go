@@ -1,0 +1,189 @@
+package domain
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Client statuses.
+const (
+	ClientActive     = "active"
+	ClientSuspended  = "suspended"
+	ClientOffboarded = "offboarded"
+)
+
+// Client relationships. A friends-and-family client is flagged when it owes money.
+const (
+	RelationshipStandard      = "standard"
+	RelationshipFriendsFamily = "friends_family"
+)
+
+// Limits on client fields.
+const (
+	MaxNameLen     = 200
+	MaxTextLen     = 2000
+	MaxResponseHrs = 24 * 30
+	MaxTurnaround  = 365
+)
+
+// Channels a client may be reached by.
+var communicationChannels = map[string]bool{
+	"email": true, "phone": true, "slack": true, "teams": true,
+	"whatsapp": true, "telegram": true, "other": true,
+}
+
+// Communication is how the client's one point of contact is reached, and how
+// fast we promise to answer.
+type Communication struct {
+	Channel           string `json:"channel"`
+	ResponseTimeHours int    `json:"response_time_hours"`
+}
+
+// Client is a customer of the business: who pays, who to talk to, in which
+// currency and time zone, and whether service is active.
+type Client struct {
+	ID             string        `json:"id"`
+	Name           string        `json:"name"`
+	Email          string        `json:"email"`
+	ContactName    string        `json:"contact_name"`
+	AccountManager string        `json:"account_manager"`
+	Address        string        `json:"address"`
+	Timezone       string        `json:"timezone"`
+	Currency       string        `json:"currency"`
+	Communication  Communication `json:"communication"`
+	TurnaroundDays int           `json:"turnaround_days"`
+	Relationship   string        `json:"relationship"`
+	Status         string        `json:"status"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+}
+
+// Location returns the client's time zone; Validate guarantees it loads.
+func (c *Client) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Validate checks every field and returns one EINVALID error naming each bad one.
+func (c *Client) Validate() error {
+	f := FieldErrors{}
+	checkText(f, "name", c.Name, MaxNameLen, true)
+	checkText(f, "contact_name", c.ContactName, MaxNameLen, false)
+	checkText(f, "account_manager", c.AccountManager, MaxNameLen, false)
+	checkText(f, "address", c.Address, MaxTextLen, false)
+	if c.Email == "" {
+		f.Add("email", "is required")
+	} else if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > 254 {
+		f.Add("email", "must be a plain e-mail address such as billing@example.com")
+	}
+	if c.Timezone == "" {
+		f.Add("timezone", "is required")
+	} else if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "Local" {
+		f.Add("timezone", "must be an IANA time zone such as Europe/Berlin")
+	}
+	if !ValidCurrency(c.Currency) {
+		f.Add("currency", "must be an ISO 4217 currency code in upper case, such as EUR")
+	}
+	if c.Communication.Channel != "" && !communicationChannels[c.Communication.Channel] {
+		f.Add("communication.channel", "must be one of email, phone, slack, teams, whatsapp, telegram, other")
+	}
+	if c.Communication.ResponseTimeHours < 0 || c.Communication.ResponseTimeHours > MaxResponseHrs {
+		f.Add("communication.response_time_hours", "must be between 0 and %d", MaxResponseHrs)
+	}
+	if c.TurnaroundDays < 0 || c.TurnaroundDays > MaxTurnaround {
+		f.Add("turnaround_days", "must be between 0 and %d", MaxTurnaround)
+	}
+	if c.Relationship != RelationshipStandard && c.Relationship != RelationshipFriendsFamily {
+		f.Add("relationship", "must be standard or friends_family")
+	}
+	switch c.Status {
+	case ClientActive, ClientSuspended, ClientOffboarded:
+	default:
+		f.Add("status", "must be active, suspended or offboarded")
+	}
+	return f.Err()
+}
+
+func checkText(f FieldErrors, field, s string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		f.Add(field, "is required")
+	case !utf8.ValidString(s):
+		f.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		f.Add(field, "must be at most %d characters", max)
+	}
+}
+
+// ClientUpdate holds the fields a PATCH may change; nil means unchanged.
+type ClientUpdate struct {
+	Name           *string
+	Email          *string
+	ContactName    *string
+	AccountManager *string
+	Address        *string
+	Timezone       *string
+	Currency       *string
+	Channel        *string
+	ResponseHours  *int
+	TurnaroundDays *int
+	Relationship   *string
+	Status         *string
+}
+
+// Apply changes c by the update. Offboarding happens only through the
+// offboarding flow, and an offboarded client is read-only.
+func (u ClientUpdate) Apply(c *Client) error {
+	if c.Status == ClientOffboarded {
+		return Conflictf(ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
+	}
+	if u.Status != nil && *u.Status == ClientOffboarded {
+		return &Error{Code: EINVALID, Message: "status: use POST /v1/clients/{id}/offboard to offboard a client",
+			Fields: map[string]string{"status": "must be active or suspended; offboard through its own endpoint"}}
+	}
+	set(&c.Name, u.Name)
+	set(&c.Email, u.Email)
+	set(&c.ContactName, u.ContactName)
+	set(&c.AccountManager, u.AccountManager)
+	set(&c.Address, u.Address)
+	set(&c.Timezone, u.Timezone)
+	set(&c.Currency, u.Currency)
+	set(&c.Communication.Channel, u.Channel)
+	set(&c.Communication.ResponseTimeHours, u.ResponseHours)
+	set(&c.TurnaroundDays, u.TurnaroundDays)
+	set(&c.Relationship, u.Relationship)
+	set(&c.Status, u.Status)
+	return c.Validate()
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// ClientFilter selects clients for a list.
+type ClientFilter struct {
+	Status string
+	Page   PageParams
+}
+
+// ClientService stores clients.
+type ClientService interface {
+	// CreateClient stores a new client, setting its ID and timestamps.
+	// Returns EINVALID.
+	CreateClient(ctx context.Context, c *Client) error
+	// FindClientByID returns the client. Returns ENOTFOUND.
+	FindClientByID(ctx context.Context, id string) (*Client, error)
+	// FindClients lists clients, newest first. Returns EINVALID for a bad cursor.
+	FindClients(ctx context.Context, f ClientFilter) (Page[Client], error)
+	// UpdateClient applies upd and returns the result. Returns ENOTFOUND,
+	// EINVALID, ECLIENTOFFBOARDED.
+	UpdateClient(ctx context.Context, id string, upd ClientUpdate) (*Client, error)
+}

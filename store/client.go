@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/remit/remit/domain"
+)
+
+// clientRow is the clients table.
+type clientRow struct {
+	ID                string
+	Name              string
+	Email             string
+	ContactName       string
+	AccountManager    string
+	Address           string
+	Timezone          string
+	Currency          string
+	Channel           string
+	ResponseTimeHours int
+	TurnaroundDays    int
+	Relationship      string
+	Status            string
+	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt         time.Time `gorm:"autoUpdateTime:false"`
+}
+
+func (clientRow) TableName() string { return "clients" }
+
+func clientToRow(c *domain.Client) clientRow {
+	return clientRow{
+		ID: c.ID, Name: c.Name, Email: c.Email, ContactName: c.ContactName,
+		AccountManager: c.AccountManager, Address: c.Address, Timezone: c.Timezone,
+		Currency: c.Currency, Channel: c.Communication.Channel,
+		ResponseTimeHours: c.Communication.ResponseTimeHours, TurnaroundDays: c.TurnaroundDays,
+		Relationship: c.Relationship, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+func (r *clientRow) toDomain() domain.Client {
+	return domain.Client{
+		ID: r.ID, Name: r.Name, Email: r.Email, ContactName: r.ContactName,
+		AccountManager: r.AccountManager, Address: r.Address, Timezone: r.Timezone,
+		Currency: r.Currency,
+		Communication: domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
+		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+// ClientService implements domain.ClientService.
+type ClientService struct{ db *DB }
+
+// NewClientService returns the client service on db.
+func NewClientService(db *DB) *ClientService { return &ClientService{db: db} }
+
+// CreateClient implements domain.ClientService.
+func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	now := s.db.now()
+	c.ID, c.CreatedAt, c.UpdatedAt = s.db.newID("cli"), now, now
+	return s.db.tx(ctx, func(tx *gorm.DB) error {
+		row := clientToRow(c)
+		return tx.Create(&row).Error
+	})
+}
+
+// FindClientByID implements domain.ClientService.
+func (s *ClientService) FindClientByID(ctx context.Context, id string) (*domain.Client, error) {
+	return findClient(s.db.reader(ctx), id)
+}
+
+func findClient(tx *gorm.DB, id string) (*domain.Client, error) {
+	var row clientRow
+	if err := tx.Take(&row, "id = ?", id).Error; err != nil {
+		if err = translate(err); domain.ErrorCode(err) == domain.ENOTFOUND {
+			return nil, domain.Errorf(domain.ENOTFOUND, "client %s not found", id)
+		}
+		return nil, err
+	}
+	c := row.toDomain()
+	return &c, nil
+}
+
+// FindClients implements domain.ClientService.
+func (s *ClientService) FindClients(ctx context.Context, f domain.ClientFilter) (domain.Page[domain.Client], error) {
+	q := s.db.reader(ctx).Model(&clientRow{})
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	var rows []clientRow
+	if err := page(q, f.Page).Find(&rows).Error; err != nil {
+		return domain.Page[domain.Client]{}, translate(err)
+	}
+	return finishPage(rows, f.Page, (*clientRow).toDomain), nil
+}
+
+// UpdateClient implements domain.ClientService.
+func (s *ClientService) UpdateClient(ctx context.Context, id string, upd domain.ClientUpdate) (*domain.Client, error) {
+	var out *domain.Client
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		c, err := findClient(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := upd.Apply(c); err != nil {
+			return err
+		}
+		c.UpdatedAt = s.db.now()
+		row := clientToRow(c)
+		if err := tx.Save(&row).Error; err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,246 @@
+// Package store implements the domain's service interfaces with GORM, on an
+// embedded SQLite file by default and on PostgreSQL when the URL says so.
+// Row structs with gorm tags stay private here; exported methods open the
+// transactions, unexported helpers take the *gorm.DB of that transaction.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/remit/remit/domain"
+	"github.com/remit/remit/migrations"
+)
+
+// Dialects the store speaks.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// DB is an open database: a writer and a reader handle, the dialect, and the
+// clock every timestamp comes from.
+type DB struct {
+	// Now is the store's clock; tests and REMIT_NOW pin it.
+	Now func() time.Time
+
+	dialect string
+	// write runs every transaction that changes data. On SQLite it holds a
+	// single connection, so writers queue in Go instead of failing with
+	// "database is locked"; on PostgreSQL it is the same pool as read.
+	write *gorm.DB
+	read  *gorm.DB
+	url   string
+}
+
+// Open connects to the database named by rawURL: a postgres:// or
+// postgresql:// URL selects PostgreSQL; anything else is a SQLite file path
+// (an optional "sqlite://" or "file:" prefix is allowed). It does not migrate.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	db := &DB{Now: func() time.Time { return time.Now().UTC() }, url: rawURL}
+	cfg := func() *gorm.Config {
+		return &gorm.Config{
+			Logger:                 logger.Discard,
+			SkipDefaultTransaction: true,
+			PrepareStmt:            true,
+			TranslateError:         true,
+			NowFunc:                func() time.Time { return db.now() },
+		}
+	}
+	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
+		g, err := gorm.Open(postgres.Open(rawURL), cfg())
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqlDB, _ := g.DB()
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(20)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		if err := sqlDB.PingContext(ctx); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		db.dialect, db.write, db.read = Postgres, g, g
+		return db, nil
+	}
+
+	path := SQLitePath(rawURL)
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	common := "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL"
+	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_txlock=immediate"), cfg())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	wdb, _ := w.DB()
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	if err := wdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_query_only=1"), cfg())
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	rdb, _ := r.DB()
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	db.dialect, db.write, db.read = SQLite, w, r
+	return db, nil
+}
+
+// SQLitePath returns the file path in a SQLite URL.
+func SQLitePath(rawURL string) string {
+	p := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite://"), "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
+}
+
+// Dialect returns SQLite or Postgres.
+func (db *DB) Dialect() string { return db.dialect }
+
+// Migrate applies the pending SQL migrations in order, each in a transaction.
+// On PostgreSQL an advisory lock keeps replicas that start together from
+// migrating twice.
+func (db *DB) Migrate(ctx context.Context) error {
+	sqlDB, err := db.write.DB()
+	if err != nil {
+		return err
+	}
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if db.dialect == Postgres {
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, sqlDB, migrations.FS, opts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes both handles.
+func (db *DB) Close() error {
+	var errs []error
+	for _, g := range []*gorm.DB{db.write, db.read} {
+		if s, err := g.DB(); err == nil {
+			errs = append(errs, s.Close())
+		}
+		if db.read == db.write {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SQL returns the writer's *sql.DB, for tools (backup, benchmarks) that need it.
+func (db *DB) SQL() *sql.DB {
+	s, _ := db.write.DB()
+	return s
+}
+
+// tx runs fn in a write transaction and translates its error.
+func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return translate(db.write.WithContext(ctx).Transaction(fn))
+}
+
+// reader returns the read handle bound to ctx.
+func (db *DB) reader(ctx context.Context) *gorm.DB {
+	return db.read.WithContext(ctx)
+}
+
+// newID returns a fresh, time-ordered id with the given prefix ("cli", "inv", ...).
+func (db *DB) newID(prefix string) string {
+	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Timestamp(db.now()), ulid.DefaultEntropy()).String())
+}
+
+// randomToken returns n random bytes, hex encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return fmt.Sprintf("%x", b)
+}
+
+// translate maps driver errors to domain errors; domain errors pass through.
+func translate(err error) error {
+	var de *domain.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &de):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return domain.Errorf(domain.ENOTFOUND, "not found")
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return domain.Errorf(domain.ECONFLICT, "already exists")
+	}
+	return err
+}
+
+// page applies keyset pagination in descending id order and returns the
+// query; call finishPage on what it found.
+func page(q *gorm.DB, p domain.PageParams) *gorm.DB {
+	if p.StartingAfter != "" {
+		q = q.Where("id < ?", p.StartingAfter)
+	}
+	return q.Order("id DESC").Limit(p.Limit + 1)
+}
+
+// finishPage trims the extra row page asked for and converts the rows.
+func finishPage[R any, T any](rows []R, p domain.PageParams, conv func(*R) T) domain.Page[T] {
+	out := domain.Page[T]{Data: make([]T, 0, min(len(rows), p.Limit))}
+	if len(rows) > p.Limit {
+		rows, out.HasMore = rows[:p.Limit], true
+	}
+	for i := range rows {
+		out.Data = append(out.Data, conv(&rows[i]))
+	}
+	return out
+}
+
+// RedactURL hides the password of a database URL for logs.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// now is the store's clock at the precision both databases keep (microseconds),
+// so that what a write returns equals what a later read finds.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
