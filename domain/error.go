@@ -13,29 +13,29 @@ import (
 
 // Error codes. Only the api package maps them to HTTP statuses.
 const (
-	EINVALID       = "invalid"               // the input is wrong; Fields names what
-	EUNAUTHORIZED  = "unauthorized"          // no or unknown credentials
-	EFORBIDDEN     = "forbidden"             // credentials lack the scope
-	ENOTFOUND      = "not_found"             // no such resource
-	ECONFLICT      = "conflict"              // state forbids it; Code may be more specific
-	EIDEMPOTENCY   = "idempotency_mismatch"  // same Idempotency-Key, other request
+	EINVALID       = "invalid"              // the input is wrong; Fields names what
+	EUNAUTHORIZED  = "unauthorized"         // no or unknown credentials
+	EFORBIDDEN     = "forbidden"            // credentials lack the scope
+	ENOTFOUND      = "not_found"            // no such resource
+	ECONFLICT      = "conflict"             // state forbids it; Code may be more specific
+	EIDEMPOTENCY   = "idempotency_mismatch" // same Idempotency-Key, other request
 	EINPROGRESS    = "idempotency_in_progress"
-	ETOOLARGE      = "too_large"             // body over the limit
-	ERATELIMITED   = "rate_limited"          // too many requests for this key
-	EUNPROCESSABLE = "unprocessable"         // well-formed but refused by a rule (422)
-	EUNAVAILABLE   = "unavailable"           // a dependency is not configured or down (503)
-	EINTERNAL      = "internal"              // a bug or an outage; never shown in detail
+	ETOOLARGE      = "too_large"     // body over the limit
+	ERATELIMITED   = "rate_limited"  // too many requests for this key
+	EUNPROCESSABLE = "unprocessable" // well-formed but refused by a rule (422)
+	EUNAVAILABLE   = "unavailable"   // a dependency is not configured or down (503)
+	EINTERNAL      = "internal"      // a bug or an outage; never shown in detail
 )
 
 // Specific conflict and rule codes named by the API contract.
 const (
-	ENOTICEPERIOD       = "notice_period"
-	EINVOICENOTDRAFT    = "invoice_not_draft"
-	EINVOICEPAID        = "invoice_paid"
-	EINVOICEVOID        = "invoice_void"
-	EINVOICENOTOPEN     = "invoice_not_open"
+	ENOTICEPERIOD        = "notice_period"
+	EINVOICENOTDRAFT     = "invoice_not_draft"
+	EINVOICEPAID         = "invoice_paid"
+	EINVOICEVOID         = "invoice_void"
+	EINVOICENOTOPEN      = "invoice_not_open"
 	EPREVMILESTONEUNPAID = "previous_milestone_unpaid"
-	ECLIENTOFFBOARDED   = "client_offboarded"
+	ECLIENTOFFBOARDED    = "client_offboarded"
 	ESTRIPENOTCONFIGURED = "stripe_not_configured"
 )
 

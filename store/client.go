@@ -44,8 +44,8 @@ func (r *clientRow) toDomain() domain.Client {
 	return domain.Client{
 		ID: r.ID, Name: r.Name, Email: r.Email, ContactName: r.ContactName,
 		AccountManager: r.AccountManager, Address: r.Address, Timezone: r.Timezone,
-		Currency: r.Currency,
-		Communication: domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
+		Currency:       r.Currency,
+		Communication:  domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
 		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}

@@ -12,7 +12,7 @@ import (
 var romashka = map[string]any{
 	"name": "ООО Ромашка", "email": "ap@romashka.example", "contact_name": "Ирина Петрова",
 	"account_manager": "Sam", "timezone": "Europe/Moscow", "currency": "RUB",
-	"communication": map[string]any{"channel": "telegram", "response_time_hours": 4},
+	"communication":   map[string]any{"channel": "telegram", "response_time_hours": 4},
 	"turnaround_days": 5, "relationship": "standard",
 }
 
@@ -284,7 +284,9 @@ func TestConfigNamesTheBadVariable(t *testing.T) {
 			t.Errorf("%s=%q: error %v does not name the variable", name, val, err)
 		}
 	}
-	c, err := LoadConfig(func(k string) string { return map[string]string{"REMIT_NOW": "2026-03-01", "DATABASE_URL": "postgres://x"}[k] })
+	c, err := LoadConfig(func(k string) string {
+		return map[string]string{"REMIT_NOW": "2026-03-01", "DATABASE_URL": "postgres://x"}[k]
+	})
 	if err != nil || c.Now.Format("2006-01-02") != "2026-03-01" || c.DatabaseURL != "postgres://x" || c.Addr != ":8080" || c.Business.NoticeDays != 30 {
 		t.Fatalf("config %+v %v", c, err)
 	}
