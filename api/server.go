@@ -85,6 +85,7 @@ func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/openapi.json", s.handleOpenAPI)
+	e.GET("/openapi.yaml", s.handleOpenAPI)
 
 	v1 := e.Group("/v1")
 	read := []echo.MiddlewareFunc{s.authorize(domain.ScopeRead), s.rateLimit}

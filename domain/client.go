@@ -63,7 +63,7 @@ type Client struct {
 
 // Location returns the client's time zone; Validate guarantees it loads.
 func (c *Client) Location() *time.Location {
-	loc, err := time.LoadLocation(c.Timezone)
+	loc, err := LoadZone(c.Timezone)
 	if err != nil {
 		return time.UTC
 	}
@@ -84,7 +84,7 @@ func (c *Client) Validate() error {
 	}
 	if c.Timezone == "" {
 		f.Add("timezone", "is required")
-	} else if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "Local" {
+	} else if _, err := LoadZone(c.Timezone); err != nil {
 		f.Add("timezone", "must be an IANA time zone such as Europe/Berlin")
 	}
 	if !ValidCurrency(c.Currency) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"time"
 
@@ -96,7 +98,11 @@ func (s *APIKeyService) CountAPIKeys(ctx context.Context) (int, error) {
 func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*domain.APIKey, error) {
 	d := digest(secret)
 	var row apiKeyRow
-	err := s.db.reader(ctx).Take(&row, "digest = ?", d).Error
+	err := s.db.reader(ctx).Raw("SELECT id, name, digest, prefix, scopes, created_at, revoked_at FROM api_keys WHERE digest = ?", d).
+		Row().Scan(&row.ID, &row.Name, &row.Digest, &row.Prefix, &row.Scopes, &row.CreatedAt, &row.RevokedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = gorm.ErrRecordNotFound
+	}
 	if err != nil || subtle.ConstantTimeCompare([]byte(row.Digest), []byte(d)) != 1 {
 		if err != nil && domain.ErrorCode(translate(err)) != domain.ENOTFOUND {
 			return nil, translate(err)

@@ -64,10 +64,10 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	}
 	now := s.db.now()
 	c.ID, c.CreatedAt, c.UpdatedAt = s.db.newID("cli"), now, now
-	return s.db.tx(ctx, func(tx *gorm.DB) error {
-		row := clientToRow(c)
-		return tx.Create(&row).Error
-	})
+	row := clientToRow(c)
+	// One INSERT is atomic on its own; an explicit transaction would only
+	// hold the single SQLite writer longer.
+	return translate(s.db.write.WithContext(ctx).Create(&row).Error)
 }
 
 // FindClientByID implements domain.ClientService.

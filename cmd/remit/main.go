@@ -3,6 +3,7 @@
 //	remit            serve the API (also: remit serve)
 //	remit migrate    apply the database migrations and exit
 //	remit env        list the environment variables
+//	remit loadtest   measure Remit against a bare Echo + SQLite handler
 package main
 
 import (
@@ -38,9 +39,12 @@ func run(ctx context.Context, args []string) error {
 		cmd = args[0]
 	}
 	if cmd == "env" || cmd == "help" || cmd == "-h" || cmd == "--help" {
-		fmt.Fprintln(os.Stderr, "usage: remit [serve|migrate|env]")
+		fmt.Fprintln(os.Stderr, "usage: remit [serve|migrate|env|loadtest]")
 		printEnvHelp()
 		return nil
+	}
+	if cmd == "loadtest" {
+		return loadtest(args[1:])
 	}
 	cfg, err := LoadConfig(os.Getenv)
 	if err != nil {

@@ -1,0 +1,488 @@
+package pdf
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jung-kurt/gofpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
+
+	"github.com/remit/remit/domain"
+)
+
+// Page geometry in millimetres (A4 portrait).
+const (
+	pageW      = 210.0
+	pageH      = 297.0
+	marginX    = 18.0
+	contentW   = pageW - 2*marginX
+	rightEdge  = pageW - marginX
+	headerTop  = 14.0
+	bodyTop    = 33.0        // first line of content below the repeated header
+	bodyBottom = pageH - 20. // content stops here; the footer lives below
+	footerY    = pageH - 13.
+	cellPad    = 1.5 // horizontal padding inside table cells
+)
+
+// The two faces embedded in every document. Only regular and bold: each face
+// costs a full TrueType parse and a subset per document.
+const (
+	family  = "go"
+	regular = ""
+	bold    = "B"
+)
+
+// Font sizes in points and the line heights (mm) that go with them.
+const (
+	sizeBody  = 9.0
+	lineBody  = 4.3
+	sizeSmall = 7.5
+	lineSmall = 3.6
+)
+
+type rgb struct{ r, g, b int }
+
+var (
+	colourInk    = rgb{33, 37, 41}
+	colourMuted  = rgb{108, 117, 125}
+	colourAccent = rgb{31, 78, 121}
+	colourRule   = rgb{206, 212, 218}
+	colourShade  = rgb{241, 243, 245}
+	colourWhite  = rgb{255, 255, 255}
+	colourLink   = rgb{13, 87, 180}
+)
+
+// stamp is the mark a document carries when it is not a plain open one.
+type stamp struct {
+	text   string
+	colour rgb // the boxed label next to the title
+	faint  rgb // the diagonal watermark behind the content
+}
+
+// stamps maps an invoice status to its mark; statuses without one (open) are absent.
+var stamps = map[string]stamp{
+	"draft":         {"DRAFT", rgb{108, 117, 125}, rgb{236, 238, 240}},
+	"void":          {"VOID", rgb{176, 42, 55}, rgb{248, 226, 228}},
+	"paid":          {"PAID", rgb{25, 135, 84}, rgb{222, 242, 230}},
+	"uncollectible": {"UNCOLLECTIBLE", rgb{176, 42, 55}, rgb{248, 226, 228}},
+}
+
+// documentInfo is what the page furniture of a document shows.
+type documentInfo struct {
+	kind     string // "Invoice", "Statement of account", ...
+	title    string // the large title in the header: "INVOICE"
+	number   string // shown under the title, may be empty
+	business Business
+	currency string
+	date     domain.Date // creation date of the PDF file
+	stamp    *stamp
+}
+
+// document is one gofpdf document with Remit's page furniture: the header
+// repeated on every page, the stamp, and "n / N" page numbers.
+type document struct {
+	f    *gofpdf.Fpdf
+	info documentInfo
+	sym  string // currency symbol when the font can print it, else ""
+}
+
+// fixedTime turns a document date into the PDF's creation date so that the
+// same input gives the same bytes. A zero date gives a fixed epoch.
+func fixedTime(d domain.Date) time.Time {
+	if d.IsZero() {
+		return time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return d.Midnight(time.UTC)
+}
+
+func newDocument(info documentInfo) *document {
+	f := gofpdf.New("P", "mm", "A4", "")
+	created := fixedTime(info.date)
+	f.SetCreationDate(created)
+	f.SetModificationDate(created)
+	f.SetCatalogSort(true)
+	f.SetProducer("Remit", false)
+	f.SetCreator("Remit", false)
+	f.SetTitle(strings.TrimSpace(info.kind+" "+info.number), true)
+	f.SetAuthor(info.business.Name, true)
+	f.AddUTF8FontFromBytes(family, regular, goregular.TTF)
+	f.AddUTF8FontFromBytes(family, bold, gobold.TTF)
+	f.SetMargins(marginX, bodyTop, marginX)
+	f.SetAutoPageBreak(false, 0)
+	f.SetCellMargin(cellPad)
+	d := &document{f: f, info: info}
+	if s := domain.CurrencySymbol(info.currency); s != "" && s != info.currency && fontCovers(s) {
+		d.sym = s
+	}
+	f.SetHeaderFuncMode(d.header, true)
+	f.AddPage()
+	return d
+}
+
+// goRegularFont is the parsed regular face, used only to ask which runes it has.
+var goRegularFont = sync.OnceValue(func() *sfnt.Font {
+	f, err := sfnt.Parse(goregular.TTF)
+	if err != nil {
+		return nil
+	}
+	return f
+})
+
+// fontCovers reports whether every rune of s has a glyph in the embedded faces.
+func fontCovers(s string) bool {
+	f := goRegularFont()
+	if f == nil {
+		return false
+	}
+	var buf sfnt.Buffer
+	for _, r := range s {
+		if g, err := f.GlyphIndex(&buf, r); err != nil || g == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// clean makes s safe to print on one line: gofpdf's UTF-8 support stops at
+// the Basic Multilingual Plane, and control characters would print as boxes.
+func clean(s string) string {
+	ok := true
+	for _, r := range s {
+		if r > 0xFFFF || unicode.IsControl(r) || r == utf8.RuneError {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r > 0xFFFF:
+			return '\uFFFD'
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// lines splits multi-line input (an address) into cleaned, non-empty lines.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if l = strings.TrimSpace(clean(l)); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (d *document) font(style string, size float64, c rgb) {
+	d.f.SetFont(family, style, size)
+	d.f.SetTextColor(c.r, c.g, c.b)
+}
+
+func (d *document) fill(c rgb) { d.f.SetFillColor(c.r, c.g, c.b) }
+
+func (d *document) rule(y float64, c rgb, width float64) {
+	d.f.SetDrawColor(c.r, c.g, c.b)
+	d.f.SetLineWidth(width)
+	d.f.Line(marginX, y, rightEdge, y)
+}
+
+// header draws the band repeated at the top of every page: who sends the
+// document and what it is. gofpdf calls it from AddPage.
+func (d *document) header() {
+	f := d.f
+	if st := d.info.stamp; st != nil {
+		d.watermark(st)
+	}
+	d.font(bold, 14, colourInk)
+	f.SetXY(marginX, headerTop)
+	f.CellFormat(contentW*0.6, 6, d.fit(d.info.business.Name, contentW*0.6), "", 0, "L", false, 0, "")
+	d.font(regular, sizeSmall, colourMuted)
+	y := headerTop + 6.5
+	contact := lines(d.info.business.Address)
+	if e := clean(d.info.business.Email); e != "" {
+		contact = append(contact, e)
+	}
+	if len(contact) > 0 {
+		f.SetXY(marginX, y)
+		f.CellFormat(contentW*0.6, lineSmall, d.fit(strings.Join(contact, " · "), contentW*0.6), "", 0, "L", false, 0, "")
+	}
+
+	d.font(bold, 16, colourAccent)
+	f.SetXY(rightEdge-contentW*0.4, headerTop-0.5)
+	f.CellFormat(contentW*0.4, 7, d.info.title, "", 0, "R", false, 0, "")
+	if d.info.number != "" {
+		d.font(regular, sizeBody, colourInk)
+		f.SetXY(rightEdge-contentW*0.4, y)
+		f.CellFormat(contentW*0.4, lineSmall, d.fit(d.info.number, contentW*0.4), "", 0, "R", false, 0, "")
+	}
+	d.rule(headerTop+12, colourAccent, 0.5)
+	d.font(regular, sizeBody, colourInk)
+}
+
+// watermark writes the stamp large and faint across the page, behind the content.
+func (d *document) watermark(st *stamp) {
+	f := d.f
+	d.font(bold, 110, st.faint)
+	// Shrink long words (UNCOLLECTIBLE) to fit the page diagonal.
+	if w := f.GetStringWidth(st.text); w > 190 {
+		d.font(bold, 110*190/w, st.faint)
+	}
+	w := f.GetStringWidth(st.text)
+	cx, cy := pageW/2, pageH/2
+	f.TransformBegin()
+	f.TransformRotate(40, cx, cy)
+	f.Text(cx-w/2, cy+12, st.text)
+	f.TransformEnd()
+}
+
+// badge draws the stamp as a boxed label ending at x on the line at y.
+func (d *document) badge(st *stamp, x, y float64) {
+	f := d.f
+	d.font(bold, 10, st.colour)
+	w := f.GetStringWidth(st.text) + 6
+	f.SetDrawColor(st.colour.r, st.colour.g, st.colour.b)
+	f.SetLineWidth(0.6)
+	f.SetXY(x-w, y)
+	f.CellFormat(w, 7, st.text, "1", 0, "C", false, 0, "")
+}
+
+// finish writes the footer on every page, now that the page count is known,
+// and returns the PDF. Drawing footers last, instead of using gofpdf's
+// "{nb}" alias, keeps right-aligned numbers exact and their digits in the
+// font subset.
+func (d *document) finish() ([]byte, error) {
+	f := d.f
+	n := f.PageCount()
+	left := d.info.business.Name
+	if t := strings.TrimSpace(d.info.kind + " " + d.info.number); t != "" {
+		if left != "" {
+			left += " · "
+		}
+		left += t
+	}
+	left = clean(left)
+	for p := 1; p <= n; p++ {
+		f.SetPage(p)
+		// The page's stream ends in whatever font it last used; setting a
+		// different one first makes gofpdf write the font change for sure.
+		f.SetFont(family, bold, sizeSmall)
+		d.font(regular, sizeSmall, colourMuted)
+		d.rule(footerY-2, colourRule, 0.2)
+		f.SetXY(marginX, footerY)
+		f.CellFormat(contentW-30, lineSmall, d.fit(left, contentW-30), "", 0, "L", false, 0, "")
+		f.SetXY(rightEdge-30, footerY)
+		f.CellFormat(30, lineSmall, fmt.Sprintf("%d / %d", p, n), "", 0, "R", false, 0, "")
+	}
+	var buf bytes.Buffer
+	buf.Grow(48 << 10)
+	if err := f.Output(&buf); err != nil {
+		return nil, fmt.Errorf("pdf: render %s: %w", strings.ToLower(d.info.kind), err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ensure starts a new page unless h millimetres fit above the footer, and
+// reports whether it did.
+func (d *document) ensure(h float64) bool {
+	if d.f.GetY()+h <= bodyBottom {
+		return false
+	}
+	d.f.AddPage()
+	d.f.SetXY(marginX, bodyTop)
+	return true
+}
+
+// fit shortens s with an ellipsis so that it fits in a cell w wide in the current font.
+func (d *document) fit(s string, w float64) string {
+	s = clean(s)
+	avail := w - 2*cellPad
+	if d.f.GetStringWidth(s) <= avail {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && d.f.GetStringWidth(string(r)+"…") > avail {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}
+
+// wrap splits s into lines no wider than w in the current font, keeping the
+// line breaks the text already has.
+func (d *document) wrap(s string, w float64) []string {
+	var out []string
+	for _, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		para = clean(para)
+		if strings.TrimSpace(para) == "" {
+			continue
+		}
+		out = append(out, d.f.SplitText(para, w)...)
+	}
+	return out
+}
+
+// money formats minor units in the document's currency with its symbol
+// ("€1,000.00"), or with its code when the font has no symbol for it
+// ("1,000.00 RUB").
+func (d *document) money(minor int64) string {
+	if d.sym == "" {
+		return domain.FormatMoney(minor, d.info.currency)
+	}
+	if minor < 0 {
+		return "−" + d.sym + domain.FormatAmount(-minor, d.info.currency)
+	}
+	return d.sym + domain.FormatAmount(minor, d.info.currency)
+}
+
+// amount formats minor units without symbol, for table columns whose title names the currency.
+func (d *document) amount(minor int64) string {
+	if minor < 0 {
+		return "−" + domain.FormatAmount(-minor, d.info.currency)
+	}
+	return domain.FormatAmount(minor, d.info.currency)
+}
+
+// date prints a calendar date in tables, or a dash when there is none.
+func date(d domain.Date) string {
+	if d.IsZero() {
+		return "—"
+	}
+	return d.String()
+}
+
+// longDate prints a calendar date in prose ("31 January 2026"), or a dash.
+func longDate(d domain.Date) string {
+	if d.IsZero() {
+		return "—"
+	}
+	return d.LongString()
+}
+
+// heading writes a section title, keeping room for at least `keep` mm under it.
+func (d *document) heading(text string, keep float64) {
+	d.f.SetY(d.f.GetY() + 4)
+	d.ensure(7 + keep)
+	d.font(bold, 10.5, colourAccent)
+	d.f.SetX(marginX)
+	d.f.CellFormat(contentW, 6, clean(text), "", 1, "L", false, 0, "")
+	d.f.SetY(d.f.GetY() + 1)
+}
+
+// paragraph writes wrapped prose across the content width, flowing onto
+// new pages as needed.
+func (d *document) paragraph(text string, style string, size, lineH float64, c rgb) {
+	d.indented(text, "", style, size, lineH, c)
+}
+
+// indented writes wrapped prose after a prefix such as a bullet; the
+// continuation lines align with the text, not the prefix.
+func (d *document) indented(text, prefix, style string, size, lineH float64, c rgb) {
+	f := d.f
+	d.font(style, size, c)
+	indent := 0.0
+	if prefix != "" {
+		indent = 5
+	}
+	ls := d.wrap(text, contentW-indent)
+	// Keep a short paragraph whole; a long one flows from page to page.
+	if h := float64(len(ls)) * lineH; h <= 6*lineH {
+		d.ensure(h)
+	}
+	for i, l := range ls {
+		d.ensure(lineH)
+		d.font(style, size, c)
+		y := f.GetY()
+		if i == 0 && prefix != "" {
+			f.SetXY(marginX, y)
+			f.CellFormat(indent, lineH, prefix, "", 0, "L", false, 0, "")
+		}
+		f.SetXY(marginX+indent, y)
+		f.CellFormat(contentW-indent, lineH, l, "", 1, "L", false, 0, "")
+	}
+	if prefix != "" {
+		f.SetY(f.GetY() + 1) // list items sit closer than paragraphs
+	} else {
+		f.SetY(f.GetY() + 1.5)
+	}
+}
+
+// party writes an address block (name in bold, then its lines) at x, y in a
+// column w wide and returns the y under it.
+func (d *document) party(label string, name string, rest []string, x, y, w float64) float64 {
+	f := d.f
+	d.font(bold, sizeSmall, colourMuted)
+	f.SetXY(x, y)
+	f.CellFormat(w, lineSmall, label, "", 0, "L", false, 0, "")
+	y += lineSmall + 0.8
+	d.font(bold, 10.5, colourInk)
+	for _, l := range d.wrap(name, w) {
+		f.SetXY(x, y)
+		f.CellFormat(w, 5, l, "", 0, "L", false, 0, "")
+		y += 5
+	}
+	d.font(regular, sizeBody, colourInk)
+	for _, r := range rest {
+		for _, l := range d.wrap(r, w) {
+			f.SetXY(x, y)
+			f.CellFormat(w, lineBody, l, "", 0, "L", false, 0, "")
+			y += lineBody
+		}
+	}
+	return y
+}
+
+// keyValues writes label/value pairs right-aligned in a column at x, y, w
+// wide, and returns the y under them.
+func (d *document) keyValues(pairs [][2]string, x, y, w float64) float64 {
+	f := d.f
+	labelW := w * 0.45
+	for _, p := range pairs {
+		d.font(regular, sizeBody, colourMuted)
+		f.SetXY(x, y)
+		f.CellFormat(labelW, lineBody+0.6, p[0], "", 0, "L", false, 0, "")
+		d.font(bold, sizeBody, colourInk)
+		f.SetXY(x+labelW, y)
+		f.CellFormat(w-labelW, lineBody+0.6, d.fit(p[1], w-labelW), "", 0, "R", false, 0, "")
+		y += lineBody + 0.6
+	}
+	return y
+}
+
+// highlight draws a filled box with a label on the left and a large figure
+// on the right, used for the balance and total due.
+func (d *document) highlight(label, figure string, x, y, w float64) float64 {
+	f := d.f
+	d.fill(colourAccent)
+	f.Rect(x, y, w, 10, "F")
+	d.font(bold, 9.5, colourWhite)
+	f.SetXY(x, y)
+	f.CellFormat(w*0.45, 10, label, "", 0, "L", false, 0, "")
+	d.font(bold, 13, colourWhite)
+	f.SetXY(x+w*0.45, y)
+	f.CellFormat(w*0.55, 10, d.fit(figure, w*0.55), "", 0, "R", false, 0, "")
+	return y + 10
+}
+
+// signature closes a letter with the business's name.
+func (d *document) signature(closing string) {
+	f := d.f
+	f.SetY(f.GetY() + 4)
+	d.ensure(4 * lineBody)
+	d.paragraph(closing, regular, sizeBody+0.5, lineBody+0.4, colourInk)
+	f.SetY(f.GetY() + 6)
+	d.paragraph(d.info.business.Name, bold, sizeBody+0.5, lineBody+0.4, colourInk)
+	if e := clean(d.info.business.Email); e != "" {
+		d.paragraph(e, regular, sizeBody, lineBody, colourMuted)
+	}
+}

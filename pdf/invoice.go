@@ -1,0 +1,309 @@
+package pdf
+
+import (
+	"strings"
+
+	"github.com/remit/remit/domain"
+)
+
+// Business is the sender of every document: us.
+type Business struct {
+	Name    string `json:"name"`
+	Address string `json:"address"` // several lines separated by "\n"
+	Email   string `json:"email"`
+}
+
+// Party is the client a document is addressed to.
+type Party struct {
+	Name        string `json:"name"`
+	ContactName string `json:"contact_name"` // their one point of contact
+	Email       string `json:"email"`
+	Address     string `json:"address"` // several lines separated by "\n"
+	TaxID       string `json:"tax_id"`
+}
+
+// InvoiceLine is one line of an invoice. Amounts are in minor units of the
+// invoice's currency; Amount is before tax.
+type InvoiceLine struct {
+	Description string `json:"description"`
+	Quantity    string `json:"quantity"` // decimal string, "1.5"
+	UnitAmount  int64  `json:"unit_amount"`
+	TaxRate     string `json:"tax_rate"` // percent, "20"; empty for none
+	Amount      int64  `json:"amount"`
+	Tax         int64  `json:"tax"`
+}
+
+// ChargeLine is a charge posted on an invoice: a late fee, a month's
+// interest, or the fixed compensation.
+type ChargeLine struct {
+	Kind        string      `json:"kind"` // late_fee, interest, compensation
+	Description string      `json:"description"`
+	PostedOn    domain.Date `json:"posted_on"`
+	Amount      int64       `json:"amount"`
+	Waived      bool        `json:"waived"`
+}
+
+// PaymentLine is a payment received against an invoice.
+type PaymentLine struct {
+	PaidOn    domain.Date `json:"paid_on"`
+	Method    string      `json:"method"`
+	Reference string      `json:"reference"`
+	Amount    int64       `json:"amount"`
+}
+
+// Invoice is everything an invoice PDF shows. The api layer builds it from
+// domain values; amounts are minor units of Currency, and the figures are
+// printed as given, never recomputed.
+type Invoice struct {
+	Business       Business      `json:"business"`
+	Client         Party         `json:"client"`
+	AccountManager string        `json:"account_manager"` // ours
+	Number         string        `json:"number"`          // empty on a draft
+	Status         string        `json:"status"`          // draft, open, paid, void, uncollectible
+	Currency       string        `json:"currency"`
+	IssueDate      domain.Date   `json:"issue_date"`
+	DueDate        domain.Date   `json:"due_date"`
+	Lines          []InvoiceLine `json:"lines"`
+	Subtotal       int64         `json:"subtotal"`
+	Tax            int64         `json:"tax"`
+	Total          int64         `json:"total"`
+	ChargesTotal   int64         `json:"charges_total"` // charges not waived
+	AmountPaid     int64         `json:"amount_paid"`
+	CreditApplied  int64         `json:"credit_applied"`
+	BalanceDue     int64         `json:"balance_due"`
+	Charges        []ChargeLine  `json:"charges"`
+	Payments       []PaymentLine `json:"payments"`
+	// Terms are the payment and late-payment terms of the agreement version
+	// stored on the invoice, one sentence each; TermsText writes them.
+	Terms       []string    `json:"terms"`
+	CheckoutURL string      `json:"checkout_url"`
+	GeneratedOn domain.Date `json:"generated_on"` // the PDF's creation date
+}
+
+var (
+	invoiceLineCols = []column{
+		{title: "Description", width: flex(14, 24, 16, 22, 25), align: "L", wrap: true},
+		{title: "Qty", width: 14, align: "R"},
+		{title: "Unit price", width: 24, align: "R"},
+		{title: "Tax rate", width: 16, align: "R"},
+		{title: "Tax", width: 22, align: "R"},
+		{title: "Amount", width: 25, align: "R"},
+	}
+	chargeCols = []column{
+		{title: "Posted", width: 24, align: "L"},
+		{title: "Charge", width: flex(24, 32), align: "L", wrap: true},
+		{title: "Amount", width: 32, align: "R"},
+	}
+	paymentCols = []column{
+		{title: "Received", width: 24, align: "L"},
+		{title: "Method", width: 40, align: "L"},
+		{title: "Reference", width: flex(24, 40, 32), align: "L"},
+		{title: "Amount", width: 32, align: "R"},
+	}
+)
+
+// chargeKinds names the kinds of charge in words.
+var chargeKinds = map[string]string{
+	"late_fee":     "Late fee",
+	"interest":     "Interest",
+	"compensation": "Fixed compensation for recovery costs",
+}
+
+func chargeText(c ChargeLine) string {
+	kind, ok := chargeKinds[c.Kind]
+	if !ok {
+		kind = strings.ReplaceAll(c.Kind, "_", " ")
+	}
+	text := kind
+	if c.Description != "" && c.Description != kind {
+		text = kind + ": " + c.Description
+	}
+	if c.Waived {
+		text += " (waived)"
+	}
+	return text
+}
+
+func quantity(q string) string {
+	if q == "" {
+		return "1"
+	}
+	return q
+}
+
+func percent(rate string) string {
+	if rate == "" {
+		return "—"
+	}
+	return rate + " %"
+}
+
+func validCurrency(code string) error {
+	if !domain.ValidCurrency(code) {
+		return domain.Errorf(domain.EINVALID, "pdf: currency %q is not an ISO 4217 code Remit invoices in", code)
+	}
+	return nil
+}
+
+func renderInvoice(inv Invoice) ([]byte, error) {
+	if err := validCurrency(inv.Currency); err != nil {
+		return nil, err
+	}
+	var st *stamp
+	if s, ok := stamps[inv.Status]; ok {
+		st = &s
+	}
+	number := inv.Number
+	if number != "" {
+		number = "No. " + number
+	}
+	d := newDocument(documentInfo{
+		kind: "Invoice", title: "INVOICE", number: number, business: inv.Business,
+		currency: inv.Currency, date: inv.GeneratedOn, stamp: st,
+	})
+	f := d.f
+
+	// Who and when: the client on the left, the invoice's facts on the right.
+	colW := contentW*0.5 - 6
+	rightX := rightEdge - colW
+	var client []string
+	if c := clean(inv.Client.ContactName); c != "" {
+		client = append(client, "Attn: "+c)
+	}
+	client = append(client, lines(inv.Client.Address)...)
+	if e := clean(inv.Client.Email); e != "" {
+		client = append(client, e)
+	}
+	if t := clean(inv.Client.TaxID); t != "" {
+		client = append(client, "Tax ID: "+t)
+	}
+	leftY := d.party("BILL TO", inv.Client.Name, client, marginX, bodyTop, colW)
+
+	y := bodyTop
+	if st != nil {
+		d.badge(st, rightEdge, y)
+		y += 9
+	}
+	facts := [][2]string{
+		{"Invoice number", orDash(inv.Number)},
+		{"Issue date", longDate(inv.IssueDate)},
+		{"Due date", longDate(inv.DueDate)},
+	}
+	if inv.AccountManager != "" {
+		facts = append(facts, [2]string{"Account manager", clean(inv.AccountManager)})
+	}
+	facts = append(facts, [2]string{"Currency", inv.Currency})
+	y = d.keyValues(facts, rightX, y, colW)
+	y = d.highlight("Balance due", d.money(inv.BalanceDue), rightX, y+2, colW)
+	f.SetXY(marginX, max(leftY, y)+8)
+
+	// The lines.
+	t := d.table(invoiceLineCols)
+	for _, l := range inv.Lines {
+		t.row(l.Description, quantity(l.Quantity), d.amount(l.UnitAmount), percent(l.TaxRate), d.amount(l.Tax), d.amount(l.Amount))
+	}
+
+	d.totals(inv)
+
+	if len(inv.Charges) > 0 {
+		d.heading("Charges for late payment", headRowH+lineBody+2*rowPad)
+		t := d.table(chargeCols)
+		for _, c := range inv.Charges {
+			t.styled(rowStyle{muted: c.Waived}, date(c.PostedOn), chargeText(c), d.amount(c.Amount))
+		}
+	}
+	if len(inv.Payments) > 0 {
+		d.heading("Payments received", headRowH+lineBody+2*rowPad)
+		t := d.table(paymentCols)
+		for _, p := range inv.Payments {
+			t.row(date(p.PaidOn), p.Method, p.Reference, d.amount(p.Amount))
+		}
+	}
+	if len(inv.Terms) > 0 {
+		d.heading("Payment terms", 2*lineBody)
+		for _, term := range inv.Terms {
+			d.indented(term, "•", regular, sizeBody, lineBody, colourInk)
+		}
+	}
+	return d.finish()
+}
+
+func orDash(s string) string {
+	if s = clean(s); s == "" {
+		return "—"
+	}
+	return s
+}
+
+// totals writes the summary block under the lines, right-aligned, with
+// the checkout link, if any, beside it on the left; the two stay on one page.
+func (d *document) totals(inv Invoice) {
+	f := d.f
+	rows := [][2]string{
+		{"Subtotal", d.money(inv.Subtotal)},
+		{"Tax", d.money(inv.Tax)},
+		{"Total", d.money(inv.Total)},
+	}
+	if inv.ChargesTotal != 0 {
+		rows = append(rows, [2]string{"Late-payment charges", d.money(inv.ChargesTotal)})
+	}
+	if inv.AmountPaid != 0 {
+		rows = append(rows, [2]string{"Amount paid", d.money(-inv.AmountPaid)})
+	}
+	if inv.CreditApplied != 0 {
+		rows = append(rows, [2]string{"Credit applied", d.money(-inv.CreditApplied)})
+	}
+	const (
+		rowH = lineBody + 1.6
+		w    = 86.0
+		x    = rightEdge - w
+		payW = contentW - w - 10
+	)
+	var url []string
+	if inv.CheckoutURL != "" {
+		d.font(regular, sizeBody, colourLink)
+		url = d.wrap(inv.CheckoutURL, payW)
+	}
+	h := max(float64(len(rows))*rowH+11.5, 6+2*lineBody+float64(len(url))*lineBody)
+	f.SetY(f.GetY() + 4)
+	d.ensure(h)
+	top := f.GetY()
+
+	y := top
+	for i, r := range rows {
+		style := regular
+		if r[0] == "Total" {
+			style = bold
+		}
+		d.font(style, sizeBody, colourInk)
+		f.SetXY(x, y)
+		f.CellFormat(w*0.5, rowH, r[0], "", 0, "L", false, 0, "")
+		f.SetXY(x+w*0.5, y)
+		f.CellFormat(w*0.5, rowH, r[1], "", 0, "R", false, 0, "")
+		y += rowH
+		if i < len(rows)-1 {
+			f.SetDrawColor(colourRule.r, colourRule.g, colourRule.b)
+			f.SetLineWidth(0.2)
+			f.Line(x, y, rightEdge, y)
+		}
+	}
+	y = d.highlight("Balance due", d.money(inv.BalanceDue), x, y+1.5, w)
+
+	if len(url) > 0 {
+		d.font(bold, 10.5, colourAccent)
+		f.SetXY(marginX, top)
+		f.CellFormat(payW, 6, "Pay online", "", 0, "L", false, 0, "")
+		d.font(regular, sizeBody, colourInk)
+		f.SetXY(marginX, top+6)
+		f.CellFormat(payW, lineBody, d.fit("Pay the balance of "+d.money(inv.BalanceDue)+" by card at:", payW), "", 0, "L", false, 0, "")
+		d.font(regular, sizeBody, colourLink)
+		linkY := top + 6 + lineBody
+		for i, l := range url {
+			f.SetXY(marginX, linkY+float64(i)*lineBody)
+			f.CellFormat(payW, lineBody, l, "", 0, "L", false, 0, "")
+		}
+		f.LinkString(marginX, linkY, payW, float64(len(url))*lineBody, inv.CheckoutURL)
+		y = max(y, linkY+float64(len(url))*lineBody)
+	}
+	f.SetXY(marginX, y)
+}

@@ -1,0 +1,129 @@
+package pdf
+
+// column describes one column of a table. Tables are declared once as
+// package-level values so rendering allocates no layout tables.
+type column struct {
+	title string
+	width float64 // millimetres; the widths of a table add up to contentW
+	align string  // "L" or "R"
+	wrap  bool    // wrap long text instead of shortening it
+}
+
+// flex returns the width left for one column once the others are set.
+func flex(others ...float64) float64 {
+	w := contentW
+	for _, o := range others {
+		w -= o
+	}
+	return w
+}
+
+const (
+	rowPad   = 1.4 // vertical padding of a table row
+	headRowH = 6.5
+)
+
+// table writes rows under a header that it repeats at the top of every page
+// the table flows onto.
+type table struct {
+	d      *document
+	cols   []column
+	titles []string // column titles for this document (with its currency)
+}
+
+func (d *document) table(cols []column, titles ...string) *table {
+	t := &table{d: d, cols: cols, titles: titles}
+	d.ensure(headRowH + lineBody + 2*rowPad)
+	t.header()
+	return t
+}
+
+func (t *table) header() {
+	d, f := t.d, t.d.f
+	y := f.GetY()
+	d.fill(colourShade)
+	f.Rect(marginX, y, contentW, headRowH, "F")
+	d.font(bold, sizeSmall+0.5, colourMuted)
+	x := marginX
+	for i, c := range t.cols {
+		title := c.title
+		if i < len(t.titles) && t.titles[i] != "" {
+			title = t.titles[i]
+		}
+		f.SetXY(x, y)
+		f.CellFormat(c.width, headRowH, d.fit(title, c.width), "", 0, c.align, false, 0, "")
+		x += c.width
+	}
+	f.SetY(y + headRowH)
+}
+
+// rowStyle is how a row is drawn.
+type rowStyle struct {
+	muted bool // greyed out, for waived charges
+}
+
+// row writes one row; text in wrap columns wraps, other text is shortened to fit.
+func (t *table) row(cells ...string) { t.styled(rowStyle{}, cells...) }
+
+func (t *table) styled(st rowStyle, cells ...string) {
+	d, f := t.d, t.d.f
+	style, colour := regular, colourInk
+	if st.muted {
+		colour = colourMuted
+	}
+	d.font(style, sizeBody, colour)
+
+	// Lay the row out first so that it moves to the next page whole.
+	var wrapped [8][]string // tables have at most 8 columns
+	n := 1
+	for i, c := range t.cols {
+		if i >= len(cells) {
+			break
+		}
+		if c.wrap {
+			wrapped[i] = d.wrap(cells[i], c.width)
+			if len(wrapped[i]) == 0 {
+				wrapped[i] = []string{""}
+			}
+		} else {
+			wrapped[i] = []string{d.fit(cells[i], c.width)}
+		}
+		n = max(n, len(wrapped[i]))
+	}
+	h := float64(n)*lineBody + 2*rowPad
+	if d.ensure(h) {
+		t.header()
+		d.font(style, sizeBody, colour)
+	}
+	y := f.GetY()
+	x := marginX
+	for i, c := range t.cols {
+		for k, l := range wrapped[i] {
+			f.SetXY(x, y+rowPad+float64(k)*lineBody)
+			f.CellFormat(c.width, lineBody, l, "", 0, c.align, false, 0, "")
+		}
+		x += c.width
+	}
+	d.rule(y+h, colourRule, 0.2)
+	f.SetY(y + h)
+}
+
+// total writes a shaded closing row: the label across every column but the
+// last, the figure in the last.
+func (t *table) total(label, figure string) {
+	d, f := t.d, t.d.f
+	h := lineBody + 2*rowPad
+	if d.ensure(h) {
+		t.header()
+	}
+	last := t.cols[len(t.cols)-1]
+	y := f.GetY()
+	d.fill(colourShade)
+	f.Rect(marginX, y, contentW, h, "F")
+	d.font(bold, sizeBody, colourInk)
+	f.SetXY(marginX, y+rowPad)
+	f.CellFormat(contentW-last.width, lineBody, d.fit(label, contentW-last.width), "", 0, "L", false, 0, "")
+	f.SetXY(rightEdge-last.width, y+rowPad)
+	f.CellFormat(last.width, lineBody, d.fit(figure, last.width), "", 0, "R", false, 0, "")
+	f.SetY(y + h)
+}
