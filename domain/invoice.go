@@ -1,0 +1,335 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Invoice statuses.
+const (
+	InvoiceStatusDraft         = "draft"
+	InvoiceStatusOpen          = "open"
+	InvoiceStatusPaid          = "paid"
+	InvoiceStatusVoid          = "void"
+	InvoiceStatusUncollectible = "uncollectible"
+)
+
+// Limits on invoices.
+const (
+	MaxInvoiceLines = 500
+	// MaxAmount bounds every amount a caller sends, in minor units, so sums of
+	// many lines and charges stay far from int64 overflow.
+	MaxAmount = 1_000_000_000_000_000
+)
+
+// InvoiceLine is one line: quantity (a decimal string, up to 3 decimals)
+// times unit amount, and its tax; Amount and Tax are each rounded once.
+type InvoiceLine struct {
+	Description string `json:"description"`
+	Quantity    string `json:"quantity"`
+	UnitAmount  int64  `json:"unit_amount"`
+	TaxRate     string `json:"tax_rate"`
+	Amount      int64  `json:"amount"`
+	Tax         int64  `json:"tax"`
+}
+
+// Invoice is a bill to a client. Its money fields always agree with its
+// ledger rows: BalanceDue = Total + ChargesTotal - AmountPaid - CreditApplied.
+type Invoice struct {
+	ID       string        `json:"id"`
+	ClientID string        `json:"client_id"`
+	Number   string        `json:"number"`
+	Status   string        `json:"status"`
+	Currency string        `json:"currency"`
+	Lines    []InvoiceLine `json:"lines"`
+	Memo     string        `json:"memo"`
+
+	IssueDate   Date `json:"issue_date"`
+	DueDate     Date `json:"due_date"`
+	DaysOverdue int  `json:"days_overdue"`
+	PaidOn      Date `json:"paid_on"`
+
+	Subtotal      int64 `json:"subtotal"`
+	Tax           int64 `json:"tax"`
+	Total         int64 `json:"total"`
+	ChargesTotal  int64 `json:"charges_total"`
+	AmountPaid    int64 `json:"amount_paid"`
+	CreditApplied int64 `json:"credit_applied"`
+	CreditCreated int64 `json:"credit_created"`
+	BalanceDue    int64 `json:"balance_due"`
+
+	// Agreement is the version in force on the issue date, kept for good.
+	Agreement *Agreement `json:"agreement"`
+	// Timezone is the client's zone when the invoice was created; its dates are in it.
+	Timezone string `json:"timezone"`
+
+	Disputed          bool `json:"disputed"`
+	PaymentProcessing bool `json:"payment_processing"`
+
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	IssuedAt  *time.Time `json:"issued_at"`
+}
+
+// LineInput is a line as a caller sends it.
+type LineInput struct {
+	Description string `json:"description"`
+	Quantity    string `json:"quantity"`
+	UnitAmount  int64  `json:"unit_amount"`
+	TaxRate     string `json:"tax_rate"`
+}
+
+// PriceLines computes each line's amount and tax (rounded once each) and
+// the invoice totals as sums of the rounded lines. Problems are reported
+// per field (lines[2].quantity).
+func PriceLines(in []LineInput, f FieldErrors) (lines []InvoiceLine, subtotal, tax int64) {
+	if len(in) == 0 {
+		f.Add("lines", "at least one line is required")
+	}
+	if len(in) > MaxInvoiceLines {
+		f.Add("lines", "at most %d lines", MaxInvoiceLines)
+		return nil, 0, 0
+	}
+	for i, l := range in {
+		field := "lines[" + strconv.Itoa(i) + "]"
+		checkText(f, field+".description", l.Description, MaxTextLen, true)
+		if l.UnitAmount <= 0 || l.UnitAmount > MaxAmount {
+			f.Add(field+".unit_amount", "must be a positive integer in minor units, at most %d", int64(MaxAmount))
+			continue
+		}
+		if l.Quantity == "" {
+			l.Quantity = "1"
+		}
+		if l.TaxRate == "" {
+			l.TaxRate = "0"
+		}
+		if _, err := ParseQuantity(l.Quantity); err != nil {
+			f.Add(field+".quantity", "%s", ErrorMessage(err))
+			continue
+		}
+		if r, err := ParseRate(l.TaxRate); err != nil || r.Cmp(big.NewRat(100, 1)) > 0 {
+			f.Add(field+".tax_rate", "must be a percent from 0 to 100 as a decimal string, such as \"20\"")
+			continue
+		}
+		amount, lineTax, err := LineAmounts(l.Quantity, l.UnitAmount, l.TaxRate)
+		if err != nil || amount > MaxAmount {
+			f.Add(field, "line total is too large")
+			continue
+		}
+		subtotal += amount
+		tax += lineTax
+		if subtotal > MaxAmount || tax > MaxAmount {
+			f.Add("lines", "invoice total is too large")
+			return nil, 0, 0
+		}
+		lines = append(lines, InvoiceLine{Description: l.Description, Quantity: l.Quantity, UnitAmount: l.UnitAmount, TaxRate: l.TaxRate, Amount: amount, Tax: lineTax})
+	}
+	return lines, subtotal, tax
+}
+
+// InvoiceDraft is what creating an invoice takes.
+type InvoiceDraft struct {
+	ClientID         string
+	Currency         string
+	CurrencyOverride bool
+	Lines            []LineInput
+	IssueDate        Date
+	DueDate          Date
+	Memo             string
+	Issue            bool
+}
+
+// InvoiceUpdate changes a draft; nil fields stay.
+type InvoiceUpdate struct {
+	Lines     *[]LineInput
+	Memo      *string
+	IssueDate *Date
+	DueDate   *Date
+}
+
+// InvoiceFilter selects invoices for a list.
+type InvoiceFilter struct {
+	Status     string
+	ClientID   string
+	Overdue    bool
+	IssuedFrom Date
+	IssuedTo   Date
+	DueFrom    Date
+	DueTo      Date
+	Page       PageParams
+}
+
+// Payment is money received for an invoice, with how it was allocated.
+type Payment struct {
+	ID         string     `json:"id"`
+	InvoiceID  string     `json:"invoice_id"`
+	ClientID   string     `json:"client_id"`
+	Amount     int64      `json:"amount"`
+	Currency   string     `json:"currency"`
+	PaidOn     Date       `json:"paid_on"`
+	Method     string     `json:"method"`
+	Reference  string     `json:"reference"`
+	Source     string     `json:"source"` // manual or stripe
+	Allocation Allocation `json:"allocation"`
+	Refunded   int64      `json:"refunded"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// Payment sources.
+const (
+	PaymentManual = "manual"
+	PaymentStripe = "stripe"
+)
+
+// PaymentInput is a payment to record. Key makes it unique: a manual
+// payment's Idempotency-Key, a Stripe payment's PaymentIntent id.
+type PaymentInput struct {
+	Amount    int64
+	PaidOn    Date
+	Method    string
+	Reference string
+	Source    string
+	Key       string
+}
+
+// Validate checks the amount, method and reference.
+func (p PaymentInput) Validate() error {
+	f := FieldErrors{}
+	if p.Amount <= 0 || p.Amount > MaxAmount {
+		f.Add("amount", "must be a positive integer in minor units")
+	}
+	if p.PaidOn.IsZero() {
+		f.Add("paid_on", "is required (YYYY-MM-DD)")
+	}
+	switch p.Method {
+	case "bank_transfer", "card", "cash", "check", "stripe", "other":
+	default:
+		f.Add("method", "must be bank_transfer, card, cash, check, stripe or other")
+	}
+	checkText(f, "reference", p.Reference, MaxNameLen, false)
+	return f.Err()
+}
+
+// Refund is money given back from a payment; it reopens what it reverses.
+type Refund struct {
+	ID         string     `json:"id"`
+	PaymentID  string     `json:"payment_id"`
+	InvoiceID  string     `json:"invoice_id"`
+	Amount     int64      `json:"amount"`
+	RefundedOn Date       `json:"refunded_on"`
+	Reason     string     `json:"reason"`
+	Reversal   Allocation `json:"reversal"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// RefundInput is a refund to record; Key makes it unique.
+type RefundInput struct {
+	Amount     int64
+	RefundedOn Date
+	Reason     string
+	Key        string
+}
+
+// Charge is a fee, interest posting or compensation on an invoice.
+type Charge struct {
+	ID           string         `json:"id"`
+	InvoiceID    string         `json:"invoice_id"`
+	Kind         ChargeKind     `json:"kind"`
+	Key          string         `json:"key"`
+	Amount       int64          `json:"amount"`
+	PostedOn     Date           `json:"posted_on"`
+	PeriodFrom   Date           `json:"period_from"`
+	PeriodTo     Date           `json:"period_to"`
+	Days         int            `json:"days"`
+	Description  string         `json:"description"`
+	Paid         int64          `json:"paid"`
+	Waived       bool           `json:"waived"`
+	WaivedAmount int64          `json:"waived_amount"`
+	WaiveReason  string         `json:"waive_reason"`
+	Breakdown    []InterestSpan `json:"breakdown,omitempty"`
+	CreatedAt    time.Time      `json:"created_at"`
+}
+
+// Event is one entry of the audit trail: what changed, who did it, when.
+type Event struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	ClientID  string          `json:"client_id"`
+	InvoiceID string          `json:"invoice_id,omitempty"`
+	Actor     string          `json:"actor"`
+	ActorKey  string          `json:"actor_key_id,omitempty"`
+	Data      json.RawMessage `json:"data"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// InvoiceService stores invoices, their lines, payments, refunds and events.
+type InvoiceService interface {
+	// CreateInvoice stores a draft (and issues it when d.Issue). Returns
+	// EINVALID, ENOTFOUND (client), ECLIENTOFFBOARDED.
+	CreateInvoice(ctx context.Context, d InvoiceDraft) (*Invoice, error)
+	// FindInvoiceByID returns the invoice. Returns ENOTFOUND.
+	FindInvoiceByID(ctx context.Context, id string) (*Invoice, error)
+	// FindInvoices lists invoices, newest first. Returns EINVALID.
+	FindInvoices(ctx context.Context, f InvoiceFilter) (Page[Invoice], error)
+	// UpdateInvoice changes a draft. Returns EINVOICENOTDRAFT, EINVALID, ENOTFOUND.
+	UpdateInvoice(ctx context.Context, id string, u InvoiceUpdate) (*Invoice, error)
+	// IssueInvoice numbers and opens a draft. Returns EINVOICENOTDRAFT, ENOTFOUND.
+	IssueInvoice(ctx context.Context, id string) (*Invoice, error)
+	// VoidInvoice voids a draft or an open invoice without payments.
+	// Returns EINVOICEPAID, EINVOICEHASPAYMENTS, EINVOICEVOID, ENOTFOUND.
+	VoidInvoice(ctx context.Context, id string) (*Invoice, error)
+	// MarkUncollectible writes off an open invoice. Returns EINVOICENOTOPEN, ENOTFOUND.
+	MarkUncollectible(ctx context.Context, id string) (*Invoice, error)
+	// RecordPayment posts the charges due by the payment day, allocates the
+	// payment in the agreement's order and turns any excess into client
+	// credit. A second call with the same Key returns the first payment.
+	// Returns EINVALID, EINVOICENOTOPEN, EINVOICEPAID, EINVOICEVOID, ENOTFOUND.
+	RecordPayment(ctx context.Context, invoiceID string, p PaymentInput) (*Payment, error)
+	// FindPayments lists an invoice's payments, oldest first.
+	FindPayments(ctx context.Context, invoiceID string) ([]Payment, error)
+	// RefundPayment gives back part or all of a payment. Returns EINVALID
+	// (more than is left), ENOTFOUND.
+	RefundPayment(ctx context.Context, paymentID string, r RefundInput) (*Refund, error)
+	// FindCharges lists an invoice's charges, in posting order.
+	FindCharges(ctx context.Context, invoiceID string) ([]Charge, error)
+	// WaiveCharge waives what is unpaid of a charge, for a reason. Returns ENOTFOUND, EINVALID.
+	WaiveCharge(ctx context.Context, invoiceID, chargeID, reason string) (*Charge, error)
+	// FindEvents lists an invoice's audit trail, oldest first.
+	FindEvents(ctx context.Context, invoiceID string, p PageParams) (Page[Event], error)
+	// ClientCredit returns the client's unused credit.
+	ClientCredit(ctx context.Context, clientID string) (int64, error)
+}
+
+// EINVOICEHASPAYMENTS refuses to void an invoice that has received money.
+const EINVOICEHASPAYMENTS = "invoice_has_payments"
+
+// validateMemo checks a memo.
+func validateMemo(f FieldErrors, memo string) {
+	checkText(f, "memo", memo, MaxTextLen, false)
+	if strings.ContainsRune(memo, 0) || !utf8.ValidString(memo) {
+		f.Add("memo", "must be text")
+	}
+}
+
+// Validate checks a draft's fields that need no database: lines, dates, memo.
+// It returns the priced lines and totals.
+func (d InvoiceDraft) Validate() (lines []InvoiceLine, subtotal, tax int64, err error) {
+	f := FieldErrors{}
+	if d.ClientID == "" {
+		f.Add("client_id", "is required")
+	}
+	lines, subtotal, tax = PriceLines(d.Lines, f)
+	if !d.IssueDate.IsZero() && !d.DueDate.IsZero() && d.DueDate.Before(d.IssueDate) {
+		f.Add("due_date", "must not be before issue_date")
+	}
+	if d.IssueDate.IsZero() && !d.DueDate.IsZero() {
+		f.Add("due_date", "give issue_date too, or leave due_date to the payment terms")
+	}
+	validateMemo(f, d.Memo)
+	return lines, subtotal, tax, f.Err()
+}
