@@ -39,6 +39,11 @@ type Deps struct {
 	Clients     domain.ClientService
 	APIKeys     domain.APIKeyService
 	Idempotency domain.IdempotencyService
+	Agreements  domain.AgreementService
+	Invoices    domain.InvoiceService
+
+	// Now is the clock (REMIT_NOW pins it); nil means the real time.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -97,9 +102,34 @@ func (s *Server) routes() {
 	v1.GET("/clients/:id", s.handleClientGet, read...)
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
 
+	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
+	v1.GET("/clients/:id/agreements", s.handleAgreementList, read...)
+
+	v1.POST("/invoices", s.handleInvoiceCreate, write...)
+	v1.GET("/invoices", s.handleInvoiceList, read...)
+	v1.GET("/invoices/:id", s.handleInvoiceGet, read...)
+	v1.PATCH("/invoices/:id", s.handleInvoiceUpdate, write...)
+	v1.POST("/invoices/:id/issue", s.invoiceStep(domain.InvoiceService.IssueInvoice), write...)
+	v1.POST("/invoices/:id/void", s.invoiceStep(domain.InvoiceService.VoidInvoice), write...)
+	v1.POST("/invoices/:id/mark_uncollectible", s.invoiceStep(domain.InvoiceService.MarkUncollectible), write...)
+	v1.POST("/invoices/:id/payments", s.handlePaymentCreate, write...)
+	v1.GET("/invoices/:id/payments", s.handlePaymentList, read...)
+	v1.POST("/payments/:id/refunds", s.handleRefundCreate, write...)
+	v1.GET("/invoices/:id/charges", s.handleChargeList, read...)
+	v1.POST("/invoices/:id/charges/:charge_id/waive", s.handleChargeWaive, write...)
+	v1.GET("/invoices/:id/events", s.handleInvoiceEvents, read...)
+
 	v1.POST("/api_keys", s.handleAPIKeyCreate, admin...)
 	v1.GET("/api_keys", s.handleAPIKeyList, admin...)
 	v1.DELETE("/api_keys/:id", s.handleAPIKeyRevoke, admin...)
+}
+
+// now returns the server's clock.
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now().UTC()
 }
 
 func (s *Server) handleHealth(c echo.Context) error {

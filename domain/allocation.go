@@ -2,20 +2,20 @@ package domain
 
 // Outstanding is what an invoice owes, by kind, in minor units.
 type Outstanding struct {
-	Compensation int64
-	Fees         int64
-	Interest     int64
-	Principal    int64
+	Compensation int64 `json:"compensation"`
+	Fees         int64 `json:"fees"`
+	Interest     int64 `json:"interest"`
+	Principal    int64 `json:"principal"`
 }
 
 // Allocation is how one payment splits across what is owed; Credit is the
 // excess that becomes client credit.
 type Allocation struct {
-	Compensation int64
-	Fees         int64
-	Interest     int64
-	Principal    int64
-	Credit       int64
+	Compensation int64 `json:"compensation"`
+	Fees         int64 `json:"fees"`
+	Interest     int64 `json:"interest"`
+	Principal    int64 `json:"principal"`
+	Credit       int64 `json:"credit"`
 }
 
 // Total returns the sum of the allocation, which always equals the amount

@@ -308,8 +308,8 @@ type InvoiceService interface {
 // EINVOICEHASPAYMENTS refuses to void an invoice that has received money.
 const EINVOICEHASPAYMENTS = "invoice_has_payments"
 
-// validateMemo checks a memo.
-func validateMemo(f FieldErrors, memo string) {
+// CheckMemo records a problem with an invoice memo in f.
+func CheckMemo(f FieldErrors, memo string) {
 	checkText(f, "memo", memo, MaxTextLen, false)
 	if strings.ContainsRune(memo, 0) || !utf8.ValidString(memo) {
 		f.Add("memo", "must be text")
@@ -330,6 +330,6 @@ func (d InvoiceDraft) Validate() (lines []InvoiceLine, subtotal, tax int64, err 
 	if d.IssueDate.IsZero() && !d.DueDate.IsZero() {
 		f.Add("due_date", "give issue_date too, or leave due_date to the payment terms")
 	}
-	validateMemo(f, d.Memo)
+	CheckMemo(f, d.Memo)
 	return lines, subtotal, tax, f.Err()
 }

@@ -28,6 +28,7 @@ CREATE TABLE invoices (
     issue_date         TEXT,
     due_date           TEXT,
     overdue_from       TEXT,            -- day 1 overdue: due date + grace + 1
+    overdue_at         TIMESTAMP,       -- the start of overdue_from in the invoice's time zone
     paid_on            TEXT,
     subtotal           BIGINT NOT NULL,
     tax                BIGINT NOT NULL,
@@ -49,6 +50,7 @@ CREATE TABLE invoices (
 CREATE INDEX invoices_client ON invoices (client_id, id);
 CREATE INDEX invoices_status ON invoices (status, id);
 CREATE INDEX invoices_overdue ON invoices (status, overdue_from);
+CREATE INDEX invoices_overdue_at ON invoices (status, overdue_at);
 
 CREATE TABLE invoice_lines (
     invoice_id  TEXT NOT NULL REFERENCES invoices (id),

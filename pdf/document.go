@@ -112,8 +112,11 @@ func newDocument(info documentInfo) *document {
 	f.SetCreator("Remit", false)
 	f.SetTitle(strings.TrimSpace(info.kind+" "+info.number), true)
 	f.SetAuthor(info.business.Name, true)
-	f.AddUTF8FontFromBytes(family, regular, goregular.TTF)
-	f.AddUTF8FontFromBytes(family, bold, gobold.TTF)
+	// gofpdf writes into the font bytes it is given (generateChecksum pads
+	// a table in place, over the bytes after it), so each document gets its
+	// own copy: sharing x/image's slices would race between documents.
+	f.AddUTF8FontFromBytes(family, regular, bytes.Clone(goregular.TTF))
+	f.AddUTF8FontFromBytes(family, bold, bytes.Clone(gobold.TTF))
 	f.SetMargins(marginX, bodyTop, marginX)
 	f.SetAutoPageBreak(false, 0)
 	f.SetCellMargin(cellPad)
@@ -275,10 +278,12 @@ func (d *document) finish() ([]byte, error) {
 	left = clean(left)
 	for p := 1; p <= n; p++ {
 		f.SetPage(p)
-		// The page's stream ends in whatever font it last used; setting a
-		// different one first makes gofpdf write the font change for sure.
+		// gofpdf only writes a font or colour when it changes, and this
+		// page's stream ends in whatever it last used: set a different font
+		// first so the change is written, and the fill colour outright.
 		f.SetFont(family, bold, sizeSmall)
 		d.font(regular, sizeSmall, colourMuted)
+		d.fill(colourWhite)
 		d.rule(footerY-2, colourRule, 0.2)
 		f.SetXY(marginX, footerY)
 		f.CellFormat(contentW-30, lineSmall, d.fit(left, contentW-30), "", 0, "L", false, 0, "")
@@ -311,11 +316,18 @@ func (d *document) fit(s string, w float64) string {
 	if d.f.GetStringWidth(s) <= avail {
 		return s
 	}
+	// Binary search for the longest prefix that fits with the ellipsis.
 	r := []rune(s)
-	for len(r) > 0 && d.f.GetStringWidth(string(r)+"…") > avail {
-		r = r[:len(r)-1]
+	lo, hi := 0, len(r)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if d.f.GetStringWidth(string(r[:mid])+"…") <= avail {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
 	}
-	return string(r) + "…"
+	return strings.TrimRight(string(r[:lo]), " ") + "…"
 }
 
 // wrap splits s into lines no wider than w in the current font, keeping the
@@ -334,18 +346,19 @@ func (d *document) wrap(s string, w float64) []string {
 
 // money formats minor units in the document's currency with its symbol
 // ("€1,000.00"), or with its code when the font has no symbol for it
-// ("1,000.00 RUB").
+// ("1,000.00 RUB"). Negative amounts take a minus sign ("−€400.00").
 func (d *document) money(minor int64) string {
-	if d.sym == "" {
-		return domain.FormatMoney(minor, d.info.currency)
-	}
+	sign := ""
 	if minor < 0 {
-		return "−" + d.sym + domain.FormatAmount(-minor, d.info.currency)
+		sign, minor = "−", -minor
 	}
-	return d.sym + domain.FormatAmount(minor, d.info.currency)
+	if d.sym == "" {
+		return sign + domain.FormatMoney(minor, d.info.currency)
+	}
+	return sign + d.sym + domain.FormatAmount(minor, d.info.currency)
 }
 
-// amount formats minor units without symbol, for table columns whose title names the currency.
+// amount formats minor units without symbol, for table columns.
 func (d *document) amount(minor int64) string {
 	if minor < 0 {
 		return "−" + domain.FormatAmount(-minor, d.info.currency)
@@ -417,16 +430,28 @@ func (d *document) indented(text, prefix, style string, size, lineH float64, c r
 	}
 }
 
-// party writes an address block (name in bold, then its lines) at x, y in a
-// column w wide and returns the y under it.
-func (d *document) party(label string, name string, rest []string, x, y, w float64) float64 {
+// party writes the client's address block under a label at x, y in a column
+// w wide (name in bold, then contact, address, email and tax ID) and returns
+// the y under it.
+func (d *document) party(label string, p Party, x, y, w float64) float64 {
 	f := d.f
+	var rest []string
+	if c := clean(p.ContactName); c != "" {
+		rest = append(rest, "Attn: "+c)
+	}
+	rest = append(rest, lines(p.Address)...)
+	if e := clean(p.Email); e != "" {
+		rest = append(rest, e)
+	}
+	if t := clean(p.TaxID); t != "" {
+		rest = append(rest, "Tax ID: "+t)
+	}
 	d.font(bold, sizeSmall, colourMuted)
 	f.SetXY(x, y)
 	f.CellFormat(w, lineSmall, label, "", 0, "L", false, 0, "")
 	y += lineSmall + 0.8
 	d.font(bold, 10.5, colourInk)
-	for _, l := range d.wrap(name, w) {
+	for _, l := range d.wrap(p.Name, w) {
 		f.SetXY(x, y)
 		f.CellFormat(w, 5, l, "", 0, "L", false, 0, "")
 		y += 5

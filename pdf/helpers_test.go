@@ -66,13 +66,14 @@ func sampleInvoice(n int) pdf.Invoice {
 	inv.Payments = []pdf.PaymentLine{{PaidOn: day("2026-02-10"), Method: "bank transfer", Reference: "SEPA-778812", Amount: 40000}}
 	inv.AmountPaid = 40000
 	inv.BalanceDue = inv.Total + inv.ChargesTotal - inv.AmountPaid
-	inv.Terms = pdf.TermsText(pdf.AgreementTerms{
+	inv.AgreementFrom = day("2025-12-01")
+	inv.Terms = domain.DescribeTerms(domain.Agreement{
 		EffectiveFrom:     day("2025-12-01"),
-		PaymentTerms:      "net_30",
-		LateFee:           pdf.LateFeeTerms{Flat: 2500, Percent: "1.5"},
-		Interest:          pdf.InterestTerms{Preset: pdf.PresetEU},
+		PaymentTerms:      domain.TermsNet30,
+		LateFee:           &domain.LateFee{Flat: 2500, Percent: "1.5"},
+		Interest:          &domain.InterestTerms{Preset: domain.PresetEULatePayment},
 		FixedCompensation: 4000,
-	}, "EUR")
+	}, "EUR", inv.DueDate)
 	return inv
 }
 

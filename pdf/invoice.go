@@ -74,10 +74,12 @@ type Invoice struct {
 	Charges        []ChargeLine  `json:"charges"`
 	Payments       []PaymentLine `json:"payments"`
 	// Terms are the payment and late-payment terms of the agreement version
-	// stored on the invoice, one sentence each; TermsText writes them.
-	Terms       []string    `json:"terms"`
-	CheckoutURL string      `json:"checkout_url"`
-	GeneratedOn domain.Date `json:"generated_on"` // the PDF's creation date
+	// stored on the invoice, one sentence each (domain.DescribeTerms).
+	Terms []string `json:"terms"`
+	// AgreementFrom is when that agreement version took effect; zero leaves it out.
+	AgreementFrom domain.Date `json:"agreement_from"`
+	CheckoutURL   string      `json:"checkout_url"`
+	GeneratedOn   domain.Date `json:"generated_on"` // the PDF's creation date
 }
 
 var (
@@ -166,18 +168,7 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 	// Who and when: the client on the left, the invoice's facts on the right.
 	colW := contentW*0.5 - 6
 	rightX := rightEdge - colW
-	var client []string
-	if c := clean(inv.Client.ContactName); c != "" {
-		client = append(client, "Attn: "+c)
-	}
-	client = append(client, lines(inv.Client.Address)...)
-	if e := clean(inv.Client.Email); e != "" {
-		client = append(client, e)
-	}
-	if t := clean(inv.Client.TaxID); t != "" {
-		client = append(client, "Tax ID: "+t)
-	}
-	leftY := d.party("BILL TO", inv.Client.Name, client, marginX, bodyTop, colW)
+	leftY := d.party("BILL TO", inv.Client, marginX, bodyTop, colW)
 
 	y := bodyTop
 	if st != nil {
@@ -221,6 +212,9 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 	}
 	if len(inv.Terms) > 0 {
 		d.heading("Payment terms", 2*lineBody)
+		if !inv.AgreementFrom.IsZero() {
+			d.paragraph("As agreed in our terms in force from "+inv.AgreementFrom.LongString()+":", regular, sizeBody, lineBody, colourMuted)
+		}
 		for _, term := range inv.Terms {
 			d.indented(term, "•", regular, sizeBody, lineBody, colourInk)
 		}

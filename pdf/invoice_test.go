@@ -33,9 +33,11 @@ func TestInvoiceShowsFiguresNamesAndTerms(t *testing.T) {
 		"2026-03-01 Interest: February 2026, 28 days 9.21",
 		"2026-02-10 bank transfer SEPA-778812 400.00",
 		// Terms of the agreement version, and the checkout link.
-		"in force from 1 December 2025", "Payment is due within 30 days of the issue date.",
-		"a late fee of 25.00 EUR plus 1.5 % of the amount still unpaid", "Directive 2011/7/EU",
-		"A fixed compensation of 40.00 EUR for recovery costs",
+		"Payment terms As agreed in our terms in force from 1 December 2025:",
+		"• Payment is due within 30 days of the issue date (by 31 January 2026).",
+		"• A late fee of 25.00 EUR plus 1.5 % applies from 1 February 2026.",
+		"• A fixed compensation of 40.00 EUR for recovery costs is due from 1 February 2026 (Directive 2011/7/EU, art. 6).",
+		"under Directive 2011/7/EU: ECB main refinancing rate + 8 percentage points",
 		"https://checkout.example/pay/cs_test_42",
 	)
 }
@@ -121,8 +123,8 @@ func TestLongInvoiceFlowsOntoNumberedPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One-line rows are 7.1 mm high: 26 fit under the details on page 1 and
-	// 33 on each later page, so the rows go 26+33+33+28 onto 4 pages, and
+	// One-line rows are 7.1 mm high: 27 fit under the details on page 1 and
+	// 33 on each later page, so the rows go 27+33+33+27 onto 4 pages, and
 	// the totals fit under the last one.
 	const want = 4
 	if n := pages(t, doc); n != want {

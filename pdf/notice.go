@@ -65,8 +65,11 @@ func renderNotice(n Notice) ([]byte, error) {
 	facts := [][2]string{{"Date", longDate(n.Date)}}
 	if !n.EffectiveOn.IsZero() {
 		label := "Effective from"
-		if n.Kind != NoticePolicyChange {
+		switch n.Kind {
+		case NoticeSuspensionWarning:
 			label = "Suspension on"
+		case NoticeSuspension:
+			label = "Suspended from"
 		}
 		facts = append(facts, [2]string{label, longDate(n.EffectiveOn)})
 	}

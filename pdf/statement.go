@@ -166,18 +166,7 @@ func (d *document) invoiceDetail(inv StatementInvoice) {
 // letterhead writes the addressee on the left and the letter's facts on the right.
 func (d *document) letterhead(to Party, facts [][2]string) {
 	colW := contentW*0.5 - 6
-	var rest []string
-	if c := clean(to.ContactName); c != "" {
-		rest = append(rest, "Attn: "+c)
-	}
-	rest = append(rest, lines(to.Address)...)
-	if e := clean(to.Email); e != "" {
-		rest = append(rest, e)
-	}
-	if t := clean(to.TaxID); t != "" {
-		rest = append(rest, "Tax ID: "+t)
-	}
-	leftY := d.party("TO", to.Name, rest, marginX, bodyTop, colW)
+	leftY := d.party("TO", to, marginX, bodyTop, colW)
 	rightY := d.keyValues(facts, rightEdge-colW, bodyTop, colW)
 	d.f.SetXY(marginX, max(leftY, rightY)+8)
 }
@@ -191,4 +180,12 @@ func (d *document) title(text string) {
 		d.f.CellFormat(contentW, 7, l, "", 1, "L", false, 0, "")
 	}
 	d.f.SetY(d.f.GetY() + 2)
+}
+
+// plural writes "1 day" or "30 days".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

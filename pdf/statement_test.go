@@ -3,13 +3,14 @@ package pdf_test
 import (
 	"testing"
 
+	"github.com/remit/remit/domain"
 	"github.com/remit/remit/pdf"
 )
 
 // sampleStatement follows worked example 4 of ENFORCEMENT.md (EU preset,
 // 5,000.00 due 2026-03-31) and adds a smaller invoice with a part payment.
 func sampleStatement() pdf.Statement {
-	eu := pdf.LegalBasis(pdf.PresetEU)
+	eu := domain.PresetLegalBasis(domain.PresetEULatePayment)
 	return pdf.Statement{
 		Business: business,
 		Client:   pdf.Party{Name: "Фирма ЕООД", ContactName: "Иван Петров", Address: "бул. Витоша 1\n1000 София\nБългария"},

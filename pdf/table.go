@@ -28,9 +28,11 @@ const (
 type table struct {
 	d      *document
 	cols   []column
-	titles []string // column titles for this document (with its currency)
+	titles []string // overrides of column titles; "" keeps the column's own
 }
 
+// table starts a table with its header, on a new page unless the header and
+// one row fit on this one.
 func (d *document) table(cols []column, titles ...string) *table {
 	t := &table{d: d, cols: cols, titles: titles}
 	d.ensure(headRowH + lineBody + 2*rowPad)

@@ -135,6 +135,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Clients:     store.NewClientService(db),
 		APIKeys:     keys,
 		Idempotency: store.NewIdempotencyService(db),
+		Agreements:  store.NewAgreementService(db, m.Config.Business),
+		Invoices:    store.NewInvoiceService(db),
+		Now:         m.Now,
 	})
 
 	ln, err := net.Listen("tcp", m.Config.Addr)

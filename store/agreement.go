@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/remit/remit/domain"
+)
+
+// agreementRow is the agreements table; Terms is the JSON of domain.Agreement.
+type agreementRow struct {
+	ID            string
+	ClientID      string
+	Version       int
+	EffectiveFrom string
+	Terms         string
+	CreatedAt     time.Time
+}
+
+func (agreementRow) TableName() string { return "agreements" }
+
+func (r *agreementRow) toDomain() (domain.Agreement, error) {
+	var a domain.Agreement
+	if err := json.Unmarshal([]byte(r.Terms), &a); err != nil {
+		return a, err
+	}
+	a.ID, a.ClientID, a.Version, a.CreatedAt = r.ID, r.ClientID, r.Version, r.CreatedAt.UTC()
+	return a, nil
+}
+
+// AgreementService implements domain.AgreementService.
+type AgreementService struct {
+	db       *DB
+	business domain.Business
+}
+
+// NewAgreementService returns the agreement service; business supplies the
+// notice period.
+func NewAgreementService(db *DB, business domain.Business) *AgreementService {
+	return &AgreementService{db: db, business: business}
+}
+
+// CreateAgreement implements domain.AgreementService.
+func (s *AgreementService) CreateAgreement(ctx context.Context, clientID string, a domain.Agreement) (*domain.Agreement, error) {
+	var out domain.Agreement
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		c, err := findClient(tx, clientID)
+		if err != nil {
+			return err
+		}
+		if c.Status == domain.ClientOffboarded {
+			return domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
+		}
+		if a.EffectiveFrom.IsZero() {
+			return &domain.Error{Code: domain.EINVALID, Message: "effective_from: is required (YYYY-MM-DD)",
+				Fields: map[string]string{"effective_from": "is required (YYYY-MM-DD)"}}
+		}
+		a = a.WithDefaults()
+		if err := a.Validate(c.Currency); err != nil {
+			return err
+		}
+		prev, err := agreementInForce(tx, clientID, a.EffectiveFrom)
+		if err != nil {
+			return err
+		}
+		raises := domain.RaisesBurden(prev, a)
+		if raises {
+			var issued int64
+			if err := tx.Model(&invoiceRow{}).Where("client_id = ? AND status <> ?", clientID, domain.InvoiceStatusDraft).Count(&issued).Error; err != nil {
+				return err
+			}
+			today := domain.DateOf(s.db.now(), c.Location())
+			earliest := today.AddDays(s.business.NoticeDays)
+			if issued > 0 && a.EffectiveFrom.Before(earliest) {
+				return domain.Unprocessablef(domain.ENOTICEPERIOD,
+					"this version adds or raises fees, interest, compensation or suspension for a client with issued invoices: it must take effect on or after %s (%d days' notice)",
+					earliest, s.business.NoticeDays)
+			}
+		}
+		var last int
+		if err := tx.Model(&agreementRow{}).Where("client_id = ?", clientID).Select("COALESCE(MAX(version), 0)").Scan(&last).Error; err != nil {
+			return err
+		}
+		a.ID, a.ClientID, a.Version, a.CreatedAt = s.db.newID("agr"), clientID, last+1, s.db.now()
+		terms, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		row := agreementRow{ID: a.ID, ClientID: clientID, Version: a.Version, EffectiveFrom: a.EffectiveFrom.String(), Terms: string(terms), CreatedAt: a.CreatedAt}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		if err := s.db.emit(ctx, tx, "agreement.created", clientID, "", a, false); err != nil {
+			return err
+		}
+		if raises {
+			notice := map[string]any{
+				"agreement":      a,
+				"previous":       prev,
+				"effective_from": a.EffectiveFrom,
+				"terms":          domain.DescribeTerms(a, c.Currency, domain.Date{}),
+			}
+			if err := s.db.emit(ctx, tx, "agreement.notice", clientID, "", notice, true); err != nil {
+				return err
+			}
+		}
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// FindAgreements implements domain.AgreementService.
+func (s *AgreementService) FindAgreements(ctx context.Context, clientID string) ([]domain.Agreement, error) {
+	tx := s.db.reader(ctx)
+	if _, err := findClient(tx, clientID); err != nil {
+		return nil, err
+	}
+	var rows []agreementRow
+	if err := tx.Where("client_id = ?", clientID).Order("version ASC").Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	out := make([]domain.Agreement, 0, len(rows))
+	for i := range rows {
+		a, err := rows[i].toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// AgreementInForce implements domain.AgreementService.
+func (s *AgreementService) AgreementInForce(ctx context.Context, clientID string, day domain.Date) (domain.Agreement, error) {
+	tx := s.db.reader(ctx)
+	if _, err := findClient(tx, clientID); err != nil {
+		return domain.Agreement{}, err
+	}
+	return agreementInForce(tx, clientID, day)
+}
+
+// agreementInForce returns the latest version effective on or before day, or
+// the default agreement.
+func agreementInForce(tx *gorm.DB, clientID string, day domain.Date) (domain.Agreement, error) {
+	var rows []agreementRow
+	err := tx.Where("client_id = ? AND effective_from <= ?", clientID, day.String()).
+		Order("effective_from DESC, version DESC").Limit(1).Find(&rows).Error
+	if err != nil {
+		return domain.Agreement{}, err
+	}
+	if len(rows) == 0 {
+		return domain.DefaultAgreement(), nil
+	}
+	return rows[0].toDomain()
+}

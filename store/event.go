@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/remit/remit/domain"
+)
+
+// eventRow is the events table: the audit trail.
+type eventRow struct {
+	ID         string
+	Type       string
+	ClientID   string
+	InvoiceID  *string
+	Actor      string
+	ActorKeyID string
+	Data       string
+	CreatedAt  time.Time
+}
+
+func (eventRow) TableName() string { return "events" }
+
+func (r *eventRow) toDomain() domain.Event {
+	e := domain.Event{ID: r.ID, Type: r.Type, ClientID: r.ClientID, Actor: r.Actor, ActorKey: r.ActorKeyID,
+		Data: json.RawMessage(r.Data), CreatedAt: r.CreatedAt.UTC()}
+	if r.InvoiceID != nil {
+		e.InvoiceID = *r.InvoiceID
+	}
+	return e
+}
+
+// outboxRow is the outbox table: notices waiting to be delivered.
+type outboxRow struct {
+	ID        string
+	EventID   string
+	Type      string
+	ClientID  string
+	InvoiceID *string
+	Payload   string
+	CreatedAt time.Time
+}
+
+func (outboxRow) TableName() string { return "outbox" }
+
+// Envelope is the JSON of an outgoing event (webhook body, e-mail source).
+type Envelope struct {
+	ID       string    `json:"id"`
+	Type     string    `json:"type"`
+	Created  time.Time `json:"created"`
+	ClientID string    `json:"client_id"`
+	Invoice  string    `json:"invoice_id,omitempty"`
+	Data     any       `json:"data"`
+}
+
+// emit writes an audit event in tx, and when notify is set also an outbox
+// row, so the notice is sent if and only if the change commits.
+func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID string, data any, notify bool) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	actor := domain.ActorFrom(ctx)
+	now := db.now()
+	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(raw), CreatedAt: now}
+	if invoiceID != "" {
+		ev.InvoiceID = &invoiceID
+	}
+	if err := tx.Create(&ev).Error; err != nil {
+		return err
+	}
+	if !notify {
+		return nil
+	}
+	payload, err := json.Marshal(Envelope{ID: ev.ID, Type: typ, Created: now, ClientID: clientID, Invoice: invoiceID, Data: json.RawMessage(raw)})
+	if err != nil {
+		return err
+	}
+	return tx.Create(&outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, Payload: string(payload), CreatedAt: now}).Error
+}
+
+// pageAsc applies keyset pagination in ascending id order.
+func pageAsc(q *gorm.DB, p domain.PageParams) *gorm.DB {
+	if p.StartingAfter != "" {
+		q = q.Where("id > ?", p.StartingAfter)
+	}
+	return q.Order("id ASC").Limit(p.Limit + 1)
+}
+
+// dateCol stores a date as YYYY-MM-DD text, or NULL when unset.
+func dateCol(d domain.Date) *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
+// dateOf reads a date column; a NULL or unreadable value is the zero date.
+func dateOf(s *string) domain.Date {
+	if s == nil {
+		return domain.Date{}
+	}
+	d, err := domain.ParseDate(*s)
+	if err != nil {
+		return domain.Date{}
+	}
+	return d
+}
