@@ -217,6 +217,9 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 		}, true); err != nil {
 			return nil, err
 		}
+		if err := db.afterInvoicePaid(ctx, tx, row); err != nil {
+			return nil, err
+		}
 	}
 	return row, nil
 }
