@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -41,6 +42,9 @@ type Deps struct {
 	Idempotency domain.IdempotencyService
 	Agreements  domain.AgreementService
 	Invoices    domain.InvoiceService
+
+	// Sweep runs the enforcement sweep now; nil when this process does not sweep.
+	Sweep func(ctx context.Context, trigger string) (*domain.BillingRun, error)
 
 	// Now is the clock (REMIT_NOW pins it); nil means the real time.
 	Now func() time.Time
@@ -118,6 +122,8 @@ func (s *Server) routes() {
 	v1.GET("/invoices/:id/charges", s.handleChargeList, read...)
 	v1.POST("/invoices/:id/charges/:charge_id/waive", s.handleChargeWaive, write...)
 	v1.GET("/invoices/:id/events", s.handleInvoiceEvents, read...)
+	v1.GET("/invoices/:id/accrual", s.handleAccrual, read...)
+	v1.POST("/billing/run", s.handleBillingRun, admin...)
 
 	v1.POST("/api_keys", s.handleAPIKeyCreate, admin...)
 	v1.GET("/api_keys", s.handleAPIKeyList, admin...)

@@ -303,6 +303,10 @@ type InvoiceService interface {
 	FindEvents(ctx context.Context, invoiceID string, p PageParams) (Page[Event], error)
 	// ClientCredit returns the client's unused credit.
 	ClientCredit(ctx context.Context, clientID string) (int64, error)
+	// Quote returns what the invoice owes on asOf (the payoff), writing
+	// nothing. Returns ENOTFOUND, EINVOICENOTOPEN (draft), EINVALID (as_of
+	// before the issue date), missing_reference_rate (422).
+	Quote(ctx context.Context, invoiceID string, asOf Date) (Quote, error)
 }
 
 // EINVOICEHASPAYMENTS refuses to void an invoice that has received money.

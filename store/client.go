@@ -24,6 +24,7 @@ type clientRow struct {
 	TurnaroundDays    int
 	Relationship      string
 	Status            string
+	SuspensionSource  string
 	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt         time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -108,11 +109,25 @@ func (s *ClientService) UpdateClient(ctx context.Context, id string, upd domain.
 		if err != nil {
 			return err
 		}
+		var source string
+		if err := tx.Model(&clientRow{}).Select("suspension_source").Where("id = ?", id).Scan(&source).Error; err != nil {
+			return err
+		}
+		before := c.Status
 		if err := upd.Apply(c); err != nil {
 			return err
 		}
 		c.UpdatedAt = s.db.now()
 		row := clientToRow(c)
+		switch {
+		case c.Status == domain.ClientActive:
+			row.SuspensionSource = ""
+		case c.Status == domain.ClientSuspended && before != domain.ClientSuspended:
+			// Suspended by hand: only a person lifts it, never the sweep.
+			row.SuspensionSource = "manual"
+		default:
+			row.SuspensionSource = source
+		}
 		if err := tx.Save(&row).Error; err != nil {
 			return err
 		}

@@ -40,6 +40,7 @@ type invoiceRow struct {
 	Agreement     *string
 	Disputed      bool
 	Processing    int
+	NextActionOn  *string
 	CreatedAt     time.Time  `gorm:"autoCreateTime:false"`
 	UpdatedAt     time.Time  `gorm:"autoUpdateTime:false"`
 	IssuedAt      *time.Time `gorm:"autoCreateTime:false"`

@@ -206,6 +206,17 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 	case row.Status == domain.InvoiceStatusPaid && row.BalanceDue > 0:
 		row.Status, row.PaidOn = domain.InvoiceStatusOpen, nil
 	}
+	row.NextActionOn = nil
+	if (row.Status == domain.InvoiceStatusOpen || row.Status == domain.InvoiceStatusUncollectible) && row.BalanceDue > 0 {
+		// Let the sweep look again from today: a payment or refund may
+		// have moved what is due (fees stop, interest restarts).
+		if ag, err := row.agreement(); err == nil && row.Agreement != nil {
+			loc, _ := domain.LoadZone(row.Timezone)
+			today := domain.DateOf(db.now(), loc)
+			next := domain.NextActionOn(ag, dateOf(row.DueDate), today.AddDays(-1), row.PrincipalPaid >= row.Total)
+			row.NextActionOn = dateCol(next)
+		}
+	}
 	row.UpdatedAt = db.now()
 	if err := tx.Save(row).Error; err != nil {
 		return nil, err
@@ -218,6 +229,9 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 			return nil, err
 		}
 		if err := db.afterInvoicePaid(ctx, tx, row); err != nil {
+			return nil, err
+		}
+		if _, err := db.reinstateIfClear(ctx, tx, row.ClientID, db.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -411,75 +425,7 @@ func (s *InvoiceService) RecordPayment(ctx context.Context, invoiceID string, p 
 	}
 	var out domain.Payment
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		var existing paymentRow
-		if err := tx.Where("external_key = ?", p.Key).Limit(1).Find(&existing).Error; err != nil {
-			return err
-		}
-		if existing.ID != "" {
-			if existing.InvoiceID != invoiceID || existing.Amount != p.Amount {
-				return domain.Conflictf(domain.ECONFLICT, "payment key %q was already used for another payment", p.Key)
-			}
-			out = existing.toDomain()
-			return nil
-		}
-		row, err := lockInvoice(tx, invoiceID, true)
-		if err != nil {
-			return err
-		}
-		switch row.Status {
-		case domain.InvoiceStatusDraft:
-			return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; issue it before recording payments", invoiceID)
-		case domain.InvoiceStatusVoid:
-			return domain.Conflictf(domain.EINVOICEVOID, "invoice %s is void", invoiceID)
-		case domain.InvoiceStatusPaid:
-			return domain.Conflictf(domain.EINVOICEPAID, "invoice %s is already paid", invoiceID)
-		}
-		loc, _ := domain.LoadZone(row.Timezone)
-		today := domain.DateOf(s.db.now(), loc)
-		if p.PaidOn.After(today) {
-			return fieldError("paid_on", "must not be in the future (today is "+today.String()+" in "+row.Timezone+")")
-		}
-		if p.PaidOn.Before(dateOf(row.IssueDate)) {
-			return fieldError("paid_on", "must not be before the issue date "+dateOf(row.IssueDate).String())
-		}
-		if err := s.postChargesBeforePayment(ctx, tx, row, p); err != nil {
-			return err
-		}
-		if row, err = lockInvoice(tx, invoiceID, false); err != nil {
-			return err
-		}
-		o, charges, err := outstanding(tx, row)
-		if err != nil {
-			return err
-		}
-		ag, err := row.agreement()
-		if err != nil {
-			return err
-		}
-		alloc := domain.Allocate(ag.WithDefaults().Allocation, p.Amount, o)
-		for kind, amount := range map[domain.ChargeKind]int64{domain.ChargeCompensation: alloc.Compensation, domain.ChargeLateFee: alloc.Fees, domain.ChargeInterest: alloc.Interest} {
-			if err := spreadOverCharges(tx, charges, kind, amount); err != nil {
-				return err
-			}
-		}
-		pay := paymentRow{ID: s.db.newID("pay"), InvoiceID: invoiceID, ClientID: row.ClientID, Amount: p.Amount, Currency: row.Currency,
-			PaidOn: p.PaidOn.String(), Method: p.Method, Reference: p.Reference, Source: p.Source, ExternalKey: p.Key,
-			AllocCompensation: alloc.Compensation, AllocFees: alloc.Fees, AllocInterest: alloc.Interest, AllocPrincipal: alloc.Principal,
-			AllocCredit: alloc.Credit, CreatedAt: s.db.now()}
-		if err := tx.Create(&pay).Error; err != nil {
-			return err
-		}
-		if alloc.Credit > 0 {
-			if err := s.db.addCredit(tx, row.ClientID, row.Currency, alloc.Credit, "overpayment", invoiceID, pay.ID); err != nil {
-				return err
-			}
-		}
-		out = pay.toDomain()
-		if err := s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, out, false); err != nil {
-			return err
-		}
-		_, err = s.db.refresh(ctx, tx, invoiceID, p.PaidOn)
-		return err
+		return s.recordPaymentTx(ctx, tx, invoiceID, p, &out)
 	})
 	if domain.ErrorCode(err) == domain.ECONFLICT && p.Key != "" {
 		// A concurrent request recorded the same payment first: answer with it.
@@ -492,6 +438,81 @@ func (s *InvoiceService) RecordPayment(ctx context.Context, invoiceID string, p 
 		return nil, err
 	}
 	return &out, nil
+}
+
+// recordPaymentTx is RecordPayment inside the caller's transaction (the
+// Stripe ledger records a payment in the transaction of its event); it
+// leaves the payment, or the one recorded before under the same key, in out.
+func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment) error {
+	var existing paymentRow
+	if err := tx.Where("external_key = ?", p.Key).Limit(1).Find(&existing).Error; err != nil {
+		return err
+	}
+	if existing.ID != "" {
+		if existing.InvoiceID != invoiceID || existing.Amount != p.Amount {
+			return domain.Conflictf(domain.ECONFLICT, "payment key %q was already used for another payment", p.Key)
+		}
+		*out = existing.toDomain()
+		return nil
+	}
+	row, err := lockInvoice(tx, invoiceID, true)
+	if err != nil {
+		return err
+	}
+	switch row.Status {
+	case domain.InvoiceStatusDraft:
+		return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; issue it before recording payments", invoiceID)
+	case domain.InvoiceStatusVoid:
+		return domain.Conflictf(domain.EINVOICEVOID, "invoice %s is void", invoiceID)
+	case domain.InvoiceStatusPaid:
+		return domain.Conflictf(domain.EINVOICEPAID, "invoice %s is already paid", invoiceID)
+	}
+	loc, _ := domain.LoadZone(row.Timezone)
+	today := domain.DateOf(s.db.now(), loc)
+	if p.PaidOn.After(today) {
+		return fieldError("paid_on", "must not be in the future (today is "+today.String()+" in "+row.Timezone+")")
+	}
+	if p.PaidOn.Before(dateOf(row.IssueDate)) {
+		return fieldError("paid_on", "must not be before the issue date "+dateOf(row.IssueDate).String())
+	}
+	if err := s.postChargesBeforePayment(ctx, tx, row, p); err != nil {
+		return err
+	}
+	if row, err = lockInvoice(tx, invoiceID, false); err != nil {
+		return err
+	}
+	o, charges, err := outstanding(tx, row)
+	if err != nil {
+		return err
+	}
+	ag, err := row.agreement()
+	if err != nil {
+		return err
+	}
+	alloc := domain.Allocate(ag.WithDefaults().Allocation, p.Amount, o)
+	for kind, amount := range map[domain.ChargeKind]int64{domain.ChargeCompensation: alloc.Compensation, domain.ChargeLateFee: alloc.Fees, domain.ChargeInterest: alloc.Interest} {
+		if err := spreadOverCharges(tx, charges, kind, amount); err != nil {
+			return err
+		}
+	}
+	pay := paymentRow{ID: s.db.newID("pay"), InvoiceID: invoiceID, ClientID: row.ClientID, Amount: p.Amount, Currency: row.Currency,
+		PaidOn: p.PaidOn.String(), Method: p.Method, Reference: p.Reference, Source: p.Source, ExternalKey: p.Key,
+		AllocCompensation: alloc.Compensation, AllocFees: alloc.Fees, AllocInterest: alloc.Interest, AllocPrincipal: alloc.Principal,
+		AllocCredit: alloc.Credit, CreatedAt: s.db.now()}
+	if err := tx.Create(&pay).Error; err != nil {
+		return err
+	}
+	if alloc.Credit > 0 {
+		if err := s.db.addCredit(tx, row.ClientID, row.Currency, alloc.Credit, "overpayment", invoiceID, pay.ID); err != nil {
+			return err
+		}
+	}
+	*out = pay.toDomain()
+	if err := s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false); err != nil {
+		return err
+	}
+	_, err = s.db.refresh(ctx, tx, invoiceID, p.PaidOn)
+	return err
 }
 
 // postChargesBeforePayment posts what the invoice owed by the payment day,
@@ -561,96 +582,103 @@ func (s *InvoiceService) RefundPayment(ctx context.Context, paymentID string, r 
 	}
 	var out domain.Refund
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		var existing refundRow
-		if err := tx.Where("external_key = ?", r.Key).Limit(1).Find(&existing).Error; err != nil {
-			return err
-		}
-		if existing.ID != "" {
-			out = existing.toDomain()
-			return nil
-		}
-		var pay paymentRow
-		if err := tx.Take(&pay, "id = ?", paymentID).Error; err != nil {
-			if domain.ErrorCode(translate(err)) == domain.ENOTFOUND {
-				return domain.Errorf(domain.ENOTFOUND, "payment %s not found", paymentID)
-			}
-			return err
-		}
-		row, err := lockInvoice(tx, pay.InvoiceID, true)
-		if err != nil {
-			return err
-		}
-		if left := pay.Amount - pay.Refunded; r.Amount > left {
-			return fieldError("amount", "is more than the "+domain.FormatMoney(left, pay.Currency)+" of this payment not yet refunded")
-		}
-		loc, _ := domain.LoadZone(row.Timezone)
-		if r.RefundedOn.IsZero() {
-			r.RefundedOn = domain.DateOf(s.db.now(), loc)
-		}
-		if r.RefundedOn.Before(dateOf(&pay.PaidOn)) {
-			return fieldError("refunded_on", "must not be before the payment date "+pay.PaidOn)
-		}
-		var prior struct{ Comp, Fees, Interest, Principal, Credit int64 }
-		if err := tx.Raw(`SELECT COALESCE(SUM(rev_compensation),0) AS comp, COALESCE(SUM(rev_fees),0) AS fees,
-			COALESCE(SUM(rev_interest),0) AS interest, COALESCE(SUM(rev_principal),0) AS principal, COALESCE(SUM(rev_credit),0) AS credit
-			FROM refunds WHERE payment_id = ?`, paymentID).Scan(&prior).Error; err != nil {
-			return err
-		}
-		credit, err := creditBalance(tx, row.ClientID, row.Currency)
-		if err != nil {
-			return err
-		}
-		left := r.Amount
-		take := func(avail int64) int64 {
-			n := max(0, min(left, avail))
-			left -= n
-			return n
-		}
-		rev := domain.Allocation{}
-		rev.Credit = take(min(pay.AllocCredit-prior.Credit, credit))
-		rev.Principal = take(pay.AllocPrincipal - prior.Principal)
-		rev.Interest = take(pay.AllocInterest - prior.Interest)
-		rev.Fees = take(pay.AllocFees - prior.Fees)
-		rev.Compensation = take(pay.AllocCompensation - prior.Comp)
-		if left > 0 {
-			// The rest came back as credit that was used since; take it from the client's credit.
-			return fieldError("amount", "the client has spent the credit this payment created; refund at most "+
-				domain.FormatMoney(r.Amount-left, pay.Currency))
-		}
-		_, charges, err := outstanding(tx, row)
-		if err != nil {
-			return err
-		}
-		for kind, amount := range map[domain.ChargeKind]int64{domain.ChargeCompensation: rev.Compensation, domain.ChargeLateFee: rev.Fees, domain.ChargeInterest: rev.Interest} {
-			if err := spreadOverCharges(tx, charges, kind, -amount); err != nil {
-				return err
-			}
-		}
-		ref := refundRow{ID: s.db.newID("rfd"), PaymentID: pay.ID, InvoiceID: pay.InvoiceID, Amount: r.Amount, RefundedOn: r.RefundedOn.String(),
-			Reason: r.Reason, ExternalKey: r.Key, RevCompensation: rev.Compensation, RevFees: rev.Fees, RevInterest: rev.Interest,
-			RevPrincipal: rev.Principal, RevCredit: rev.Credit, CreatedAt: s.db.now()}
-		if err := tx.Create(&ref).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&paymentRow{}).Where("id = ?", pay.ID).Update("refunded", pay.Refunded+r.Amount).Error; err != nil {
-			return err
-		}
-		if rev.Credit > 0 {
-			if err := s.db.addCredit(tx, row.ClientID, row.Currency, -rev.Credit, "refund", pay.InvoiceID, pay.ID); err != nil {
-				return err
-			}
-		}
-		out = ref.toDomain()
-		if err := s.db.emit(ctx, tx, "payment.refunded", row.ClientID, pay.InvoiceID, out, false); err != nil {
-			return err
-		}
-		_, err = s.db.refresh(ctx, tx, pay.InvoiceID, domain.Date{})
-		return err
+		return s.refundPaymentTx(ctx, tx, paymentID, r, &out)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// refundPaymentTx is RefundPayment inside the caller's transaction (the
+// Stripe ledger records Stripe's refunds in the transaction of their event);
+// it leaves the refund, or the one recorded before under the same key, in out.
+func (s *InvoiceService) refundPaymentTx(ctx context.Context, tx *gorm.DB, paymentID string, r domain.RefundInput, out *domain.Refund) error {
+	var existing refundRow
+	if err := tx.Where("external_key = ?", r.Key).Limit(1).Find(&existing).Error; err != nil {
+		return err
+	}
+	if existing.ID != "" {
+		*out = existing.toDomain()
+		return nil
+	}
+	var pay paymentRow
+	if err := tx.Take(&pay, "id = ?", paymentID).Error; err != nil {
+		if domain.ErrorCode(translate(err)) == domain.ENOTFOUND {
+			return domain.Errorf(domain.ENOTFOUND, "payment %s not found", paymentID)
+		}
+		return err
+	}
+	row, err := lockInvoice(tx, pay.InvoiceID, true)
+	if err != nil {
+		return err
+	}
+	if left := pay.Amount - pay.Refunded; r.Amount > left {
+		return fieldError("amount", "is more than the "+domain.FormatMoney(left, pay.Currency)+" of this payment not yet refunded")
+	}
+	loc, _ := domain.LoadZone(row.Timezone)
+	if r.RefundedOn.IsZero() {
+		r.RefundedOn = domain.DateOf(s.db.now(), loc)
+	}
+	if r.RefundedOn.Before(dateOf(&pay.PaidOn)) {
+		return fieldError("refunded_on", "must not be before the payment date "+pay.PaidOn)
+	}
+	var prior struct{ Comp, Fees, Interest, Principal, Credit int64 }
+	if err := tx.Raw(`SELECT COALESCE(SUM(rev_compensation),0) AS comp, COALESCE(SUM(rev_fees),0) AS fees,
+		COALESCE(SUM(rev_interest),0) AS interest, COALESCE(SUM(rev_principal),0) AS principal, COALESCE(SUM(rev_credit),0) AS credit
+		FROM refunds WHERE payment_id = ?`, paymentID).Scan(&prior).Error; err != nil {
+		return err
+	}
+	credit, err := creditBalance(tx, row.ClientID, row.Currency)
+	if err != nil {
+		return err
+	}
+	left := r.Amount
+	take := func(avail int64) int64 {
+		n := max(0, min(left, avail))
+		left -= n
+		return n
+	}
+	rev := domain.Allocation{}
+	rev.Credit = take(min(pay.AllocCredit-prior.Credit, credit))
+	rev.Principal = take(pay.AllocPrincipal - prior.Principal)
+	rev.Interest = take(pay.AllocInterest - prior.Interest)
+	rev.Fees = take(pay.AllocFees - prior.Fees)
+	rev.Compensation = take(pay.AllocCompensation - prior.Comp)
+	if left > 0 {
+		// The rest came back as credit that was used since; take it from the client's credit.
+		return fieldError("amount", "the client has spent the credit this payment created; refund at most "+
+			domain.FormatMoney(r.Amount-left, pay.Currency))
+	}
+	_, charges, err := outstanding(tx, row)
+	if err != nil {
+		return err
+	}
+	for kind, amount := range map[domain.ChargeKind]int64{domain.ChargeCompensation: rev.Compensation, domain.ChargeLateFee: rev.Fees, domain.ChargeInterest: rev.Interest} {
+		if err := spreadOverCharges(tx, charges, kind, -amount); err != nil {
+			return err
+		}
+	}
+	ref := refundRow{ID: s.db.newID("rfd"), PaymentID: pay.ID, InvoiceID: pay.InvoiceID, Amount: r.Amount, RefundedOn: r.RefundedOn.String(),
+		Reason: r.Reason, ExternalKey: r.Key, RevCompensation: rev.Compensation, RevFees: rev.Fees, RevInterest: rev.Interest,
+		RevPrincipal: rev.Principal, RevCredit: rev.Credit, CreatedAt: s.db.now()}
+	if err := tx.Create(&ref).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&paymentRow{}).Where("id = ?", pay.ID).Update("refunded", pay.Refunded+r.Amount).Error; err != nil {
+		return err
+	}
+	if rev.Credit > 0 {
+		if err := s.db.addCredit(tx, row.ClientID, row.Currency, -rev.Credit, "refund", pay.InvoiceID, pay.ID); err != nil {
+			return err
+		}
+	}
+	*out = ref.toDomain()
+	if err := s.db.emit(ctx, tx, "payment.refunded", row.ClientID, pay.InvoiceID, *out, false); err != nil {
+		return err
+	}
+	_, err = s.db.refresh(ctx, tx, pay.InvoiceID, domain.Date{})
+	return err
 }
 
 // FindCharges implements domain.InvoiceService.
@@ -712,4 +740,33 @@ func (s *InvoiceService) WaiveCharge(ctx context.Context, invoiceID, chargeID, r
 		return nil, err
 	}
 	return &out, nil
+}
+
+// Quote implements domain.InvoiceService: the payoff on asOf, day-accurate,
+// from the ledger as it stands, writing nothing.
+func (s *InvoiceService) Quote(ctx context.Context, invoiceID string, asOf domain.Date) (domain.Quote, error) {
+	tx := s.db.reader(ctx)
+	row, err := lockInvoice(tx, invoiceID, false)
+	if err != nil {
+		return domain.Quote{}, err
+	}
+	if row.Agreement == nil {
+		return domain.Quote{}, domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; it owes nothing yet", invoiceID)
+	}
+	if asOf.Before(dateOf(row.IssueDate)) {
+		return domain.Quote{}, fieldError("as_of", "must not be before the issue date "+dateOf(row.IssueDate).String())
+	}
+	f, chargesPaid, err := s.db.loadFacts(tx, row)
+	if err != nil {
+		return domain.Quote{}, err
+	}
+	q, err := domain.Accrual(f, chargesPaid, asOf)
+	var missing *domain.MissingRateError
+	if errors.As(err, &missing) {
+		return domain.Quote{}, domain.Unprocessablef("missing_reference_rate", "%s; load it with PUT /v1/reference_rates/%s", missing.Error(), missing.Series)
+	}
+	if row.Status == domain.InvoiceStatusVoid {
+		return domain.Quote{AsOf: asOf, Principal: row.Total}, err
+	}
+	return q, err
 }

@@ -100,7 +100,7 @@ var envVars = []envVar{
 		c.RateBurst = n
 		return err
 	}},
-	{"REMIT_SWEEP_INTERVAL", "1h", "how often the enforcement sweep runs (0: only at start and on demand)", func(v string, c *Config) error {
+	{"REMIT_SWEEP_INTERVAL", "1h", "how often the enforcement sweep runs; it also runs at start (0: only on demand, POST /v1/billing/run)", func(v string, c *Config) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			return fmt.Errorf("must be a duration such as 1h or 15m")

@@ -15,11 +15,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // IANA zones even where the system has none (containers)
 
 	"github.com/remit/remit/api"
+	"github.com/remit/remit/billing"
 	"github.com/remit/remit/domain"
 	"github.com/remit/remit/store"
 )
@@ -84,6 +87,14 @@ type Main struct {
 
 	// AdminKey is the admin key created at the first start, if one was.
 	AdminKey string
+	// Sweeper is the enforcement sweep; its scheduler runs in the background.
+	Sweeper *billing.Sweeper
+
+	// pinned is the clock pinned by REMIT_NOW (or SetNow), in Unix nanoseconds; 0: real time.
+	pinned atomic.Int64
+	// background is cancelled by Close; workers holds its goroutines.
+	background context.CancelFunc
+	workers    sync.WaitGroup
 
 	httpServer *http.Server
 	listener   net.Listener
@@ -92,19 +103,27 @@ type Main struct {
 
 // NewMain returns a service that logs JSON lines to out.
 func NewMain(cfg Config, out *os.File) *Main {
-	return &Main{
+	m := &Main{
 		Config: cfg,
 		Logger: slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel})),
 	}
+	if !cfg.Now.IsZero() {
+		m.SetNow(cfg.Now)
+	}
+	return m
 }
 
-// Now returns the service's clock: REMIT_NOW when pinned, else the real time in UTC.
+// Now returns the service's clock: the pinned time (REMIT_NOW), else the
+// real time in UTC.
 func (m *Main) Now() time.Time {
-	if !m.Config.Now.IsZero() {
-		return m.Config.Now
+	if n := m.pinned.Load(); n != 0 {
+		return time.Unix(0, n).UTC()
 	}
 	return time.Now().UTC()
 }
+
+// SetNow pins the clock to t (tests and demos move time with it).
+func (m *Main) SetNow(t time.Time) { m.pinned.Store(t.UnixNano()) }
 
 // Run opens and migrates the database, makes sure an admin key exists, and
 // starts serving in the background. It returns once the listener is open.
@@ -139,6 +158,21 @@ func (m *Main) Run(ctx context.Context) error {
 		Invoices:    store.NewInvoiceService(db),
 		Now:         m.Now,
 	})
+	m.Sweeper = &billing.Sweeper{
+		Store:  store.NewSweepService(db),
+		Now:    m.Now,
+		Logger: m.Logger,
+		Steps: []billing.Step{{Name: "idempotency", Run: func(ctx context.Context, _ time.Time) (int, error) {
+			n, err := m.Server.Idempotency.PurgeIdempotencyKeys(ctx)
+			return int(n), err
+		}}},
+	}
+	m.Server.Sweep = m.Sweeper.Sweep
+	bg, cancel := context.WithCancel(context.Background())
+	m.background = cancel
+	if m.Config.SweepInterval > 0 {
+		m.workers.Go(func() { m.Sweeper.Run(bg, m.Config.SweepInterval) })
+	}
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -202,6 +236,10 @@ func (m *Main) URL() string {
 // shutdown timeout), and closes the database.
 func (m *Main) Close() error {
 	var errs []error
+	if m.background != nil {
+		m.background()
+		m.workers.Wait()
+	}
 	if m.httpServer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()

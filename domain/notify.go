@@ -1,0 +1,356 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"math/big"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Outgoing event types: what Remit tells other tools (webhooks) and clients
+// (e-mail) about.
+const (
+	EventInvoiceIssued           = "invoice.issued"
+	EventInvoiceOverdue          = "invoice.overdue"
+	EventInvoiceReminder         = "invoice.reminder"
+	EventInvoicePaid             = "invoice.paid"
+	EventChargePosted            = "charge.posted"
+	EventClientSuspensionWarning = "client.suspension_warning"
+	EventClientSuspended         = "client.suspended"
+	EventClientReinstated        = "client.reinstated"
+	EventAgreementNotice         = "agreement.notice"
+	EventMilestonePaid           = "milestone.paid"
+	EventMilestoneUnlocked       = "milestone.unlocked"
+	EventClientOffboarded        = "client.offboarded"
+	// EventAll in an endpoint's filter stands for every type.
+	EventAll = "*"
+)
+
+// Limits on webhook endpoints and reference rates.
+const (
+	MaxWebhookURLLen         = 2048
+	MaxWebhookDescriptionLen = 500
+	MaxReferenceRate         = 1000 // percent, either sign
+	MaxRatePointsPerSeries   = 10000
+)
+
+// eventTypes lists every outgoing event type, in the order documents show them.
+var eventTypes = []string{
+	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
+	EventChargePosted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
+	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
+}
+
+// EventTypes returns every outgoing event type.
+func EventTypes() []string { return slices.Clone(eventTypes) }
+
+// ValidEventType reports whether t is an outgoing event type.
+func ValidEventType(t string) bool { return slices.Contains(eventTypes, t) }
+
+// WebhookSecretPrefix starts every webhook endpoint secret.
+const WebhookSecretPrefix = "whsec_"
+
+// WebhookEndpoint is a URL that receives outgoing events, signed with its
+// secret. The secret is shown once, in Secret, when the endpoint is created.
+type WebhookEndpoint struct {
+	ID          string `json:"id"`
+	URL         string `json:"url"`
+	Description string `json:"description"`
+	// EnabledEvents are the event types sent to the endpoint, or ["*"] for all.
+	EnabledEvents []string  `json:"enabled_events"`
+	Enabled       bool      `json:"enabled"`
+	CreatedAt     time.Time `json:"created_at"`
+	// Secret is set only on the value returned by CreateWebhookEndpoint.
+	Secret string `json:"secret,omitempty"`
+}
+
+// Validate checks the URL (http or https with a host), the description and
+// the event filter, naming each bad field.
+func (e *WebhookEndpoint) Validate() error {
+	f := FieldErrors{}
+	if e.URL == "" {
+		f.Add("url", "is required")
+	} else if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") ||
+		u.Hostname() == "" || u.Opaque != "" || len(e.URL) > MaxWebhookURLLen {
+		f.Add("url", "must be an http:// or https:// URL with a host, at most %d characters", MaxWebhookURLLen)
+	} else if u.User != nil {
+		f.Add("url", "must not contain a user name or password; the signature authenticates Remit")
+	} else if u.Fragment != "" {
+		f.Add("url", "must not contain a #fragment")
+	}
+	checkText(f, "description", e.Description, MaxWebhookDescriptionLen, false)
+	switch {
+	case len(e.EnabledEvents) == 0:
+		f.Add("enabled_events", `is required: a list of event types, or ["*"] for all`)
+	case slices.Contains(e.EnabledEvents, EventAll) && len(e.EnabledEvents) > 1:
+		f.Add("enabled_events", `"*" stands for every type and must be alone`)
+	}
+	for i, t := range e.EnabledEvents {
+		if t != EventAll && !ValidEventType(t) {
+			f.Add("enabled_events["+strconv.Itoa(i)+"]", "unknown event type %q: use one of %s, or \"*\"", t, strings.Join(eventTypes, ", "))
+		}
+		if slices.Index(e.EnabledEvents, t) < i {
+			f.Add("enabled_events["+strconv.Itoa(i)+"]", "%q is listed twice", t)
+		}
+	}
+	return f.Err()
+}
+
+// Wants reports whether the endpoint is enabled and its filter takes events
+// of type t.
+func (e *WebhookEndpoint) Wants(t string) bool {
+	return e.Enabled && (slices.Contains(e.EnabledEvents, EventAll) || slices.Contains(e.EnabledEvents, t))
+}
+
+// Delivery statuses, of webhooks and e-mails alike.
+const (
+	DeliveryPending   = "pending"   // waiting for its first or next attempt
+	DeliverySucceeded = "succeeded" // the receiver took it
+	DeliveryFailed    = "failed"    // every attempt failed; Remit gave up
+)
+
+// ValidDeliveryStatus reports whether s is a delivery status.
+func ValidDeliveryStatus(s string) bool {
+	return s == DeliveryPending || s == DeliverySucceeded || s == DeliveryFailed
+}
+
+// WebhookDelivery is one event sent (or being sent) to one endpoint, with
+// the result of its latest attempt.
+type WebhookDelivery struct {
+	ID             string     `json:"id"`
+	EndpointID     string     `json:"endpoint_id"`
+	EventID        string     `json:"event_id"`
+	EventType      string     `json:"event_type"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	FirstAttemptAt *time.Time `json:"first_attempt_at"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`
+	// LastStatusCode is the HTTP status of the latest attempt; 0 when it got none.
+	LastStatusCode int    `json:"last_status_code"`
+	LastError      string `json:"last_error"`
+	// ResponseExcerpt is the start of the receiver's latest response body.
+	ResponseExcerpt string     `json:"response_excerpt"`
+	CreatedAt       time.Time  `json:"created_at"`
+	DeliveredAt     *time.Time `json:"delivered_at"`
+}
+
+// EmailDelivery is one event mailed (or being mailed) to a client's address.
+type EmailDelivery struct {
+	ID             string     `json:"id"`
+	EventID        string     `json:"event_id"`
+	EventType      string     `json:"event_type"`
+	ClientID       string     `json:"client_id"`
+	Recipient      string     `json:"recipient"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	FirstAttemptAt *time.Time `json:"first_attempt_at"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`
+	// LastStatusCode is the SMTP reply code of the latest attempt; 0 when it got none.
+	LastStatusCode int        `json:"last_status_code"`
+	LastError      string     `json:"last_error"`
+	CreatedAt      time.Time  `json:"created_at"`
+	DeliveredAt    *time.Time `json:"delivered_at"`
+}
+
+// DeliveryFilter selects an endpoint's deliveries for a list.
+type DeliveryFilter struct {
+	Status string // "" for every status
+	Page   PageParams
+}
+
+// WebhookService stores webhook endpoints and shows what was sent to them.
+type WebhookService interface {
+	// CreateWebhookEndpoint validates and stores an enabled endpoint with a
+	// fresh secret (whsec_...), returned once in Secret. Returns EINVALID.
+	CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
+	// FindWebhookEndpointByID returns the endpoint without its secret.
+	// Returns ENOTFOUND.
+	FindWebhookEndpointByID(ctx context.Context, id string) (*WebhookEndpoint, error)
+	// FindWebhookEndpoints lists endpoints, newest first, without secrets.
+	FindWebhookEndpoints(ctx context.Context, p PageParams) (Page[WebhookEndpoint], error)
+	// FindWebhookDeliveries lists an endpoint's deliveries, newest first.
+	// Returns ENOTFOUND when the endpoint does not exist.
+	FindWebhookDeliveries(ctx context.Context, endpointID string, f DeliveryFilter) (Page[WebhookDelivery], error)
+}
+
+// OutboxMessage is a notice in the outbox: an event to tell other tools and
+// the client about. Payload is the full event JSON, the body of every
+// webhook: {"id", "type", "created", "client_id", "invoice_id", "data"}.
+type OutboxMessage struct {
+	ID        string          `json:"id"`
+	EventID   string          `json:"event_id"`
+	Type      string          `json:"type"`
+	ClientID  string          `json:"client_id"`
+	InvoiceID string          `json:"invoice_id,omitempty"`
+	Payload   json.RawMessage `json:"payload"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// WebhookJob is a claimed webhook delivery with what sending it takes: the
+// endpoint's URL and secret and the message.
+type WebhookJob struct {
+	Delivery WebhookDelivery
+	URL      string
+	Secret   string
+	Message  OutboxMessage
+}
+
+// EmailJob is a claimed e-mail delivery with its message.
+type EmailJob struct {
+	Delivery EmailDelivery
+	Message  OutboxMessage
+}
+
+// DeliveryAttempt is the result of one attempt to deliver.
+type DeliveryAttempt struct {
+	At time.Time
+	// Delivered is true when the receiver took the notice.
+	Delivered bool
+	// StatusCode is the HTTP status or SMTP reply code; 0 when there was none.
+	StatusCode int
+	// Error says why the attempt failed, for people.
+	Error string
+	// ResponseExcerpt is the start of the receiver's answer.
+	ResponseExcerpt string
+	// NextAttemptAt is when to try again after a failure; the zero time
+	// means give up and mark the delivery failed.
+	NextAttemptAt time.Time
+}
+
+// OutboxService moves notices from the outbox to their receivers: it fans
+// outbox rows out into deliveries and hands due deliveries to the sender,
+// each exactly once even with several replicas.
+type OutboxService interface {
+	// Enqueue records an event of type typ about the client (and invoice,
+	// when not "") with data, and puts it in the outbox, in one
+	// transaction. Returns EINVALID (no type or client, data not JSON).
+	Enqueue(ctx context.Context, typ, clientID, invoiceID string, data any) (*OutboxMessage, error)
+	// FanOut claims up to limit unprocessed outbox rows, oldest first, and
+	// in one transaction creates a webhook delivery for every enabled
+	// endpoint whose filter takes the event and, when email is set, an
+	// e-mail delivery to the client's address for client-facing types; then
+	// it marks the rows processed. Fanning out an event twice creates each
+	// delivery once. It returns how many rows it processed.
+	FanOut(ctx context.Context, limit int, email bool) (int, error)
+	// ClaimWebhookJobs claims up to limit pending webhook deliveries whose
+	// next attempt is due, hiding them from other claimers for lease.
+	ClaimWebhookJobs(ctx context.Context, limit int, lease time.Duration) ([]WebhookJob, error)
+	// RecordWebhookAttempt stores the result of an attempt on a pending
+	// delivery. Returns ENOTFOUND when no pending delivery has the id.
+	RecordWebhookAttempt(ctx context.Context, deliveryID string, a DeliveryAttempt) error
+	// ClaimEmailJobs is ClaimWebhookJobs for e-mail deliveries.
+	ClaimEmailJobs(ctx context.Context, limit int, lease time.Duration) ([]EmailJob, error)
+	// RecordEmailAttempt is RecordWebhookAttempt for e-mail deliveries.
+	// Returns ENOTFOUND.
+	RecordEmailAttempt(ctx context.Context, deliveryID string, a DeliveryAttempt) error
+}
+
+// ValidateRatePoints checks the rows of a reference series as an admin sends
+// them: each needs a date and a rate (a decimal string of percent, negative
+// allowed, at most 1000 in size), dates must not repeat. Problems are named
+// by field, such as rates[1].rate.
+func ValidateRatePoints(points []RatePoint) error {
+	f := FieldErrors{}
+	if len(points) == 0 {
+		f.Add("rates", "at least one row {effective_from, rate} is required")
+	}
+	if len(points) > MaxRatePointsPerSeries {
+		f.Add("rates", "at most %d rows", MaxRatePointsPerSeries)
+		return f.Err()
+	}
+	seen := map[Date]int{}
+	for i, p := range points {
+		field := "rates[" + strconv.Itoa(i) + "]"
+		if p.EffectiveFrom.IsZero() {
+			f.Add(field+".effective_from", "is required (YYYY-MM-DD)")
+		} else if j, dup := seen[p.EffectiveFrom]; dup {
+			f.Add(field+".effective_from", "%s is already the date of rates[%d]", p.EffectiveFrom, j)
+		} else {
+			seen[p.EffectiveFrom] = i
+		}
+		r, err := ParseReferenceRate(p.Rate)
+		switch {
+		case p.Rate == "":
+			f.Add(field+".rate", "is required: a decimal string of percent such as \"2.15\"")
+		case err != nil:
+			f.Add(field+".rate", "%s", ErrorMessage(err))
+		case new(big.Rat).Abs(r).Cmp(big.NewRat(MaxReferenceRate, 1)) > 0:
+			f.Add(field+".rate", "must be between -%d and %d percent", MaxReferenceRate, MaxReferenceRate)
+		}
+	}
+	return f.Err()
+}
+
+// ReferenceRateService stores reference rate series (ENFORCEMENT.md section 6).
+type ReferenceRateService interface {
+	// PutRates replaces every row of series with points, atomically, and
+	// returns the stored rows, oldest first. Returns ENOTFOUND for a series
+	// Remit does not know, EINVALID for bad rows (see ValidateRatePoints).
+	PutRates(ctx context.Context, series string, points []RatePoint) ([]RatePoint, error)
+	// FindRates returns the rows of series, oldest first; none when nothing
+	// is loaded. Returns ENOTFOUND for a series Remit does not know.
+	FindRates(ctx context.Context, series string) ([]RatePoint, error)
+	// RateTable returns every loaded series.
+	RateTable(ctx context.Context) (RateTable, error)
+}
+
+// What started a billing run.
+const (
+	RunTriggerSchedule = "scheduler" // the scheduler's interval
+	RunTriggerStart    = "start"     // the service started
+	RunTriggerAPI      = "api"       // POST /v1/billing/run
+)
+
+// SkippedInvoice is an invoice a billing run left alone, and why (such as a
+// reference rate that is not loaded).
+type SkippedInvoice struct {
+	InvoiceID string `json:"invoice_id"`
+	Reason    string `json:"reason"`
+}
+
+// BillingRun is what one enforcement sweep did: the day it enforced
+// (AsOf), what it posted, sent and changed, what it skipped and why.
+type BillingRun struct {
+	ID         string    `json:"id"`
+	Trigger    string    `json:"trigger"`
+	AsOf       Date      `json:"as_of"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	DurationMS int64     `json:"duration_ms"`
+
+	InvoicesExamined int `json:"invoices_examined"`
+	// Posted counts the charges posted, by kind.
+	Posted             map[ChargeKind]int `json:"posted"`
+	Reminders          int                `json:"reminders"`
+	SuspensionWarnings int                `json:"suspension_warnings"`
+	Suspensions        int                `json:"suspensions"`
+	Reinstatements     int                `json:"reinstatements"`
+	Skipped            []SkippedInvoice   `json:"skipped"`
+	// Error is why the run stopped early; "" when it finished.
+	Error string `json:"error"`
+}
+
+// ChargesPosted returns the number of charges posted, of every kind.
+func (r *BillingRun) ChargesPosted() int {
+	n := 0
+	for _, c := range r.Posted {
+		n += c
+	}
+	return n
+}
+
+// BillingRunService keeps the log of billing runs.
+type BillingRunService interface {
+	// RecordRun stores a finished run, setting its ID, and DurationMS from
+	// StartedAt and FinishedAt when it is 0. Returns EINVALID (no trigger,
+	// as-of date, start, or a finish before the start).
+	RecordRun(ctx context.Context, r *BillingRun) error
+	// FindRuns lists runs, newest first.
+	FindRuns(ctx context.Context, p PageParams) (Page[BillingRun], error)
+}

@@ -1,0 +1,451 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/remit/remit/domain"
+)
+
+// latestZone is the zone whose calendar is furthest ahead (UTC+14): no
+// invoice anywhere has reached a day that it has not.
+var latestZone = time.FixedZone("UTC+14", 14*3600)
+
+// sweepLockKey is the PostgreSQL advisory lock that makes replicas take
+// turns at sweeping pages; the unique keys stay the final guard.
+const sweepLockKey = 7_362_001
+
+// noticeRow is the notices table.
+type noticeRow struct {
+	InvoiceID string `gorm:"primaryKey"`
+	Key       string `gorm:"primaryKey"`
+	ClientID  string
+	DueOn     string
+	Skipped   bool
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (noticeRow) TableName() string { return "notices" }
+
+// SweepService implements domain.SweepStore.
+type SweepService struct{ db *DB }
+
+// NewSweepService returns the sweep's store on db.
+func NewSweepService(db *DB) *SweepService { return &SweepService{db: db} }
+
+// ledgerBatch is what the sweep loads at once for a page of invoices.
+type ledgerBatch struct {
+	payments map[string][]paymentRow
+	refunds  map[string][]refundRow
+	charges  map[string][]chargeRow
+	notices  map[string]map[string]bool
+	rates    domain.RateTable
+}
+
+func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
+	b := &ledgerBatch{payments: map[string][]paymentRow{}, refunds: map[string][]refundRow{}, charges: map[string][]chargeRow{},
+		notices: map[string]map[string]bool{}, rates: domain.RateTable{}}
+	var pays []paymentRow
+	if err := tx.Where("invoice_id IN ?", ids).Find(&pays).Error; err != nil {
+		return nil, err
+	}
+	for _, p := range pays {
+		b.payments[p.InvoiceID] = append(b.payments[p.InvoiceID], p)
+	}
+	var refs []refundRow
+	if err := tx.Where("invoice_id IN ?", ids).Find(&refs).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range refs {
+		b.refunds[r.InvoiceID] = append(b.refunds[r.InvoiceID], r)
+	}
+	var chs []chargeRow
+	if err := tx.Where("invoice_id IN ?", ids).Find(&chs).Error; err != nil {
+		return nil, err
+	}
+	for _, c := range chs {
+		b.charges[c.InvoiceID] = append(b.charges[c.InvoiceID], c)
+	}
+	var ns []noticeRow
+	if err := tx.Select("invoice_id, key").Where("invoice_id IN ?", ids).Find(&ns).Error; err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		if b.notices[n.InvoiceID] == nil {
+			b.notices[n.InvoiceID] = map[string]bool{}
+		}
+		b.notices[n.InvoiceID][n.Key] = true
+	}
+	var rates []struct{ Series, EffectiveFrom, Rate string }
+	if err := tx.Table("reference_rates").Select("series, effective_from, rate").Find(&rates).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rates {
+		d, err := domain.ParseDate(r.EffectiveFrom)
+		if err != nil {
+			return nil, err
+		}
+		b.rates[r.Series] = append(b.rates[r.Series], domain.RatePoint{EffectiveFrom: d, Rate: r.Rate})
+	}
+	return b, nil
+}
+
+// facts builds an invoice's InvoiceFacts from the batch (the same figures
+// loadFacts reads one invoice at a time).
+func (b *ledgerBatch) facts(row *invoiceRow, ag domain.Agreement) domain.InvoiceFacts {
+	f := domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total, DueDate: dateOf(row.DueDate), Agreement: ag, Rates: b.rates}
+	for _, p := range b.payments[row.ID] {
+		on := dateOf(&p.PaidOn)
+		if p.AllocPrincipal != 0 {
+			f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: on, Amount: p.AllocPrincipal})
+		}
+		if p.AllocInterest != 0 {
+			f.InterestPaid = append(f.InterestPaid, domain.Reduction{On: on, Amount: p.AllocInterest})
+		}
+	}
+	for _, r := range b.refunds[row.ID] {
+		on := dateOf(&r.RefundedOn)
+		if r.RevPrincipal != 0 {
+			f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: on, Amount: -r.RevPrincipal})
+		}
+		if r.RevInterest != 0 {
+			f.InterestPaid = append(f.InterestPaid, domain.Reduction{On: on, Amount: -r.RevInterest})
+		}
+	}
+	if row.CreditApplied > 0 {
+		f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: dateOf(row.IssueDate), Amount: row.CreditApplied})
+	}
+	for _, c := range b.charges[row.ID] {
+		f.Posted = append(f.Posted, domain.PostedCharge{Key: c.Key, Kind: domain.ChargeKind(c.Kind), Amount: c.Amount,
+			PostedOn: dateOf(&c.PostedOn), Waived: c.WaiveReason != ""})
+	}
+	return f
+}
+
+// SweepPage implements domain.SweepStore.
+func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID string, limit int) (string, domain.SweepReport, error) {
+	var (
+		report domain.SweepReport
+		lastID string
+	)
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		if s.db.dialect == Postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", sweepLockKey).Error; err != nil {
+				return err
+			}
+		}
+		maxDay := domain.DateOf(now, latestZone).String()
+		var rows []invoiceRow
+		if err := tx.Where("status IN ? AND next_action_on <= ? AND id > ?",
+			[]string{domain.InvoiceStatusOpen, domain.InvoiceStatusUncollectible}, maxDay, afterID).
+			Order("id").Limit(limit).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		lastID = rows[len(rows)-1].ID
+		ids := make([]string, len(rows))
+		for i := range rows {
+			ids[i] = rows[i].ID
+		}
+		batch, err := loadBatch(tx, ids)
+		if err != nil {
+			return err
+		}
+		w := &sweepWriter{db: s.db, ctx: ctx, now: s.db.now()}
+		suspend := map[string]string{} // client -> invoice that crossed the line
+		for i := range rows {
+			row := &rows[i]
+			report.Examined++
+			loc, err := domain.LoadZone(row.Timezone)
+			if err != nil {
+				return err
+			}
+			asOf := domain.DateOf(now, loc)
+			if next := dateOf(row.NextActionOn); next.After(asOf) {
+				continue // its day has not come in its own time zone
+			}
+			ag, err := row.agreement()
+			if err != nil {
+				return err
+			}
+			if row.Disputed || row.Processing > 0 {
+				report.Skip(row.ID, "paused: disputed or payment processing")
+				continue
+			}
+			f := batch.facts(row, ag)
+			due, err := domain.ChargesDue(f, asOf)
+			var missing *domain.MissingRateError
+			if errors.As(err, &missing) {
+				report.Skip(row.ID, fmt.Sprintf("missing reference rate %s for %s", missing.Series, missing.On))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			posted := map[string]bool{}
+			for _, c := range batch.charges[row.ID] {
+				posted[c.Key] = true
+			}
+			for _, d := range due {
+				if !posted[d.Key] {
+					w.addCharge(row, d)
+				}
+			}
+			principalPaid := row.PrincipalPaid >= row.Total
+			s.notices(w, row, ag, asOf, batch.notices[row.ID], principalPaid, &report)
+			if _, line := domain.SuspensionDays(ag, dateOf(row.DueDate)); !line.IsZero() && !asOf.Before(line) && !principalPaid {
+				suspend[row.ClientID] = row.ID
+			}
+			w.setNext(row.ID, domain.NextActionOn(ag, dateOf(row.DueDate), asOf, principalPaid))
+		}
+		if err := w.flush(tx, &report); err != nil {
+			return err
+		}
+		for clientID, invoiceID := range suspend {
+			res := tx.Model(&clientRow{}).Where("id = ? AND status = ?", clientID, domain.ClientActive).
+				Updates(map[string]any{"status": domain.ClientSuspended, "suspension_source": "billing", "updated_at": s.db.now()})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				report.Suspensions++
+				if err := s.db.emit(ctx, tx, "client.suspended", clientID, invoiceID, map[string]any{"reason": "invoice past the suspension line", "invoice_id": invoiceID}, true); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return lastID, report, err
+}
+
+// notices queues the reminders, the overdue notice and the suspension
+// warning whose day has come. After a gap only the latest reminder goes
+// out; older ones are recorded as skipped so they never do.
+func (s *SweepService) notices(w *sweepWriter, row *invoiceRow, ag domain.Agreement, asOf domain.Date, sent map[string]bool, principalPaid bool, r *domain.SweepReport) {
+	if principalPaid {
+		return
+	}
+	due := dateOf(row.DueDate)
+	var fresh []domain.ReminderDue
+	for _, rd := range domain.RemindersDue(ag.WithDefaults().ReminderOffsets, due, asOf) {
+		if !sent[rd.Key] {
+			fresh = append(fresh, rd)
+		}
+	}
+	for i, rd := range fresh {
+		latest := i == len(fresh)-1
+		w.addNotice(row, rd.Key, rd.On, !latest)
+		if latest {
+			r.Reminders++
+			w.addEvent(row, "invoice.reminder", map[string]any{"number": row.Number, "offset_days": rd.Offset, "due_date": due,
+				"balance_due": row.BalanceDue, "currency": row.Currency})
+		}
+	}
+	if day1 := domain.DayOneOverdue(due, ag.GraceDays); !asOf.Before(day1) && !sent[domain.NoticeOverdue] {
+		r.Overdue++
+		w.addNotice(row, domain.NoticeOverdue, day1, false)
+		w.addEvent(row, "invoice.overdue", map[string]any{"number": row.Number, "due_date": due, "balance_due": row.BalanceDue, "currency": row.Currency})
+	}
+	if warn, suspend := domain.SuspensionDays(ag, due); !warn.IsZero() && !asOf.Before(warn) && asOf.Before(suspend) && !sent[domain.NoticeSuspensionWarning] {
+		r.Warnings++
+		w.addNotice(row, domain.NoticeSuspensionWarning, warn, false)
+		w.addEvent(row, "client.suspension_warning", map[string]any{"invoice_id": row.ID, "number": row.Number, "suspend_on": suspend,
+			"balance_due": row.BalanceDue, "currency": row.Currency})
+	}
+}
+
+// sweepWriter collects a page's writes and flushes them in a few statements.
+type sweepWriter struct {
+	db      *DB
+	ctx     context.Context
+	now     time.Time
+	charges []chargeRow
+	owners  map[string]*invoiceRow
+	notices []noticeRow
+	events  []eventRow
+	outbox  []outboxRow
+	next    map[string]*string
+}
+
+func (w *sweepWriter) addCharge(row *invoiceRow, d domain.DueCharge) {
+	c := chargeRow{ID: w.db.newID("chg"), InvoiceID: row.ID, Kind: string(d.Kind), Key: d.Key, Amount: d.Amount,
+		PostedOn: d.PostOn.String(), PeriodFrom: dateCol(d.From), PeriodTo: dateCol(d.To), Days: d.Days,
+		Description: d.Description, CreatedAt: w.now}
+	if len(d.Breakdown) > 0 {
+		if b, err := json.Marshal(d.Breakdown); err == nil {
+			c.Breakdown = string(b)
+		}
+	}
+	if w.owners == nil {
+		w.owners = map[string]*invoiceRow{}
+	}
+	w.owners[row.ID] = row
+	w.charges = append(w.charges, c)
+}
+
+func (w *sweepWriter) addNotice(row *invoiceRow, key string, on domain.Date, skipped bool) {
+	w.notices = append(w.notices, noticeRow{InvoiceID: row.ID, Key: key, ClientID: row.ClientID, DueOn: on.String(), Skipped: skipped, CreatedAt: w.now})
+}
+
+// addEvent queues an audit event and its outbox row (the sweep's events are
+// all notices).
+func (w *sweepWriter) addEvent(row *invoiceRow, typ string, data any) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return
+	}
+	id := row.ID
+	ev := eventRow{ID: w.db.newID("evt"), Type: typ, ClientID: row.ClientID, InvoiceID: &id, Actor: domain.SystemActor.Name, Data: string(raw), CreatedAt: w.now}
+	payload, _ := json.Marshal(Envelope{ID: ev.ID, Type: typ, Created: w.now, ClientID: row.ClientID, Invoice: row.ID, Data: json.RawMessage(raw)})
+	w.events = append(w.events, ev)
+	w.outbox = append(w.outbox, outboxRow{ID: w.db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: row.ClientID, InvoiceID: &id, Payload: string(payload), CreatedAt: w.now})
+}
+
+func (w *sweepWriter) setNext(invoiceID string, d domain.Date) {
+	if w.next == nil {
+		w.next = map[string]*string{}
+	}
+	w.next[invoiceID] = dateCol(d)
+}
+
+// flush writes the page: charges first (their unique key (invoice_id, key)
+// lets only new ones in), then the events of the charges that went in,
+// notices, and each invoice's cached totals and next action day.
+func (w *sweepWriter) flush(tx *gorm.DB, r *domain.SweepReport) error {
+	added := map[string]int64{}
+	const chunk = 400
+	for start := 0; start < len(w.charges); start += chunk {
+		part := w.charges[start:min(start+chunk, len(w.charges))]
+		inserted, err := insertChargesReturning(tx, part)
+		if err != nil {
+			return err
+		}
+		for _, c := range part {
+			if !inserted[c.ID] {
+				continue
+			}
+			added[c.InvoiceID] += c.Amount
+			if r.ChargesPosted == nil {
+				r.ChargesPosted = map[string]int{}
+			}
+			r.ChargesPosted[c.Kind]++
+			r.AmountPosted += c.Amount
+			w.addEvent(w.owners[c.InvoiceID], "charge.posted", c.toDomain())
+		}
+	}
+	if len(w.notices) > 0 {
+		if err := tx.CreateInBatches(w.notices, 500).Error; err != nil {
+			return err
+		}
+	}
+	if len(w.events) > 0 {
+		if err := tx.CreateInBatches(w.events, 500).Error; err != nil {
+			return err
+		}
+		if err := tx.CreateInBatches(w.outbox, 500).Error; err != nil {
+			return err
+		}
+	}
+	for id, next := range w.next {
+		updates := map[string]any{"next_action_on": next}
+		if a := added[id]; a != 0 {
+			updates["charges_total"] = gorm.Expr("charges_total + ?", a)
+			updates["balance_due"] = gorm.Expr("balance_due + ?", a)
+			updates["updated_at"] = w.now
+		}
+		if err := tx.Model(&invoiceRow{}).Where("id = ?", id).Updates(updates).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertChargesReturning inserts charges with ON CONFLICT DO NOTHING and
+// returns the ids that went in (both databases support RETURNING).
+func insertChargesReturning(tx *gorm.DB, rows []chargeRow) (map[string]bool, error) {
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO charges (id, invoice_id, kind, key, amount, posted_on, period_from, period_to, days, description, breakdown, paid, waived_amount, waive_reason, created_at) VALUES ")
+	args := make([]any, 0, len(rows)*15)
+	for i, c := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?)")
+		args = append(args, c.ID, c.InvoiceID, c.Kind, c.Key, c.Amount, c.PostedOn, c.PeriodFrom, c.PeriodTo, c.Days, c.Description, c.Breakdown, c.CreatedAt)
+	}
+	sb.WriteString(" ON CONFLICT (invoice_id, key) DO NOTHING RETURNING id")
+	var ids []string
+	if err := tx.Raw(sb.String(), args...).Scan(&ids).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// ReinstateClients implements domain.SweepStore.
+func (s *SweepService) ReinstateClients(ctx context.Context, now time.Time) (int, error) {
+	var ids []string
+	if err := s.db.reader(ctx).Model(&clientRow{}).Where("status = ? AND suspension_source = ?", domain.ClientSuspended, "billing").
+		Pluck("id", &ids).Error; err != nil {
+		return 0, translate(err)
+	}
+	n := 0
+	for _, id := range ids {
+		err := s.db.tx(ctx, func(tx *gorm.DB) error {
+			ok, err := s.db.reinstateIfClear(ctx, tx, id, now)
+			if ok {
+				n++
+			}
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// reinstateIfClear reinstates a client the sweep suspended once no invoice
+// of theirs is past its suspension line unpaid. It reports whether it did.
+func (db *DB) reinstateIfClear(ctx context.Context, tx *gorm.DB, clientID string, now time.Time) (bool, error) {
+	var c clientRow
+	if err := tx.Select("status, suspension_source").Take(&c, "id = ?", clientID).Error; err != nil {
+		return false, err
+	}
+	if c.Status != domain.ClientSuspended || c.SuspensionSource != "billing" {
+		return false, nil
+	}
+	var rows []invoiceRow
+	if err := tx.Where("client_id = ? AND status IN ? AND balance_due > 0", clientID,
+		[]string{domain.InvoiceStatusOpen, domain.InvoiceStatusUncollectible}).Find(&rows).Error; err != nil {
+		return false, err
+	}
+	for i := range rows {
+		ag, err := rows[i].agreement()
+		if err != nil {
+			return false, err
+		}
+		loc, _ := domain.LoadZone(rows[i].Timezone)
+		if _, line := domain.SuspensionDays(ag, dateOf(rows[i].DueDate)); !line.IsZero() && !domain.DateOf(now, loc).Before(line) {
+			return false, nil
+		}
+	}
+	res := tx.Model(&clientRow{}).Where("id = ? AND status = ? AND suspension_source = ?", clientID, domain.ClientSuspended, "billing").
+		Updates(map[string]any{"status": domain.ClientActive, "suspension_source": "", "updated_at": db.now()})
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	return true, db.emit(ctx, tx, "client.reinstated", clientID, "", map[string]any{"reason": "every invoice past the suspension line is paid"}, true)
+}
