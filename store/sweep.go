@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -319,79 +318,76 @@ func (w *sweepWriter) setNext(invoiceID string, d domain.Date) {
 
 // flush writes the page: charges first (their unique key (invoice_id, key)
 // lets only new ones in), then the events of the charges that went in,
-// notices, and each invoice's cached totals and next action day.
+// notices, and each invoice's cached totals and next action day, all with
+// multi-row statements.
 func (w *sweepWriter) flush(tx *gorm.DB, r *domain.SweepReport) error {
+	rows := make([][]any, len(w.charges))
+	for i, c := range w.charges {
+		rows[i] = []any{c.ID, c.InvoiceID, c.Kind, c.Key, c.Amount, c.PostedOn, c.PeriodFrom, c.PeriodTo, c.Days, c.Description, c.Breakdown, 0, 0, "", c.CreatedAt}
+	}
+	var ids []string
+	if err := insertRows(tx, "charges", []string{"id", "invoice_id", "kind", "key", "amount", "posted_on", "period_from", "period_to", "days",
+		"description", "breakdown", "paid", "waived_amount", "waive_reason", "created_at"}, rows, "ON CONFLICT (invoice_id, key) DO NOTHING RETURNING id", &ids); err != nil {
+		return err
+	}
+	inserted := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inserted[id] = true
+	}
 	added := map[string]int64{}
-	const chunk = 400
-	for start := 0; start < len(w.charges); start += chunk {
-		part := w.charges[start:min(start+chunk, len(w.charges))]
-		inserted, err := insertChargesReturning(tx, part)
-		if err != nil {
-			return err
+	for _, c := range w.charges {
+		if !inserted[c.ID] {
+			continue
 		}
-		for _, c := range part {
-			if !inserted[c.ID] {
-				continue
-			}
-			added[c.InvoiceID] += c.Amount
-			if r.ChargesPosted == nil {
-				r.ChargesPosted = map[string]int{}
-			}
-			r.ChargesPosted[c.Kind]++
-			r.AmountPosted += c.Amount
-			w.addEvent(w.owners[c.InvoiceID], "charge.posted", c.toDomain())
+		added[c.InvoiceID] += c.Amount
+		if r.ChargesPosted == nil {
+			r.ChargesPosted = map[string]int{}
 		}
+		r.ChargesPosted[c.Kind]++
+		r.AmountPosted += c.Amount
+		w.addEvent(w.owners[c.InvoiceID], "charge.posted", c.toDomain())
 	}
-	if len(w.notices) > 0 {
-		if err := tx.CreateInBatches(w.notices, 500).Error; err != nil {
-			return err
-		}
+	rows = rows[:0]
+	for _, n := range w.notices {
+		rows = append(rows, []any{n.InvoiceID, n.Key, n.ClientID, n.DueOn, n.Skipped, n.CreatedAt})
 	}
-	if len(w.events) > 0 {
-		if err := tx.CreateInBatches(w.events, 500).Error; err != nil {
-			return err
-		}
-		if err := tx.CreateInBatches(w.outbox, 500).Error; err != nil {
-			return err
-		}
+	if err := insertRows(tx, "notices", []string{"invoice_id", "key", "client_id", "due_on", "skipped", "created_at"}, rows, "ON CONFLICT DO NOTHING", nil); err != nil {
+		return err
 	}
+	rows = rows[:0]
+	for _, e := range w.events {
+		rows = append(rows, []any{e.ID, e.Type, e.ClientID, e.InvoiceID, e.Actor, e.ActorKeyID, e.Data, e.CreatedAt})
+	}
+	if err := insertRows(tx, "events", []string{"id", "type", "client_id", "invoice_id", "actor", "actor_key_id", "data", "created_at"}, rows, "", nil); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, o := range w.outbox {
+		rows = append(rows, []any{o.ID, o.EventID, o.Type, o.ClientID, o.InvoiceID, o.Payload, o.CreatedAt})
+	}
+	if err := insertRows(tx, "outbox", []string{"id", "event_id", "type", "client_id", "invoice_id", "payload", "created_at"}, rows, "", nil); err != nil {
+		return err
+	}
+	return w.updateInvoices(tx, added)
+}
+
+// updateInvoices sets every swept invoice's next action day and adds what
+// was posted to its totals. One prepared statement per invoice measured
+// faster on SQLite than one UPDATE ... FROM (VALUES ...) per page.
+func (w *sweepWriter) updateInvoices(tx *gorm.DB, added map[string]int64) error {
 	for id, next := range w.next {
-		updates := map[string]any{"next_action_on": next}
+		var err error
 		if a := added[id]; a != 0 {
-			updates["charges_total"] = gorm.Expr("charges_total + ?", a)
-			updates["balance_due"] = gorm.Expr("balance_due + ?", a)
-			updates["updated_at"] = w.now
+			err = tx.Exec("UPDATE invoices SET next_action_on = ?, charges_total = charges_total + ?, balance_due = balance_due + ?, updated_at = ? WHERE id = ?",
+				next, a, a, w.now, id).Error
+		} else {
+			err = tx.Exec("UPDATE invoices SET next_action_on = ? WHERE id = ?", next, id).Error
 		}
-		if err := tx.Model(&invoiceRow{}).Where("id = ?", id).Updates(updates).Error; err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// insertChargesReturning inserts charges with ON CONFLICT DO NOTHING and
-// returns the ids that went in (both databases support RETURNING).
-func insertChargesReturning(tx *gorm.DB, rows []chargeRow) (map[string]bool, error) {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO charges (id, invoice_id, kind, key, amount, posted_on, period_from, period_to, days, description, breakdown, paid, waived_amount, waive_reason, created_at) VALUES ")
-	args := make([]any, 0, len(rows)*15)
-	for i, c := range rows {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?)")
-		args = append(args, c.ID, c.InvoiceID, c.Kind, c.Key, c.Amount, c.PostedOn, c.PeriodFrom, c.PeriodTo, c.Days, c.Description, c.Breakdown, c.CreatedAt)
-	}
-	sb.WriteString(" ON CONFLICT (invoice_id, key) DO NOTHING RETURNING id")
-	var ids []string
-	if err := tx.Raw(sb.String(), args...).Scan(&ids).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
 }
 
 // ReinstateClients implements domain.SweepStore.

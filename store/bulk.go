@@ -1,0 +1,53 @@
+package store
+
+import (
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// maxParams keeps a statement under both databases' bind-parameter limits
+// (SQLite 32766, PostgreSQL 65535).
+const maxParams = 30000
+
+// insertRows writes rows into table with multi-row INSERT statements, in
+// chunks; suffix (e.g. "ON CONFLICT DO NOTHING RETURNING id") ends each one.
+// With a RETURNING suffix, returned collects the first column of every
+// returned row.
+func insertRows(tx *gorm.DB, table string, cols []string, rows [][]any, suffix string, returned *[]string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := max(1, maxParams/len(cols))
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	for start := 0; start < len(rows); start += per {
+		part := rows[start:min(start+per, len(rows))]
+		var sb strings.Builder
+		sb.Grow(len(head) + len(part)*(len(tuple)+2) + len(suffix) + 1)
+		sb.WriteString(head)
+		args := make([]any, 0, len(part)*len(cols))
+		for i, r := range part {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(tuple)
+			args = append(args, r...)
+		}
+		if suffix != "" {
+			sb.WriteString(" " + suffix)
+		}
+		if returned != nil {
+			var ids []string
+			if err := tx.Raw(sb.String(), args...).Scan(&ids).Error; err != nil {
+				return err
+			}
+			*returned = append(*returned, ids...)
+			continue
+		}
+		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
