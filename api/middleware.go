@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -93,8 +94,8 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// authorize requires a live API key holding scope.
-func (s *Server) authorize(scope string) echo.MiddlewareFunc {
+// authorize requires a live API key holding one of the scopes.
+func (s *Server) authorize(scopes ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -107,8 +108,8 @@ func (s *Server) authorize(scope string) echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
-			if !key.Allows(scope) {
-				return domain.Errorf(domain.EFORBIDDEN, "API key %s lacks the %s scope", key.ID, scope)
+			if !slices.ContainsFunc(scopes, key.Allows) {
+				return domain.Errorf(domain.EFORBIDDEN, "API key %s lacks the %s scope", key.ID, strings.Join(scopes, " or "))
 			}
 			c.Set(keyContextKey, key)
 			ctx := domain.WithActor(c.Request().Context(), domain.Actor{KeyID: key.ID, Name: key.Name})

@@ -33,11 +33,17 @@ func (s *Server) handleOpenAPI(c echo.Context) error {
 }
 
 // openAPIPath turns echo's /v1/clients/:id into OpenAPI's /v1/clients/{id}.
+// Echo's parameter names run to the next slash, so :event_id.pdf, whose
+// value keeps the suffix, is OpenAPI's {event_id}.pdf.
 func openAPIPath(p string) string {
 	parts := strings.Split(p, "/")
 	for i, part := range parts {
-		if strings.HasPrefix(part, ":") {
-			parts[i] = "{" + part[1:] + "}"
+		if name, ok := strings.CutPrefix(part, ":"); ok {
+			name, ext, _ := strings.Cut(name, ".")
+			parts[i] = "{" + name + "}"
+			if ext != "" {
+				parts[i] += "." + ext
+			}
 		}
 	}
 	return strings.Join(parts, "/")

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/pdf"
 )
 
 // Config holds the server's limits.
@@ -42,12 +43,43 @@ type Deps struct {
 	Idempotency domain.IdempotencyService
 	Agreements  domain.AgreementService
 	Invoices    domain.InvoiceService
+	// Projects backs the project and milestone routes.
+	Projects domain.ProjectService
+	// TimeEntries and Health back the time entry, client health and client
+	// report routes.
+	TimeEntries domain.TimeEntryService
+	Health      domain.HealthService
+
+	// Webhooks, Rates and BillingRuns back the webhook endpoint, reference
+	// rate and billing run log routes.
+	Webhooks    domain.WebhookService
+	Rates       domain.ReferenceRateService
+	BillingRuns domain.BillingRunService
 
 	// Sweep runs the enforcement sweep now; nil when this process does not sweep.
 	Sweep func(ctx context.Context, trigger string) (*domain.BillingRun, error)
 
+	// Payments is the Stripe integration; nil when STRIPE_SECRET_KEY is
+	// unset, and then the Stripe routes answer 503 stripe_not_configured.
+	Payments domain.PaymentGateway
+
+	// Documents gathers what the invoice, statement and notice PDFs show;
+	// PDF renders them and keeps recent ones (nil: render every time).
+	Documents domain.DocumentService
+	PDF       *pdf.Renderer
+	// CheckoutURL returns the link that pays an invoice's balance by card,
+	// printed on its PDF; nil when Stripe is not configured. It should give
+	// the same URL for the same invoice while the link is valid, or every
+	// download renders anew instead of coming from the PDF cache.
+	CheckoutURL func(ctx context.Context, invoiceID string) (string, error)
+
 	// Now is the clock (REMIT_NOW pins it); nil means the real time.
 	Now func() time.Time
+
+	// Observer is told about every request and Stripe event, for metrics;
+	// Metrics serves GET /metrics. Either may be nil.
+	Observer Observer
+	Metrics  http.Handler
 }
 
 // Server is the HTTP API.
@@ -66,7 +98,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.accessLog, s.recover, s.bodyLimit)
+	e.Use(s.requestID, s.observeRequest, s.accessLog, s.recover, s.bodyLimit)
 	s.echo = e
 	s.routes()
 	return s
@@ -100,6 +132,13 @@ func (s *Server) routes() {
 	read := []echo.MiddlewareFunc{s.authorize(domain.ScopeRead), s.rateLimit}
 	write := []echo.MiddlewareFunc{s.authorize(domain.ScopeWrite), s.rateLimit, s.idempotency}
 	admin := []echo.MiddlewareFunc{s.authorize(domain.ScopeAdmin), s.rateLimit, s.idempotency}
+	// A time tracker's key (scope time_entries) posts and lists time and
+	// nothing else; write and admin keys may too, read keys may list.
+	timePost := []echo.MiddlewareFunc{s.authorize(domain.ScopeTimeEntries), s.rateLimit, s.idempotency}
+	timeRead := []echo.MiddlewareFunc{s.authorize(domain.ScopeTimeEntries, domain.ScopeRead), s.rateLimit}
+
+	// A read key can scrape; REMIT_METRICS_ADDR serves the same without a key.
+	e.GET("/metrics", s.handleMetrics, read...)
 
 	v1.POST("/clients", s.handleClientCreate, write...)
 	v1.GET("/clients", s.handleClientList, read...)
@@ -123,7 +162,39 @@ func (s *Server) routes() {
 	v1.POST("/invoices/:id/charges/:charge_id/waive", s.handleChargeWaive, write...)
 	v1.GET("/invoices/:id/events", s.handleInvoiceEvents, read...)
 	v1.GET("/invoices/:id/accrual", s.handleAccrual, read...)
+	v1.GET("/invoices/:id/pdf", s.handleInvoicePDF, read...)
+	v1.GET("/clients/:id/statement", s.handleStatement, read...)
+	v1.GET("/clients/:id/statement.pdf", s.handleStatementPDF, read...)
+	v1.GET("/clients/:id/notices/:"+noticeParam, s.handleNoticePDF, read...)
+
+	v1.POST("/projects", s.handleProjectCreate, write...)
+	v1.GET("/projects/:id", s.handleProjectGet, read...)
+	v1.PATCH("/projects/:id", s.handleProjectUpdate, write...)
+	v1.POST("/projects/:id/cancel", s.handleProjectCancel, write...)
+	v1.POST("/milestones/:id/start", s.milestoneStep(domain.ProjectService.StartMilestone), write...)
+	v1.POST("/milestones/:id/deliver", s.milestoneStep(domain.ProjectService.DeliverMilestone), write...)
+	v1.POST("/milestones/:id/client_delay", s.handleMilestoneClientDelay, write...)
+
 	v1.POST("/billing/run", s.handleBillingRun, admin...)
+	v1.GET("/billing/runs", s.handleBillingRunList, read...)
+
+	v1.PUT("/reference_rates/:series", s.handleRatesPut, admin...)
+	v1.GET("/reference_rates/:series", s.handleRatesGet, read...)
+
+	v1.POST("/webhook_endpoints", s.handleWebhookEndpointCreate, admin...)
+	v1.GET("/webhook_endpoints", s.handleWebhookEndpointList, admin...)
+	v1.GET("/webhook_endpoints/:id/deliveries", s.handleWebhookDeliveryList, admin...)
+
+	// Stripe: the webhook is authenticated by Stripe-Signature, not an API key.
+	v1.POST("/invoices/:id/checkout", s.handleCheckoutCreate, write...)
+	v1.POST("/stripe/webhook", s.handleStripeWebhook, s.observeStripeEvent)
+	v1.POST("/stripe/reconcile", s.handleStripeReconcile, admin...)
+
+	v1.POST("/time_entries", s.handleTimeEntryCreate, timePost...)
+	v1.POST("/time_entries/bulk", s.handleTimeEntryBulk, timePost...)
+	v1.GET("/time_entries", s.handleTimeEntryList, timeRead...)
+	v1.GET("/clients/:id/health", s.handleClientHealth, read...)
+	v1.GET("/reports/clients", s.handleClientReport, read...)
 
 	v1.POST("/api_keys", s.handleAPIKeyCreate, admin...)
 	v1.GET("/api_keys", s.handleAPIKeyList, admin...)

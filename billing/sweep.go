@@ -32,6 +32,9 @@ type Sweeper struct {
 	Logger   *slog.Logger
 	PageSize int
 	Steps    []Step
+	// Observe, when set, is told about every run after it is recorded,
+	// failed runs included (metrics).
+	Observe func(*domain.BillingRun)
 
 	mu sync.Mutex // one sweep at a time in this process
 }
@@ -69,6 +72,9 @@ func (s *Sweeper) Sweep(ctx context.Context, trigger string) (*domain.BillingRun
 	s.Logger.Info("billing run", "trigger", trigger, "examined", report.Examined, "posted", report.ChargesPosted,
 		"amount_posted", report.AmountPosted, "reminders", report.Reminders, "suspensions", report.Suspensions,
 		"reinstatements", report.Reinstatements, "skipped", report.Skipped, "error", run.Error)
+	if s.Observe != nil {
+		s.Observe(run)
+	}
 	return run, err
 }
 

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Scopes an API key may hold. Admin implies every other scope; write implies read.
+// Scopes an API key may hold. Admin implies every other scope; write implies
+// read and time_entries; time_entries alone may only post and list time entries.
 const (
 	ScopeAdmin       = "admin"
 	ScopeWrite       = "write"
@@ -41,7 +42,7 @@ func (k *APIKey) Allows(scope string) bool {
 		switch {
 		case s == scope, s == ScopeAdmin:
 			return true
-		case s == ScopeWrite && scope == ScopeRead:
+		case s == ScopeWrite && (scope == ScopeRead || scope == ScopeTimeEntries):
 			return true
 		}
 	}

@@ -251,6 +251,15 @@ type OutboxService interface {
 	RecordEmailAttempt(ctx context.Context, deliveryID string, a DeliveryAttempt) error
 }
 
+// CheckSeries returns an ENOTFOUND error naming the known series unless
+// name is one of them.
+func CheckSeries(name string) error {
+	if !ValidSeries(name) {
+		return Errorf(ENOTFOUND, "unknown reference series %q: use %s, %s or %s", name, SeriesECBMRO, SeriesBOEBase, SeriesCBRKey)
+	}
+	return nil
+}
+
 // ValidateRatePoints checks the rows of a reference series as an admin sends
 // them: each needs a date and a rate (a decimal string of percent, negative
 // allowed, at most 1000 in size), dates must not repeat. Problems are named

@@ -118,49 +118,18 @@ func NewInvoiceService(db *DB) *InvoiceService { return &InvoiceService{db: db} 
 
 // CreateInvoice implements domain.InvoiceService.
 func (s *InvoiceService) CreateInvoice(ctx context.Context, d domain.InvoiceDraft) (*domain.Invoice, error) {
-	lines, subtotal, tax, err := d.Validate()
-	if err != nil {
+	// Refuse bad input before taking the writer; createInvoiceTx checks again.
+	if _, _, _, err := d.Validate(); err != nil {
 		return nil, err
 	}
 	var id string
-	err = s.db.tx(ctx, func(tx *gorm.DB) error {
-		c, err := findClient(tx, d.ClientID)
-		if domain.ErrorCode(err) == domain.ENOTFOUND {
-			return &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
-		}
-		if err != nil {
-			return err
-		}
-		if c.Status == domain.ClientOffboarded {
-			return domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
-		}
-		cur := d.Currency
-		switch {
-		case cur == "":
-			cur = c.Currency
-		case !domain.ValidCurrency(cur):
-			return fieldError("currency", "must be an ISO 4217 currency code in upper case, such as EUR")
-		case cur != c.Currency && !d.CurrencyOverride:
-			return fieldError("currency", fmt.Sprintf("differs from the client's currency %s; send \"currency_override\": true to bill in %s anyway", c.Currency, cur))
-		}
-		now := s.db.now()
-		row := invoiceRow{
-			ID: s.db.newID("inv"), ClientID: c.ID, Status: domain.InvoiceStatusDraft, Currency: cur, Timezone: c.Timezone,
-			Memo: d.Memo, IssueDate: dateCol(d.IssueDate), DueDate: dateCol(d.DueDate),
-			Subtotal: subtotal, Tax: tax, Total: subtotal + tax, BalanceDue: subtotal + tax, CreatedAt: now, UpdatedAt: now,
-		}
-		if err := tx.Create(&row).Error; err != nil {
-			return err
-		}
-		if err := insertLines(tx, row.ID, lines); err != nil {
-			return err
-		}
-		id = row.ID
-		if err := s.db.emit(ctx, tx, "invoice.created", c.ID, row.ID, map[string]any{"total": row.Total, "currency": cur}, false); err != nil {
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if id, err = s.createInvoiceTx(ctx, tx, d); err != nil {
 			return err
 		}
 		if d.Issue {
-			return s.issue(ctx, tx, row.ID)
+			return s.issue(ctx, tx, id)
 		}
 		return nil
 	})
@@ -168,6 +137,50 @@ func (s *InvoiceService) CreateInvoice(ctx context.Context, d domain.InvoiceDraf
 		return nil, err
 	}
 	return s.FindInvoiceByID(ctx, id)
+}
+
+// createInvoiceTx validates d and stores it as a draft in tx (d.Issue is
+// the caller's to act on), returning the new invoice's id.
+func (s *InvoiceService) createInvoiceTx(ctx context.Context, tx *gorm.DB, d domain.InvoiceDraft) (string, error) {
+	lines, subtotal, tax, err := d.Validate()
+	if err != nil {
+		return "", err
+	}
+	c, err := findClient(tx, d.ClientID)
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
+		return "", &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
+	}
+	if err != nil {
+		return "", err
+	}
+	if c.Status == domain.ClientOffboarded {
+		return "", domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
+	}
+	cur := d.Currency
+	switch {
+	case cur == "":
+		cur = c.Currency
+	case !domain.ValidCurrency(cur):
+		return "", fieldError("currency", "must be an ISO 4217 currency code in upper case, such as EUR")
+	case cur != c.Currency && !d.CurrencyOverride:
+		return "", fieldError("currency", fmt.Sprintf("differs from the client's currency %s; send \"currency_override\": true to bill in %s anyway", c.Currency, cur))
+	}
+	now := s.db.now()
+	row := invoiceRow{
+		ID: s.db.newID("inv"), ClientID: c.ID, Status: domain.InvoiceStatusDraft, Currency: cur, Timezone: c.Timezone,
+		Memo: d.Memo, IssueDate: dateCol(d.IssueDate), DueDate: dateCol(d.DueDate),
+		Subtotal: subtotal, Tax: tax, Total: subtotal + tax, BalanceDue: subtotal + tax, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return "", err
+	}
+	if err := insertLines(tx, row.ID, lines); err != nil {
+		return "", err
+	}
+	if err := s.db.emit(ctx, tx, "invoice.created", c.ID, row.ID, map[string]any{"total": row.Total, "currency": cur}, false); err != nil {
+		return "", err
+	}
+	return row.ID, nil
 }
 
 func insertLines(tx *gorm.DB, invoiceID string, lines []domain.InvoiceLine) error {
@@ -428,7 +441,10 @@ func (s *InvoiceService) VoidInvoice(ctx context.Context, id string) (*domain.In
 		if _, err := s.db.refresh(ctx, tx, id, domain.Date{}); err != nil {
 			return err
 		}
-		return s.db.emit(ctx, tx, "invoice.voided", row.ClientID, id, map[string]any{"number": row.Number}, false)
+		if err := s.db.emit(ctx, tx, "invoice.voided", row.ClientID, id, map[string]any{"number": row.Number}, false); err != nil {
+			return err
+		}
+		return s.db.afterInvoiceVoided(ctx, tx, row)
 	})
 	if err != nil {
 		return nil, err

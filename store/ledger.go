@@ -195,7 +195,7 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 	if row.Status == domain.InvoiceStatusVoid {
 		row.BalanceDue = 0
 	}
-	becamePaid := false
+	becamePaid, reopened := false, false
 	switch {
 	case (row.Status == domain.InvoiceStatusOpen || row.Status == domain.InvoiceStatusUncollectible) && row.BalanceDue <= 0:
 		if day.IsZero() {
@@ -204,7 +204,7 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 		}
 		row.Status, row.PaidOn, becamePaid = domain.InvoiceStatusPaid, dateCol(day), true
 	case row.Status == domain.InvoiceStatusPaid && row.BalanceDue > 0:
-		row.Status, row.PaidOn = domain.InvoiceStatusOpen, nil
+		row.Status, row.PaidOn, reopened = domain.InvoiceStatusOpen, nil, true
 	}
 	row.NextActionOn = nil
 	if (row.Status == domain.InvoiceStatusOpen || row.Status == domain.InvoiceStatusUncollectible) && row.BalanceDue > 0 {
@@ -232,6 +232,11 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 			return nil, err
 		}
 		if _, err := db.reinstateIfClear(ctx, tx, row.ClientID, db.Now()); err != nil {
+			return nil, err
+		}
+	}
+	if reopened {
+		if err := db.afterInvoiceReopened(ctx, tx, row); err != nil {
 			return nil, err
 		}
 	}
@@ -726,7 +731,10 @@ func (s *InvoiceService) WaiveCharge(ctx context.Context, invoiceID, chargeID, r
 			return nil
 		}
 		c.WaivedAmount, c.WaiveReason = c.Amount-c.Paid, reason
-		if err := tx.Model(&chargeRow{}).Where("id = ?", c.ID).Updates(map[string]any{"waived_amount": c.WaivedAmount, "waive_reason": reason}).Error; err != nil {
+		// waived_on dates the exception for the client health report.
+		loc, _ := domain.LoadZone(row.Timezone)
+		waivedOn := domain.DateOf(s.db.now(), loc).String()
+		if err := tx.Model(&chargeRow{}).Where("id = ?", c.ID).Updates(map[string]any{"waived_amount": c.WaivedAmount, "waive_reason": reason, "waived_on": waivedOn}).Error; err != nil {
 			return err
 		}
 		out = c.toDomain()

@@ -30,18 +30,9 @@ type ReferenceRateService struct{ db *DB }
 // NewReferenceRateService returns the reference rate service on db.
 func NewReferenceRateService(db *DB) *ReferenceRateService { return &ReferenceRateService{db: db} }
 
-// knownSeries refuses a series name Remit does not know.
-func knownSeries(series string) error {
-	if !domain.ValidSeries(series) {
-		return domain.Errorf(domain.ENOTFOUND, "unknown reference series %q: use %s, %s or %s",
-			series, domain.SeriesECBMRO, domain.SeriesBOEBase, domain.SeriesCBRKey)
-	}
-	return nil
-}
-
 // PutRates implements domain.ReferenceRateService.
 func (s *ReferenceRateService) PutRates(ctx context.Context, series string, points []domain.RatePoint) ([]domain.RatePoint, error) {
-	if err := knownSeries(series); err != nil {
+	if err := domain.CheckSeries(series); err != nil {
 		return nil, err
 	}
 	if err := domain.ValidateRatePoints(points); err != nil {
@@ -69,7 +60,7 @@ func (s *ReferenceRateService) PutRates(ctx context.Context, series string, poin
 
 // FindRates implements domain.ReferenceRateService.
 func (s *ReferenceRateService) FindRates(ctx context.Context, series string) ([]domain.RatePoint, error) {
-	if err := knownSeries(series); err != nil {
+	if err := domain.CheckSeries(series); err != nil {
 		return nil, err
 	}
 	var rows []referenceRateRow

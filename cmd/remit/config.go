@@ -16,10 +16,12 @@ import (
 // each variable; the README's configuration table lists the same.
 type Config struct {
 	Addr            string
+	MetricsAddr     string // "": /metrics only on Addr, behind a read key
 	DatabaseURL     string
 	AdminKey        string
 	Now             time.Time // zero: the real clock
 	Business        domain.Business
+	Thresholds      domain.Thresholds // red flags of the client health report
 	BodyLimit       int64
 	RateLimit       float64
 	RateBurst       int
@@ -30,9 +32,14 @@ type Config struct {
 	StripeSecretKey     string
 	StripeWebhookSecret string
 	StripeAPIBase       string
+	StripeSuccessURL    string
+	StripeCancelURL     string
 
 	SMTPURL  string
 	SMTPFrom string
+
+	// DeliveryInterval is how often webhooks and e-mails are sent; 0: not by this replica.
+	DeliveryInterval time.Duration
 }
 
 // envVar describes one setting: its name, default and how to parse it.
@@ -44,6 +51,10 @@ type envVar struct {
 // envVars is the list of settings, in the order the README shows them.
 var envVars = []envVar{
 	{"REMIT_ADDR", ":8080", "listen address", func(v string, c *Config) error { c.Addr = v; return nil }},
+	{"REMIT_METRICS_ADDR", "", "second listen address serving only GET /metrics, without an API key (keep it private; empty: none)", func(v string, c *Config) error {
+		c.MetricsAddr = v
+		return nil
+	}},
 	{"DATABASE_URL", "remit.db", "SQLite file path, or a postgres:// URL", func(v string, c *Config) error { c.DatabaseURL = v; return nil }},
 	{"REMIT_ADMIN_KEY", "", "admin API key to ensure at start (at least 24 characters)", func(v string, c *Config) error {
 		if v != "" && len(v) < 24 {
@@ -82,6 +93,26 @@ var envVars = []envVar{
 		c.Business.NoticeDays = n
 		return err
 	}},
+	{"REMIT_TARGET_HOURLY_RATE", "0", "target revenue per hour worked, in minor units: 9000, or per currency EUR:9000,GBP:8000 (0: no target)", func(v string, c *Config) error {
+		rates, err := domain.ParseTargetRates(v)
+		c.Thresholds.TargetHourlyRates = rates
+		return err
+	}},
+	{"REMIT_FLAG_LATE_SHARE", "30", "percent of invoices due in the period paid late or overdue that flags a chronic late payer (0: off)", func(v string, c *Config) error {
+		n, err := intIn(v, 0, 100)
+		c.Thresholds.LateShare = n
+		return err
+	}},
+	{"REMIT_FLAG_HOURS_SHARE_CAP", "20", "percent of all hours a client under the target rate may take before it is flagged (0: off)", func(v string, c *Config) error {
+		n, err := intIn(v, 0, 100)
+		c.Thresholds.HoursShareCap = n
+		return err
+	}},
+	{"REMIT_FLAG_EXCEPTIONS", "3", "exceptions (waived charges) in the period that flag a client (0: off)", func(v string, c *Config) error {
+		n, err := intIn(v, 0, 1_000_000)
+		c.Thresholds.Exceptions = n
+		return err
+	}},
 	{"REMIT_BODY_LIMIT", "1048576", "largest request body in bytes", func(v string, c *Config) error {
 		n, err := intIn(v, 1024, 64<<20)
 		c.BodyLimit = int64(n)
@@ -108,6 +139,14 @@ var envVars = []envVar{
 		c.SweepInterval = d
 		return nil
 	}},
+	{"REMIT_DELIVERY_INTERVAL", "5s", "how often webhooks and e-mail notices are sent and retried (0: this replica does not deliver)", func(v string, c *Config) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || (d > 0 && d < 100*time.Millisecond) {
+			return fmt.Errorf("must be 0 or a duration of at least 100ms, such as 5s")
+		}
+		c.DeliveryInterval = d
+		return nil
+	}},
 	{"REMIT_SHUTDOWN_TIMEOUT", "30s", "how long a shutdown waits for requests in flight", func(v string, c *Config) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -131,6 +170,14 @@ var envVars = []envVar{
 		c.StripeAPIBase = strings.TrimRight(v, "/")
 		return nil
 	}},
+	{"STRIPE_SUCCESS_URL", "", "where Stripe Checkout sends the payer after paying (a request may name another)", func(v string, c *Config) error {
+		c.StripeSuccessURL = v
+		return checkHTTPURL(v)
+	}},
+	{"STRIPE_CANCEL_URL", "", "where Stripe Checkout sends a payer who cancels", func(v string, c *Config) error {
+		c.StripeCancelURL = v
+		return checkHTTPURL(v)
+	}},
 	{"SMTP_URL", "", "smtp://user:pass@host:port for e-mail notices (empty: no e-mail)", func(v string, c *Config) error {
 		if v == "" {
 			return nil
@@ -141,7 +188,18 @@ var envVars = []envVar{
 		c.SMTPURL = v
 		return nil
 	}},
-	{"SMTP_FROM", "", "sender address of e-mail notices", func(v string, c *Config) error { c.SMTPFrom = v; return nil }},
+	{"SMTP_FROM", "", "sender address of e-mail notices (default REMIT_BUSINESS_EMAIL)", func(v string, c *Config) error { c.SMTPFrom = v; return nil }},
+}
+
+// checkHTTPURL accepts "" or an absolute http(s) URL.
+func checkHTTPURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an http(s) URL")
+	}
+	return nil
 }
 
 func intIn(v string, lo, hi int) (int, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -341,5 +342,90 @@ func TestConcurrentSweepersOnPostgres(t *testing.T) {
 	// Each invoice: one fee (1 Feb) and February's interest (posted 1 March).
 	if charges != 60 || distinct != 60 || events != 60 {
 		t.Fatalf("charges %d, distinct %d, charge.posted events %d; want 60 each", charges, distinct, events)
+	}
+}
+
+// putRates loads a reference rate series through the API.
+func (s *testServer) putRates(series string, rows ...[2]string) {
+	s.tb.Helper()
+	var rates []map[string]string
+	for _, r := range rows {
+		rates = append(rates, map[string]string{"effective_from": r[0], "rate": r[1]})
+	}
+	s.must(200, request{Method: "PUT", Path: "/v1/reference_rates/" + series, Body: map[string]any{"rates": rates}})
+}
+
+// payInFull pays an invoice's payoff on day and returns the paid invoice.
+func (s *testServer) payInFull(id, day string) map[string]any {
+	s.tb.Helper()
+	s.setDay(day)
+	q := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id + "/accrual?as_of=" + day})
+	s.must(201, request{Method: "POST", Path: "/v1/invoices/" + id + "/payments", Body: map[string]any{"amount": num(q, "payoff"), "paid_on": day}})
+	inv := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})
+	if inv["status"] != "paid" || num(inv, "balance_due") != 0 {
+		s.tb.Fatalf("paying the payoff %d did not settle %s: %v", num(q, "payoff"), id, inv)
+	}
+	return inv
+}
+
+// TestWorkedExample4EUPreset is ENFORCEMENT.md 10.4.
+func TestWorkedExample4EUPreset(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"))
+	s.putRates("ECB_MRO", [2]string{"2025-06-11", "2.15"}, [2]string{"2026-06-15", "2.00"})
+	id := s.overdueInvoice("EUR", 500000, "2026-03-01", map[string]any{"payment_terms": "net_30", "interest": map[string]any{"preset": "eu_late_payment"}})
+	for _, d := range []string{"2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01", "2026-08-01"} {
+		s.setDay(d)
+		s.sweep()
+	}
+	s.payInFull(id, "2026-08-15")
+	want := []string{"compensation 2026-04-01 4000", "interest:2026-04 2026-05-01 4171", "interest:2026-05 2026-06-01 4310",
+		"interest:2026-06 2026-07-01 4171", "interest:2026-07 2026-08-01 4247", "interest:2026-08 2026-08-15 2055"}
+	if got := s.chargeList(id); !reflect.DeepEqual(got, want) {
+		t.Fatalf("charges\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestWorkedExample5UKPreset is ENFORCEMENT.md 10.5.
+func TestWorkedExample5UKPreset(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-01-29"))
+	s.putRates("BOE_BASE", [2]string{"2025-08-07", "4.00"})
+	id := s.overdueInvoice("GBP", 250000, "2026-01-29", map[string]any{"payment_terms": "net_30", "interest": map[string]any{"preset": "uk_late_payment"}})
+	if inv := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id}); inv["due_date"] != "2026-02-28" {
+		t.Fatalf("due %v", inv["due_date"])
+	}
+	for _, d := range []string{"2026-03-01", "2026-04-01"} {
+		s.setDay(d)
+		s.sweep()
+	}
+	s.payInFull(id, "2026-04-10")
+	want := []string{"compensation 2026-03-01 7000", "interest:2026-03 2026-04-01 2548", "interest:2026-04 2026-04-10 822"}
+	if got := s.chargeList(id); !reflect.DeepEqual(got, want) {
+		t.Fatalf("charges\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestWorkedExample6Article395 is ENFORCEMENT.md 10.6, and a sweep that
+// lacks a rate skips the invoice and says which rate.
+func TestWorkedExample6Article395(t *testing.T) {
+	s := MustRunMain(t, pinned("2025-12-16"))
+	id := s.overdueInvoice("RUB", 10000000, "2025-12-16", map[string]any{"payment_terms": "net_30", "interest": map[string]any{"preset": "ru_civil_code_395"}})
+	s.setDay("2026-02-01")
+	run := s.sweep()
+	skipped := fmt.Sprint(run["skipped"])
+	if len(s.chargeList(id)) != 0 || !strings.Contains(skipped, "CBR_KEY") || !strings.Contains(skipped, id) {
+		t.Fatalf("without CBR_KEY the sweep must skip and say so: %v", run)
+	}
+	s.putRates("CBR_KEY", [2]string{"2025-10-27", "16.5"}, [2]string{"2026-02-14", "16.0"})
+	for _, d := range []string{"2026-02-01", "2026-03-01"} {
+		s.setDay(d)
+		s.sweep()
+	}
+	want := []string{"interest:2026-01 2026-02-01 72329", "interest:2026-02 2026-03-01 124521"}
+	if got := s.chargeList(id); !reflect.DeepEqual(got, want) {
+		t.Fatalf("charges\n%v\nwant\n%v", got, want)
+	}
+	runs := s.must(200, request{Method: "GET", Path: "/v1/billing/runs"})
+	if len(runs["data"].([]any)) != 3 {
+		t.Fatalf("billing runs %v", runs)
 	}
 }

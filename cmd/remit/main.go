@@ -4,6 +4,9 @@
 //	remit migrate    apply the database migrations and exit
 //	remit env        list the environment variables
 //	remit loadtest   measure Remit against a bare Echo + SQLite handler
+//	remit stripe reconcile  record succeeded Stripe payments no webhook delivered
+//	remit backup FILE       copy the live SQLite database to FILE (docs/OPERATIONS.md)
+//	remit restore [-force] FILE  replace the SQLite database with a backup (Remit stopped)
 package main
 
 import (
@@ -24,6 +27,8 @@ import (
 	"github.com/remit/remit/api"
 	"github.com/remit/remit/billing"
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/metrics"
+	"github.com/remit/remit/pdf"
 	"github.com/remit/remit/store"
 )
 
@@ -42,7 +47,7 @@ func run(ctx context.Context, args []string) error {
 		cmd = args[0]
 	}
 	if cmd == "env" || cmd == "help" || cmd == "-h" || cmd == "--help" {
-		fmt.Fprintln(os.Stderr, "usage: remit [serve|migrate|env|loadtest]")
+		fmt.Fprintln(os.Stderr, "usage: remit [serve|migrate|env|loadtest|stripe reconcile|backup FILE|restore [-force] FILE]")
 		printEnvHelp()
 		return nil
 	}
@@ -62,6 +67,12 @@ func run(ctx context.Context, args []string) error {
 		<-ctx.Done()
 		m.Logger.Info("shutting down")
 		return m.Close()
+	case "backup":
+		return backupCommand(ctx, cfg, m.Logger, args[1:])
+	case "restore":
+		return restoreCommand(ctx, cfg, m.Logger, args[1:])
+	case "stripe":
+		return m.stripeCommand(ctx, args[1:])
 	case "migrate":
 		db, err := store.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
@@ -74,7 +85,7 @@ func run(ctx context.Context, args []string) error {
 		m.Logger.Info("migrations applied", "database", store.RedactURL(cfg.DatabaseURL))
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: use serve, migrate or env", cmd)
+	return fmt.Errorf("unknown command %q: use serve, migrate, env, stripe reconcile, backup or restore", cmd)
 }
 
 // Main is the whole service: configuration, database, HTTP server and
@@ -89,6 +100,10 @@ type Main struct {
 	AdminKey string
 	// Sweeper is the enforcement sweep; its scheduler runs in the background.
 	Sweeper *billing.Sweeper
+	// Metrics is the Prometheus metric set served at /metrics.
+	Metrics *metrics.Metrics
+	// Notifier delivers webhooks and e-mail notices every DeliveryInterval.
+	Notifier *billing.Notifier
 
 	// pinned is the clock pinned by REMIT_NOW (or SetNow), in Unix nanoseconds; 0: real time.
 	pinned atomic.Int64
@@ -99,7 +114,16 @@ type Main struct {
 	httpServer *http.Server
 	listener   net.Listener
 	served     chan error
+
+	// metricsServer serves /metrics alone on REMIT_METRICS_ADDR, when set.
+	metricsServer   *http.Server
+	metricsListener net.Listener
+	metricsServed   chan error
 }
+
+// pdfCacheEntries is how many rendered PDFs the server keeps (about 40 kB
+// each for a one-page invoice), so repeat downloads cost no rendering.
+const pdfCacheEntries = 256
 
 // NewMain returns a service that logs JSON lines to out.
 func NewMain(cfg Config, out *os.File) *Main {
@@ -156,24 +180,45 @@ func (m *Main) Run(ctx context.Context) error {
 		Idempotency: store.NewIdempotencyService(db),
 		Agreements:  store.NewAgreementService(db, m.Config.Business),
 		Invoices:    store.NewInvoiceService(db),
+		Webhooks:    store.NewWebhookService(db),
+		Rates:       store.NewReferenceRateService(db),
+		BillingRuns: store.NewBillingRunService(db),
+		Projects:    store.NewProjectService(db),
+		TimeEntries: store.NewTimeEntryService(db),
+		Health:      store.NewHealthService(db, m.Config.Business, m.Config.Thresholds),
+		Payments:    m.newPayments(db),
+		Documents:   store.NewDocumentService(db),
+		PDF:         pdf.NewRenderer(pdfCacheEntries),
 		Now:         m.Now,
 	})
 	m.Sweeper = &billing.Sweeper{
 		Store:  store.NewSweepService(db),
+		Runs:   m.Server.BillingRuns,
 		Now:    m.Now,
 		Logger: m.Logger,
-		Steps: []billing.Step{{Name: "idempotency", Run: func(ctx context.Context, _ time.Time) (int, error) {
+		Steps: []billing.Step{{Name: "milestones", Run: m.Server.Projects.IssueDelayedMilestones}, {Name: "idempotency", Run: func(ctx context.Context, _ time.Time) (int, error) {
 			n, err := m.Server.Idempotency.PurgeIdempotencyKeys(ctx)
 			return int(n), err
 		}}},
 	}
 	m.Server.Sweep = m.Sweeper.Sweep
+	m.wireMetrics()
 	bg, cancel := context.WithCancel(context.Background())
 	m.background = cancel
 	if m.Config.SweepInterval > 0 {
 		m.workers.Go(func() { m.Sweeper.Run(bg, m.Config.SweepInterval) })
 	}
+	if m.Notifier, err = m.newNotifier(db); err != nil {
+		return err
+	}
+	m.Notifier.Attach = m.Server.OutboxAttachment // e-mail notices carry their PDF
+	if m.Config.DeliveryInterval > 0 {
+		m.workers.Go(func() { m.Notifier.Run(bg, m.Config.DeliveryInterval) })
+	}
 
+	if err := m.serveMetrics(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (REMIT_ADDR): %w", m.Config.Addr, err)
@@ -191,6 +236,24 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { m.served <- m.httpServer.Serve(ln) }()
 	m.Logger.Info("remit listening", "addr", ln.Addr().String(), "database", store.RedactURL(m.Config.DatabaseURL), "dialect", db.Dialect())
 	return nil
+}
+
+// newNotifier returns the delivery of webhooks and, when SMTP_URL is set,
+// e-mail notices from SMTP_FROM (else REMIT_BUSINESS_EMAIL).
+func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
+	var smtp *billing.SMTPConfig
+	if m.Config.SMTPURL != "" {
+		from := m.Config.SMTPFrom
+		if from == "" {
+			from = m.Config.Business.Email
+		}
+		smtp = &billing.SMTPConfig{URL: m.Config.SMTPURL, From: from, FromName: m.Config.Business.Name}
+	}
+	n, err := billing.NewNotifier(store.NewOutboxService(db), nil, m.Now, m.Logger, smtp)
+	if err != nil {
+		return nil, fmt.Errorf("e-mail settings (SMTP_URL, SMTP_FROM or REMIT_BUSINESS_EMAIL): %w", err)
+	}
+	return n, nil
 }
 
 // bootstrapAdminKey makes sure someone can call the API: REMIT_ADMIN_KEY is
@@ -248,6 +311,9 @@ func (m *Main) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	metricsCtx, cancelMetrics := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancelMetrics()
+	errs = append(errs, m.closeMetrics(metricsCtx))
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}

@@ -35,6 +35,7 @@ func MustRunMain(tb testing.TB, modify ...func(*Config)) *testServer {
 	cfg.AdminKey = testAdminKey
 	cfg.RateLimit = 0
 	cfg.SweepInterval = 0
+	cfg.DeliveryInterval = 0 // a test that wants delivery sets it; snapshots must not race the worker
 	cfg.ShutdownTimeout = 5 * time.Second
 	for _, m := range modify {
 		m(&cfg)

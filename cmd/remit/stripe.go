@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/remit/remit/domain"
+	"github.com/remit/remit/payments"
+	"github.com/remit/remit/store"
+)
+
+// newPayments returns the Stripe gateway on db when STRIPE_SECRET_KEY is set,
+// else nil, and then the Stripe routes answer 503 stripe_not_configured.
+func (m *Main) newPayments(db *store.DB) domain.PaymentGateway {
+	if m.Config.StripeSecretKey == "" {
+		return nil
+	}
+	return payments.New(payments.Config{
+		SecretKey:     m.Config.StripeSecretKey,
+		WebhookSecret: m.Config.StripeWebhookSecret,
+		APIBase:       m.Config.StripeAPIBase,
+		SuccessURL:    m.Config.StripeSuccessURL,
+		CancelURL:     m.Config.StripeCancelURL,
+	}, payments.Deps{
+		Ledger:   store.NewStripeService(db),
+		Invoices: store.NewInvoiceService(db),
+		Clients:  store.NewClientService(db),
+		Logger:   m.Logger,
+	})
+}
+
+// stripeCommand runs `remit stripe reconcile [-since 72h|RFC 3339]`: it
+// records the succeeded Stripe payments that no webhook delivered and prints
+// the report as JSON.
+func (m *Main) stripeCommand(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "reconcile" {
+		return errors.New("usage: remit stripe reconcile [-since 72h | -since 2026-03-01T00:00:00Z]")
+	}
+	fs := flag.NewFlagSet("remit stripe reconcile", flag.ContinueOnError)
+	sinceFlag := fs.String("since", "72h", "look back this long (a duration), or from this RFC 3339 time")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	since, err := parseSince(*sinceFlag, m.Now())
+	if err != nil {
+		return err
+	}
+	if m.Config.StripeSecretKey == "" {
+		return errors.New("STRIPE_SECRET_KEY is not set")
+	}
+	db, err := store.Open(ctx, m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.Now = m.Now
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	report, err := m.newPayments(db).Reconcile(ctx, since)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(report)
+}
+
+// parseSince reads -since: a duration back from now, or an RFC 3339 time.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("-since %q: must be a duration such as 72h or an RFC 3339 time", v)
+	}
+	return t, nil
+}
