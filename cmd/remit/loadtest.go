@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -79,51 +80,51 @@ func (b *bareServer) Close() {
 
 // loadResult is one scenario against one target.
 type loadResult struct {
+	Ops           int
 	Requests      int
 	Errors        int
 	Elapsed       time.Duration
 	P50, P95, P99 time.Duration
 }
 
-func (r loadResult) rate() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+func (r loadResult) rate() float64    { return float64(r.Ops) / r.Elapsed.Seconds() }
+func (r loadResult) reqRate() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
 
-// loadScenario sends requests from conns goroutines for d and measures each.
-// next builds request i; ok judges the status.
-func runLoad(client *http.Client, conns int, d time.Duration, next func(i int) *http.Request, ok func(int) bool) (loadResult, []time.Duration) {
+// loadOp is one operation of a scenario: one or more requests. It returns
+// how many requests it sent and whether every answer was the expected one.
+type loadOp func(c *http.Client, i int) (requests int, ok bool)
+
+// runLoad runs op from conns goroutines for d and times each operation.
+func runLoad(client *http.Client, conns int, d time.Duration, op loadOp) (loadResult, []time.Duration) {
 	var (
-		mu      sync.Mutex
-		lat     []time.Duration
-		errs    atomic.Int64
-		counter atomic.Int64
-		wg      sync.WaitGroup
+		mu       sync.Mutex
+		lat      []time.Duration
+		errs     atomic.Int64
+		requests atomic.Int64
+		counter  atomic.Int64
+		wg       sync.WaitGroup
 	)
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			local := make([]time.Duration, 0, 4096)
 			for time.Now().Before(deadline) {
-				req := next(int(counter.Add(1)))
 				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
+				n, ok := op(client, int(counter.Add(1)))
 				local = append(local, time.Since(t0))
-				if err != nil || !ok(resp.StatusCode) {
+				requests.Add(int64(n))
+				if !ok {
 					errs.Add(1)
 				}
 			}
 			mu.Lock()
 			lat = append(lat, local...)
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
-	return loadResult{Requests: len(lat), Errors: int(errs.Load()), Elapsed: time.Since(start)}, lat
+	return loadResult{Ops: len(lat), Requests: int(requests.Load()), Errors: int(errs.Load()), Elapsed: time.Since(start)}, lat
 }
 
 // percentile returns the p-th quantile of sorted latencies.
@@ -139,25 +140,54 @@ type loadTarget struct {
 	name, url, key string
 }
 
-func (t loadTarget) request(method, path string, body []byte) *http.Request {
+// call sends one request and decodes the JSON answer into out (if not nil);
+// it reports whether the status was want.
+func (t loadTarget) call(c *http.Client, method, path string, body []byte, want int, out any) bool {
 	req, _ := http.NewRequest(method, t.url+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if t.key != "" {
 		req.Header.Set("Authorization", "Bearer "+t.key)
 	}
-	return req
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return false
+		}
+	} else {
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}
+	return resp.StatusCode == want
 }
 
 // loadtest is `remit loadtest`: it starts Remit (on a fresh SQLite file) and
-// the bare baseline in this process, drives the same mix against both at the
-// same concurrency, and prints req/s, latency percentiles and the ratios.
+// the bare baseline in this process, drives the same scenarios against both
+// at the same concurrency, alternating targets round by round, and prints
+// operations and requests per second, latency percentiles per operation,
+// and the ratios.
 func loadtest(args []string) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	duration := fs.Duration("duration", 5*time.Second, "how long each scenario runs against each target")
+	duration := fs.Duration("duration", 5*time.Second, "how long each round runs against each target")
 	conns := fs.Int("conns", 32, "concurrent connections")
 	rounds := fs.Int("rounds", 3, "rounds per scenario; targets alternate within each, so both see the same machine load")
+	only := fs.String("only", "", "run only the scenarios whose name contains this")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	dir, err := os.MkdirTemp("", "remit-loadtest")
 	if err != nil {
@@ -168,7 +198,7 @@ func loadtest(args []string) error {
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.DatabaseURL, cfg.AdminKey = "127.0.0.1:0", filepath.Join(dir, "remit.db"), "rk_loadtest_admin_key_0123456789"
 	cfg.RateLimit, cfg.RateBurst = 1e6, 1e6 // measured, but never hit
-	cfg.SweepInterval = 0
+	cfg.SweepInterval, cfg.DeliveryInterval = 0, 0
 	devnull, _ := os.Open(os.DevNull)
 	m := NewMain(cfg, devnull)
 	if err := m.Run(context.Background()); err != nil {
@@ -186,24 +216,27 @@ func loadtest(args []string) error {
 	baseline := loadTarget{name: "bare", url: bare.url}
 
 	fmt.Printf("# remit loadtest: %d connections, %d rounds of %s per scenario and target, GOMAXPROCS=%d, %s/%s\n\n", *conns, *rounds, *duration, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("| scenario | target | requests | errors | req/s | p50 | p95 | p99 |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| scenario | target | ops | requests | errors | ops/s | req/s | p50 | p95 | p99 |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	var summary []string
 	for _, sc := range loadScenarios() {
-		var res [2]loadResult
+		if !strings.Contains(sc.name, *only) {
+			continue
+		}
 		targets := []loadTarget{remit, baseline}
-		var makers [2]func(int) *http.Request
-		var checks [2]func(int) bool
+		var ops [2]loadOp
 		for i, t := range targets {
-			next, ok, err := sc.prepare(t, client)
+			op, err := sc.prepare(t, client)
 			if err != nil {
 				return fmt.Errorf("%s on %s: %w", sc.name, t.name, err)
 			}
-			makers[i], checks[i] = next, ok
+			ops[i] = op
 		}
+		var res [2]loadResult
 		var lat [2][]time.Duration
 		for range *rounds {
 			for i := range targets {
-				r, l := runLoad(client, *conns, *duration, makers[i], checks[i])
+				r, l := runLoad(client, *conns, *duration, ops[i])
+				res[i].Ops += r.Ops
 				res[i].Requests += r.Requests
 				res[i].Errors += r.Errors
 				res[i].Elapsed += r.Elapsed
@@ -214,50 +247,78 @@ func loadtest(args []string) error {
 			slices.Sort(lat[i])
 			res[i].P50, res[i].P95, res[i].P99 = percentile(lat[i], 0.50), percentile(lat[i], 0.95), percentile(lat[i], 0.99)
 			r := res[i]
-			fmt.Printf("| %s | %s | %d | %d | %.0f | %s | %s | %s |\n", sc.name, t.name, r.Requests, r.Errors, r.rate(),
+			fmt.Printf("| %s | %s | %d | %d | %d | %.0f | %.0f | %s | %s | %s |\n", sc.name, t.name, r.Ops, r.Requests, r.Errors, r.rate(), r.reqRate(),
 				r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
 		}
-		summary = append(summary, fmt.Sprintf("- %s: remit/bare rate %.0f %%, p99 remit/bare %.2fx",
-			sc.name, 100*res[0].rate()/res[1].rate(), float64(res[0].P99)/float64(res[1].P99)))
+		summary = append(summary, fmt.Sprintf("- %s: remit/bare request rate %.0f %%, p99 remit/bare %.2fx",
+			sc.name, 100*res[0].reqRate()/res[1].reqRate(), float64(res[0].P99)/float64(res[1].P99)))
 	}
 	fmt.Println()
 	fmt.Println(strings.Join(summary, "\n"))
 	return nil
 }
 
-// loadScenario is a named request mix; prepare seeds what it needs on the
-// target and returns the request maker and the status check.
+// loadScenario is a named operation; prepare seeds what it needs on the
+// target and returns the operation.
 type loadScenario struct {
 	name    string
-	prepare func(t loadTarget, c *http.Client) (func(int) *http.Request, func(int) bool, error)
+	prepare func(t loadTarget, c *http.Client) (loadOp, error)
 }
 
 func loadScenarios() []loadScenario {
 	clientBody := func(i int) []byte {
 		return fmt.Appendf(nil, `{"name":"Load client %d","email":"ap%d@load.example","currency":"EUR"}`, i, i)
 	}
-	created := func(s int) bool { return s == http.StatusCreated }
-	okay := func(s int) bool { return s == http.StatusOK }
+	var lines strings.Builder
+	for i := range 10 {
+		if i > 0 {
+			lines.WriteString(",")
+		}
+		fmt.Fprintf(&lines, `{"description":"Design work, day %d","quantity":"1.5","unit_amount":%d,"tax_rate":"20"}`, i+1, 6000+i)
+	}
 	return []loadScenario{
-		{"POST /v1/clients", func(t loadTarget, _ *http.Client) (func(int) *http.Request, func(int) bool, error) {
-			return func(i int) *http.Request { return t.request("POST", "/v1/clients", clientBody(i)) }, created, nil
+		{"POST /v1/clients", func(t loadTarget, _ *http.Client) (loadOp, error) {
+			return func(c *http.Client, i int) (int, bool) {
+				return 1, t.call(c, "POST", "/v1/clients", clientBody(i), http.StatusCreated, nil)
+			}, nil
 		}},
-		{"GET /v1/clients/{id}", func(t loadTarget, c *http.Client) (func(int) *http.Request, func(int) bool, error) {
+		{"GET /v1/clients/{id}", func(t loadTarget, c *http.Client) (loadOp, error) {
 			ids := make([]string, 200)
 			for i := range ids {
-				resp, err := c.Do(t.request("POST", "/v1/clients", clientBody(-i)))
-				if err != nil {
-					return nil, nil, err
-				}
 				var out struct{ ID string }
-				err = json.NewDecoder(resp.Body).Decode(&out)
-				resp.Body.Close()
-				if err != nil || out.ID == "" {
-					return nil, nil, fmt.Errorf("seed client: status %d: %v", resp.StatusCode, err)
+				if !t.call(c, "POST", "/v1/clients", clientBody(-i), http.StatusCreated, &out) {
+					return nil, fmt.Errorf("seed client %d failed", i)
 				}
 				ids[i] = out.ID
 			}
-			return func(int) *http.Request { return t.request("GET", "/v1/clients/"+ids[rand.IntN(len(ids))], nil) }, okay, nil
+			return func(c *http.Client, _ int) (int, bool) {
+				return 1, t.call(c, "GET", "/v1/clients/"+ids[rand.IntN(len(ids))], nil, http.StatusOK, nil)
+			}, nil
+		}},
+		{"issue a 10-line invoice + record a payment", func(t loadTarget, c *http.Client) (loadOp, error) {
+			if t.name == "bare" {
+				// The ceiling: the same two requests, each one raw insert.
+				return func(c *http.Client, i int) (int, bool) {
+					ok := t.call(c, "POST", "/v1/clients", clientBody(i), http.StatusCreated, nil)
+					return 2, t.call(c, "POST", "/v1/clients", clientBody(-i), http.StatusCreated, nil) && ok
+				}, nil
+			}
+			var cl struct{ ID string }
+			if !t.call(c, "POST", "/v1/clients", clientBody(0), http.StatusCreated, &cl) {
+				return nil, fmt.Errorf("seed client failed")
+			}
+			return func(c *http.Client, i int) (int, bool) {
+				var inv struct {
+					ID    string
+					Total int64
+				}
+				body := fmt.Appendf(nil, `{"client_id":%q,"issue":true,"lines":[%s]}`, cl.ID, lines.String())
+				if !t.call(c, "POST", "/v1/invoices", body, http.StatusCreated, &inv) {
+					return 1, false
+				}
+				pay := fmt.Appendf(nil, `{"amount":%d,"method":"bank_transfer","reference":"load %d"}`, inv.Total, i)
+				return 2, t.call(c, "POST", "/v1/invoices/"+inv.ID+"/payments", pay, http.StatusCreated, nil)
+			}, nil
 		}},
 	}
 }
