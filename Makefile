@@ -21,6 +21,19 @@ bench:
 load:
 	$(GO) run ./cmd/remit loadtest
 
+# Each fuzz target for FUZZTIME (not part of `make test`, which runs only the
+# seed corpora in testdata/fuzz/). A failing input is saved there; commit it
+# with the fix so it stays a regression test.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := ./domain:FuzzParseQuantity ./domain:FuzzParseRate ./domain:FuzzLineAmounts ./domain:FuzzParseDate \
+	./cmd/remit:FuzzCreateEndpoints ./cmd/remit:FuzzStripeWebhook
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime=$(FUZZTIME); \
+	done
+
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...

@@ -162,21 +162,25 @@ func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// captureWriter copies what a handler writes so it can be stored.
-type captureWriter struct {
-	http.ResponseWriter
-	buf bytes.Buffer
+// bufferWriter holds a handler's response until its transaction commits.
+type bufferWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
 }
 
-func (w *captureWriter) Write(b []byte) (int, error) {
-	w.buf.Write(b)
-	return w.ResponseWriter.Write(b)
-}
+func (w *bufferWriter) Header() http.Header         { return w.header }
+func (w *bufferWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 
-// idempotency makes a POST with an Idempotency-Key run once: a replay with
-// the same body gets the first response byte for byte, another body with the
-// same key is refused, and a concurrent duplicate waits for the first to
-// finish. Responses of 5xx and 429 are not kept, so such a request may be retried.
+// idempotency makes a POST with an Idempotency-Key run exactly once: the
+// handler runs inside one transaction with the key's claim and its stored
+// response, so a crash can never leave an effect without its response (or
+// the reverse). A replay with the same body gets the first response byte
+// for byte; another body with the same key is refused; a concurrent
+// duplicate waits for the first and gets its response. Responses of 5xx and
+// 429 are not kept (and their effects are rolled back), so such a request
+// may be retried.
 func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -194,46 +198,29 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		fmt.Fprintf(sum, "%s %s\n", c.Request().Method, c.Request().URL.RequestURI())
 		sum.Write(body)
 		fingerprint := hex.EncodeToString(sum.Sum(nil))
-		scope := apiKey(c).ID
-		ctx := context.WithoutCancel(c.Request().Context())
 
-		deadline := time.Now().Add(s.Config.IdempotencyWait)
-		for wait := 5 * time.Millisecond; ; wait = min(wait*2, 200*time.Millisecond) {
-			reserved, rec, err := s.Idempotency.ReserveIdempotencyKey(ctx, scope, key, fingerprint)
-			if err != nil {
-				return err
+		res := c.Response()
+		real, req := res.Writer, c.Request()
+		resp, replayed, err := s.Idempotency.Idempotent(req.Context(), apiKey(c).ID, key, fingerprint, func(ctx context.Context) domain.IdempotentResponse {
+			buf := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+			res.Writer, res.Committed, res.Status, res.Size = buf, false, 0, 0
+			c.SetRequest(req.WithContext(ctx))
+			if err := next(c); err != nil {
+				s.handleError(err, c)
 			}
-			if reserved {
-				break
+			c.SetRequest(req)
+			for k, v := range buf.header {
+				real.Header()[k] = v
 			}
-			if rec.Fingerprint != fingerprint {
-				return domain.Errorf(domain.EIDEMPOTENCY, "Idempotency-Key %q was used with another request; use a new key for a new request", key)
-			}
-			if rec.Done {
-				c.Response().Header().Set("Idempotent-Replayed", "true")
-				return c.Blob(rec.Response.Status, rec.Response.ContentType, rec.Response.Body)
-			}
-			if time.Now().After(deadline) {
-				return domain.Errorf(domain.EINPROGRESS, "a request with Idempotency-Key %q is still being processed; retry later", key)
-			}
-			select {
-			case <-c.Request().Context().Done():
-				return c.Request().Context().Err()
-			case <-time.After(wait):
-			}
-		}
-
-		cw := &captureWriter{ResponseWriter: c.Response().Writer}
-		c.Response().Writer = cw
-		if err := next(c); err != nil {
-			s.handleError(err, c)
-		}
-		status := c.Response().Status
-		if status >= 500 || status == http.StatusTooManyRequests {
-			return s.Idempotency.ReleaseIdempotencyKey(ctx, scope, key)
-		}
-		return s.Idempotency.CompleteIdempotencyKey(ctx, scope, key, domain.IdempotentResponse{
-			Status: status, ContentType: c.Response().Header().Get(echo.HeaderContentType), Body: cw.buf.Bytes(),
+			return domain.IdempotentResponse{Status: buf.status, ContentType: buf.header.Get(echo.HeaderContentType), Body: buf.body.Bytes()}
 		})
+		res.Writer, res.Committed, res.Size = real, false, 0
+		if err != nil {
+			return err
+		}
+		if replayed {
+			res.Header().Set("Idempotent-Replayed", "true")
+		}
+		return c.Blob(resp.Status, resp.ContentType, resp.Body)
 	}
 }

@@ -15,23 +15,18 @@ type IdempotentResponse struct {
 	Body        []byte
 }
 
-// IdempotencyRecord is the state of one (key id, Idempotency-Key) pair.
-type IdempotencyRecord struct {
-	Fingerprint string
-	Done        bool
-	Response    IdempotentResponse
-}
-
-// IdempotencyService reserves keys and stores first responses.
+// IdempotencyService runs requests with an Idempotency-Key exactly once.
 type IdempotencyService interface {
-	// ReserveIdempotencyKey claims (scope, key) for a request with fingerprint.
-	// When it returns reserved=false, rec is the existing record (pending or done).
-	ReserveIdempotencyKey(ctx context.Context, scope, key, fingerprint string) (reserved bool, rec *IdempotencyRecord, err error)
-	// CompleteIdempotencyKey stores the response of a reserved key.
-	CompleteIdempotencyKey(ctx context.Context, scope, key string, resp IdempotentResponse) error
-	// ReleaseIdempotencyKey forgets a reservation whose request failed on our side,
-	// so that a retry runs again.
-	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
+	// Idempotent runs fn once per (scope, key). In one transaction it claims
+	// the key, runs fn with a context whose store calls join that
+	// transaction, and stores fn's response, so the request's effect and its
+	// response commit together or not at all (a crash in between leaves
+	// neither). A concurrent request with the same key waits for the first
+	// to finish and gets its response; a replay gets the stored response
+	// (replayed = true) without running fn. A response of 5xx or 429 is not
+	// kept and its effects are rolled back. Returns EIDEMPOTENCY when the
+	// key was used with another fingerprint.
+	Idempotent(ctx context.Context, scope, key, fingerprint string, fn func(ctx context.Context) IdempotentResponse) (resp IdempotentResponse, replayed bool, err error)
 	// PurgeIdempotencyKeys deletes records older than IdempotencyTTL.
 	PurgeIdempotencyKeys(ctx context.Context) (int64, error)
 }

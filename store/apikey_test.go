@@ -51,42 +51,75 @@ func TestAPIKeys(t *testing.T) {
 	})
 }
 
-func TestIdempotencyReservation(t *testing.T) {
+func TestIdempotentRunsOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := store.NewIdempotencyService(db)
+		clients := store.NewClientService(db)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		won := 0
+		runs, replays := 0, 0
+		var bodies []string
 		for range 20 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ok, _, err := s.ReserveIdempotencyKey(ctx, "key_a", "k1", "fp")
+			wg.Go(func() {
+				resp, replayed, err := s.Idempotent(ctx, "key_a", "k1", "fp", func(ctx context.Context) domain.IdempotentResponse {
+					c := newClient("Once")
+					if err := clients.CreateClient(ctx, c); err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					runs++
+					mu.Unlock()
+					return domain.IdempotentResponse{Status: 201, ContentType: "application/json", Body: []byte(`{"id":"` + c.ID + `"}`)}
+				})
 				if err != nil {
 					t.Error(err)
+					return
 				}
-				if ok {
-					mu.Lock()
-					won++
-					mu.Unlock()
+				mu.Lock()
+				defer mu.Unlock()
+				if replayed {
+					replays++
 				}
-			}()
+				bodies = append(bodies, string(resp.Body))
+			})
 		}
 		wg.Wait()
-		if won != 1 {
-			t.Fatalf("%d concurrent reservations won, want 1", won)
+		if runs != 1 || replays != 19 {
+			t.Fatalf("ran %d times, replayed %d", runs, replays)
 		}
-		if err := s.CompleteIdempotencyKey(ctx, "key_a", "k1", domain.IdempotentResponse{Status: 201, ContentType: "application/json", Body: []byte(`{"id":"x"}` + "\n")}); err != nil {
-			t.Fatal(err)
+		for _, b := range bodies {
+			if b != bodies[0] {
+				t.Fatalf("responses differ: %q vs %q", b, bodies[0])
+			}
 		}
-		ok, rec, err := s.ReserveIdempotencyKey(ctx, "key_a", "k1", "fp")
-		if err != nil || ok || !rec.Done || rec.Response.Status != 201 || string(rec.Response.Body) != `{"id":"x"}`+"\n" {
-			t.Fatalf("replay: %v %+v %v", ok, rec, err)
+		page, _ := clients.FindClients(ctx, domain.ClientFilter{Page: domain.PageParams{Limit: 50}})
+		if len(page.Data) != 1 {
+			t.Fatalf("%d clients created", len(page.Data))
 		}
-		// Another API key may use the same Idempotency-Key independently.
-		if ok, _, err := s.ReserveIdempotencyKey(ctx, "key_b", "k1", "fp"); err != nil || !ok {
-			t.Fatalf("other scope: %v %v", ok, err)
+		if _, _, err := s.Idempotent(ctx, "key_a", "k1", "other", nil); domain.ErrorCode(err) != domain.EIDEMPOTENCY {
+			t.Fatalf("same key, other request: %v", err)
+		}
+
+		// A 5xx response is not kept, and what the request wrote is rolled back.
+		resp, _, err := s.Idempotent(ctx, "key_a", "k2", "fp", func(ctx context.Context) domain.IdempotentResponse {
+			if err := clients.CreateClient(ctx, newClient("Rolled back")); err != nil {
+				t.Error(err)
+			}
+			return domain.IdempotentResponse{Status: 500}
+		})
+		if err != nil || resp.Status != 500 {
+			t.Fatalf("5xx: %+v %v", resp, err)
+		}
+		if page, _ := clients.FindClients(ctx, domain.ClientFilter{Page: domain.PageParams{Limit: 50}}); len(page.Data) != 1 {
+			t.Fatalf("the failed request's client was kept: %d clients", len(page.Data))
+		}
+		again := 0
+		if _, replayed, err := s.Idempotent(ctx, "key_a", "k2", "fp", func(ctx context.Context) domain.IdempotentResponse {
+			again++
+			return domain.IdempotentResponse{Status: 201}
+		}); err != nil || replayed || again != 1 {
+			t.Fatalf("retry after a 5xx: replayed=%v ran=%d err=%v", replayed, again, err)
 		}
 	})
 }

@@ -92,7 +92,7 @@ func (s *BillingRunService) RecordRun(ctx context.Context, r *domain.BillingRun)
 		SkippedCount: int64(len(r.Skipped)), Skipped: string(skipped), ErrorMessage: clip(r.Error, maxErrorLen),
 	}
 	// One INSERT is atomic on its own.
-	return translate(s.db.write.WithContext(ctx).Create(&row).Error)
+	return translate(s.db.writer(ctx).Create(&row).Error)
 }
 
 // FindRuns implements domain.BillingRunService.

@@ -68,7 +68,7 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	row := clientToRow(c)
 	// One INSERT is atomic on its own; an explicit transaction would only
 	// hold the single SQLite writer longer.
-	return translate(s.db.write.WithContext(ctx).Create(&row).Error)
+	return translate(s.db.writer(ctx).Create(&row).Error)
 }
 
 // FindClientByID implements domain.ClientService.

@@ -171,14 +171,48 @@ func (db *DB) SQL() *sql.DB {
 	return s
 }
 
-// tx runs fn in a write transaction and translates its error.
+// txKey is the context key of a request-wide transaction (see WithinTx).
+type txKey struct{}
+
+// WithinTx runs fn with a context that carries one write transaction: every
+// store method called with that context joins it (their own transactions
+// become savepoints, their reads see its writes), and it commits only if fn
+// returns nil. The idempotency of POST requests is built on it, so that a
+// request's effect and its stored response commit together.
+func (db *DB) WithinTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return translate(db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	}))
+}
+
+// tx runs fn in a write transaction and translates its error; inside
+// WithinTx it runs in a savepoint of the request's transaction.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if outer, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return translate(outer.WithContext(ctx).Transaction(fn))
+	}
 	return translate(db.write.WithContext(ctx).Transaction(fn))
 }
 
-// reader returns the read handle bound to ctx.
+// reader returns the read handle bound to ctx (the request's transaction
+// inside WithinTx).
 func (db *DB) reader(ctx context.Context) *gorm.DB {
+	if outer, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return outer.WithContext(ctx)
+	}
 	return db.read.WithContext(ctx)
+}
+
+// writer returns the write handle for a single statement (the request's
+// transaction inside WithinTx).
+func (db *DB) writer(ctx context.Context) *gorm.DB {
+	if outer, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return outer.WithContext(ctx)
+	}
+	return db.write.WithContext(ctx)
 }
 
 // newID returns a fresh, time-ordered id with the given prefix ("cli", "inv", ...).

@@ -193,16 +193,16 @@ LEFT JOIN (SELECT p.client_id, p.currency, SUM(r.rev_compensation + r.rev_fees +
 	FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.refunded_on BETWEEN @from AND @to GROUP BY p.client_id, p.currency) r
 	ON r.client_id = c.id AND r.currency = c.currency
 LEFT JOIN (SELECT i.client_id,
-		SUM(CASE WHEN due_date BETWEEN @from AND @to AND status = 'paid' AND paid_on <= due_date THEN 1 ELSE 0 END) AS on_time,
-		SUM(CASE WHEN due_date BETWEEN @from AND @to AND status = 'paid' AND paid_on > due_date THEN 1 ELSE 0 END) AS paid_late,
-		SUM(CASE WHEN due_date BETWEEN @from AND @to AND status <> 'paid' AND balance_due > 0 AND due_date < @today THEN 1 ELSE 0 END) AS overdue,
-		SUM(CASE WHEN due_date BETWEEN @from AND @to AND status = 'paid' AND paid_on > due_date THEN CAST(julianday(paid_on) - julianday(due_date) AS INTEGER) ELSE 0 END) AS days_sum,
-		MAX(CASE WHEN due_date BETWEEN @from AND @to AND status = 'paid' AND paid_on > due_date THEN CAST(julianday(paid_on) - julianday(due_date) AS INTEGER) END) AS days_max,
-		SUM(CASE WHEN status <> 'paid' AND i.currency = c.currency THEN balance_due ELSE 0 END) AS open_balance,
-		MIN(CASE WHEN status <> 'paid' AND balance_due > 0 AND due_date < @today THEN due_date END) AS oldest_due,
+		SUM(CASE WHEN due_date BETWEEN @from AND @to AND i.status = 'paid' AND paid_on <= due_date THEN 1 ELSE 0 END) AS on_time,
+		SUM(CASE WHEN due_date BETWEEN @from AND @to AND i.status = 'paid' AND paid_on > due_date THEN 1 ELSE 0 END) AS paid_late,
+		SUM(CASE WHEN due_date BETWEEN @from AND @to AND i.status <> 'paid' AND balance_due > 0 AND due_date < @today THEN 1 ELSE 0 END) AS overdue,
+		SUM(CASE WHEN due_date BETWEEN @from AND @to AND i.status = 'paid' AND paid_on > due_date THEN CAST(julianday(paid_on) - julianday(due_date) AS INTEGER) ELSE 0 END) AS days_sum,
+		MAX(CASE WHEN due_date BETWEEN @from AND @to AND i.status = 'paid' AND paid_on > due_date THEN CAST(julianday(paid_on) - julianday(due_date) AS INTEGER) END) AS days_max,
+		SUM(CASE WHEN i.status <> 'paid' AND i.currency = c.currency THEN balance_due ELSE 0 END) AS open_balance,
+		MIN(CASE WHEN i.status <> 'paid' AND balance_due > 0 AND due_date < @today THEN due_date END) AS oldest_due,
 		SUM(CASE WHEN issue_date BETWEEN @from AND @to AND i.currency = c.currency THEN credit_applied ELSE 0 END) AS credit
 	FROM invoices i JOIN clients c ON c.id = i.client_id
-	WHERE status IN ('open', 'paid', 'uncollectible') GROUP BY i.client_id) i ON i.client_id = c.id
+	WHERE i.status IN ('open', 'paid', 'uncollectible') GROUP BY i.client_id) i ON i.client_id = c.id
 LEFT JOIN (SELECT i.client_id, COUNT(*) AS waivers, SUM(CASE WHEN i.currency = c.currency THEN ch.waived_amount ELSE 0 END) AS waived
 	FROM charges ch JOIN invoices i ON i.id = ch.invoice_id JOIN clients c ON c.id = i.client_id
 	WHERE ch.waived_on BETWEEN @from AND @to AND ch.waived_amount > 0 GROUP BY i.client_id) w ON w.client_id = c.id

@@ -8,63 +8,16 @@ import (
 	"time"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/internal/ledgercheck"
 	"github.com/remit/remit/store"
 )
 
 // checkLedger asserts that every invoice's money columns agree with its
-// ledger rows, recomputed here independently of the store's own code.
+// ledger rows, recomputed independently of the store's own code.
 func checkLedger(t *testing.T, db *store.DB, step string) {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT i.id, i.status, i.total, i.charges_total, i.amount_paid, i.credit_applied, i.balance_due,
-		(SELECT COALESCE(SUM(amount - waived_amount), 0) FROM charges c WHERE c.invoice_id = i.id),
-		(SELECT COALESCE(SUM(alloc_compensation + alloc_fees + alloc_interest + alloc_principal), 0) FROM payments p WHERE p.invoice_id = i.id),
-		(SELECT COALESCE(SUM(rev_compensation + rev_fees + rev_interest + rev_principal), 0) FROM refunds r WHERE r.invoice_id = i.id),
-		(SELECT COALESCE(-SUM(amount), 0) FROM client_credits k WHERE k.invoice_id = i.id AND k.kind IN ('applied', 'released')),
-		(SELECT COALESCE(SUM(paid), 0) FROM charges c WHERE c.invoice_id = i.id),
-		(SELECT COALESCE(SUM(alloc_compensation + alloc_fees + alloc_interest), 0) FROM payments p WHERE p.invoice_id = i.id),
-		(SELECT COALESCE(SUM(rev_compensation + rev_fees + rev_interest), 0) FROM refunds r WHERE r.invoice_id = i.id),
-		(SELECT COUNT(*) FROM payments p WHERE p.invoice_id = i.id AND alloc_compensation + alloc_fees + alloc_interest + alloc_principal + alloc_credit <> amount)
-		FROM invoices i`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, status string
-		var total, charges, paid, credit, balance, sumCharges, sumPaid, sumRefunded, sumCredit, chargesPaid, allocCharges, revCharges, badAlloc int64
-		if err := rows.Scan(&id, &status, &total, &charges, &paid, &credit, &balance, &sumCharges, &sumPaid, &sumRefunded, &sumCredit, &chargesPaid, &allocCharges, &revCharges, &badAlloc); err != nil {
-			t.Fatal(err)
-		}
-		fail := func(format string, args ...any) {
-			t.Fatalf("after %s, invoice %s (%s): %s", step, id, status, fmt.Sprintf(format, args...))
-		}
-		switch {
-		case charges != sumCharges:
-			fail("charges_total %d, rows say %d", charges, sumCharges)
-		case paid != sumPaid-sumRefunded:
-			fail("amount_paid %d, rows say %d", paid, sumPaid-sumRefunded)
-		case credit != sumCredit:
-			fail("credit_applied %d, rows say %d", credit, sumCredit)
-		case status != domain.InvoiceStatusVoid && balance != total+charges-paid-credit:
-			fail("balance_due %d != %d + %d - %d - %d", balance, total, charges, paid, credit)
-		case balance < 0:
-			fail("negative balance %d", balance)
-		case status == domain.InvoiceStatusPaid && balance != 0:
-			fail("paid with balance %d", balance)
-		case status == domain.InvoiceStatusOpen && balance == 0:
-			fail("open with zero balance")
-		case chargesPaid != allocCharges-revCharges:
-			fail("charges paid %d, payments say %d", chargesPaid, allocCharges-revCharges)
-		case badAlloc > 0:
-			fail("%d payments whose allocation does not sum to the amount", badAlloc)
-		}
-	}
-	var negative int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM (SELECT client_id FROM client_credits GROUP BY client_id HAVING SUM(amount) < 0) x`).Scan(&negative); err != nil {
-		t.Fatal(err)
-	}
-	if negative > 0 {
-		t.Fatalf("after %s: %d clients with negative credit", step, negative)
+	if err := ledgercheck.Check(db.SQL()); err != nil {
+		t.Fatalf("after %s: %v", step, err)
 	}
 }
 

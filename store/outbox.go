@@ -312,7 +312,7 @@ func (s *OutboxService) RecordEmailAttempt(ctx context.Context, deliveryID strin
 func (s *OutboxService) recordAttempt(ctx context.Context, model any, what, id string, set map[string]any) error {
 	// One UPDATE is atomic on its own. Only a pending delivery changes, so a
 	// late result from a claimer whose lease ran out cannot undo a success.
-	res := s.db.write.WithContext(ctx).Model(model).Where("id = ? AND status = ?", id, domain.DeliveryPending).Updates(set)
+	res := s.db.writer(ctx).Model(model).Where("id = ? AND status = ?", id, domain.DeliveryPending).Updates(set)
 	if res.Error != nil {
 		return translate(res.Error)
 	}

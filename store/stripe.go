@@ -190,6 +190,10 @@ func (a *applier) outcome() string {
 
 // apply merges the event into its PaymentIntent's row, then brings the
 // invoice in line with the row: processing, payment, refunds, dispute.
+// Locks are taken in one order, intent then invoice, and the invoice is
+// locked before any write that checks a foreign key to it: on PostgreSQL
+// that check takes a share lock, and two events of one invoice that each
+// held one and then asked for the row lock would deadlock.
 func (a *applier) apply(ctx context.Context) error {
 	tx, ev := a.tx, a.ev
 	intentID := ev.IntentID
@@ -207,66 +211,76 @@ func (a *applier) apply(ctx context.Context) error {
 		return nil
 	}
 	now := a.s.db.now()
-	if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).
-		Create(&intentRow{ID: intentID, CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+	row, err := lockIntent(tx, intentID, now)
+	if err != nil {
 		return err
 	}
+	before := *row
+	var inv *invoiceRow
+	switch {
+	case row.InvoiceID != nil:
+		if ev.InvoiceID != "" && ev.InvoiceID != *row.InvoiceID {
+			a.note("ignored: metadata names invoice %s, the intent belongs to %s", ev.InvoiceID, *row.InvoiceID)
+		}
+		if inv, err = lockInvoice(tx, *row.InvoiceID, true); err != nil {
+			return err
+		}
+	case ev.InvoiceID != "":
+		inv, err = lockInvoice(tx, ev.InvoiceID, true)
+		if domain.ErrorCode(err) == domain.ENOTFOUND {
+			a.note("ignored: no invoice %s", ev.InvoiceID)
+		} else if err != nil {
+			return err
+		} else {
+			row.InvoiceID = &inv.ID
+		}
+	}
+	a.merge(row)
+	row.UpdatedAt = now
+	if inv == nil {
+		if len(a.notes) == 0 {
+			a.note("remembered: invoice not known yet")
+		}
+		return tx.Save(row).Error
+	}
+	if err := a.settle(ctx, inv, &before, row); err != nil {
+		return err
+	}
+	return tx.Save(row).Error
+}
+
+// lockIntent returns the intent's row, inserted when new, locked on
+// PostgreSQL until the transaction ends.
+func lockIntent(tx *gorm.DB, id string, now time.Time) (*intentRow, error) {
 	q := tx
 	if tx.Dialector.Name() == "postgres" {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
+	var rows []intentRow
+	if err := q.Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil || len(rows) == 1 {
+		if err != nil {
+			return nil, err
+		}
+		return &rows[0], nil
+	}
+	// New: insert it (a concurrent event of the same intent may win the
+	// insert; this one then waits for it and reads its row).
+	if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).
+		Create(&intentRow{ID: id, CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+		return nil, err
+	}
 	var row intentRow
-	if err := q.Take(&row, "id = ?", intentID).Error; err != nil {
-		return err
+	if err := q.Take(&row, "id = ?", id).Error; err != nil {
+		return nil, err
 	}
-	before := row
-	if err := a.merge(&row); err != nil {
-		return err
-	}
-	row.UpdatedAt = now
-	if row.InvoiceID != nil {
-		// Lock the invoice before any write that checks the foreign key to
-		// it: on PostgreSQL that check takes a share lock, and two events of
-		// one invoice that both held one and then asked for the row lock
-		// would deadlock.
-		if _, err := lockInvoice(tx, *row.InvoiceID, true); err != nil {
-			return err
-		}
-	}
-	if err := tx.Save(&row).Error; err != nil {
-		return err
-	}
-	if row.InvoiceID == nil {
-		if len(a.notes) == 0 {
-			a.note("remembered: invoice not known yet")
-		}
-		return nil
-	}
-	return a.settle(ctx, &before, &row)
+	return &row, nil
 }
 
 // merge folds the event's facts into row. Every rule is order-free:
 // succeeded is final, other statuses follow the newest event, refunded
 // takes the largest total, a dispute only moves from open to closed.
-func (a *applier) merge(row *intentRow) error {
+func (a *applier) merge(row *intentRow) {
 	ev := a.ev
-	if ev.InvoiceID != "" {
-		switch {
-		case row.InvoiceID == nil:
-			var n int64
-			if err := a.tx.Model(&invoiceRow{}).Where("id = ?", ev.InvoiceID).Count(&n).Error; err != nil {
-				return err
-			}
-			if n == 0 {
-				a.note("ignored: no invoice %s", ev.InvoiceID)
-			} else {
-				id := ev.InvoiceID
-				row.InvoiceID = &id
-			}
-		case *row.InvoiceID != ev.InvoiceID:
-			a.note("ignored: metadata names invoice %s, the intent belongs to %s", ev.InvoiceID, *row.InvoiceID)
-		}
-	}
 	if row.Currency == "" {
 		row.Currency = ev.Currency
 	}
@@ -296,20 +310,15 @@ func (a *applier) merge(row *intentRow) error {
 	if row.LastEventAt == nil || created.After(*row.LastEventAt) {
 		row.LastEventAt = &created
 	}
-	return nil
 }
 
 // settle makes the invoice agree with the intent's row. The order matters:
 // processing ends before the payment is recorded, and the payment is
 // recorded as if its own dispute had not been opened yet, since in Stripe a
 // charge is only disputed after it succeeded.
-func (a *applier) settle(ctx context.Context, before, row *intentRow) error {
+func (a *applier) settle(ctx context.Context, inv *invoiceRow, before, row *intentRow) error {
 	tx, db := a.tx, a.s.db
-	invoiceID := *row.InvoiceID
-	inv, err := lockInvoice(tx, invoiceID, true)
-	if err != nil {
-		return err
-	}
+	invoiceID := inv.ID
 	if row.Currency != "" && row.Currency != inv.Currency {
 		a.note("ignored: paid in %s, the invoice is in %s", row.Currency, inv.Currency)
 		return nil
@@ -351,8 +360,8 @@ func (a *applier) settle(ctx context.Context, before, row *intentRow) error {
 			}
 		}
 	}
-	if row.PaymentID != nil {
-		if err := a.recordRefunds(ctx, row); err != nil {
+	if row.PaymentID != nil && (row.Refunded > 0 || row.DisputeStatus == domain.DisputeLost) {
+		if err := a.recordRefunds(ctx, inv, row); err != nil {
 			return err
 		}
 	}
@@ -371,7 +380,7 @@ func (a *applier) settle(ctx context.Context, before, row *intentRow) error {
 		}
 		a.note("dispute %s", row.DisputeStatus)
 	}
-	return tx.Save(row).Error
+	return nil
 }
 
 // setDisputed sets the invoice's disputed flag: on, or off unless another
@@ -471,7 +480,7 @@ func (a *applier) recordCredit(ctx context.Context, inv *invoiceRow, p domain.Pa
 // refunded total Stripe reported, keyed by the refund ids the event lists
 // and the rest by the total reached, and reverses a lost dispute (keyed by
 // the dispute id). Nothing is ever refunded beyond what Stripe reported.
-func (a *applier) recordRefunds(ctx context.Context, row *intentRow) error {
+func (a *applier) recordRefunds(ctx context.Context, inv *invoiceRow, row *intentRow) error {
 	tx := a.tx
 	var pay paymentRow
 	if err := tx.Take(&pay, "id = ?", *row.PaymentID).Error; err != nil {
@@ -480,10 +489,6 @@ func (a *applier) recordRefunds(ctx context.Context, row *intentRow) error {
 	var recorded int64
 	if err := tx.Model(&refundRow{}).Where("payment_id = ? AND external_key LIKE ?", pay.ID, "stripe:refund:%").
 		Select("COALESCE(SUM(amount), 0)").Scan(&recorded).Error; err != nil {
-		return err
-	}
-	inv, err := lockInvoice(tx, pay.InvoiceID, false)
-	if err != nil {
 		return err
 	}
 	// Dated by the newest event of the intent, so that a refund applied

@@ -93,7 +93,7 @@ func (s *WebhookService) CreateWebhookEndpoint(ctx context.Context, e *domain.We
 	row := webhookEndpointRow{ID: e.ID, URL: e.URL, Description: e.Description, Secret: e.Secret,
 		EnabledEvents: string(events), Enabled: e.Enabled, CreatedAt: e.CreatedAt}
 	// One INSERT is atomic on its own.
-	return translate(s.db.write.WithContext(ctx).Create(&row).Error)
+	return translate(s.db.writer(ctx).Create(&row).Error)
 }
 
 // FindWebhookEndpointByID implements domain.WebhookService.

@@ -11,14 +11,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stripe/stripe-go/v76/webhook"
 )
+
+// fuzzRequestTimeout is the longest any fuzzed request may take.
+const fuzzRequestTimeout = 10 * time.Second
 
 // fuzzTarget is one route a fuzz body is sent to.
 type fuzzTarget struct{ method, path string }
@@ -53,7 +58,11 @@ func (s *fuzzServer) expand(b []byte) []byte {
 // send makes one request with any t (it never touches the F of the setup).
 func (s *fuzzServer) send(t *testing.T, method, path string, body []byte, header map[string]string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL()+path, bytes.NewReader(body))
+	// No input may hang a request either.
+	ctx, cancel := context.WithTimeout(context.Background(), fuzzRequestTimeout)
+	defer cancel()
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, method, s.URL()+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +73,12 @@ func (s *fuzzServer) send(t *testing.T, method, path string, body []byte, header
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s after %v: %v\nbody sent: %.2000q", method, path, time.Since(start), err, body)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s after %v: %v\nbody sent: %.2000q", method, path, time.Since(start), err, body)
 	}
 	return resp.StatusCode, resp.Header, b
 }

@@ -172,6 +172,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	cfg := api.DefaultConfig()
 	cfg.BodyLimit, cfg.RateLimit, cfg.RateBurst = m.Config.BodyLimit, m.Config.RateLimit, m.Config.RateBurst
+	gateway := m.newPayments(db)
 	m.Server = api.NewServer(cfg, api.Deps{
 		Logger:      m.Logger,
 		Business:    m.Config.Business,
@@ -186,7 +187,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Projects:    store.NewProjectService(db),
 		TimeEntries: store.NewTimeEntryService(db),
 		Health:      store.NewHealthService(db, m.Config.Business, m.Config.Thresholds),
-		Payments:    m.newPayments(db),
+		Payments:    gateway,
+		CheckoutURL: checkoutURL(gateway),
 		Documents:   store.NewDocumentService(db),
 		PDF:         pdf.NewRenderer(pdfCacheEntries),
 		Now:         m.Now,

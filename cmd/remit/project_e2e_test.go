@@ -20,11 +20,34 @@ import (
 // projectStripeSecret signs the Stripe events of the project tests.
 const projectStripeSecret = "whsec_test_projects_0123456789"
 
+// settle waits until the background delivery of outgoing events has
+// nothing left to do, so that a snapshot sees only what requests write.
+func (s *testServer) settle() {
+	s.tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var busy int
+		err := s.DB.SQL().QueryRow(`SELECT (SELECT COUNT(*) FROM outbox WHERE processed_at IS NULL) +
+			(SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending')`).Scan(&busy)
+		if err != nil {
+			s.tb.Fatal(err)
+		}
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.tb.Fatalf("%d outgoing events still waiting after 10 s", busy)
+		}
+	}
+}
+
 // refusedSaying is refused, and the error message must contain each of want.
 func (s *testServer) refusedSaying(status int, code string, r request, want ...string) {
 	s.tb.Helper()
 	if r.Key == "" {
 		r.Key = testAdminKey
+	}
+	if s.Config.DeliveryInterval > 0 {
+		s.settle()
 	}
 	before := s.snapshot()
 	resp := s.do(r)

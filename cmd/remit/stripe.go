@@ -82,3 +82,20 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// checkoutURL returns the function that gives an invoice PDF its payment
+// link, or nil without Stripe. The gateway's idempotency key (invoice,
+// amount, pages) makes Stripe answer the same session, so the same URL,
+// while the balance is unchanged and the key is remembered (24 hours).
+func checkoutURL(gw domain.PaymentGateway) func(ctx context.Context, invoiceID string) (string, error) {
+	if gw == nil {
+		return nil
+	}
+	return func(ctx context.Context, invoiceID string) (string, error) {
+		s, err := gw.CreateCheckout(ctx, invoiceID, domain.CheckoutInput{})
+		if err != nil {
+			return "", err
+		}
+		return s.URL, nil
+	}
+}
