@@ -384,6 +384,7 @@ func (s *InvoiceService) issue(ctx context.Context, tx *gorm.DB, id string) erro
 	if ag.ID != "" {
 		row.AgreementID = &ag.ID
 	}
+	row.NextActionOn = dateCol(domain.NextActionOn(ag, due, issued.AddDays(-1), row.Total == 0))
 	if err := tx.Save(row).Error; err != nil {
 		return err
 	}
@@ -392,7 +393,9 @@ func (s *InvoiceService) issue(ctx context.Context, tx *gorm.DB, id string) erro
 	}, true); err != nil {
 		return err
 	}
-	if err := s.applyCredit(ctx, tx, row); err != nil {
+	applied, err := s.applyCredit(ctx, tx, row)
+	if err != nil || applied == 0 {
+		// Without credit the figures saved above stand (balance = total).
 		return err
 	}
 	_, err = s.db.refresh(ctx, tx, id, issued)

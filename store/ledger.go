@@ -145,19 +145,20 @@ func (s *InvoiceService) ClientCredit(ctx context.Context, clientID string) (int
 }
 
 // applyCredit uses the client's credit to pay down a newly issued invoice.
-func (s *InvoiceService) applyCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow) error {
+// It returns how much it applied.
+func (s *InvoiceService) applyCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow) (int64, error) {
 	avail, err := creditBalance(tx, row.ClientID, row.Currency)
 	if err != nil || avail <= 0 {
-		return err
+		return 0, err
 	}
 	use := min(avail, row.Total)
 	if use <= 0 {
-		return nil
+		return 0, nil
 	}
 	if err := s.db.addCredit(tx, row.ClientID, row.Currency, -use, "applied", row.ID, ""); err != nil {
-		return err
+		return 0, err
 	}
-	return s.db.emit(ctx, tx, "credit.applied", row.ClientID, row.ID, map[string]any{"amount": use, "currency": row.Currency}, false)
+	return use, s.db.emit(ctx, tx, "credit.applied", row.ClientID, row.ID, map[string]any{"amount": use, "currency": row.Currency}, false)
 }
 
 // refresh recomputes an invoice's money columns from its ledger rows and
@@ -480,15 +481,22 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 	if p.PaidOn.Before(dateOf(row.IssueDate)) {
 		return fieldError("paid_on", "must not be before the issue date "+dateOf(row.IssueDate).String())
 	}
-	if err := s.postChargesBeforePayment(ctx, tx, row, p); err != nil {
-		return err
+	// Before day 1 overdue nothing can be charged: skip the ledger reads.
+	mayCharge := row.ChargesTotal != 0 || !p.PaidOn.Before(dateOf(row.OverdueFrom))
+	if mayCharge {
+		if err := s.postChargesBeforePayment(ctx, tx, row, p); err != nil {
+			return err
+		}
+		if row, err = lockInvoice(tx, invoiceID, false); err != nil {
+			return err
+		}
 	}
-	if row, err = lockInvoice(tx, invoiceID, false); err != nil {
-		return err
-	}
-	o, charges, err := outstanding(tx, row)
-	if err != nil {
-		return err
+	o := domain.Outstanding{Principal: max(0, row.Total-row.PrincipalPaid)}
+	var charges []chargeRow
+	if mayCharge {
+		if o, charges, err = outstanding(tx, row); err != nil {
+			return err
+		}
 	}
 	ag, err := row.agreement()
 	if err != nil {
