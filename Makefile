@@ -25,13 +25,15 @@ load:
 # seed corpora in testdata/fuzz/). A failing input is saved there; commit it
 # with the fix so it stays a regression test.
 FUZZTIME ?= 20s
-FUZZ_TARGETS := ./domain:FuzzParseQuantity ./domain:FuzzParseRate ./domain:FuzzLineAmounts ./domain:FuzzParseDate \
+# Minimizing each new interesting input re-sends it many times; keep that short.
+FUZZMINIMIZETIME ?= 5s
+FUZZ_TARGETS := ./domain:FuzzParseQuantity ./domain:FuzzParseRate ./domain:FuzzLineAmounts ./domain:FuzzParseDate ./domain:FuzzFormatAmount \
 	./cmd/remit:FuzzCreateEndpoints ./cmd/remit:FuzzStripeWebhook
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "== $$name ($$pkg, $(FUZZTIME))"; \
-		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime=$(FUZZTIME); \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZETIME); \
 	done
 
 lint:

@@ -1,9 +1,9 @@
 package domain_test
 
-// Fuzz targets for the parsers of user input. The seed corpora under
-// testdata/fuzz/<Name>/ run as ordinary tests in `go test`; `make fuzz`
-// explores further for a bounded time. No input may panic, and whatever
-// parses must format and parse back to the same value.
+// Fuzz targets for the parsers of user input and the money formatter. The
+// seed corpora under testdata/fuzz/<Name>/ run as ordinary tests in
+// `go test`; `make fuzz` explores further for a bounded time. No input may
+// panic, and whatever parses must format and parse back to the same value.
 
 import (
 	"math/big"
@@ -175,5 +175,34 @@ func FuzzParseDate(f *testing.F) {
 		if got := d.AddDays(400).DaysSince(d); got != 400 {
 			t.Fatalf("%q: 400 days later is %d days later", s, got)
 		}
+	})
+}
+
+// FuzzFormatAmount: any amount in any currency code formats with the
+// currency's decimals, and its digits read back as the amount.
+func FuzzFormatAmount(f *testing.F) {
+	f.Fuzz(func(t *testing.T, minor int64, currency string) {
+		s := domain.FormatAmount(minor, currency)
+		exp, ok := domain.CurrencyExponent(currency)
+		if !ok {
+			exp = 2
+		}
+		if got := decimals(s); got != exp {
+			t.Fatalf("FormatAmount(%d, %q) = %q has %d decimals, want %d", minor, currency, s, got, exp)
+		}
+		digits := make([]byte, 0, len(s))
+		for i := range len(s) {
+			if s[i] != ',' && s[i] != '.' {
+				digits = append(digits, s[i])
+			}
+		}
+		back, ok := new(big.Int).SetString(string(digits), 10)
+		if !ok || !back.IsInt64() || back.Int64() != minor {
+			t.Fatalf("FormatAmount(%d, %q) = %q reads back as %v", minor, currency, s, back)
+		}
+		if m := domain.FormatMoney(minor, currency); m != s+" "+currency {
+			t.Fatalf("FormatMoney(%d, %q) = %q", minor, currency, m)
+		}
+		_ = domain.FormatMoneySymbol(minor, currency) // must not panic
 	})
 }

@@ -57,9 +57,18 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if err := CheckSQLiteFile(ctx, tmp); err != nil {
 		return fmt.Errorf("backup: the copy failed its check: %w", err)
 	}
-	// Link refuses to replace a file that appeared meanwhile, unlike Rename.
+	// Link refuses to replace a file that appeared meanwhile, unlike Rename;
+	// where the file system has no hard links, Rename after a last check.
 	if err := os.Link(tmp, path); err != nil {
-		return fmt.Errorf("backup: %w", err)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("backup: %s already exists; choose a new file name", path)
+		}
+		if _, serr := os.Lstat(path); serr == nil {
+			return fmt.Errorf("backup: %s already exists; choose a new file name", path)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
 	}
 	return syncDir(filepath.Dir(path))
 }

@@ -58,6 +58,13 @@ func TestStripeNotConfigured(t *testing.T) {
 			t.Errorf("%s: %d %s", r.Path, resp.Status, resp.Body)
 		}
 	}
+
+	// A key without a signing secret: webhooks cannot be verified.
+	s2 := MustRunMain(t, pinned("2026-03-01"), func(c *Config) { c.StripeSecretKey = testStripeKey })
+	r := s2.do(request{Method: "POST", Path: "/v1/stripe/webhook", Body: payload, Header: map[string]string{"Stripe-Signature": signed(payload, testWebhookSecret, time.Now())}})
+	if r.Status != 503 || r.ErrorCode() != "stripe_not_configured" || !strings.Contains(string(r.Body), "STRIPE_WEBHOOK_SECRET") {
+		t.Errorf("webhook without a signing secret: %d %s", r.Status, r.Body)
+	}
 }
 
 func TestStripeCheckoutEndToEnd(t *testing.T) {
