@@ -42,6 +42,7 @@ type Deps struct {
 	APIKeys     domain.APIKeyService
 	Idempotency domain.IdempotencyService
 	Agreements  domain.AgreementService
+	Offboarding domain.OffboardService
 	Invoices    domain.InvoiceService
 	// Projects backs the project and milestone routes.
 	Projects domain.ProjectService
@@ -146,6 +147,7 @@ func (s *Server) routes() {
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
 
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
+	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)
 	v1.GET("/clients/:id/agreements", s.handleAgreementList, read...)
 
 	v1.POST("/invoices", s.handleInvoiceCreate, write...)

@@ -103,6 +103,10 @@ type Suspension struct {
 type MilestoneRules struct {
 	GateNextOnPayment bool `json:"gate_next_on_payment"`
 	ClientDelayDays   int  `json:"client_delay_days"`
+	// DepositRefundable says an unearned deposit (no later milestone of its
+	// project delivered) is refunded when the relationship ends; otherwise
+	// the deposit is kept.
+	DepositRefundable bool `json:"deposit_refundable"`
 }
 
 // DefaultAgreement returns the agreement of a client that has none: net 30,

@@ -139,4 +139,8 @@ type PaymentGateway interface {
 	// Reconcile lists the PaymentIntents created since and records every
 	// succeeded one of Remit's that no webhook delivered. Returns EUNAVAILABLE.
 	Reconcile(ctx context.Context, since time.Time) (*ReconcileReport, error)
+	// RefundPaymentIntent refunds amount of a PaymentIntent and returns the
+	// Stripe refund id; the same idempotency key returns the same refund.
+	// Returns EUNAVAILABLE (Stripe failed).
+	RefundPaymentIntent(ctx context.Context, paymentIntentID string, amount int64, idempotencyKey string) (string, error)
 }

@@ -262,3 +262,18 @@ func (g *Gateway) stripeError(what string, err error) error {
 func notConfigured(setting string) error {
 	return &domain.Error{Code: domain.ESTRIPENOTCONFIGURED, Kind: domain.EUNAVAILABLE, Message: "Stripe is not configured: set " + setting}
 }
+
+// RefundPaymentIntent implements domain.PaymentGateway: it refunds amount
+// (minor units) of a PaymentIntent; the idempotency key makes a retry
+// return the same refund.
+func (g *Gateway) RefundPaymentIntent(ctx context.Context, paymentIntentID string, amount int64, idempotencyKey string) (string, error) {
+	p := &stripe.RefundParams{PaymentIntent: stripe.String(paymentIntentID), Amount: stripe.Int64(amount)}
+	p.Context = ctx
+	p.SetIdempotencyKey(idempotencyKey)
+	p.AddMetadata("remit_reason", "offboarding: unearned deposit")
+	r, err := g.api.Refunds.New(p)
+	if err != nil {
+		return "", g.stripeError("refund the PaymentIntent", err)
+	}
+	return r.ID, nil
+}

@@ -158,6 +158,20 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 		if err != nil {
 			return err
 		}
+		// Offboarded clients get no more reminders or suspension steps; their
+		// open invoices stay collectable, so charges still post.
+		clientIDs := make([]string, 0, len(rows))
+		for i := range rows {
+			clientIDs = append(clientIDs, rows[i].ClientID)
+		}
+		var gone []string
+		if err := tx.Model(&clientRow{}).Where("id IN ? AND status = ?", clientIDs, domain.ClientOffboarded).Pluck("id", &gone).Error; err != nil {
+			return err
+		}
+		offboarded := make(map[string]bool, len(gone))
+		for _, id := range gone {
+			offboarded[id] = true
+		}
 		w := &sweepWriter{db: s.db, ctx: ctx, now: s.db.now()}
 		suspend := map[string]string{} // client -> invoice that crossed the line
 		for i := range rows {
@@ -199,8 +213,10 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 				}
 			}
 			principalPaid := row.PrincipalPaid >= row.Total
-			s.notices(w, row, ag, asOf, batch.notices[row.ID], principalPaid, &report)
-			if _, line := domain.SuspensionDays(ag, dateOf(row.DueDate)); !line.IsZero() && !asOf.Before(line) && !principalPaid {
+			if !offboarded[row.ClientID] {
+				s.notices(w, row, ag, asOf, batch.notices[row.ID], principalPaid, &report)
+			}
+			if _, line := domain.SuspensionDays(ag, dateOf(row.DueDate)); !line.IsZero() && !asOf.Before(line) && !principalPaid && !offboarded[row.ClientID] {
 				suspend[row.ClientID] = row.ID
 			}
 			w.setNext(row.ID, domain.NextActionOn(ag, dateOf(row.DueDate), asOf, principalPaid))

@@ -185,6 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Rates:       store.NewReferenceRateService(db),
 		BillingRuns: store.NewBillingRunService(db),
 		Projects:    store.NewProjectService(db),
+		Offboarding: m.newOffboarding(db, gateway),
 		TimeEntries: store.NewTimeEntryService(db),
 		Health:      store.NewHealthService(db, m.Config.Business, m.Config.Thresholds),
 		Payments:    gateway,
@@ -256,6 +257,14 @@ func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
 		return nil, fmt.Errorf("e-mail settings (SMTP_URL, SMTP_FROM or REMIT_BUSINESS_EMAIL): %w", err)
 	}
 	return n, nil
+}
+
+// newOffboarding returns the offboarding service; deposits paid through
+// Stripe are refunded through the gateway when there is one.
+func (m *Main) newOffboarding(db *store.DB, gateway domain.PaymentGateway) *store.OffboardService {
+	s := store.NewOffboardService(db, store.NewInvoiceService(db), store.NewProjectService(db))
+	s.Stripe = gateway
+	return s
 }
 
 // bootstrapAdminKey makes sure someone can call the API: REMIT_ADMIN_KEY is
