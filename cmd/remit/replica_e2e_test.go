@@ -119,6 +119,7 @@ type acked struct {
 	clients  map[string]bool
 	invoices map[string]string // id -> number
 	payments map[string]int64  // id -> amount
+	intents  map[string]int64  // Stripe PaymentIntent id -> amount
 }
 
 // postRetrying sends a POST with an Idempotency-Key to one of urls, retrying (same
@@ -153,7 +154,14 @@ func postRetrying(client *http.Client, urls func() string, path, key string, bod
 // payments, sweeps) from workers until stop, spreading requests over urls,
 // and records every acknowledged write.
 func runWorkload(t *testing.T, workers int, urls func() string, stop time.Time) *acked {
-	a := &acked{clients: map[string]bool{}, invoices: map[string]string{}, payments: map[string]int64{}}
+	return runWorkloadStripe(t, workers, urls, stop, "")
+}
+
+// runWorkloadStripe is runWorkload where, with a webhook secret, every
+// third invoice is paid by a signed Stripe payment_intent.succeeded event,
+// delivered twice to different servers, as Stripe may.
+func runWorkloadStripe(t *testing.T, workers int, urls func() string, stop time.Time, webhookSecret string) *acked {
+	a := &acked{clients: map[string]bool{}, invoices: map[string]string{}, payments: map[string]int64{}, intents: map[string]int64{}}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var wg sync.WaitGroup
 	var seq atomic.Int64
@@ -189,6 +197,22 @@ func runWorkload(t *testing.T, workers int, urls func() string, stop time.Time) 
 					a.invoices[id] = inv["number"].(string)
 					a.mu.Unlock()
 					amount := int64(inv["total"].(float64)) / int64(1+rng.IntN(3))
+					if webhookSecret != "" && k == 2 {
+						pi := fmt.Sprintf("pi_load_%d_%d", n, k)
+						event := stripeEvent("evt_"+pi, "payment_intent.succeeded", time.Now(), map[string]any{"id": pi, "object": "payment_intent",
+							"amount": amount, "amount_received": amount, "currency": "eur", "status": "succeeded",
+							"metadata": map[string]string{"remit_invoice_id": id}})
+						for range 2 {
+							if st := postWebhookRetrying(client, urls, event, webhookSecret, stop); st != 200 {
+								t.Errorf("stripe webhook: %d", st)
+								return
+							}
+						}
+						a.mu.Lock()
+						a.intents[pi] = amount
+						a.mu.Unlock()
+						continue
+					}
 					st, p := postRetrying(client, urls, "/v1/invoices/"+id+"/payments", fmt.Sprintf("p-%d-%d", n, k), map[string]any{"amount": amount, "paid_on": "2026-03-01"}, stop)
 					if st != 201 {
 						t.Errorf("pay: %d %v", st, p)
@@ -206,6 +230,28 @@ func runWorkload(t *testing.T, workers int, urls func() string, stop time.Time) 
 	}
 	wg.Wait()
 	return a
+}
+
+// postWebhookRetrying posts a signed Stripe event to one of urls until a
+// server answers below 500.
+func postWebhookRetrying(client *http.Client, urls func() string, event []byte, secret string, deadline time.Time) int {
+	for time.Now().Before(deadline.Add(30 * time.Second)) {
+		req, _ := http.NewRequest("POST", urls()+"/v1/stripe/webhook", bytes.NewReader(event))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Stripe-Signature", signed(event, secret, time.Now()))
+		resp, err := client.Do(req)
+		if err != nil {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 500 {
+			return resp.StatusCode
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0
 }
 
 // verify checks the ledger and that every acknowledged write is there.
@@ -232,6 +278,13 @@ func verify(t *testing.T, db *sql.DB, a *acked) {
 			t.Fatalf("acknowledged payment %s of %d: found %d (%v)", id, amount, got, err)
 		}
 	}
+	for pi, amount := range a.intents {
+		var got int64
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payments WHERE external_key = $1", pi).Scan(&n, &got); err != nil || n != 1 || got != amount {
+			t.Fatalf("acknowledged Stripe payment %s of %d: %d rows, %d (%v)", pi, amount, n, got, err)
+		}
+	}
 	if len(a.invoices) == 0 || len(a.payments) == 0 {
 		t.Fatal("the workload acknowledged nothing")
 	}
@@ -249,16 +302,20 @@ func openForCheck(t *testing.T, url string) *sql.DB {
 }
 
 // TestThreeReplicasOnPostgres runs three Remit processes on one PostgreSQL
-// database with mixed traffic sent to all three, then checks the ledger.
+// database with mixed traffic sent to all three (clients, agreements,
+// issues, manual payments, Stripe webhooks delivered twice, sweeps), then
+// checks the ledger and that every acknowledged write is there once.
 func TestThreeReplicasOnPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED in -short mode: starts three server processes")
 	}
 	url := testdb.PostgresURL(t)
-	replicas := []*process{startProcess(t, url), startProcess(t, url), startProcess(t, url)}
+	mock := startStripeMock(t)
+	stripeEnv := []string{"STRIPE_SECRET_KEY=" + testStripeKey, "STRIPE_WEBHOOK_SECRET=" + testWebhookSecret, "STRIPE_API_BASE=" + mock}
+	replicas := []*process{startProcess(t, url, stripeEnv...), startProcess(t, url, stripeEnv...), startProcess(t, url, stripeEnv...)}
 	var next atomic.Int64
 	urls := func() string { return replicas[next.Add(1)%3].url }
-	a := runWorkload(t, 12, urls, time.Now().Add(8*time.Second))
+	a := runWorkloadStripe(t, 12, urls, time.Now().Add(8*time.Second), testWebhookSecret)
 	verify(t, openForCheck(t, url), a)
 }
 
