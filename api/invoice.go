@@ -121,12 +121,18 @@ func (s *Server) invoiceStep(step func(domain.InvoiceService, context.Context, s
 
 // bindOptional accepts an empty body or an empty JSON object.
 func bindOptional(c echo.Context) error {
+	var empty struct{}
+	return bindIfAny(c, &empty)
+}
+
+// bindIfAny binds a JSON body into v when there is one; an empty body
+// leaves v as it is.
+func bindIfAny(c echo.Context, v any) error {
 	b, err := readBody(c)
 	if err != nil || len(b) == 0 {
 		return err
 	}
-	var empty struct{}
-	return decodeJSON(b, &empty)
+	return bind(c, v)
 }
 
 func (s *Server) handleInvoiceEvents(c echo.Context) error {

@@ -34,14 +34,8 @@ func (s *Server) handleCheckoutCreate(c echo.Context) error {
 		return stripeNotConfigured
 	}
 	var req checkoutRequest
-	b, err := readBody(c)
-	if err != nil {
+	if err := bindIfAny(c, &req); err != nil {
 		return err
-	}
-	if len(b) > 0 {
-		if err := bind(c, &req); err != nil {
-			return err
-		}
 	}
 	f := domain.FieldErrors{}
 	checkReturnURL(f, "success_url", req.SuccessURL)
@@ -104,14 +98,8 @@ func (s *Server) handleStripeReconcile(c echo.Context) error {
 		return stripeNotConfigured
 	}
 	var req reconcileRequest
-	b, err := readBody(c)
-	if err != nil {
+	if err := bindIfAny(c, &req); err != nil {
 		return err
-	}
-	if len(b) > 0 {
-		if err := bind(c, &req); err != nil {
-			return err
-		}
 	}
 	since := s.now().Add(-ReconcileWindow)
 	if req.Since != nil {

@@ -63,23 +63,16 @@ func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID st
 	if err != nil {
 		return err
 	}
+	if notify {
+		_, err := db.enqueue(ctx, tx, typ, clientID, invoiceID, raw)
+		return err
+	}
 	actor := domain.ActorFrom(ctx)
-	now := db.now()
-	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(raw), CreatedAt: now}
+	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(raw), CreatedAt: db.now()}
 	if invoiceID != "" {
 		ev.InvoiceID = &invoiceID
 	}
-	if err := tx.Create(&ev).Error; err != nil {
-		return err
-	}
-	if !notify {
-		return nil
-	}
-	payload, err := json.Marshal(Envelope{ID: ev.ID, Type: typ, Created: now, ClientID: clientID, Invoice: invoiceID, Data: json.RawMessage(raw)})
-	if err != nil {
-		return err
-	}
-	return tx.Create(&outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, Payload: string(payload), CreatedAt: now}).Error
+	return tx.Create(&ev).Error
 }
 
 // pageAsc applies keyset pagination in ascending id order.
