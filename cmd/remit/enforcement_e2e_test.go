@@ -429,3 +429,58 @@ func TestWorkedExample6Article395(t *testing.T) {
 		t.Fatalf("billing runs %v", runs)
 	}
 }
+
+// TestProcessingAndDisputePauseEnforcement: a payment in processing, and a
+// dispute, hold fees, interest and reminders until they resolve.
+func TestProcessingAndDisputePauseEnforcement(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-01-01"), withStripe("http://127.0.0.1:9"))
+	terms := map[string]any{"payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}, "reminder_offsets": []int{0, 7}}
+	processing := s.overdueInvoice("EUR", 100000, "2026-01-01", terms)
+	disputed := s.overdueInvoice("EUR", 80000, "2026-01-01", terms)
+	day := time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC)
+	pi := func(id, inv, status string, amount int64) map[string]any {
+		return map[string]any{"id": id, "object": "payment_intent", "amount": amount, "amount_received": amount, "currency": "eur",
+			"status": status, "metadata": map[string]any{"remit_invoice_id": inv}}
+	}
+	for _, ev := range [][]byte{
+		stripeEvent("evt_p1", "payment_intent.processing", day, pi("pi_p1", processing, "processing", 100000)),
+		// A partial card payment on the other invoice, then a dispute of it.
+		stripeEvent("evt_d1", "payment_intent.succeeded", day, pi("pi_d1", disputed, "succeeded", 10000)),
+		stripeEvent("evt_d2", "charge.dispute.created", day.Add(time.Hour), map[string]any{"id": "dp_d1", "object": "dispute",
+			"charge": "ch_d1", "payment_intent": "pi_d1", "amount": 10000, "currency": "eur", "status": "needs_response"}),
+	} {
+		if r := s.webhook(ev); r.Status != 200 {
+			t.Fatalf("webhook %d %s", r.Status, r.Body)
+		}
+	}
+	for _, d := range []string{"2026-01-31", "2026-02-01", "2026-02-07"} {
+		s.setDay(d)
+		run := s.sweep()
+		if !strings.Contains(fmt.Sprint(run["skipped"]), "paused") {
+			t.Fatalf("run on %s skipped nothing: %v", d, run)
+		}
+	}
+	if len(s.chargeList(processing)) != 0 || len(s.chargeList(disputed)) != 0 {
+		t.Fatalf("charges while paused: %v %v", s.chargeList(processing), s.chargeList(disputed))
+	}
+	if n := s.count("outbox", "type = 'invoice.reminder'"); n != 0 {
+		t.Fatalf("%d reminders while paused", n)
+	}
+	// The card payment fails and the dispute is won: enforcement resumes and catches up.
+	for _, ev := range [][]byte{
+		stripeEvent("evt_p2", "payment_intent.payment_failed", day.Add(2*time.Hour), pi("pi_p1", processing, "requires_payment_method", 100000)),
+		stripeEvent("evt_d3", "charge.dispute.closed", day.Add(3*time.Hour), map[string]any{"id": "dp_d1", "object": "dispute",
+			"charge": "ch_d1", "payment_intent": "pi_d1", "amount": 10000, "currency": "eur", "status": "won"}),
+	} {
+		if r := s.webhook(ev); r.Status != 200 {
+			t.Fatalf("webhook %d %s", r.Status, r.Body)
+		}
+	}
+	s.sweep()
+	if got := s.chargeList(processing); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 2500" {
+		t.Fatalf("after the failure: %v", got)
+	}
+	if got := s.chargeList(disputed); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 2500" {
+		t.Fatalf("after the dispute closed: %v", got)
+	}
+}
