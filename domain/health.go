@@ -1,10 +1,13 @@
 package domain
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"math/big"
-	"sort"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,12 +38,15 @@ const (
 
 // Units of a flag's figure and threshold.
 const (
-	UnitPercent       = "percent"
-	UnitCount         = "count"
-	UnitMinorUnits    = "minor_units"
-	UnitMinorPerHour  = "minor_units_per_hour"
-	AnyCurrencyTarget = "*"
+	UnitPercent      = "percent"
+	UnitCount        = "count"
+	UnitMinorUnits   = "minor_units"
+	UnitMinorPerHour = "minor_units_per_hour"
 )
+
+// AnyCurrencyTarget is the key of Thresholds.TargetHourlyRates that applies
+// to every currency without a target of its own.
+const AnyCurrencyTarget = "*"
 
 // Thresholds are the settings that raise red flags. A zero threshold turns
 // its flag off.
@@ -218,10 +224,44 @@ type ClientHealth struct {
 
 	Flags []Flag `json:"flags"`
 
-	// hoursExcess (hours share minus revenue share) and lateShare order
-	// clients with as many flags.
-	hoursExcess *big.Rat
-	lateShare   *big.Rat
+	// order holds what ranks clients with as many flags.
+	order rankKey
+}
+
+// rankKey is what orders clients with as many flags: the excess of the hours
+// share over the revenue share (hours/allHours - received/allReceived),
+// then the late share (late/due).
+type rankKey struct {
+	hours, allHours, received, allReceived int64
+	excess                                 float64
+	late, due                              int64
+}
+
+// compareExcess compares two clients' excess of hours share over revenue
+// share exactly: by the float approximations when they are far apart, else
+// with rationals.
+func (a rankKey) compareExcess(b rankKey) int {
+	if d := a.excess - b.excess; d > 1e-9 || d < -1e-9 {
+		return cmp.Compare(a.excess, b.excess)
+	}
+	return a.exactExcess().Cmp(b.exactExcess())
+}
+
+func (a rankKey) exactExcess() *big.Rat {
+	r := new(big.Rat)
+	if a.allHours > 0 {
+		r.SetFrac64(a.hours, a.allHours)
+	}
+	if a.allReceived > 0 {
+		r.Sub(r, big.NewRat(a.received, a.allReceived))
+	}
+	return r
+}
+
+// compareLate compares two clients' late shares exactly (no invoices due: 0).
+func (a rankKey) compareLate(b rankKey) int {
+	ad, bd := max(a.due, 1), max(b.due, 1)
+	return mulCmp(a.late, bd, b.late, ad)
 }
 
 // HealthReport is the health of clients in a period, worst first.
@@ -261,25 +301,29 @@ func AssessHealth(facts []ClientFacts, t Thresholds, p Period, today Date) []Cli
 		tot.minutes += f.Minutes
 		tot.received += f.Received
 	}
-	out := make([]ClientHealth, len(facts))
+	all := make([]ClientHealth, len(facts))
+	ranked := make([]*ClientHealth, len(facts))
 	for i, f := range facts {
 		tot := byCurrency[f.Currency]
-		out[i] = assess(f, t, p, today, tot.minutes, tot.received)
+		all[i] = assess(f, t, p, today, tot.minutes, tot.received)
+		ranked[i] = &all[i]
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
-		if len(a.Flags) != len(b.Flags) {
-			return len(a.Flags) > len(b.Flags)
+	// Sort pointers: a ClientHealth is large to move.
+	slices.SortFunc(ranked, func(a, b *ClientHealth) int {
+		if c := cmp.Compare(len(b.Flags), len(a.Flags)); c != 0 {
+			return c
 		}
-		if c := a.hoursExcess.Cmp(b.hoursExcess); c != 0 {
-			return c > 0
+		if c := b.order.compareExcess(a.order); c != 0 {
+			return c
 		}
-		if c := a.lateShare.Cmp(b.lateShare); c != 0 {
-			return c > 0
+		if c := b.order.compareLate(a.order); c != 0 {
+			return c
 		}
-		return a.ClientID < b.ClientID
+		return strings.Compare(a.ClientID, b.ClientID)
 	})
-	for i := range out {
+	out := make([]ClientHealth, len(ranked))
+	for i, h := range ranked {
+		out[i] = *h
 		out[i].Rank = i + 1
 	}
 	return out
@@ -291,11 +335,19 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 	h := ClientHealth{
 		ClientID: f.ClientID, ClientName: f.Name, Currency: f.Currency, Relationship: f.Relationship, Status: f.Status,
 		RevenueReceived: f.Received, Minutes: f.Minutes, BillableMinutes: f.BillableMinutes,
-		Hours:       decimal(big.NewRat(f.Minutes, 60), 2),
+		Hours:       ratio(f.Minutes, 1, 60, 2),
 		InvoicesDue: f.InvoicesDue, InvoicesPaidOnTime: f.PaidOnTime, InvoicesPaidLate: f.PaidLate, InvoicesOverdue: f.Overdue,
 		Exceptions: f.Waivers, ExceptionsAmount: f.WaivedAmount, Waivers: f.Waivers, WaivedAmount: f.WaivedAmount,
 		OpenBalance: f.OpenBalance, Suspensions: f.Suspensions,
-		Flags: []Flag{}, hoursExcess: new(big.Rat), lateShare: new(big.Rat),
+		Flags: []Flag{},
+		order: rankKey{hours: f.Minutes, allHours: allMinutes, received: f.Received, allReceived: allReceived,
+			late: f.PaidLate + f.Overdue, due: f.InvoicesDue},
+	}
+	if allMinutes > 0 {
+		h.order.excess = float64(f.Minutes) / float64(allMinutes)
+	}
+	if allReceived > 0 {
+		h.order.excess -= float64(f.Received) / float64(allReceived)
 	}
 	if !f.OldestOverdueDue.IsZero() {
 		h.OldestOverdueDays = int64(today.DaysSince(f.OldestOverdueDue))
@@ -308,7 +360,6 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 	late := f.PaidLate + f.Overdue
 	if f.InvoicesDue > 0 {
 		h.OnTimeRate = ptr(percent(f.PaidOnTime, f.InvoicesDue))
-		h.lateShare = big.NewRat(late, f.InvoicesDue)
 		h.LateShare = ptr(percent(late, f.InvoicesDue))
 		if t.LateShare > 0 && late*100 >= int64(t.LateShare)*f.InvoicesDue {
 			flag(FlagLatePayer, UnitPercent, *h.LateShare, strconv.Itoa(t.LateShare),
@@ -317,7 +368,7 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 		}
 	}
 	if f.PaidLate > 0 {
-		h.AverageDaysLate = ptr(decimal(big.NewRat(f.DaysLateSum, f.PaidLate), 1))
+		h.AverageDaysLate = ptr(ratio(f.DaysLateSum, 1, f.PaidLate, 1))
 		h.WorstDaysLate = ptr(f.DaysLateMax)
 	}
 
@@ -331,7 +382,7 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 		}
 	}
 	if f.Minutes > 0 {
-		h.EffectiveHourlyRate = ptr(roundRat(new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(f.Received), big.NewInt(60)), big.NewInt(f.Minutes))))
+		h.EffectiveHourlyRate = ptr(roundDiv(f.Received, 60, f.Minutes))
 		if belowTarget {
 			flag(FlagBelowTargetRate, UnitMinorPerHour, strconv.FormatInt(*h.EffectiveHourlyRate, 10), strconv.FormatInt(*h.TargetHourlyRate, 10),
 				"received %s per hour worked over %s hours, under the target of %s",
@@ -340,20 +391,12 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 	}
 
 	// Shares of hours and of revenue among the clients in the same currency.
-	var hoursShare, revenueShare *big.Rat
-	if allMinutes > 0 {
-		hoursShare = big.NewRat(f.Minutes, allMinutes)
-		h.HoursShare = ptr(percent(f.Minutes, allMinutes))
-	}
 	if allReceived > 0 {
-		revenueShare = big.NewRat(f.Received, allReceived)
 		h.RevenueShare = ptr(percent(f.Received, allReceived))
-	} else {
-		revenueShare = new(big.Rat)
 	}
-	if hoursShare != nil {
-		h.hoursExcess = new(big.Rat).Sub(hoursShare, revenueShare)
-		if f.Minutes > 0 && h.hoursExcess.Sign() > 0 {
+	if allMinutes > 0 {
+		h.HoursShare = ptr(percent(f.Minutes, allMinutes))
+		if f.Minutes > 0 && h.order.compareExcess(rankKey{}) > 0 {
 			revenue := "0"
 			if h.RevenueShare != nil {
 				revenue = *h.RevenueShare
@@ -361,7 +404,8 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 			flag(FlagHoursOverRevenue, UnitPercent, *h.HoursShare, revenue,
 				"takes %s %% of the hours worked for %s clients but brings %s %% of their revenue", *h.HoursShare, f.Currency, revenue)
 		}
-		if belowTarget && t.HoursShareCap > 0 && hoursShare.Cmp(big.NewRat(int64(t.HoursShareCap), 100)) > 0 {
+		// minutes/allMinutes > cap/100
+		if belowTarget && t.HoursShareCap > 0 && mulCmp(f.Minutes, 100, int64(t.HoursShareCap), allMinutes) > 0 {
 			flag(FlagHoursOverCap, UnitPercent, *h.HoursShare, strconv.Itoa(t.HoursShareCap),
 				"under the target rate and takes %s %% of the hours worked for %s clients, over the cap of %d %%", *h.HoursShare, f.Currency, t.HoursShareCap)
 		}
@@ -370,7 +414,7 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 	// Exceptions granted.
 	if t.Exceptions > 0 && h.Exceptions >= int64(t.Exceptions) {
 		flag(FlagFrequentExceptions, UnitCount, strconv.FormatInt(h.Exceptions, 10), strconv.Itoa(t.Exceptions),
-			"%d exceptions granted in the period (%d waived charges, %s), threshold %d",
+			"exceptions granted in the period: %d (waived charges: %d, %s), threshold %d",
 			h.Exceptions, f.Waivers, FormatMoney(f.WaivedAmount, f.Currency), t.Exceptions)
 	}
 
@@ -395,14 +439,33 @@ func assess(f ClientFacts, t Thresholds, p Period, today Date, allMinutes, allRe
 func ptr[T any](v T) *T { return &v }
 
 // percent returns 100*num/den as a decimal string with at most two decimals.
-func percent(num, den int64) string {
-	return decimal(new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(num), big.NewInt(100)), big.NewInt(den)), 2)
-}
+func percent(num, den int64) string { return ratio(num, 100, den, 2) }
 
-// decimal writes r rounded half away from zero to at most places decimals,
-// without trailing zeros ("37.5", "12", "-0.33").
-func decimal(r *big.Rat, places int) string {
-	s := r.FloatString(places)
+// ratio writes num*mul/den rounded half away from zero to at most places
+// decimals, without trailing zeros ("37.5", "12", "-0.33"); den > 0.
+func ratio(num, mul, den int64, places int) string {
+	scale := int64(1)
+	for range places {
+		scale *= 10
+	}
+	var s string
+	if q, ok := mulDivRound(num, mul*scale, den); ok {
+		neg := q < 0
+		if neg {
+			q = -q
+		}
+		s = strconv.FormatInt(q/scale, 10)
+		if frac := q % scale; frac != 0 {
+			f := strconv.FormatInt(frac+scale, 10)[1:] // zero-padded to places digits
+			s += "." + strings.TrimRight(f, "0")
+		}
+		if neg && q != 0 {
+			s = "-" + s
+		}
+		return s
+	}
+	r := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(num), big.NewInt(mul)), big.NewInt(den))
+	s = r.FloatString(places)
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
@@ -412,18 +475,62 @@ func decimal(r *big.Rat, places int) string {
 	return s
 }
 
-// roundRat rounds r half away from zero to an integer; a figure too large
-// for an int64 (far beyond any real rate) is capped.
-func roundRat(r *big.Rat) int64 {
-	n, err := RoundHalfAway(r)
+// roundDiv returns num*mul/den rounded half away from zero; a figure too
+// large for an int64 (far beyond any real rate) is capped at MaxAmount.
+func roundDiv(num, mul, den int64) int64 {
+	if q, ok := mulDivRound(num, mul, den); ok {
+		return q
+	}
+	q, err := RoundHalfAway(new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(num), big.NewInt(mul)), big.NewInt(den)))
 	if err != nil {
 		return MaxAmount
 	}
-	return n
+	return q
 }
 
-// mulCmp compares a*b with c*d without overflow.
+// mulDivRound computes num*mul/den (mul >= 0, den > 0) rounded half away
+// from zero in 128-bit arithmetic; ok is false when the result does not fit.
+func mulDivRound(num, mul, den int64) (int64, bool) {
+	if mul < 0 || den <= 0 {
+		return 0, false
+	}
+	neg := num < 0
+	n := uint64(num)
+	if neg {
+		n = -n
+	}
+	hi, lo := bits.Mul64(n, uint64(mul))
+	if hi >= uint64(den) {
+		return 0, false
+	}
+	q, rem := bits.Div64(hi, lo, uint64(den))
+	if rem >= uint64(den)-rem { // rem >= den/2, exactly
+		q++
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	if neg {
+		return -int64(q), true
+	}
+	return int64(q), true
+}
+
+// mulCmp compares a*b with c*d exactly.
 func mulCmp(a, b, c, d int64) int {
-	x := new(big.Int).Mul(big.NewInt(a), big.NewInt(b))
-	return x.Cmp(new(big.Int).Mul(big.NewInt(c), big.NewInt(d)))
+	x, xok := mul64(a, b)
+	y, yok := mul64(c, d)
+	if xok && yok {
+		return cmp.Compare(x, y)
+	}
+	return new(big.Int).Mul(big.NewInt(a), big.NewInt(b)).Cmp(new(big.Int).Mul(big.NewInt(c), big.NewInt(d)))
+}
+
+// mul64 returns a*b and whether it did not overflow.
+func mul64(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	p := a * b
+	return p, p/b == a && !(a == -1 && b == math.MinInt64) && !(b == -1 && a == math.MinInt64)
 }

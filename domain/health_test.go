@@ -181,4 +181,17 @@ func TestAssessHealth(t *testing.T) {
 		empty.Hours != "0" || len(empty.Flags) != 0 || empty.Rank != 1 {
 		t.Errorf("empty %+v", empty)
 	}
+
+	// Refunds larger than payments, and figures past 64 bits.
+	odd := domain.AssessHealth([]domain.ClientFacts{
+		{ClientID: "cli_neg", Currency: "EUR", Received: -500, Minutes: 7},
+		{ClientID: "cli_big", Currency: "EUR", Received: 900_000_000_000_000_000, Minutes: 1},
+	}, domain.Thresholds{}, p, today)
+	neg, big := odd[0], odd[1]
+	if neg.ClientID != "cli_neg" || *neg.EffectiveHourlyRate != -4286 || *neg.RevenueShare != "0" || neg.Hours != "0.12" {
+		t.Errorf("negative %+v %s", neg, *neg.RevenueShare)
+	}
+	if *big.EffectiveHourlyRate != domain.MaxAmount || *big.RevenueShare != "100" || *big.HoursShare != "12.5" {
+		t.Errorf("large %+v", big)
+	}
 }

@@ -96,8 +96,8 @@ func (s *TimeEntryService) create(tx *gorm.DB, keyID string, in []domain.TimeEnt
 			f.Add(field(i, "client_id"), "no client %s", e.ClientID)
 		case domain.ClientOffboarded:
 			return &domain.Error{Code: domain.ECLIENTOFFBOARDED, Kind: domain.ECONFLICT,
-				Message:  fmt.Sprintf("%s: client %s is offboarded and read-only", field(i, "client_id"), e.ClientID),
-				Fields: map[string]string{field(i, "client_id"): "client is offboarded"}}
+				Message: fmt.Sprintf("%s: client %s is offboarded and read-only", field(i, "client_id"), e.ClientID),
+				Fields:  map[string]string{field(i, "client_id"): "client is offboarded"}}
 		}
 	}
 	if err := f.Err(); err != nil {

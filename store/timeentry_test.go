@@ -85,6 +85,15 @@ func TestTimeEntries(t *testing.T) {
 			t.Fatalf("%d entries after refused batches, want 4", count())
 		}
 
+		// An offboarded client is read-only: no more time.
+		if _, err := db.SQL().Exec("UPDATE clients SET status = 'offboarded' WHERE id = $1", b.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.CreateTimeEntries(ctx, "key_1", []domain.TimeEntryInput{{ClientID: b.ID, Date: domain.NewDate(2026, 2, 1), Minutes: 5}}, false)
+		if domain.ErrorCode(err) != domain.ECLIENTOFFBOARDED {
+			t.Fatalf("offboarded client: %v", err)
+		}
+
 		// Lists: newest first, filtered, paginated.
 		page, err := s.FindTimeEntries(ctx, domain.TimeEntryFilter{ClientID: a.ID, Page: domain.PageParams{Limit: 2}})
 		if err != nil || len(page.Data) != 2 || !page.HasMore || page.Data[0].Date != domain.NewDate(2026, 2, 27) {
