@@ -213,10 +213,13 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 				}
 			}
 			principalPaid := row.PrincipalPaid >= row.Total
-			if !offboarded[row.ClientID] {
+			// A written-off invoice, or one of an offboarded client, still
+			// accrues what the terms say, but nobody is chased for it.
+			quiet := offboarded[row.ClientID] || row.Status == domain.InvoiceStatusUncollectible
+			if !quiet {
 				s.notices(w, row, ag, asOf, batch.notices[row.ID], principalPaid, &report)
 			}
-			if _, line := domain.SuspensionDays(ag, dateOf(row.DueDate)); !line.IsZero() && !asOf.Before(line) && !principalPaid && !offboarded[row.ClientID] {
+			if _, line := domain.SuspensionDays(ag, dateOf(row.DueDate)); !line.IsZero() && !asOf.Before(line) && !principalPaid && !quiet {
 				suspend[row.ClientID] = row.ID
 			}
 			w.setNext(row.ID, domain.NextActionOn(ag, dateOf(row.DueDate), asOf, principalPaid))
