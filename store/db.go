@@ -54,17 +54,19 @@ type DB struct {
 // (an optional "sqlite://" or "file:" prefix is allowed). It does not migrate.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
 	db := &DB{Now: func() time.Time { return time.Now().UTC() }, url: rawURL}
-	cfg := func() *gorm.Config {
+	// GORM's statement cache serves PostgreSQL; SQLite's connections keep
+	// their own (see openSQLite).
+	cfg := func(prepareStmt bool) *gorm.Config {
 		return &gorm.Config{
 			Logger:                 logger.Discard,
 			SkipDefaultTransaction: true,
-			PrepareStmt:            true,
+			PrepareStmt:            prepareStmt,
 			TranslateError:         true,
 			NowFunc:                func() time.Time { return db.now() },
 		}
 	}
 	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
-		g, err := gorm.Open(postgres.Open(rawURL), cfg())
+		g, err := gorm.Open(postgres.Open(rawURL), cfg(true))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -87,7 +89,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		}
 	}
 	common := "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL"
-	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_txlock=immediate"), cfg())
+	w, err := openSQLite("file:"+path+"?"+common+"&_txlock=immediate", cfg(false))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -99,7 +101,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := gorm.Open(sqlite.Open("file:"+path+"?"+common+"&_query_only=1"), cfg())
+	r, err := openSQLite("file:"+path+"?"+common+"&_query_only=1", cfg(false))
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -109,6 +111,20 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	rdb.SetMaxIdleConns(8)
 	db.dialect, db.write, db.read = SQLite, w, r
 	return db, nil
+}
+
+// openSQLite opens a GORM handle on the go-sqlite3 DSN whose connections
+// each keep a prepared statement per query text (see stmtcache.go): GORM's
+// PrepareStmt would prepare every statement again in every transaction,
+// and on SQLite that happens while holding the one writer connection.
+func openSQLite(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	sqlDB := sql.OpenDB(newStmtCacheConnector(dsn, stmtCacheSize))
+	g, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), cfg)
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return g, nil
 }
 
 // SQLitePath returns the file path in a SQLite URL.
