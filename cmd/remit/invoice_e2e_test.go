@@ -193,12 +193,7 @@ func TestInvoiceBadInput(t *testing.T) {
 		return map[string]any{"client_id": cli, "lines": []map[string]any{{"description": "Work", "quantity": q, "unit_amount": unit, "tax_rate": tax}}}
 	}
 	inv := "/v1/invoices/" + open["id"].(string)
-	cases := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code, field        string
-	}{
+	cases := []refusal{
 		{"negative quantity", "POST", "/v1/invoices", line("-1", 100, "0"), 400, "invalid", "lines[0].quantity"},
 		{"zero quantity", "POST", "/v1/invoices", line("0", 100, "0"), 400, "invalid", "lines[0].quantity"},
 		{"four decimals", "POST", "/v1/invoices", line("1.2345", 100, "0"), 400, "invalid", "lines[0].quantity"},
@@ -229,29 +224,7 @@ func TestInvoiceBadInput(t *testing.T) {
 		{"bad date filter", "GET", "/v1/invoices?due_from=yesterday", nil, 400, "invalid", "due_from"},
 		{"missing invoice", "GET", "/v1/invoices/inv_nope", nil, 404, "not_found", ""},
 	}
-	before := s.snapshot()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r := s.do(request{Method: tc.method, Path: tc.path, Key: testAdminKey, Body: tc.body})
-			if r.Status != tc.status || r.ErrorCode() != tc.code {
-				t.Fatalf("got %d %q, want %d %q: %s", r.Status, r.ErrorCode(), tc.status, tc.code, r.Body)
-			}
-			if tc.field != "" {
-				fields, _ := r.JSON(t)["error"].(map[string]any)["fields"].(map[string]any)
-				if _, ok := fields[tc.field]; !ok {
-					t.Fatalf("error does not name %q: %s", tc.field, r.Body)
-				}
-			}
-		})
-	}
-	if after := s.snapshot(); !reflect.DeepEqual(before, after) {
-		for k := range after {
-			if !reflect.DeepEqual(before[k], after[k]) {
-				t.Errorf("table %s changed:\n%v\n%v", k, before[k], after[k])
-			}
-		}
-		t.Fatal("refused requests changed the database")
-	}
+	s.mustRefuseAll(t, cases)
 }
 
 // TestConcurrentIssueNumbers issues 200 drafts at once: 200 distinct,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +224,42 @@ func (s *testServer) snapshot() map[string][]string {
 		rows.Close()
 	}
 	return out
+}
+
+// refusal is a request (sent with the admin key) that must be refused with
+// status and code, naming field in the error when field is set.
+type refusal struct {
+	name, method, path string
+	body               any
+	status             int
+	code, field        string
+}
+
+// mustRefuseAll sends each case as a subtest and then checks that none of
+// them changed the database.
+func (s *testServer) mustRefuseAll(t *testing.T, cases []refusal) {
+	t.Helper()
+	before := s.snapshot()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(request{Method: tc.method, Path: tc.path, Key: testAdminKey, Body: tc.body})
+			if r.Status != tc.status || r.ErrorCode() != tc.code {
+				t.Fatalf("got %d %q, want %d %q: %s", r.Status, r.ErrorCode(), tc.status, tc.code, r.Body)
+			}
+			if tc.field != "" {
+				fields, _ := r.JSON(t)["error"].(map[string]any)["fields"].(map[string]any)
+				if _, ok := fields[tc.field]; !ok {
+					t.Fatalf("error does not name %q: %s", tc.field, r.Body)
+				}
+			}
+		})
+	}
+	if after := s.snapshot(); !reflect.DeepEqual(before, after) {
+		for k := range after {
+			if !reflect.DeepEqual(before[k], after[k]) {
+				t.Errorf("table %s changed:\n%v\n%v", k, before[k], after[k])
+			}
+		}
+		t.Fatal("refused requests changed the database")
+	}
 }

@@ -319,12 +319,7 @@ func TestProjectBadInput(t *testing.T) {
 	mst := func(m map[string]any, step string) string { return "/v1/milestones/" + m["id"].(string) + "/" + step }
 	prj := "/v1/projects/" + p["id"].(string)
 
-	cases := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code, field        string
-	}{
+	cases := []refusal{
 		{"zero amount", "POST", "/v1/projects", project(stage("Design", 0, "2026-03-20")), 400, "invalid", "milestones[0].amount"},
 		{"negative amount", "POST", "/v1/projects", project(stage("Design", 100, "2026-03-20"), stage("Build", -100, "2026-04-20")), 400, "invalid", "milestones[1].amount"},
 		{"fractional amount", "POST", "/v1/projects", project(stage("Design", 100.5, "2026-03-20")), 400, "invalid", "milestones[0].amount"},
@@ -357,29 +352,7 @@ func TestProjectBadInput(t *testing.T) {
 		{"patch: move before the invoiced deposit", "PATCH", prj, map[string]any{"milestones": []any{map[string]any{"id": design["id"]}, map[string]any{"id": dep["id"]}, map[string]any{"id": build["id"]}}}, 409, "milestone_invoiced", ""},
 		{"patch: a cancelled project", "PATCH", "/v1/projects/" + gone["id"].(string), map[string]any{"milestones": []any{map[string]any{"id": milestone(gone, 0)["id"]}, stage("More", 100, "2026-05-01")}}, 409, "project_cancelled", ""},
 	}
-	before := s.snapshot()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r := s.do(request{Method: tc.method, Path: tc.path, Key: testAdminKey, Body: tc.body})
-			if r.Status != tc.status || r.ErrorCode() != tc.code {
-				t.Fatalf("got %d %q, want %d %q: %s", r.Status, r.ErrorCode(), tc.status, tc.code, r.Body)
-			}
-			if tc.field != "" {
-				fields, _ := r.JSON(t)["error"].(map[string]any)["fields"].(map[string]any)
-				if _, ok := fields[tc.field]; !ok {
-					t.Fatalf("error does not name %q: %s", tc.field, r.Body)
-				}
-			}
-		})
-	}
-	if after := s.snapshot(); !reflect.DeepEqual(before, after) {
-		for k := range after {
-			if !reflect.DeepEqual(before[k], after[k]) {
-				t.Errorf("table %s changed:\n%v\n%v", k, before[k], after[k])
-			}
-		}
-		t.Fatal("refused requests changed the database")
-	}
+	s.mustRefuseAll(t, cases)
 	// A reader may look but not change.
 	_, reader := s.newKey("dashboard", "read")
 	if r := s.do(request{Method: "GET", Path: prj, Key: reader}); r.Status != 200 {
