@@ -47,6 +47,9 @@ type DB struct {
 	write *gorm.DB
 	read  *gorm.DB
 	url   string
+	// group commits SQLite's write transactions (nil on PostgreSQL, whose
+	// writers run side by side).
+	group *groupCommitter
 }
 
 // Open connects to the database named by rawURL: a postgres:// or
@@ -110,6 +113,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	rdb.SetMaxOpenConns(8)
 	rdb.SetMaxIdleConns(8)
 	db.dialect, db.write, db.read = SQLite, w, r
+	db.group = newGroupCommitter(w)
 	return db, nil
 }
 
@@ -169,6 +173,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // Close closes both handles.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	var errs []error
 	for _, g := range []*gorm.DB{db.write, db.read} {
 		if s, err := g.DB(); err == nil {
@@ -199,6 +206,13 @@ func (db *DB) WithinTx(ctx context.Context, fn func(ctx context.Context) error) 
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
+	if db.group != nil {
+		// fn runs on the writer: its statements must not be interrupted
+		// by the request's context (see groupCommitter.run).
+		return translate(db.group.run(ctx, func(tx *gorm.DB) error {
+			return fn(context.WithValue(context.WithoutCancel(ctx), txKey{}, tx))
+		}))
+	}
 	return translate(db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	}))
@@ -209,6 +223,9 @@ func (db *DB) WithinTx(ctx context.Context, fn func(ctx context.Context) error) 
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return translate(outer.WithContext(ctx).Transaction(fn))
+	}
+	if db.group != nil {
+		return translate(db.group.run(ctx, fn))
 	}
 	return translate(db.write.WithContext(ctx).Transaction(fn))
 }
