@@ -163,14 +163,7 @@ func (s *Server) handlePaymentCreate(c echo.Context) error {
 	if req.Method == "" {
 		req.Method = "bank_transfer"
 	}
-	if req.PaidOn.IsZero() {
-		inv, err := s.Invoices.FindInvoiceByID(c.Request().Context(), c.Param("id"))
-		if err != nil {
-			return err
-		}
-		loc, _ := domain.LoadZone(inv.Timezone)
-		req.PaidOn = domain.DateOf(s.now(), loc)
-	}
+	// A zero paid_on is today in the invoice's time zone (the store knows it).
 	p, err := s.Invoices.RecordPayment(c.Request().Context(), c.Param("id"), domain.PaymentInput{
 		Amount: req.Amount, PaidOn: req.PaidOn, Method: req.Method, Reference: req.Reference,
 		Source: domain.PaymentManual, Key: manualKey(c),

@@ -189,7 +189,9 @@ const (
 // PaymentInput is a payment to record. Key makes it unique: a manual
 // payment's Idempotency-Key, a Stripe payment's PaymentIntent id.
 type PaymentInput struct {
-	Amount    int64
+	Amount int64
+	// PaidOn is the day the money arrived; zero means today in the
+	// invoice's time zone.
 	PaidOn    Date
 	Method    string
 	Reference string
@@ -202,9 +204,6 @@ func (p PaymentInput) Validate() error {
 	f := FieldErrors{}
 	if p.Amount <= 0 || p.Amount > MaxAmount {
 		f.Add("amount", "must be a positive integer in minor units")
-	}
-	if p.PaidOn.IsZero() {
-		f.Add("paid_on", "is required (YYYY-MM-DD)")
 	}
 	switch p.Method {
 	case "bank_transfer", "card", "cash", "check", "stripe", "other":

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -147,16 +149,99 @@ func (s *AgreementService) AgreementInForce(ctx context.Context, clientID string
 }
 
 // agreementInForce returns the latest version effective on or before day, or
-// the default agreement.
+// the default agreement. The value is shared: read only.
 func agreementInForce(tx *gorm.DB, clientID string, day domain.Date) (domain.Agreement, error) {
-	var rows []agreementRow
-	err := tx.Where("client_id = ? AND effective_from <= ?", clientID, day.String()).
-		Order("effective_from DESC, version DESC").Limit(1).Find(&rows).Error
-	if err != nil {
+	ag, _, err := agreementTerms(tx, clientID, day)
+	return ag, err
+}
+
+// agreementTerms is agreementInForce that also returns the JSON an invoice
+// issued under the version stores.
+func agreementTerms(tx *gorm.DB, clientID string, day domain.Date) (domain.Agreement, string, error) {
+	var r agreementRow
+	err := rawScan(tx, `SELECT id, client_id, version, effective_from, terms, created_at FROM agreements
+		WHERE client_id = ? AND effective_from <= ? ORDER BY effective_from DESC, version DESC LIMIT 1`,
+		[]any{clientID, day.String()}, &r.ID, &r.ClientID, &r.Version, &r.EffectiveFrom, &r.Terms, &r.CreatedAt)
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		r = agreementRow{} // the default agreement, cached under ""
+	case err != nil:
+		return domain.Agreement{}, "", err
+	}
+	return parsedTerms.version(&r)
+}
+
+// termsCache memoizes the decoding of agreement JSON. Versions never change
+// once written and every invoice carries the JSON of the version it was
+// issued under, so the same few texts are decoded again and again by
+// payments, the sweep and every read of an invoice. Values are shared and
+// must be treated as read only.
+type termsCache struct {
+	mu     sync.RWMutex
+	byJSON map[string]domain.Agreement
+	// byID holds each version (the default agreement under "") with the
+	// JSON an invoice issued under it stores.
+	byID map[string]issuedTerms
+}
+
+type issuedTerms struct {
+	ag   domain.Agreement
+	json string
+}
+
+// termsCacheSize bounds each map; a full map is emptied and refilled.
+const termsCacheSize = 4096
+
+// parsedTerms is the process's cache: a memo of pure functions of
+// immutable texts, so one per process serves every database.
+var parsedTerms = &termsCache{byJSON: map[string]domain.Agreement{}, byID: map[string]issuedTerms{}}
+
+// parse decodes the JSON of an agreement.
+func (c *termsCache) parse(text string) (domain.Agreement, error) {
+	c.mu.RLock()
+	a, ok := c.byJSON[text]
+	c.mu.RUnlock()
+	if ok {
+		return a, nil
+	}
+	if err := json.Unmarshal([]byte(text), &a); err != nil {
 		return domain.Agreement{}, err
 	}
-	if len(rows) == 0 {
-		return domain.DefaultAgreement(), nil
+	c.mu.Lock()
+	if len(c.byJSON) >= termsCacheSize {
+		clear(c.byJSON)
 	}
-	return rows[0].toDomain()
+	c.byJSON[text] = a
+	c.mu.Unlock()
+	return a, nil
+}
+
+// version returns the agreement of a row (the default agreement for a zero
+// row) and the JSON an invoice stores of it.
+func (c *termsCache) version(r *agreementRow) (domain.Agreement, string, error) {
+	c.mu.RLock()
+	t, ok := c.byID[r.ID]
+	c.mu.RUnlock()
+	if ok {
+		return t.ag, t.json, nil
+	}
+	ag := domain.DefaultAgreement()
+	if r.ID != "" {
+		var err error
+		if ag, err = r.toDomain(); err != nil {
+			return ag, "", err
+		}
+	}
+	b, err := json.Marshal(ag)
+	if err != nil {
+		return ag, "", err
+	}
+	t = issuedTerms{ag: ag, json: string(b)}
+	c.mu.Lock()
+	if len(c.byID) >= termsCacheSize {
+		clear(c.byID)
+	}
+	c.byID[r.ID] = t
+	c.mu.Unlock()
+	return t.ag, t.json, nil
 }

@@ -24,6 +24,13 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "events" }
 
+// eventCols are the events table's columns in the order of eventRow.values.
+var eventCols = []string{"id", "type", "client_id", "invoice_id", "actor", "actor_key_id", "data", "created_at"}
+
+func (r *eventRow) values() []any {
+	return []any{r.ID, r.Type, r.ClientID, nullable(r.InvoiceID), r.Actor, r.ActorKeyID, r.Data, r.CreatedAt}
+}
+
 func (r *eventRow) toDomain() domain.Event {
 	e := domain.Event{ID: r.ID, Type: r.Type, ClientID: r.ClientID, Actor: r.Actor, ActorKey: r.ActorKeyID,
 		Data: json.RawMessage(r.Data), CreatedAt: r.CreatedAt.UTC()}
@@ -72,7 +79,8 @@ func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID st
 	if invoiceID != "" {
 		ev.InvoiceID = &invoiceID
 	}
-	return tx.Create(&ev).Error
+	_, err = rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...)
+	return err
 }
 
 // pageAsc applies keyset pagination in ascending id order.

@@ -2,12 +2,12 @@ package store
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/remit/remit/domain"
 )
@@ -63,14 +63,50 @@ type lineRow struct {
 func (lineRow) TableName() string { return "invoice_lines" }
 
 // agreement returns the version stored on the invoice (zero before issue).
+// The value is shared with other invoices of the same version: read only.
 func (r *invoiceRow) agreement() (domain.Agreement, error) {
-	var a domain.Agreement
 	if r.Agreement == nil {
-		return a, nil
+		return domain.Agreement{}, nil
 	}
-	err := json.Unmarshal([]byte(*r.Agreement), &a)
-	return a, err
+	return parsedTerms.parse(*r.Agreement)
 }
+
+// invoiceCols are the invoices table's columns in the order of
+// invoiceRow.fields and invoiceRow.values.
+var invoiceCols = []string{"id", "client_id", "number", "status", "currency", "timezone", "memo", "issue_date", "due_date",
+	"overdue_from", "overdue_at", "paid_on", "subtotal", "tax", "total", "charges_total", "amount_paid", "credit_applied",
+	"credit_created", "principal_paid", "balance_due", "agreement_id", "agreement", "disputed", "processing", "next_action_on",
+	"created_at", "updated_at", "issued_at"}
+
+// invoiceSelect reads whole invoice rows; add the WHERE clause.
+var invoiceSelect = "SELECT " + strings.Join(invoiceCols, ", ") + " FROM invoices"
+
+// fields returns pointers to the row's fields for scanning invoiceCols.
+func (r *invoiceRow) fields() []any {
+	return []any{&r.ID, &r.ClientID, &r.Number, &r.Status, &r.Currency, &r.Timezone, &r.Memo, &r.IssueDate, &r.DueDate,
+		&r.OverdueFrom, &r.OverdueAt, &r.PaidOn, &r.Subtotal, &r.Tax, &r.Total, &r.ChargesTotal, &r.AmountPaid, &r.CreditApplied,
+		&r.CreditCreated, &r.PrincipalPaid, &r.BalanceDue, &r.AgreementID, &r.Agreement, &r.Disputed, &r.Processing, &r.NextActionOn,
+		&r.CreatedAt, &r.UpdatedAt, &r.IssuedAt}
+}
+
+// values returns the row's values for inserting invoiceCols.
+func (r *invoiceRow) values() []any {
+	return []any{r.ID, r.ClientID, nullable(r.Number), r.Status, r.Currency, r.Timezone, r.Memo, nullable(r.IssueDate), nullable(r.DueDate),
+		nullable(r.OverdueFrom), nullable(r.OverdueAt), nullable(r.PaidOn), r.Subtotal, r.Tax, r.Total, r.ChargesTotal, r.AmountPaid, r.CreditApplied,
+		r.CreditCreated, r.PrincipalPaid, r.BalanceDue, nullable(r.AgreementID), nullable(r.Agreement), r.Disputed, r.Processing, nullable(r.NextActionOn),
+		r.CreatedAt, r.UpdatedAt, nullable(r.IssuedAt)}
+}
+
+// nullable returns *p, or nil (SQL NULL) for a nil pointer.
+func nullable[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// lineCols are the invoice_lines columns in the order of lineRow.values.
+var lineCols = []string{"invoice_id", "position", "description", "quantity", "unit_amount", "tax_rate", "amount", "tax"}
 
 // toDomain converts the row; today is the date in the invoice's time zone,
 // for days_overdue.
@@ -118,78 +154,128 @@ func NewInvoiceService(db *DB) *InvoiceService { return &InvoiceService{db: db} 
 
 // CreateInvoice implements domain.InvoiceService.
 func (s *InvoiceService) CreateInvoice(ctx context.Context, d domain.InvoiceDraft) (*domain.Invoice, error) {
-	// Refuse bad input before taking the writer; createInvoiceTx checks again.
-	if _, _, _, err := d.Validate(); err != nil {
+	// Everything that needs no database happens before taking the writer.
+	row, lines, err := s.draftRows(d)
+	if err != nil {
 		return nil, err
 	}
-	var id string
-	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		var err error
-		if id, err = s.createInvoiceTx(ctx, tx, d); err != nil {
+	credited := false
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
+		ag, err := s.writeInvoice(ctx, tx, d, row, lines)
+		if err != nil || !d.Issue {
 			return err
 		}
-		if d.Issue {
-			return s.issue(ctx, tx, id)
-		}
-		return nil
+		credited, err = s.issued(ctx, tx, row, ag)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.FindInvoiceByID(ctx, id)
+	if credited {
+		// Client credit changed the figures written.
+		return s.FindInvoiceByID(ctx, row.ID)
+	}
+	inv := row.toDomain(lines, s.db.now())
+	return &inv, nil
 }
 
-// createInvoiceTx validates d and stores it as a draft in tx (d.Issue is
-// the caller's to act on), returning the new invoice's id.
-func (s *InvoiceService) createInvoiceTx(ctx context.Context, tx *gorm.DB, d domain.InvoiceDraft) (string, error) {
+// draftRows validates d and returns its invoice and line rows, a draft.
+func (s *InvoiceService) draftRows(d domain.InvoiceDraft) (*invoiceRow, []lineRow, error) {
 	lines, subtotal, tax, err := d.Validate()
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	c, err := findClient(tx, d.ClientID)
-	if domain.ErrorCode(err) == domain.ENOTFOUND {
-		return "", &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
+	now := s.db.now()
+	row := &invoiceRow{
+		ID: s.db.newID("inv"), Status: domain.InvoiceStatusDraft, Memo: d.Memo, IssueDate: dateCol(d.IssueDate), DueDate: dateCol(d.DueDate),
+		Subtotal: subtotal, Tax: tax, Total: subtotal + tax, BalanceDue: subtotal + tax, CreatedAt: now, UpdatedAt: now,
 	}
+	return row, lineRows(row.ID, lines), nil
+}
+
+// lineRows returns the rows of an invoice's priced lines.
+func lineRows(invoiceID string, lines []domain.InvoiceLine) []lineRow {
+	rows := make([]lineRow, len(lines))
+	for i, l := range lines {
+		rows[i] = lineRow{InvoiceID: invoiceID, Position: i, Description: l.Description, Quantity: l.Quantity,
+			UnitAmount: l.UnitAmount, TaxRate: l.TaxRate, Amount: l.Amount, Tax: l.Tax}
+	}
+	return rows
+}
+
+// writeInvoice checks the draft's client, and writes the invoice, its lines
+// and invoice.created. With d.Issue the row is numbered first, so that it is
+// written once, already open; the caller then calls issued with the
+// agreement returned.
+func (s *InvoiceService) writeInvoice(ctx context.Context, tx *gorm.DB, d domain.InvoiceDraft, row *invoiceRow, lines []lineRow) (domain.Agreement, error) {
+	var ag domain.Agreement
+	if err := s.checkClient(tx, d, row); err != nil {
+		return ag, err
+	}
+	if d.Issue {
+		var err error
+		if ag, err = s.number(tx, row); err != nil {
+			return ag, err
+		}
+	}
+	if _, err := rawExec(tx, valuesSQL("invoices", invoiceCols, 1), row.values()...); err != nil {
+		return ag, err
+	}
+	if err := insertLines(tx, lines); err != nil {
+		return ag, err
+	}
+	return ag, s.db.emit(ctx, tx, "invoice.created", row.ClientID, row.ID, map[string]any{"total": row.Total, "currency": row.Currency}, false)
+}
+
+// createInvoiceTx stores d as a draft in tx and returns its id (the
+// project ledger links it to a milestone, then calls issue).
+func (s *InvoiceService) createInvoiceTx(ctx context.Context, tx *gorm.DB, d domain.InvoiceDraft) (string, error) {
+	d.Issue = false
+	row, lines, err := s.draftRows(d)
 	if err != nil {
 		return "", err
 	}
+	_, err = s.writeInvoice(ctx, tx, d, row, lines)
+	return row.ID, err
+}
+
+// checkClient checks the draft's client and currency and fills row with them.
+func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *invoiceRow) error {
+	var c clientRow
+	err := rawScan(tx, "SELECT id, status, currency, timezone FROM clients WHERE id = ?", []any{d.ClientID}, &c.ID, &c.Status, &c.Currency, &c.Timezone)
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
+	}
+	if err != nil {
+		return err
+	}
 	if c.Status == domain.ClientOffboarded {
-		return "", domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
+		return domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
 	}
 	cur := d.Currency
 	switch {
 	case cur == "":
 		cur = c.Currency
 	case !domain.ValidCurrency(cur):
-		return "", fieldError("currency", "must be an ISO 4217 currency code in upper case, such as EUR")
+		return fieldError("currency", "must be an ISO 4217 currency code in upper case, such as EUR")
 	case cur != c.Currency && !d.CurrencyOverride:
-		return "", fieldError("currency", fmt.Sprintf("differs from the client's currency %s; send \"currency_override\": true to bill in %s anyway", c.Currency, cur))
+		return fieldError("currency", fmt.Sprintf("differs from the client's currency %s; send \"currency_override\": true to bill in %s anyway", c.Currency, cur))
 	}
-	now := s.db.now()
-	row := invoiceRow{
-		ID: s.db.newID("inv"), ClientID: c.ID, Status: domain.InvoiceStatusDraft, Currency: cur, Timezone: c.Timezone,
-		Memo: d.Memo, IssueDate: dateCol(d.IssueDate), DueDate: dateCol(d.DueDate),
-		Subtotal: subtotal, Tax: tax, Total: subtotal + tax, BalanceDue: subtotal + tax, CreatedAt: now, UpdatedAt: now,
-	}
-	if err := tx.Create(&row).Error; err != nil {
-		return "", err
-	}
-	if err := insertLines(tx, row.ID, lines); err != nil {
-		return "", err
-	}
-	if err := s.db.emit(ctx, tx, "invoice.created", c.ID, row.ID, map[string]any{"total": row.Total, "currency": cur}, false); err != nil {
-		return "", err
-	}
-	return row.ID, nil
+	row.ClientID, row.Currency, row.Timezone = c.ID, cur, c.Timezone
+	return nil
 }
 
-func insertLines(tx *gorm.DB, invoiceID string, lines []domain.InvoiceLine) error {
-	rows := make([]lineRow, len(lines))
-	for i, l := range lines {
-		rows[i] = lineRow{InvoiceID: invoiceID, Position: i, Description: l.Description, Quantity: l.Quantity,
-			UnitAmount: l.UnitAmount, TaxRate: l.TaxRate, Amount: l.Amount, Tax: l.Tax}
+// insertLines writes an invoice's lines in one statement.
+func insertLines(tx *gorm.DB, lines []lineRow) error {
+	if len(lines) == 0 {
+		return nil
 	}
-	return tx.CreateInBatches(rows, 100).Error
+	args := make([]any, 0, len(lines)*len(lineCols))
+	for _, l := range lines {
+		args = append(args, l.InvoiceID, l.Position, l.Description, l.Quantity, l.UnitAmount, l.TaxRate, l.Amount, l.Tax)
+	}
+	_, err := rawExec(tx, valuesSQL("invoice_lines", lineCols, len(lines)), args...)
+	return err
 }
 
 // fieldError returns an EINVALID error for one field.
@@ -208,7 +294,16 @@ func (s *InvoiceService) findInvoice(tx *gorm.DB, id string) (*domain.Invoice, e
 		return nil, err
 	}
 	var lines []lineRow
-	if err := tx.Where("invoice_id = ?", id).Order("position").Find(&lines).Error; err != nil {
+	err = rawQuery(tx, "SELECT "+strings.Join(lineCols, ", ")+" FROM invoice_lines WHERE invoice_id = ? ORDER BY position", []any{id},
+		func(scan func(dest ...any) error) error {
+			var l lineRow
+			if err := scan(&l.InvoiceID, &l.Position, &l.Description, &l.Quantity, &l.UnitAmount, &l.TaxRate, &l.Amount, &l.Tax); err != nil {
+				return err
+			}
+			lines = append(lines, l)
+			return nil
+		})
+	if err != nil {
 		return nil, translate(err)
 	}
 	inv := row.toDomain(lines, s.db.now())
@@ -218,13 +313,13 @@ func (s *InvoiceService) findInvoice(tx *gorm.DB, id string) (*domain.Invoice, e
 // lockInvoice reads an invoice row; with forUpdate it locks it on PostgreSQL
 // (SQLite's single writer already serialises).
 func lockInvoice(tx *gorm.DB, id string, forUpdate bool) (*invoiceRow, error) {
-	var row invoiceRow
-	q := tx
+	q := invoiceSelect + " WHERE id = ?"
 	if forUpdate && tx.Dialector.Name() == "postgres" {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		q += " FOR UPDATE"
 	}
-	if err := q.Take(&row, "id = ?", id).Error; err != nil {
-		if domain.ErrorCode(translate(err)) == domain.ENOTFOUND {
+	var row invoiceRow
+	if err := rawScan(tx, q, []any{id}, row.fields()...); err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, domain.Errorf(domain.ENOTFOUND, "invoice %s not found", id)
 		}
 		return nil, translate(err)
@@ -316,7 +411,7 @@ func (s *InvoiceService) UpdateInvoice(ctx context.Context, id string, u domain.
 			if err := tx.Where("invoice_id = ?", id).Delete(&lineRow{}).Error; err != nil {
 				return err
 			}
-			if err := insertLines(tx, id, lines); err != nil {
+			if err := insertLines(tx, lineRows(id, lines)); err != nil {
 				return err
 			}
 		}
@@ -346,71 +441,84 @@ func (s *InvoiceService) issue(ctx context.Context, tx *gorm.DB, id string) erro
 	if row.Status != domain.InvoiceStatusDraft {
 		return domain.Conflictf(domain.EINVOICENOTDRAFT, "invoice %s is %s; only a draft can be issued", id, row.Status)
 	}
-	loc, err := domain.LoadZone(row.Timezone)
+	ag, err := s.number(tx, row)
 	if err != nil {
 		return err
+	}
+	if err := tx.Save(row).Error; err != nil {
+		return err
+	}
+	_, err = s.issued(ctx, tx, row, ag)
+	return err
+}
+
+// number opens a draft in memory: it takes the next number of the series,
+// fixes the issue and due dates in the client's time zone and the agreement
+// in force on the issue date, and returns that agreement. The caller writes
+// the row, then calls issued.
+func (s *InvoiceService) number(tx *gorm.DB, row *invoiceRow) (domain.Agreement, error) {
+	loc, err := domain.LoadZone(row.Timezone)
+	if err != nil {
+		return domain.Agreement{}, err
 	}
 	now := s.db.now()
 	issued := dateOf(row.IssueDate)
 	if issued.IsZero() {
 		issued = domain.DateOf(now, loc)
 	}
-	ag, err := agreementInForce(tx, row.ClientID, issued)
+	ag, terms, err := agreementTerms(tx, row.ClientID, issued)
 	if err != nil {
-		return err
+		return ag, err
 	}
 	due := dateOf(row.DueDate)
 	if due.IsZero() {
 		if due, err = domain.DueDate(ag.PaymentTerms, issued); err != nil {
-			return err
+			return ag, err
 		}
 	}
 	if due.Before(issued) {
-		return fieldError("due_date", "must not be before issue_date")
+		return ag, fieldError("due_date", "must not be before issue_date")
 	}
 	number, err := nextNumber(tx, fmt.Sprintf("INV-%04d", issued.Year()))
 	if err != nil {
-		return err
-	}
-	terms, err := json.Marshal(ag)
-	if err != nil {
-		return err
+		return ag, err
 	}
 	overdue := domain.DayOneOverdue(due, ag.GraceDays)
 	overdueAt := overdue.Midnight(loc).UTC()
-	agJSON := string(terms)
 	row.Status, row.Number, row.IssueDate, row.DueDate = domain.InvoiceStatusOpen, &number, dateCol(issued), dateCol(due)
-	row.OverdueFrom, row.OverdueAt, row.Agreement, row.IssuedAt, row.UpdatedAt = dateCol(overdue), &overdueAt, &agJSON, &now, now
+	row.OverdueFrom, row.OverdueAt, row.Agreement, row.IssuedAt, row.UpdatedAt = dateCol(overdue), &overdueAt, &terms, &now, now
 	if ag.ID != "" {
 		row.AgreementID = &ag.ID
 	}
 	row.NextActionOn = dateCol(domain.NextActionOn(ag, due, issued.AddDays(-1), row.Total == 0))
-	if err := tx.Save(row).Error; err != nil {
-		return err
-	}
-	if err := s.db.emit(ctx, tx, "invoice.issued", row.ClientID, id, map[string]any{
-		"number": number, "issue_date": issued, "due_date": due, "total": row.Total, "currency": row.Currency, "agreement_version": ag.Version,
+	return ag, nil
+}
+
+// issued follows the write of a newly opened invoice: it announces it and
+// applies the client's credit, and reports whether credit changed the row.
+func (s *InvoiceService) issued(ctx context.Context, tx *gorm.DB, row *invoiceRow, ag domain.Agreement) (bool, error) {
+	issued, due := dateOf(row.IssueDate), dateOf(row.DueDate)
+	if err := s.db.emit(ctx, tx, "invoice.issued", row.ClientID, row.ID, map[string]any{
+		"number": row.Number, "issue_date": issued, "due_date": due, "total": row.Total, "currency": row.Currency, "agreement_version": ag.Version,
 	}, true); err != nil {
-		return err
+		return false, err
 	}
 	applied, err := s.applyCredit(ctx, tx, row)
 	if err != nil || applied == 0 {
-		// Without credit the figures saved above stand (balance = total).
-		return err
+		// Without credit the figures written stand (balance = total).
+		return false, err
 	}
-	_, err = s.db.refresh(ctx, tx, id, issued)
-	return err
+	_, err = s.db.refresh(ctx, tx, row.ID, issued)
+	return true, err
 }
 
 // nextNumber returns the next number of a series, gapless: the counter row
 // is bumped inside the issuing transaction, so a rollback gives it back and
 // concurrent issuers queue on the row (PostgreSQL) or the writer (SQLite).
 func nextNumber(tx *gorm.DB, series string) (string, error) {
-	if err := tx.Exec("INSERT INTO invoice_counters (series, last_number) VALUES (?, 0) ON CONFLICT (series) DO NOTHING", series).Error; err != nil {
-		return "", err
-	}
 	var n int64
-	if err := tx.Raw("UPDATE invoice_counters SET last_number = last_number + 1 WHERE series = ? RETURNING last_number", series).Scan(&n).Error; err != nil {
+	if err := rawScan(tx, `INSERT INTO invoice_counters (series, last_number) VALUES (?, 1)
+		ON CONFLICT (series) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number`, []any{series}, &n); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s-%04d", series, n), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -68,6 +69,24 @@ type paymentRow struct {
 }
 
 func (paymentRow) TableName() string { return "payments" }
+
+// paymentCols are the payments table's columns in the order of
+// paymentRow.fields and paymentRow.values.
+var paymentCols = []string{"id", "invoice_id", "client_id", "amount", "currency", "paid_on", "method", "reference", "source", "external_key",
+	"alloc_compensation", "alloc_fees", "alloc_interest", "alloc_principal", "alloc_credit", "refunded", "created_at"}
+
+// paymentSelect reads whole payment rows; add the WHERE clause.
+var paymentSelect = "SELECT " + strings.Join(paymentCols, ", ") + " FROM payments"
+
+func (r *paymentRow) fields() []any {
+	return []any{&r.ID, &r.InvoiceID, &r.ClientID, &r.Amount, &r.Currency, &r.PaidOn, &r.Method, &r.Reference, &r.Source, &r.ExternalKey,
+		&r.AllocCompensation, &r.AllocFees, &r.AllocInterest, &r.AllocPrincipal, &r.AllocCredit, &r.Refunded, &r.CreatedAt}
+}
+
+func (r *paymentRow) values() []any {
+	return []any{r.ID, r.InvoiceID, r.ClientID, r.Amount, r.Currency, r.PaidOn, r.Method, r.Reference, r.Source, r.ExternalKey,
+		r.AllocCompensation, r.AllocFees, r.AllocInterest, r.AllocPrincipal, r.AllocCredit, r.Refunded, r.CreatedAt}
+}
 
 func (r *paymentRow) toDomain() domain.Payment {
 	return domain.Payment{ID: r.ID, InvoiceID: r.InvoiceID, ClientID: r.ClientID, Amount: r.Amount, Currency: r.Currency,
@@ -161,37 +180,62 @@ func (s *InvoiceService) applyCredit(ctx context.Context, tx *gorm.DB, row *invo
 	return use, s.db.emit(ctx, tx, "credit.applied", row.ClientID, row.ID, map[string]any{"amount": use, "currency": row.Currency}, false)
 }
 
+// ledgerTotals are the sums of an invoice's ledger rows that its money
+// columns cache.
+type ledgerTotals struct {
+	Charges       int64 // posted charges less waivers
+	Paid          int64 // payments allocated to the invoice less refunds
+	CreditCreated int64 // overpayments turned into client credit less refunds
+	CreditApplied int64 // client credit used here
+	PrincipalPaid int64 // the part of Paid and CreditApplied that went to principal
+}
+
+// totals returns the sums the row's columns hold.
+func (r *invoiceRow) totals() ledgerTotals {
+	return ledgerTotals{Charges: r.ChargesTotal, Paid: r.AmountPaid, CreditCreated: r.CreditCreated,
+		CreditApplied: r.CreditApplied, PrincipalPaid: r.PrincipalPaid}
+}
+
+// sumLedger adds up an invoice's ledger rows.
+func sumLedger(tx *gorm.DB, id string) (ledgerTotals, error) {
+	var charges, paid, paidCredit, paidPrincipal, refunded, refundedCredit, refPrincipal, creditApplied int64
+	err := rawScan(tx, `SELECT
+		(SELECT COALESCE(SUM(amount - waived_amount), 0) FROM charges WHERE invoice_id = ?),
+		(SELECT COALESCE(SUM(alloc_compensation + alloc_fees + alloc_interest + alloc_principal), 0) FROM payments WHERE invoice_id = ?),
+		(SELECT COALESCE(SUM(alloc_credit), 0) FROM payments WHERE invoice_id = ?),
+		(SELECT COALESCE(SUM(alloc_principal), 0) FROM payments WHERE invoice_id = ?),
+		(SELECT COALESCE(SUM(rev_compensation + rev_fees + rev_interest + rev_principal), 0) FROM refunds WHERE invoice_id = ?),
+		(SELECT COALESCE(SUM(rev_credit), 0) FROM refunds WHERE invoice_id = ?),
+		(SELECT COALESCE(SUM(rev_principal), 0) FROM refunds WHERE invoice_id = ?),
+		(SELECT COALESCE(-SUM(amount), 0) FROM client_credits WHERE invoice_id = ? AND kind IN ('applied', 'released'))`,
+		[]any{id, id, id, id, id, id, id, id}, &charges, &paid, &paidCredit, &paidPrincipal, &refunded, &refundedCredit, &refPrincipal, &creditApplied)
+	return ledgerTotals{Charges: charges, Paid: paid - refunded, CreditCreated: paidCredit - refundedCredit, CreditApplied: creditApplied,
+		PrincipalPaid: paidPrincipal - refPrincipal + creditApplied}, err
+}
+
 // refresh recomputes an invoice's money columns from its ledger rows and
 // moves it between open and paid; day is when a full payment happened.
-// It is the one place that writes those columns, so they always agree.
+// With settle, it is the one place that writes those columns, so they
+// always agree with the ledger.
 func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Date) (*invoiceRow, error) {
 	row, err := lockInvoice(tx, id, false)
 	if err != nil {
 		return nil, err
 	}
-	var sums struct {
-		Charges                                int64
-		Paid, PaidCredit, PaidPrincipal        int64
-		Refunded, RefundedCredit, RefPrincipal int64
-		CreditApplied                          int64
-	}
-	if err := tx.Raw(`SELECT
-		(SELECT COALESCE(SUM(amount - waived_amount), 0) FROM charges WHERE invoice_id = ?) AS charges,
-		(SELECT COALESCE(SUM(alloc_compensation + alloc_fees + alloc_interest + alloc_principal), 0) FROM payments WHERE invoice_id = ?) AS paid,
-		(SELECT COALESCE(SUM(alloc_credit), 0) FROM payments WHERE invoice_id = ?) AS paid_credit,
-		(SELECT COALESCE(SUM(alloc_principal), 0) FROM payments WHERE invoice_id = ?) AS paid_principal,
-		(SELECT COALESCE(SUM(rev_compensation + rev_fees + rev_interest + rev_principal), 0) FROM refunds WHERE invoice_id = ?) AS refunded,
-		(SELECT COALESCE(SUM(rev_credit), 0) FROM refunds WHERE invoice_id = ?) AS refunded_credit,
-		(SELECT COALESCE(SUM(rev_principal), 0) FROM refunds WHERE invoice_id = ?) AS ref_principal,
-		(SELECT COALESCE(-SUM(amount), 0) FROM client_credits WHERE invoice_id = ? AND kind IN ('applied', 'released')) AS credit_applied`,
-		id, id, id, id, id, id, id, id).Scan(&sums).Error; err != nil {
+	t, err := sumLedger(tx, id)
+	if err != nil {
 		return nil, err
 	}
-	row.ChargesTotal = sums.Charges
-	row.AmountPaid = sums.Paid - sums.Refunded
-	row.CreditCreated = sums.PaidCredit - sums.RefundedCredit
-	row.CreditApplied = sums.CreditApplied
-	row.PrincipalPaid = sums.PaidPrincipal - sums.RefPrincipal + sums.CreditApplied
+	return row, db.settle(ctx, tx, row, t, day)
+}
+
+// settle sets the row's money columns to the ledger totals t, moves the
+// invoice between open and paid (day is when a full payment happened), and
+// writes it. A caller that knows what its change added to the ledger
+// passes the row's totals plus that instead of summing the ledger again.
+func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledgerTotals, day domain.Date) error {
+	row.ChargesTotal, row.AmountPaid, row.CreditCreated, row.CreditApplied, row.PrincipalPaid =
+		t.Charges, t.Paid, t.CreditCreated, t.CreditApplied, t.PrincipalPaid
 	row.BalanceDue = row.Total + row.ChargesTotal - row.AmountPaid - row.CreditApplied
 	if row.Status == domain.InvoiceStatusVoid {
 		row.BalanceDue = 0
@@ -219,29 +263,30 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 		}
 	}
 	row.UpdatedAt = db.now()
-	if err := tx.Save(row).Error; err != nil {
-		return nil, err
+	if _, err := rawExec(tx, `UPDATE invoices SET status = ?, paid_on = ?, charges_total = ?, amount_paid = ?, credit_applied = ?,
+		credit_created = ?, principal_paid = ?, balance_due = ?, next_action_on = ?, updated_at = ? WHERE id = ?`,
+		row.Status, nullable(row.PaidOn), row.ChargesTotal, row.AmountPaid, row.CreditApplied, row.CreditCreated, row.PrincipalPaid,
+		row.BalanceDue, nullable(row.NextActionOn), row.UpdatedAt, row.ID); err != nil {
+		return err
 	}
 	if becamePaid {
 		if err := db.emit(ctx, tx, "invoice.paid", row.ClientID, row.ID, map[string]any{
 			"number": row.Number, "paid_on": dateOf(row.PaidOn), "total": row.Total, "charges_total": row.ChargesTotal,
 			"amount_paid": row.AmountPaid, "currency": row.Currency,
 		}, true); err != nil {
-			return nil, err
+			return err
 		}
 		if err := db.afterInvoicePaid(ctx, tx, row); err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := db.reinstateIfClear(ctx, tx, row.ClientID, db.Now()); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if reopened {
-		if err := db.afterInvoiceReopened(ctx, tx, row); err != nil {
-			return nil, err
-		}
+		return db.afterInvoiceReopened(ctx, tx, row)
 	}
-	return row, nil
+	return nil
 }
 
 // loadFacts gathers what the enforcement rules need about an issued invoice,
@@ -451,15 +496,16 @@ func (s *InvoiceService) RecordPayment(ctx context.Context, invoiceID string, p 
 // leaves the payment, or the one recorded before under the same key, in out.
 func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment) error {
 	var existing paymentRow
-	if err := tx.Where("external_key = ?", p.Key).Limit(1).Find(&existing).Error; err != nil {
-		return err
-	}
-	if existing.ID != "" {
+	err := rawScan(tx, paymentSelect+" WHERE external_key = ?", []any{p.Key}, existing.fields()...)
+	switch {
+	case err == nil:
 		if existing.InvoiceID != invoiceID || existing.Amount != p.Amount {
 			return domain.Conflictf(domain.ECONFLICT, "payment key %q was already used for another payment", p.Key)
 		}
 		*out = existing.toDomain()
 		return nil
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return err
 	}
 	row, err := lockInvoice(tx, invoiceID, true)
 	if err != nil {
@@ -475,13 +521,17 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 	}
 	loc, _ := domain.LoadZone(row.Timezone)
 	today := domain.DateOf(s.db.now(), loc)
+	if p.PaidOn.IsZero() {
+		p.PaidOn = today
+	}
 	if p.PaidOn.After(today) {
 		return fieldError("paid_on", "must not be in the future (today is "+today.String()+" in "+row.Timezone+")")
 	}
 	if p.PaidOn.Before(dateOf(row.IssueDate)) {
 		return fieldError("paid_on", "must not be before the issue date "+dateOf(row.IssueDate).String())
 	}
-	// Before day 1 overdue nothing can be charged: skip the ledger reads.
+	// Before day 1 overdue nothing can be charged: skip the ledger reads,
+	// and settle the row from its own totals and this payment.
 	mayCharge := row.ChargesTotal != 0 || !p.PaidOn.Before(dateOf(row.OverdueFrom))
 	if mayCharge {
 		if err := s.postChargesBeforePayment(ctx, tx, row, p); err != nil {
@@ -512,7 +562,7 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 		PaidOn: p.PaidOn.String(), Method: p.Method, Reference: p.Reference, Source: p.Source, ExternalKey: p.Key,
 		AllocCompensation: alloc.Compensation, AllocFees: alloc.Fees, AllocInterest: alloc.Interest, AllocPrincipal: alloc.Principal,
 		AllocCredit: alloc.Credit, CreatedAt: s.db.now()}
-	if err := tx.Create(&pay).Error; err != nil {
+	if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
 		return err
 	}
 	if alloc.Credit > 0 {
@@ -524,8 +574,15 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 	if err := s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false); err != nil {
 		return err
 	}
-	_, err = s.db.refresh(ctx, tx, invoiceID, p.PaidOn)
-	return err
+	if mayCharge {
+		_, err = s.db.refresh(ctx, tx, invoiceID, p.PaidOn)
+		return err
+	}
+	t := row.totals()
+	t.Paid += alloc.Compensation + alloc.Fees + alloc.Interest + alloc.Principal
+	t.PrincipalPaid += alloc.Principal
+	t.CreditCreated += alloc.Credit
+	return s.db.settle(ctx, tx, row, t, p.PaidOn)
 }
 
 // postChargesBeforePayment posts what the invoice owed by the payment day,

@@ -102,7 +102,7 @@ func (db *DB) enqueue(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID
 	if invoiceID != "" {
 		ev.InvoiceID = &invoiceID
 	}
-	if err := tx.Create(&ev).Error; err != nil {
+	if _, err := rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...); err != nil {
 		return nil, err
 	}
 	payload, err := json.Marshal(Envelope{ID: ev.ID, Type: typ, Created: now, ClientID: clientID, Invoice: invoiceID, Data: data})
@@ -110,7 +110,8 @@ func (db *DB) enqueue(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID
 		return nil, err
 	}
 	row := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, Payload: string(payload), CreatedAt: now}
-	if err := tx.Create(&row).Error; err != nil {
+	if _, err := rawExec(tx, "INSERT INTO outbox (id, event_id, type, client_id, invoice_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		row.ID, row.EventID, row.Type, row.ClientID, nullable(row.InvoiceID), row.Payload, row.CreatedAt); err != nil {
 		return nil, err
 	}
 	m := row.toDomain()
