@@ -47,9 +47,10 @@ type DB struct {
 	write *gorm.DB
 	read  *gorm.DB
 	url   string
-	// group commits SQLite's write transactions (nil on PostgreSQL, whose
-	// writers run side by side).
+	// group commits SQLite's write transactions and ckpt checkpoints its
+	// WAL (both nil on PostgreSQL, whose writers run side by side).
 	group *groupCommitter
+	ckpt  *checkpointer
 }
 
 // Open connects to the database named by rawURL: a postgres:// or
@@ -92,7 +93,13 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		}
 	}
 	common := "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL"
-	w, err := openSQLite("file:"+path+"?"+common+"&_txlock=immediate", cfg(false))
+	// Every connection maps the file (reads without a copy through the
+	// kernel); the writer keeps a larger page cache, since the pages it
+	// changes are the same few index leaves again and again, and leaves
+	// checkpoints to the checkpointer unless it falls far behind.
+	mmap := fmt.Sprintf("PRAGMA mmap_size = %d", sqliteMmapSize)
+	w, err := openSQLite("file:"+path+"?"+common+"&_txlock=immediate", cfg(false), mmap,
+		fmt.Sprintf("PRAGMA cache_size = -%d", sqliteWriterCacheKiB), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walBackstopPages))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -104,7 +111,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := openSQLite("file:"+path+"?"+common+"&_query_only=1", cfg(false))
+	r, err := openSQLite("file:"+path+"?"+common+"&_query_only=1", cfg(false), mmap)
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -112,8 +119,14 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	rdb, _ := r.DB()
 	rdb.SetMaxOpenConns(8)
 	rdb.SetMaxIdleConns(8)
+	ckpt, err := newCheckpointer("file:" + path + "?" + common)
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	db.dialect, db.write, db.read = SQLite, w, r
-	db.group = newGroupCommitter(w)
+	db.group, db.ckpt = newGroupCommitter(w), ckpt
 	return db, nil
 }
 
@@ -121,8 +134,8 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 // each keep a prepared statement per query text (see stmtcache.go): GORM's
 // PrepareStmt would prepare every statement again in every transaction,
 // and on SQLite that happens while holding the one writer connection.
-func openSQLite(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
-	sqlDB := sql.OpenDB(newStmtCacheConnector(dsn, stmtCacheSize))
+func openSQLite(dsn string, cfg *gorm.Config, pragmas ...string) (*gorm.DB, error) {
+	sqlDB := sql.OpenDB(newStmtCacheConnector(dsn, stmtCacheSize, pragmas...))
 	g, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), cfg)
 	if err != nil {
 		sqlDB.Close()
@@ -173,10 +186,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // Close closes both handles.
 func (db *DB) Close() error {
+	var errs []error
 	if db.group != nil {
 		db.group.close()
+		errs = append(errs, db.ckpt.close())
 	}
-	var errs []error
 	for _, g := range []*gorm.DB{db.write, db.read} {
 		if s, err := g.DB(); err == nil {
 			errs = append(errs, s.Close())

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"database/sql/driver"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -24,17 +25,29 @@ const stmtCacheSize = 256
 type stmtCacheConnector struct {
 	dsn  string
 	size int
+	// pragmas run on every new connection.
+	pragmas []string
 }
 
 // newStmtCacheConnector returns a connector for the go-sqlite3 DSN whose
-// connections cache up to size statements each.
-func newStmtCacheConnector(dsn string, size int) *stmtCacheConnector {
-	return &stmtCacheConnector{dsn: dsn, size: size}
+// connections cache up to size statements each and run pragmas when opened.
+func newStmtCacheConnector(dsn string, size int, pragmas ...string) *stmtCacheConnector {
+	return &stmtCacheConnector{dsn: dsn, size: size, pragmas: pragmas}
 }
 
-// Connect opens a go-sqlite3 connection and wraps it.
-func (c *stmtCacheConnector) Connect(context.Context) (driver.Conn, error) {
-	return c.Driver().Open(c.dsn)
+// Connect opens a go-sqlite3 connection, runs the pragmas, and wraps it.
+func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Driver().Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range c.pragmas {
+		if _, err := conn.(*stmtCacheConn).SQLiteConn.ExecContext(ctx, p, nil); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return conn, nil
 }
 
 // Driver returns a driver whose connections cache statements like the
