@@ -149,7 +149,7 @@ func (db *DB) addCredit(tx *gorm.DB, clientID, currency string, amount int64, ki
 
 func creditBalance(tx *gorm.DB, clientID, currency string) (int64, error) {
 	var n int64
-	err := tx.Model(&creditRow{}).Where("client_id = ? AND currency = ?", clientID, currency).Select("COALESCE(SUM(amount), 0)").Scan(&n).Error
+	err := rawScan(tx, "SELECT COALESCE(SUM(amount), 0) FROM client_credits WHERE client_id = ? AND currency = ?", []any{clientID, currency}, &n)
 	return n, err
 }
 

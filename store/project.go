@@ -592,15 +592,20 @@ func (s *ProjectService) issueDelayed(ctx context.Context, id string, now time.T
 // milestoneOfInvoice returns the row of the milestone invoice id bills, in a
 // state read after its project was locked, or nil when it bills none.
 func (db *DB) milestoneOfInvoice(tx *gorm.DB, invoiceID string) (*projectState, *milestoneRow, error) {
-	var rows []milestoneRow
-	if err := tx.Select("id, project_id").Where("invoice_id = ?", invoiceID).Limit(1).Find(&rows).Error; err != nil || len(rows) == 0 {
-		return nil, nil, err
+	// Most invoices bill no milestone: one indexed probe settles that.
+	var id, projectID string
+	err := rawScan(tx, "SELECT id, project_id FROM milestones WHERE invoice_id = ?", []any{invoiceID}, &id, &projectID)
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, nil
 	}
-	st, err := db.loadProject(tx, rows[0].ProjectID, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	r := st.milestoneRow(rows[0].ID)
+	st, err := db.loadProject(tx, projectID, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := st.milestoneRow(id)
 	if r == nil || r.InvoiceID == nil || *r.InvoiceID != invoiceID {
 		return nil, nil, nil
 	}

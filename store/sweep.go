@@ -436,7 +436,7 @@ func (s *SweepService) ReinstateClients(ctx context.Context, now time.Time) (int
 // of theirs is past its suspension line unpaid. It reports whether it did.
 func (db *DB) reinstateIfClear(ctx context.Context, tx *gorm.DB, clientID string, now time.Time) (bool, error) {
 	var c clientRow
-	if err := tx.Select("status, suspension_source").Take(&c, "id = ?", clientID).Error; err != nil {
+	if err := rawScan(tx, "SELECT status, suspension_source FROM clients WHERE id = ?", []any{clientID}, &c.Status, &c.SuspensionSource); err != nil {
 		return false, err
 	}
 	if c.Status != domain.ClientSuspended || c.SuspensionSource != "billing" {

@@ -169,21 +169,21 @@ func (g *groupCommitter) commit(group []*writeJob) {
 	err := g.write.WithContext(context.Background()).Transaction(func(tx *gorm.DB) error {
 		for i, j := range live {
 			jtx := tx.WithContext(context.WithoutCancel(j.ctx))
-			if err := jtx.Exec("SAVEPOINT grp").Error; err != nil {
+			if _, err := rawExec(jtx, "SAVEPOINT grp"); err != nil {
 				return err
 			}
 			results[i] = runJob(jtx, j.fn)
 			if results[i].err == nil && results[i].panicked == nil {
-				if err := jtx.Exec("RELEASE grp").Error; err != nil {
+				if _, err := rawExec(jtx, "RELEASE grp"); err != nil {
 					return err
 				}
 				continue
 			}
 			// ROLLBACK TO keeps the savepoint open; RELEASE then drops it.
-			if err := jtx.Exec("ROLLBACK TO grp").Error; err != nil {
+			if _, err := rawExec(jtx, "ROLLBACK TO grp"); err != nil {
 				return err
 			}
-			if err := jtx.Exec("RELEASE grp").Error; err != nil {
+			if _, err := rawExec(jtx, "RELEASE grp"); err != nil {
 				return err
 			}
 		}
