@@ -108,16 +108,25 @@ func PriceLines(in []LineInput, f FieldErrors) (lines []InvoiceLine, subtotal, t
 		if l.TaxRate == "" {
 			l.TaxRate = "0"
 		}
-		if _, err := ParseQuantity(l.Quantity); err != nil {
-			f.Add(field+".quantity", "%s", ErrorMessage(err))
-			continue
+		// The common case, a valid line, is priced without big.Rat;
+		// anything else takes the exact path, which says what is wrong.
+		amount, lineTax, rate, ok := lineAmountsFast(l.Quantity, l.UnitAmount, l.TaxRate)
+		if !ok || rate > 100*1e10 {
+			if _, err := ParseQuantity(l.Quantity); err != nil {
+				f.Add(field+".quantity", "%s", ErrorMessage(err))
+				continue
+			}
+			if r, err := ParseRate(l.TaxRate); err != nil || r.Cmp(big.NewRat(100, 1)) > 0 {
+				f.Add(field+".tax_rate", "must be a percent from 0 to 100 as a decimal string, such as \"20\"")
+				continue
+			}
+			var err error
+			if amount, lineTax, err = LineAmounts(l.Quantity, l.UnitAmount, l.TaxRate); err != nil {
+				f.Add(field, "line total is too large")
+				continue
+			}
 		}
-		if r, err := ParseRate(l.TaxRate); err != nil || r.Cmp(big.NewRat(100, 1)) > 0 {
-			f.Add(field+".tax_rate", "must be a percent from 0 to 100 as a decimal string, such as \"20\"")
-			continue
-		}
-		amount, lineTax, err := LineAmounts(l.Quantity, l.UnitAmount, l.TaxRate)
-		if err != nil || amount > MaxAmount {
+		if amount > MaxAmount {
 			f.Add(field, "line total is too large")
 			continue
 		}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -244,6 +245,9 @@ func CurrencySymbol(code string) string {
 // minor unit. An empty taxRate means no tax. It returns an EINVALID error for
 // a bad quantity or rate and when a figure does not fit in an int64.
 func LineAmounts(quantity string, unitAmount int64, taxRate string) (amount, tax int64, err error) {
+	if amount, tax, _, ok := lineAmountsFast(quantity, unitAmount, taxRate); ok {
+		return amount, tax, nil
+	}
 	q, err := ParseQuantity(quantity)
 	if err != nil {
 		return 0, 0, err
@@ -270,4 +274,70 @@ func LineAmounts(quantity string, unitAmount int64, taxRate string) (amount, tax
 func percentOf(base int64, percent *big.Rat) *big.Rat {
 	r := new(big.Rat).Mul(new(big.Rat).SetInt64(base), percent)
 	return r.Quo(r, big.NewRat(100, 1))
+}
+
+// lineAmountsFast is LineAmounts in 128-bit integer arithmetic, with the
+// tax rate it read scaled by 10^maxRateDecimals. It computes the same exact
+// figures, and reports !ok for anything it does not handle (any invalid
+// input, or a figure too large), which the exact big.Rat path then judges.
+func lineAmountsFast(quantity string, unitAmount int64, taxRate string) (amount, tax int64, rate uint64, ok bool) {
+	if unitAmount < 0 {
+		return 0, 0, 0, false
+	}
+	intPart, _, _ := strings.Cut(quantity, ".")
+	q, ok := scaledDecimal(quantity, maxQuantityDecimal)
+	if !ok || q == 0 || len(strings.TrimLeft(intPart, "0")) > maxQuantityDigits {
+		return 0, 0, 0, false
+	}
+	if taxRate != "" {
+		if rate, ok = scaledDecimal(taxRate, maxRateDecimals); !ok {
+			return 0, 0, 0, false
+		}
+	}
+	if q > math.MaxInt64 || rate > math.MaxInt64 {
+		return 0, 0, 0, false
+	}
+	if amount, ok = mulDivRound(int64(q), unitAmount, 1e3); !ok {
+		return 0, 0, 0, false
+	}
+	if tax, ok = mulDivRound(amount, int64(rate), 100*1e10); !ok {
+		return 0, 0, 0, false
+	}
+	return amount, tax, rate, true
+}
+
+// scaledDecimal reads s, digits[.digits] with at most frac decimals and at
+// most maxDecimalLen characters, as s × 10^frac; !ok for anything else or
+// a value that does not fit in a uint64.
+func scaledDecimal(s string, frac int) (uint64, bool) {
+	if len(s) > maxDecimalLen {
+		return 0, false
+	}
+	intPart, fr, hasPoint := strings.Cut(s, ".")
+	if !allDigits(intPart) || (hasPoint && !allDigits(fr)) || len(fr) > frac {
+		return 0, false
+	}
+	var v uint64
+	push := func(d uint64) bool {
+		if v > (math.MaxUint64-d)/10 {
+			return false
+		}
+		v = v*10 + d
+		return true
+	}
+	for i := 0; i < len(intPart); i++ {
+		if !push(uint64(intPart[i] - '0')) {
+			return 0, false
+		}
+	}
+	for i := 0; i < frac; i++ {
+		d := uint64(0)
+		if i < len(fr) {
+			d = uint64(fr[i] - '0')
+		}
+		if !push(d) {
+			return 0, false
+		}
+	}
+	return v, true
 }
