@@ -24,8 +24,11 @@ const maxGroup = 64
 type groupCommitter struct {
 	write *gorm.DB
 	jobs  chan *writeJob
-	done  chan struct{}
-	once  sync.Once
+	// done asks the writer to stop; stopped is closed once it has, after
+	// failing whatever was still queued.
+	done    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
 }
 
 // writeJob is one caller's transaction, queued for the writer.
@@ -51,6 +54,9 @@ type writeResult struct {
 	panicked any
 }
 
+// errClosed answers a transaction that arrives after Close.
+var errClosed = errors.New("store: database closed")
+
 // errPanicked rolls back the transaction of a job that panicked.
 var errPanicked = errors.New("store: transaction panicked")
 
@@ -60,7 +66,7 @@ var errPanicked = errors.New("store: transaction panicked")
 var errGroupAborted = errors.New("store: the write group was rolled back; nothing of this transaction was saved")
 
 func newGroupCommitter(write *gorm.DB) *groupCommitter {
-	g := &groupCommitter{write: write, jobs: make(chan *writeJob, 4*maxGroup), done: make(chan struct{})}
+	g := &groupCommitter{write: write, jobs: make(chan *writeJob, 4*maxGroup), done: make(chan struct{}), stopped: make(chan struct{})}
 	go g.loop()
 	return g
 }
@@ -79,7 +85,7 @@ func (g *groupCommitter) run(ctx context.Context, fn func(tx *gorm.DB) error) er
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-g.done:
-		return errors.New("store: database closed")
+		return errClosed
 	}
 	var r writeResult
 	select {
@@ -89,6 +95,12 @@ func (g *groupCommitter) run(ctx context.Context, fn func(tx *gorm.DB) error) er
 			return ctx.Err()
 		}
 		r = <-j.result
+	case <-g.stopped:
+		// Queued after the writer's last look at the queue.
+		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
+			return errClosed
+		}
+		r = <-j.result
 	}
 	if r.panicked != nil {
 		panic(r.panicked)
@@ -96,12 +108,15 @@ func (g *groupCommitter) run(ctx context.Context, fn func(tx *gorm.DB) error) er
 	return r.err
 }
 
-// close stops the writer once the queued jobs are done.
+// close stops the writer after the group it is running, fails the jobs
+// still queued, and returns once it has stopped.
 func (g *groupCommitter) close() {
 	g.once.Do(func() { close(g.done) })
+	<-g.stopped
 }
 
 func (g *groupCommitter) loop() {
+	defer close(g.stopped)
 	group := make([]*writeJob, 0, maxGroup)
 	for {
 		var first *writeJob
@@ -113,7 +128,7 @@ func (g *groupCommitter) loop() {
 				select {
 				case j := <-g.jobs:
 					if j.state.CompareAndSwap(jobQueued, jobStarted) {
-						j.result <- writeResult{err: errors.New("store: database closed")}
+						j.result <- writeResult{err: errClosed}
 					}
 				default:
 					return

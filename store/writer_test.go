@@ -142,3 +142,19 @@ func TestCheckpointer(t *testing.T) {
 		t.Errorf("%d WAL frames left after a checkpoint with no reader", left)
 	}
 }
+
+// TestGroupCommitClosed checks that a transaction after Close is refused
+// at once instead of waiting for a writer that has stopped.
+func TestGroupCommitClosed(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "closed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for range 3 {
+		if err := db.tx(ctx, func(tx *gorm.DB) error { return nil }); !errors.Is(err, errClosed) {
+			t.Fatalf("after Close: %v, want %v", err, errClosed)
+		}
+	}
+}
