@@ -9,8 +9,6 @@ import (
 
 // SQLite settings of the connections Open makes.
 const (
-	// sqliteMmapSize is how much of the file each connection maps.
-	sqliteMmapSize = 256 << 20
 	// sqliteWriterCacheKiB is the writer's page cache.
 	sqliteWriterCacheKiB = 32 << 10
 	// walBackstopPages is the WAL size (in pages) at which the writer

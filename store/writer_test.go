@@ -116,15 +116,15 @@ func TestCheckpointer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var auto, mmap int64
+	var auto, cache int64
 	if err := db.write.Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := db.read.Raw("PRAGMA mmap_size").Scan(&mmap).Error; err != nil {
+	if err := db.write.Raw("PRAGMA cache_size").Scan(&cache).Error; err != nil {
 		t.Fatal(err)
 	}
-	if auto != walBackstopPages || mmap != sqliteMmapSize {
-		t.Errorf("wal_autocheckpoint %d, reader mmap_size %d; want %d and %d", auto, mmap, walBackstopPages, sqliteMmapSize)
+	if auto != walBackstopPages || cache != -sqliteWriterCacheKiB {
+		t.Errorf("writer's wal_autocheckpoint %d, cache_size %d; want %d and %d", auto, cache, walBackstopPages, -sqliteWriterCacheKiB)
 	}
 	if err := db.write.Exec("CREATE TABLE items (v TEXT)").Error; err != nil {
 		t.Fatal(err)

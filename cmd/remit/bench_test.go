@@ -16,6 +16,8 @@ func benchPost(b *testing.B, url, key, path string, body func(int64) string, wan
 	b.ReportAllocs()
 	b.SetParallelism(16) // 32 requests in flight on 2 cores
 	b.ResetTimer()
+	cpu0 := cpuTime()
+	defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req, _ := http.NewRequest("POST", url+path, strings.NewReader(body(n.Add(1))))
