@@ -38,14 +38,20 @@ func insertRows(tx *gorm.DB, table string, cols []string, rows [][]any, suffix s
 			sb.WriteString(" " + suffix)
 		}
 		if returned != nil {
-			var ids []string
-			if err := tx.Raw(sb.String(), args...).Scan(&ids).Error; err != nil {
+			err := rawQuery(tx, sb.String(), args, func(scan func(dest ...any) error) error {
+				var id string
+				if err := scan(&id); err != nil {
+					return err
+				}
+				*returned = append(*returned, id)
+				return nil
+			})
+			if err != nil {
 				return err
 			}
-			*returned = append(*returned, ids...)
 			continue
 		}
-		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+		if _, err := rawExec(tx, sb.String(), args...); err != nil {
 			return err
 		}
 	}

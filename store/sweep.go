@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -50,36 +51,62 @@ type ledgerBatch struct {
 func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	b := &ledgerBatch{payments: map[string][]paymentRow{}, refunds: map[string][]refundRow{}, charges: map[string][]chargeRow{},
 		notices: map[string]map[string]bool{}, rates: domain.RateTable{}}
-	var pays []paymentRow
-	if err := tx.Where("invoice_id IN ?", ids).Find(&pays).Error; err != nil {
+	// Only the columns the rules read (see facts); one IN list per table.
+	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	err := rawQuery(tx, "SELECT invoice_id, paid_on, alloc_principal, alloc_interest FROM payments WHERE invoice_id IN "+in, args,
+		func(scan func(dest ...any) error) error {
+			var p paymentRow
+			if err := scan(&p.InvoiceID, &p.PaidOn, &p.AllocPrincipal, &p.AllocInterest); err != nil {
+				return err
+			}
+			b.payments[p.InvoiceID] = append(b.payments[p.InvoiceID], p)
+			return nil
+		})
+	if err != nil {
 		return nil, err
 	}
-	for _, p := range pays {
-		b.payments[p.InvoiceID] = append(b.payments[p.InvoiceID], p)
-	}
-	var refs []refundRow
-	if err := tx.Where("invoice_id IN ?", ids).Find(&refs).Error; err != nil {
+	err = rawQuery(tx, "SELECT invoice_id, refunded_on, rev_principal, rev_interest FROM refunds WHERE invoice_id IN "+in, args,
+		func(scan func(dest ...any) error) error {
+			var r refundRow
+			if err := scan(&r.InvoiceID, &r.RefundedOn, &r.RevPrincipal, &r.RevInterest); err != nil {
+				return err
+			}
+			b.refunds[r.InvoiceID] = append(b.refunds[r.InvoiceID], r)
+			return nil
+		})
+	if err != nil {
 		return nil, err
 	}
-	for _, r := range refs {
-		b.refunds[r.InvoiceID] = append(b.refunds[r.InvoiceID], r)
-	}
-	var chs []chargeRow
-	if err := tx.Where("invoice_id IN ?", ids).Find(&chs).Error; err != nil {
+	err = rawQuery(tx, "SELECT invoice_id, key, kind, amount, posted_on, waive_reason FROM charges WHERE invoice_id IN "+in, args,
+		func(scan func(dest ...any) error) error {
+			var c chargeRow
+			if err := scan(&c.InvoiceID, &c.Key, &c.Kind, &c.Amount, &c.PostedOn, &c.WaiveReason); err != nil {
+				return err
+			}
+			b.charges[c.InvoiceID] = append(b.charges[c.InvoiceID], c)
+			return nil
+		})
+	if err != nil {
 		return nil, err
 	}
-	for _, c := range chs {
-		b.charges[c.InvoiceID] = append(b.charges[c.InvoiceID], c)
-	}
-	var ns []noticeRow
-	if err := tx.Select("invoice_id, key").Where("invoice_id IN ?", ids).Find(&ns).Error; err != nil {
+	err = rawQuery(tx, "SELECT invoice_id, key FROM notices WHERE invoice_id IN "+in, args,
+		func(scan func(dest ...any) error) error {
+			var invoiceID, key string
+			if err := scan(&invoiceID, &key); err != nil {
+				return err
+			}
+			if b.notices[invoiceID] == nil {
+				b.notices[invoiceID] = map[string]bool{}
+			}
+			b.notices[invoiceID][key] = true
+			return nil
+		})
+	if err != nil {
 		return nil, err
-	}
-	for _, n := range ns {
-		if b.notices[n.InvoiceID] == nil {
-			b.notices[n.InvoiceID] = map[string]bool{}
-		}
-		b.notices[n.InvoiceID][n.Key] = true
 	}
 	var rates []struct{ Series, EffectiveFrom, Rate string }
 	if err := tx.Table("reference_rates").Select("series, effective_from, rate").Find(&rates).Error; err != nil {
@@ -141,9 +168,13 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 		}
 		maxDay := domain.DateOf(now, latestZone).String()
 		var rows []invoiceRow
-		if err := tx.Where("status IN ? AND next_action_on <= ? AND id > ?",
-			[]string{domain.InvoiceStatusOpen, domain.InvoiceStatusUncollectible}, maxDay, afterID).
-			Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		err := rawQuery(tx, invoiceSelect+" WHERE status IN (?, ?) AND next_action_on <= ? AND id > ? ORDER BY id LIMIT ?",
+			[]any{domain.InvoiceStatusOpen, domain.InvoiceStatusUncollectible, maxDay, afterID, limit},
+			func(scan func(dest ...any) error) error {
+				rows = append(rows, invoiceRow{})
+				return scan(rows[len(rows)-1].fields()...)
+			})
+		if err != nil {
 			return err
 		}
 		if len(rows) == 0 {
@@ -397,10 +428,10 @@ func (w *sweepWriter) updateInvoices(tx *gorm.DB, added map[string]int64) error 
 	for id, next := range w.next {
 		var err error
 		if a := added[id]; a != 0 {
-			err = tx.Exec("UPDATE invoices SET next_action_on = ?, charges_total = charges_total + ?, balance_due = balance_due + ?, updated_at = ? WHERE id = ?",
-				next, a, a, w.now, id).Error
+			_, err = rawExec(tx, "UPDATE invoices SET next_action_on = ?, charges_total = charges_total + ?, balance_due = balance_due + ?, updated_at = ? WHERE id = ?",
+				nullable(next), a, a, w.now, id)
 		} else {
-			err = tx.Exec("UPDATE invoices SET next_action_on = ? WHERE id = ?", next, id).Error
+			_, err = rawExec(tx, "UPDATE invoices SET next_action_on = ? WHERE id = ?", nullable(next), id)
 		}
 		if err != nil {
 			return err
