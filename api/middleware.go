@@ -173,6 +173,18 @@ func (w *bufferWriter) Header() http.Header         { return w.header }
 func (w *bufferWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 
+// outsideTx are the routes whose handlers call Stripe or run the whole
+// sweep: with an Idempotency-Key they run outside the key's transaction
+// (IdempotentOutside), so that no network call or long run holds the
+// database's writer; each is safe to repeat by itself (Stripe idempotency
+// keys, the offboarding's and the sweep's own checks).
+var outsideTx = map[string]bool{
+	"/v1/invoices/:id/checkout": true,
+	"/v1/clients/:id/offboard":  true,
+	"/v1/stripe/reconcile":      true,
+	"/v1/billing/run":           true,
+}
+
 // idempotency makes a POST with an Idempotency-Key run exactly once: the
 // handler runs inside one transaction with the key's claim and its stored
 // response, so a crash can never leave an effect without its response (or
@@ -180,7 +192,7 @@ func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 // for byte; another body with the same key is refused; a concurrent
 // duplicate waits for the first and gets its response. Responses of 5xx and
 // 429 are not kept (and their effects are rolled back), so such a request
-// may be retried.
+// may be retried. The routes of outsideTx run outside the transaction.
 func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -201,7 +213,11 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 
 		res := c.Response()
 		real, req := res.Writer, c.Request()
-		resp, replayed, err := s.Idempotency.Idempotent(req.Context(), apiKey(c).ID, key, fingerprint, func(ctx context.Context) domain.IdempotentResponse {
+		run := s.Idempotency.Idempotent
+		if outsideTx[c.Path()] {
+			run = s.Idempotency.IdempotentOutside
+		}
+		resp, replayed, err := run(req.Context(), apiKey(c).ID, key, fingerprint, func(ctx context.Context) domain.IdempotentResponse {
 			buf := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 			res.Writer, res.Committed, res.Status, res.Size = buf, false, 0, 0
 			c.SetRequest(req.WithContext(ctx))

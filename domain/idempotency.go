@@ -27,6 +27,15 @@ type IdempotencyService interface {
 	// kept and its effects are rolled back. Returns EIDEMPOTENCY when the
 	// key was used with another fingerprint.
 	Idempotent(ctx context.Context, scope, key, fingerprint string, fn func(ctx context.Context) IdempotentResponse) (resp IdempotentResponse, replayed bool, err error)
+	// IdempotentOutside is Idempotent for requests that call another
+	// service (Stripe) or run long (a billing run): fn runs outside any
+	// transaction, so that no database writer waits on a network call. The
+	// claim and the response are stored in transactions of their own; a
+	// replay gets the stored response. Until a response is stored, a repeat
+	// runs fn again, so fn must itself be safe to repeat (Stripe idempotency
+	// keys, state checks); when two runs race, both callers get the
+	// response stored first. Returns EIDEMPOTENCY as Idempotent does.
+	IdempotentOutside(ctx context.Context, scope, key, fingerprint string, fn func(ctx context.Context) IdempotentResponse) (resp IdempotentResponse, replayed bool, err error)
 	// PurgeIdempotencyKeys deletes records older than IdempotencyTTL.
 	PurgeIdempotencyKeys(ctx context.Context) (int64, error)
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/remit/remit/domain"
@@ -120,6 +121,88 @@ func TestIdempotentRunsOnce(t *testing.T) {
 			return domain.IdempotentResponse{Status: 201}
 		}); err != nil || replayed || again != 1 {
 			t.Fatalf("retry after a 5xx: replayed=%v ran=%d err=%v", replayed, again, err)
+		}
+	})
+}
+
+// TestIdempotentOutside checks the mode for requests that call Stripe:
+// fn's writes are its own (not rolled back with a 5xx), a stored response
+// is replayed, a repeat before one is stored runs again, and two runs that
+// race both answer with the response stored first.
+func TestIdempotentOutside(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := store.NewIdempotencyService(db)
+		clients := store.NewClientService(db)
+		count := func() int {
+			page, err := clients.FindClients(ctx, domain.ClientFilter{Page: domain.PageParams{Limit: 50}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(page.Data)
+		}
+
+		// A 5xx is not kept, but what fn wrote stays: it ran outside any transaction.
+		resp, replayed, err := s.IdempotentOutside(ctx, "key_a", "o1", "fp", func(ctx context.Context) domain.IdempotentResponse {
+			if err := clients.CreateClient(ctx, newClient("Kept")); err != nil {
+				t.Error(err)
+			}
+			return domain.IdempotentResponse{Status: 502}
+		})
+		if err != nil || replayed || resp.Status != 502 || count() != 1 {
+			t.Fatalf("5xx: %+v replayed=%v err=%v clients=%d", resp, replayed, err, count())
+		}
+		// The repeat runs again, and its response is kept and replayed.
+		runs := 0
+		ok := func(body string) func(context.Context) domain.IdempotentResponse {
+			return func(context.Context) domain.IdempotentResponse {
+				runs++
+				return domain.IdempotentResponse{Status: 201, ContentType: "application/json", Body: []byte(body)}
+			}
+		}
+		if resp, replayed, err := s.IdempotentOutside(ctx, "key_a", "o1", "fp", ok(`{"n":1}`)); err != nil || replayed || string(resp.Body) != `{"n":1}` {
+			t.Fatalf("retry after a 5xx: %s replayed=%v err=%v", resp.Body, replayed, err)
+		}
+		if resp, replayed, err := s.IdempotentOutside(ctx, "key_a", "o1", "fp", ok(`{"n":2}`)); err != nil || !replayed || string(resp.Body) != `{"n":1}` || runs != 1 {
+			t.Fatalf("replay: %s replayed=%v runs=%d err=%v", resp.Body, replayed, runs, err)
+		}
+		if _, _, err := s.IdempotentOutside(ctx, "key_a", "o1", "other", ok(`{}`)); domain.ErrorCode(err) != domain.EIDEMPOTENCY {
+			t.Fatalf("same key, other request: %v", err)
+		}
+
+		// Two runs in flight at once: the second to finish answers with the first's response.
+		release := make(chan struct{})
+		first := make(chan domain.IdempotentResponse)
+		go func() {
+			resp, _, err := s.IdempotentOutside(ctx, "key_a", "o2", "fp", func(context.Context) domain.IdempotentResponse {
+				<-release
+				return domain.IdempotentResponse{Status: 200, Body: []byte("slow")}
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			first <- resp
+		}()
+		for {
+			// Wait until the slow run has claimed the key (not timing anything).
+			var n int64
+			if err := db.SQL().QueryRow("SELECT COUNT(*) FROM idempotency_keys WHERE key = 'o2'").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		resp, replayed, err = s.IdempotentOutside(ctx, "key_a", "o2", "fp", func(context.Context) domain.IdempotentResponse {
+			return domain.IdempotentResponse{Status: 200, Body: []byte("fast")}
+		})
+		if err != nil || replayed || string(resp.Body) != "fast" {
+			t.Fatalf("the run that finished first: %s replayed=%v err=%v", resp.Body, replayed, err)
+		}
+		close(release)
+		if slow := <-first; string(slow.Body) != "fast" {
+			t.Fatalf("the run that finished second answered %q, want the stored %q", slow.Body, "fast")
 		}
 	})
 }

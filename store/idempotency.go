@@ -46,25 +46,15 @@ func (s *IdempotencyService) Idempotent(ctx context.Context, scope, key, fingerp
 	)
 	err := s.db.WithinTx(ctx, func(ctx context.Context) error {
 		tx := s.db.writer(ctx)
-		now := s.db.now()
-		// An expired record no longer answers: forget it so the key is free.
-		if err := tx.Where("scope = ? AND key = ? AND created_at < ?", scope, key, now.Add(-domain.IdempotencyTTL)).
-			Delete(&idempotencyRow{}).Error; err != nil {
+		// An expired record no longer answers (claim forgets it). Here a
+		// record that holds the key is always done: its claim committed
+		// with its response.
+		existing, err := s.claim(tx, scope, key, fingerprint)
+		if err != nil {
 			return err
 		}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&idempotencyRow{Scope: scope, Key: key, Fingerprint: fingerprint, CreatedAt: now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			var existing idempotencyRow
-			if err := tx.Take(&existing, "scope = ? AND key = ?", scope, key).Error; err != nil {
-				return err
-			}
-			if existing.Fingerprint != fingerprint {
-				return domain.Errorf(domain.EIDEMPOTENCY, "Idempotency-Key %q was used with another request; use a new key for a new request", key)
-			}
-			resp, replayed = domain.IdempotentResponse{Status: existing.Status, ContentType: existing.ContentType, Body: []byte(existing.Body)}, true
+		if existing != nil {
+			resp, replayed = existing.response(), true
 			return nil
 		}
 		resp = fn(ctx)
@@ -78,6 +68,76 @@ func (s *IdempotencyService) Idempotent(ctx context.Context, scope, key, fingerp
 		err = nil
 	}
 	return resp, replayed, err
+}
+
+// IdempotentOutside implements domain.IdempotencyService.
+func (s *IdempotencyService) IdempotentOutside(ctx context.Context, scope, key, fingerprint string, fn func(ctx context.Context) domain.IdempotentResponse) (domain.IdempotentResponse, bool, error) {
+	var stored *idempotencyRow
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := s.claim(tx, scope, key, fingerprint)
+		if row != nil && row.Done {
+			stored = row
+		}
+		return err
+	})
+	if err != nil {
+		return domain.IdempotentResponse{}, false, err
+	}
+	if stored != nil {
+		return stored.response(), true, nil
+	}
+	resp := fn(ctx)
+	if resp.Status >= 500 || resp.Status == 429 {
+		return resp, false, nil
+	}
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&idempotencyRow{}).Where("scope = ? AND key = ? AND done = ?", scope, key, false).
+			Updates(map[string]any{"done": true, "status": resp.Status, "content_type": resp.ContentType, "body": string(resp.Body)})
+		if res.Error != nil || res.RowsAffected == 1 {
+			return res.Error
+		}
+		// A concurrent run stored its response first: answer with it.
+		var first idempotencyRow
+		if err := tx.Take(&first, "scope = ? AND key = ?", scope, key).Error; err != nil {
+			return err
+		}
+		stored = &first
+		return nil
+	})
+	if err != nil {
+		return domain.IdempotentResponse{}, false, err
+	}
+	if stored != nil {
+		return stored.response(), true, nil
+	}
+	return resp, false, nil
+}
+
+// claim forgets an expired record of (scope, key), then claims the key, or
+// returns the record that holds it (nil when this call claimed it). A
+// record of another request is EIDEMPOTENCY.
+func (s *IdempotencyService) claim(tx *gorm.DB, scope, key, fingerprint string) (*idempotencyRow, error) {
+	now := s.db.now()
+	if err := tx.Where("scope = ? AND key = ? AND created_at < ?", scope, key, now.Add(-domain.IdempotencyTTL)).
+		Delete(&idempotencyRow{}).Error; err != nil {
+		return nil, err
+	}
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&idempotencyRow{Scope: scope, Key: key, Fingerprint: fingerprint, CreatedAt: now})
+	if res.Error != nil || res.RowsAffected == 1 {
+		return nil, res.Error
+	}
+	var existing idempotencyRow
+	if err := tx.Take(&existing, "scope = ? AND key = ?", scope, key).Error; err != nil {
+		return nil, err
+	}
+	if existing.Fingerprint != fingerprint {
+		return nil, domain.Errorf(domain.EIDEMPOTENCY, "Idempotency-Key %q was used with another request; use a new key for a new request", key)
+	}
+	return &existing, nil
+}
+
+func (r *idempotencyRow) response() domain.IdempotentResponse {
+	return domain.IdempotentResponse{Status: r.Status, ContentType: r.ContentType, Body: []byte(r.Body)}
 }
 
 // PurgeIdempotencyKeys implements domain.IdempotencyService.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -476,5 +477,84 @@ func TestStripeReconcile(t *testing.T) {
 	}
 	if got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + inv2}); got["status"] != "paid" {
 		t.Fatalf("second invoice %v", got)
+	}
+}
+
+// TestStripeCheckoutOutsideTheWriter: a checkout sent with an
+// Idempotency-Key waits on Stripe without holding the database's writer, so
+// other writes go on meanwhile; a replay of it gets the first response and
+// sends Stripe nothing.
+func TestStripeCheckoutOutsideTheWriter(t *testing.T) {
+	proxy := newStripeProxy(t, startStripeMock(t))
+	s := MustRunMain(t, pinned("2026-03-01"), withStripe(proxy.URL))
+	eur := s.mustClient("Acme GmbH", "EUR", "Europe/Berlin")
+	inv := s.mustInvoice(eur, 12345)["id"].(string)
+
+	arrived, release := proxy.hold("POST", "/v1/checkout/sessions")
+	defer release()
+	checkout := request{Method: "POST", Path: "/v1/invoices/" + inv + "/checkout", Key: testAdminKey,
+		Body: `{"success_url":"https://acme.example/thanks"}`, Header: map[string]string{"Idempotency-Key": "pay-link-1"}}
+	type result struct {
+		status int
+		body   []byte
+		err    error
+	}
+	first := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", s.URL()+checkout.Path, strings.NewReader(checkout.Body.(string)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+testAdminKey)
+		req.Header.Set("Idempotency-Key", "pay-link-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		first <- result{resp.StatusCode, b, err}
+	}()
+	select {
+	case <-arrived:
+	case r := <-first:
+		t.Fatalf("the checkout finished without reaching Stripe: %d %s %v", r.status, r.body, r.err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the checkout never reached Stripe") // a hang detector, not a timing assertion
+	}
+
+	// Stripe still holds the checkout: a write goes through meanwhile.
+	wrote := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", s.URL()+"/v1/clients", strings.NewReader(`{"name":"Beta","email":"ap@beta.example","currency":"EUR"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+testAdminKey)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			wrote <- resp.StatusCode
+		} else {
+			wrote <- 0
+		}
+	}()
+	select {
+	case status := <-wrote:
+		if status != 201 {
+			t.Fatalf("client create while Stripe holds the checkout: status %d", status)
+		}
+	case <-time.After(20 * time.Second):
+		release()
+		t.Fatal("a client create waited for the checkout's call to Stripe: the checkout holds the writer") // a hang detector, not a timing assertion
+	}
+	release()
+	r := <-first
+	if r.err != nil || r.status != 201 {
+		t.Fatalf("checkout: %d %s %v", r.status, r.body, r.err)
+	}
+
+	replay := s.do(checkout)
+	if replay.Status != 201 || string(replay.Body) != string(r.body) || replay.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %s %v, first %s", replay.Status, replay.Body, replay.Header, r.body)
+	}
+	if n := len(proxy.sent("POST", "/v1/checkout/sessions")); n != 1 {
+		t.Fatalf("%d session requests to Stripe, want 1", n)
 	}
 }

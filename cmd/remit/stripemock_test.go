@@ -142,6 +142,24 @@ type stripeProxy struct {
 	mu       sync.Mutex
 	requests []stripeRequest
 	override map[string][]byte
+	held     map[string]*heldRequest
+}
+
+// heldRequest makes the proxy keep the next request to a method and path
+// until the test releases it.
+type heldRequest struct {
+	arrived, release chan struct{}
+}
+
+// hold makes the proxy keep the next request to method and path: arrived is
+// closed when it comes, and the proxy forwards it once release is called.
+func (p *stripeProxy) hold(method, path string) (arrived <-chan struct{}, release func()) {
+	h := &heldRequest{arrived: make(chan struct{}), release: make(chan struct{})}
+	p.mu.Lock()
+	p.held[method+" "+path] = h
+	p.mu.Unlock()
+	var once sync.Once
+	return h.arrived, func() { once.Do(func() { close(h.release) }) }
 }
 
 // answer makes the proxy answer method and path with body (JSON) itself.
@@ -156,7 +174,7 @@ func newStripeProxy(tb testing.TB, mockURL string) *stripeProxy {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &stripeProxy{override: map[string][]byte{}}
+	p := &stripeProxy{override: map[string][]byte{}, held: map[string]*heldRequest{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -167,7 +185,13 @@ func newStripeProxy(tb testing.TB, mockURL string) *stripeProxy {
 		p.mu.Lock()
 		p.requests = append(p.requests, stripeRequest{Method: r.Method, Path: r.URL.Path, Form: form, IdempotencyKey: r.Header.Get("Idempotency-Key")})
 		answer, ok := p.override[r.Method+" "+r.URL.Path]
+		h := p.held[r.Method+" "+r.URL.Path]
+		delete(p.held, r.Method+" "+r.URL.Path)
 		p.mu.Unlock()
+		if h != nil {
+			close(h.arrived)
+			<-h.release
+		}
 		if ok {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(answer)
