@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,6 +86,24 @@ type loadResult struct {
 	Errors        int
 	Elapsed       time.Duration
 	P50, P95, P99 time.Duration
+	// CPU is the process's CPU time over the rounds (server and load
+	// generator alike), steadier than rates when the machine's speed drifts.
+	CPU time.Duration
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuPerRequest is the process's CPU time per request.
+func (r loadResult) cpuPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Requests)
 }
 
 func (r loadResult) rate() float64    { return float64(r.Ops) / r.Elapsed.Seconds() }
@@ -217,7 +236,7 @@ func loadtest(args []string) error {
 	baseline := loadTarget{name: "bare", url: bare.url}
 
 	fmt.Printf("# remit loadtest: %d connections, %d rounds of %s per scenario and target, GOMAXPROCS=%d, %s/%s\n\n", *conns, *rounds, *duration, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("| scenario | target | ops | requests | errors | ops/s | req/s | p50 | p95 | p99 |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| scenario | target | ops | requests | errors | ops/s | req/s | p50 | p95 | p99 | CPU/request |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var summary []string
 	for _, sc := range loadScenarios() {
 		if !strings.Contains(sc.name, *only) {
@@ -242,7 +261,9 @@ func loadtest(args []string) error {
 		var lat [2][]time.Duration
 		for range *rounds {
 			for i := range targets {
+				cpu0 := cpuTime()
 				r, l := runLoad(client, *conns, *duration, ops[i])
+				res[i].CPU += cpuTime() - cpu0
 				res[i].Ops += r.Ops
 				res[i].Requests += r.Requests
 				res[i].Errors += r.Errors
@@ -254,12 +275,12 @@ func loadtest(args []string) error {
 			slices.Sort(lat[i])
 			res[i].P50, res[i].P95, res[i].P99 = percentile(lat[i], 0.50), percentile(lat[i], 0.95), percentile(lat[i], 0.99)
 			r := res[i]
-			fmt.Printf("| %s | %s | %d | %d | %d | %.0f | %.0f | %s | %s | %s |\n", sc.name, t.name, r.Ops, r.Requests, r.Errors, r.rate(), r.reqRate(),
-				r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
+			fmt.Printf("| %s | %s | %d | %d | %d | %.0f | %.0f | %s | %s | %s | %s |\n", sc.name, t.name, r.Ops, r.Requests, r.Errors, r.rate(), r.reqRate(),
+				r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.cpuPerRequest().Round(time.Microsecond))
 		}
 		if len(targets) == 2 {
-			summary = append(summary, fmt.Sprintf("- %s: remit/bare request rate %.0f %%, p99 remit/bare %.2fx",
-				sc.name, 100*res[0].reqRate()/res[1].reqRate(), float64(res[0].P99)/float64(res[1].P99)))
+			summary = append(summary, fmt.Sprintf("- %s: remit/bare request rate %.0f %%, p99 remit/bare %.2fx, CPU per request remit/bare %.2fx",
+				sc.name, 100*res[0].reqRate()/res[1].reqRate(), float64(res[0].P99)/float64(res[1].P99), float64(res[0].cpuPerRequest())/float64(res[1].cpuPerRequest())))
 		}
 	}
 	fmt.Println()

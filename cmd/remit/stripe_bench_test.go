@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -35,13 +34,6 @@ func benchWebhooks(b *testing.B, s *testServer, body func(int64) []byte, wantDup
 	// CPU time of the whole process (server and the signing client) per
 	// event: the figure that holds when other work shares the machine.
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
-}
-
-// cpuTime is the CPU time this process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchInvoices creates n open invoices of 1,000,000.00 EUR, large enough
