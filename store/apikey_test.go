@@ -3,8 +3,8 @@ package store_test
 import (
 	"context"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/remit/remit/domain"
 	"github.com/remit/remit/store"

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -26,8 +27,18 @@ func TestGroupCommit(t *testing.T) {
 	if err := db.write.Exec("CREATE TABLE items (v TEXT PRIMARY KEY)").Error; err != nil {
 		t.Fatal(err)
 	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Each job writes an item and an audit event (which waits for the
+	// group's end): a job rolled back must lose both.
 	insert := func(v string) func(tx *gorm.DB) error {
-		return func(tx *gorm.DB) error { return tx.Exec("INSERT INTO items (v) VALUES (?)", v).Error }
+		return func(tx *gorm.DB) error {
+			if err := tx.Exec("INSERT INTO items (v) VALUES (?)", v).Error; err != nil {
+				return err
+			}
+			return db.emit(ctx, tx, "test."+v, "cli_test", "", map[string]string{"v": v}, v == "e")
+		}
 	}
 
 	// a holds the writer until the others are queued behind it.
@@ -104,6 +115,59 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if !slices.Equal(rows, []string{"a", "b", "e"}) {
 		t.Errorf("committed rows %v, want [a b e]", rows)
+	}
+	var events, outbox []string
+	if err := db.read.Raw("SELECT type FROM events ORDER BY type").Scan(&events).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.read.Raw("SELECT type FROM outbox ORDER BY type").Scan(&outbox).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(events, []string{"test.a", "test.b", "test.e"}) || !slices.Equal(outbox, []string{"test.e"}) {
+		t.Errorf("events %v and outbox %v, want [test.a test.b test.e] and [test.e]", events, outbox)
+	}
+}
+
+// TestPendingEventsFollowSavepoints: inside one request's transaction, a
+// step that fails rolls back to its savepoint and takes its audit events
+// with it, while the rest commits with theirs.
+func TestPendingEventsFollowSavepoints(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "pending.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	err = db.WithinTx(ctx, func(ctx context.Context) error {
+		if err := db.tx(ctx, func(tx *gorm.DB) error { return db.emit(ctx, tx, "kept", "cli_test", "", nil, true) }); err != nil {
+			return err
+		}
+		if err := db.tx(ctx, func(tx *gorm.DB) error {
+			if err := db.emit(ctx, tx, "dropped", "cli_test", "", nil, true); err != nil {
+				return err
+			}
+			return refused
+		}); !errors.Is(err, refused) {
+			return fmt.Errorf("inner step: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events, outbox []string
+	if err := db.read.Raw("SELECT type FROM events").Scan(&events).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.read.Raw("SELECT type FROM outbox").Scan(&outbox).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(events, []string{"kept"}) || !slices.Equal(outbox, []string{"kept"}) {
+		t.Errorf("events %v, outbox %v; want [kept] in both", events, outbox)
 	}
 }
 
