@@ -1,8 +1,6 @@
 package store
 
 import (
-	"strings"
-
 	"gorm.io/gorm"
 )
 
@@ -19,26 +17,18 @@ func insertRows(tx *gorm.DB, table string, cols []string, rows [][]any, suffix s
 		return nil
 	}
 	per := max(1, maxParams/len(cols))
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	for start := 0; start < len(rows); start += per {
 		part := rows[start:min(start+per, len(rows))]
-		var sb strings.Builder
-		sb.Grow(len(head) + len(part)*(len(tuple)+2) + len(suffix) + 1)
-		sb.WriteString(head)
 		args := make([]any, 0, len(part)*len(cols))
-		for i, r := range part {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString(tuple)
+		for _, r := range part {
 			args = append(args, r...)
 		}
+		query := valuesSQL(table, cols, len(part))
 		if suffix != "" {
-			sb.WriteString(" " + suffix)
+			query += " " + suffix
 		}
 		if returned != nil {
-			err := rawQuery(tx, sb.String(), args, func(scan func(dest ...any) error) error {
+			err := rawQuery(tx, query, args, func(scan func(dest ...any) error) error {
 				var id string
 				if err := scan(&id); err != nil {
 					return err
@@ -51,7 +41,7 @@ func insertRows(tx *gorm.DB, table string, cols []string, rows [][]any, suffix s
 			}
 			continue
 		}
-		if _, err := rawExec(tx, sb.String(), args...); err != nil {
+		if _, err := rawExec(tx, query, args...); err != nil {
 			return err
 		}
 	}

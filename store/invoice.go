@@ -267,15 +267,11 @@ func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *in
 
 // insertLines writes an invoice's lines in one statement.
 func insertLines(tx *gorm.DB, lines []lineRow) error {
-	if len(lines) == 0 {
-		return nil
+	rows := make([][]any, len(lines))
+	for i, l := range lines {
+		rows[i] = []any{l.InvoiceID, l.Position, l.Description, l.Quantity, l.UnitAmount, l.TaxRate, l.Amount, l.Tax}
 	}
-	args := make([]any, 0, len(lines)*len(lineCols))
-	for _, l := range lines {
-		args = append(args, l.InvoiceID, l.Position, l.Description, l.Quantity, l.UnitAmount, l.TaxRate, l.Amount, l.Tax)
-	}
-	_, err := rawExec(tx, valuesSQL("invoice_lines", lineCols, len(lines)), args...)
-	return err
+	return insertRows(tx, "invoice_lines", lineCols, rows, "", nil)
 }
 
 // fieldError returns an EINVALID error for one field.
