@@ -408,7 +408,7 @@ func (w *sweepWriter) flush(tx *gorm.DB, r *domain.SweepReport) error {
 	for _, e := range w.events {
 		rows = append(rows, []any{e.ID, e.Type, e.ClientID, e.InvoiceID, e.Actor, e.ActorKeyID, e.Data, e.CreatedAt})
 	}
-	if err := insertRows(tx, "events", []string{"id", "type", "client_id", "invoice_id", "actor", "actor_key_id", "data", "created_at"}, rows, "", nil); err != nil {
+	if err := insertRows(tx, "events", eventCols, rows, "", nil); err != nil {
 		return err
 	}
 	rows = rows[:0]
