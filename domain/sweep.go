@@ -121,11 +121,11 @@ func (r *SweepReport) Skip(invoiceID, reason string) {
 // SweepStore is the database side of the enforcement sweep.
 type SweepStore interface {
 	// SweepPage enforces the rules, as of now in each invoice's time zone, on
-	// up to limit invoices with work due whose id follows afterID, in one
-	// transaction: it posts due charges, sends due reminders and notices,
-	// and suspends clients. It returns the last id it looked at ("" when
-	// there is nothing more).
-	SweepPage(ctx context.Context, now time.Time, afterID string, limit int) (lastID string, r SweepReport, err error)
+	// up to limit invoices with work due that follow the cursor after ("" to
+	// start), in one transaction: it posts due charges, sends due reminders
+	// and notices, and suspends clients. It returns the cursor of the last
+	// invoice it looked at ("" when there is nothing more).
+	SweepPage(ctx context.Context, now time.Time, after string, limit int) (cursor string, r SweepReport, err error)
 	// ReinstateClients reinstates the clients the sweep suspended whose
 	// invoices past the suspension line are all paid.
 	ReinstateClients(ctx context.Context, now time.Time) (int, error)

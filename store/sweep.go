@@ -154,11 +154,27 @@ func (b *ledgerBatch) facts(row *invoiceRow, ag domain.Agreement) domain.Invoice
 	return f
 }
 
-// SweepPage implements domain.SweepStore.
-func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID string, limit int) (string, domain.SweepReport, error) {
+// pageQuery selects the next page of invoices with work due, in the order
+// of the invoices_next_action index, (next_action_on, id), so that a page
+// reads only its own rows. SQLite is told not to use the status index (the
+// unary +), which its planner, without statistics, would otherwise prefer.
+func (s *SweepService) pageQuery() string {
+	status := "+status"
+	if s.db.dialect == Postgres {
+		status = "status"
+	}
+	return invoiceSelect + " WHERE next_action_on <= ? AND (next_action_on, id) > (?, ?) AND " + status +
+		" IN (?, ?) ORDER BY next_action_on, id LIMIT ?"
+}
+
+// SweepPage implements domain.SweepStore. The cursor is the last invoice's
+// next action day and id, joined by a space. An invoice the page moves to a
+// later day may come round again in the same sweep; its day has then not
+// come, so it is passed over and not counted twice.
+func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after string, limit int) (string, domain.SweepReport, error) {
 	var (
 		report domain.SweepReport
-		lastID string
+		cursor string
 	)
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		if s.db.dialect == Postgres {
@@ -167,9 +183,9 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 			}
 		}
 		maxDay := domain.DateOf(now, latestZone).String()
+		afterDay, afterID, _ := strings.Cut(after, " ")
 		var rows []invoiceRow
-		err := rawQuery(tx, invoiceSelect+" WHERE status IN (?, ?) AND next_action_on <= ? AND id > ? ORDER BY id LIMIT ?",
-			[]any{domain.InvoiceStatusOpen, domain.InvoiceStatusUncollectible, maxDay, afterID, limit},
+		err := rawQuery(tx, s.pageQuery(), []any{maxDay, afterDay, afterID, domain.InvoiceStatusOpen, domain.InvoiceStatusUncollectible, limit},
 			func(scan func(dest ...any) error) error {
 				rows = append(rows, invoiceRow{})
 				return scan(rows[len(rows)-1].fields()...)
@@ -180,7 +196,8 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 		if len(rows) == 0 {
 			return nil
 		}
-		lastID = rows[len(rows)-1].ID
+		last := &rows[len(rows)-1]
+		cursor = *last.NextActionOn + " " + last.ID
 		ids := make([]string, len(rows))
 		for i := range rows {
 			ids[i] = rows[i].ID
@@ -207,7 +224,6 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 		suspend := map[string]string{} // client -> invoice that crossed the line
 		for i := range rows {
 			row := &rows[i]
-			report.Examined++
 			loc, err := domain.LoadZone(row.Timezone)
 			if err != nil {
 				return err
@@ -216,6 +232,7 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 			if next := dateOf(row.NextActionOn); next.After(asOf) {
 				continue // its day has not come in its own time zone
 			}
+			report.Examined++
 			ag, err := row.agreement()
 			if err != nil {
 				return err
@@ -273,7 +290,7 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, afterID str
 		}
 		return nil
 	})
-	return lastID, report, err
+	return cursor, report, err
 }
 
 // notices queues the reminders, the overdue notice and the suspension
