@@ -47,11 +47,27 @@ type outboxRow struct {
 	Type      string
 	ClientID  string
 	InvoiceID *string
-	Payload   string
 	CreatedAt time.Time
 }
 
 func (outboxRow) TableName() string { return "outbox" }
+
+// outboxCols are the outbox table's columns as the hot paths insert them.
+var outboxCols = []string{"id", "event_id", "type", "client_id", "invoice_id", "created_at"}
+
+func (r *outboxRow) values() []any {
+	return []any{r.ID, r.EventID, r.Type, r.ClientID, nullable(r.InvoiceID), r.CreatedAt}
+}
+
+// envelope is the JSON sent for an event: the webhook body, the e-mail's
+// source. It is built from the event row whenever a notice goes out.
+func (r *eventRow) envelope() (json.RawMessage, error) {
+	e := Envelope{ID: r.ID, Type: r.Type, Created: r.CreatedAt.UTC(), ClientID: r.ClientID, Data: json.RawMessage(r.Data)}
+	if r.InvoiceID != nil {
+		e.Invoice = *r.InvoiceID
+	}
+	return json.Marshal(e)
+}
 
 // Envelope is the JSON of an outgoing event (webhook body, e-mail source).
 type Envelope struct {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,13 +48,14 @@ func (r *emailDeliveryRow) toDomain() domain.EmailDelivery {
 	return d
 }
 
-func (r *outboxRow) toDomain() domain.OutboxMessage {
-	m := domain.OutboxMessage{ID: r.ID, EventID: r.EventID, Type: r.Type, ClientID: r.ClientID,
-		Payload: json.RawMessage(r.Payload), CreatedAt: r.CreatedAt.UTC()}
+// toDomain returns the message of an outbox row and its event.
+func (r *outboxRow) toDomain(ev *eventRow) (domain.OutboxMessage, error) {
+	payload, err := ev.envelope()
+	m := domain.OutboxMessage{ID: r.ID, EventID: r.EventID, Type: r.Type, ClientID: r.ClientID, Payload: payload, CreatedAt: r.CreatedAt.UTC()}
 	if r.InvoiceID != nil {
 		m.InvoiceID = *r.InvoiceID
 	}
-	return m
+	return m, err
 }
 
 // Limits on what an attempt's result may store.
@@ -93,8 +95,8 @@ func (s *OutboxService) Enqueue(ctx context.Context, typ, clientID, invoiceID st
 	return out, err
 }
 
-// enqueue writes an audit event and its outbox row in tx, with the same
-// envelope emit writes, and returns the outbox message.
+// enqueue writes an audit event and its outbox row in tx and returns the
+// outbox message.
 func (db *DB) enqueue(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID string, data json.RawMessage) (*domain.OutboxMessage, error) {
 	actor := domain.ActorFrom(ctx)
 	now := db.now()
@@ -105,17 +107,12 @@ func (db *DB) enqueue(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID
 	if _, err := rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...); err != nil {
 		return nil, err
 	}
-	payload, err := json.Marshal(Envelope{ID: ev.ID, Type: typ, Created: now, ClientID: clientID, Invoice: invoiceID, Data: data})
-	if err != nil {
+	row := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, CreatedAt: now}
+	if _, err := rawExec(tx, valuesSQL("outbox", outboxCols, 1), row.values()...); err != nil {
 		return nil, err
 	}
-	row := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, Payload: string(payload), CreatedAt: now}
-	if _, err := rawExec(tx, "INSERT INTO outbox (id, event_id, type, client_id, invoice_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		row.ID, row.EventID, row.Type, row.ClientID, nullable(row.InvoiceID), row.Payload, row.CreatedAt); err != nil {
-		return nil, err
-	}
-	m := row.toDomain()
-	return &m, nil
+	m, err := row.toDomain(&ev)
+	return &m, err
 }
 
 // skipLocked makes a SELECT on PostgreSQL lock the rows it returns and pass
@@ -227,15 +224,36 @@ func claimDue[R any](db *DB, tx *gorm.DB, limit int, lease time.Duration, id fun
 	return rows, err
 }
 
-// messages returns the outbox rows with the ids, by id.
+// messages returns the outbox rows with the ids, by id, each with the
+// envelope of its event.
 func messages(tx *gorm.DB, ids []string) (map[string]domain.OutboxMessage, error) {
 	var rows []outboxRow
 	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
 		return nil, err
 	}
+	eventIDs := make([]string, len(rows))
+	for i := range rows {
+		eventIDs[i] = rows[i].EventID
+	}
+	var events []eventRow
+	if err := tx.Where("id IN ?", eventIDs).Find(&events).Error; err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*eventRow, len(events))
+	for i := range events {
+		byID[events[i].ID] = &events[i]
+	}
 	out := make(map[string]domain.OutboxMessage, len(rows))
 	for i := range rows {
-		out[rows[i].ID] = rows[i].toDomain()
+		ev := byID[rows[i].EventID]
+		if ev == nil {
+			return nil, fmt.Errorf("outbox row %s: event %s is missing", rows[i].ID, rows[i].EventID)
+		}
+		m, err := rows[i].toDomain(ev)
+		if err != nil {
+			return nil, err
+		}
+		out[rows[i].ID] = m
 	}
 	return out, nil
 }

@@ -146,8 +146,10 @@ func TestOutboxAttempts(t *testing.T) {
 		ctx := context.Background()
 		hooks, o := store.NewWebhookService(db), store.NewOutboxService(db)
 		e := mustEndpoint(t, hooks, "https://a.example.com/hook", "*")
+		enqueued := map[string]string{}
 		for i := range 3 {
-			mustEnqueue(t, o, domain.EventChargePosted, "cli_1", fmt.Sprintf("inv_%d", i), map[string]any{"amount": 4000})
+			m := mustEnqueue(t, o, domain.EventChargePosted, "cli_1", fmt.Sprintf("inv_%d", i), map[string]any{"amount": 4000, "description": "Late fee — пеня"})
+			enqueued[m.ID] = string(m.Payload)
 		}
 		if _, err := o.FanOut(ctx, 100, false); err != nil {
 			t.Fatal(err)
@@ -156,8 +158,15 @@ func TestOutboxAttempts(t *testing.T) {
 		if err != nil || len(jobs) != 3 {
 			t.Fatalf("claim: %+v %v", jobs, err)
 		}
-		if jobs[0].URL != e.URL || jobs[0].Secret != e.Secret || jobs[0].Message.Type != "charge.posted" || len(jobs[0].Message.Payload) == 0 {
+		if jobs[0].URL != e.URL || jobs[0].Secret != e.Secret || jobs[0].Message.Type != "charge.posted" {
 			t.Fatalf("job %+v", jobs[0])
+		}
+		// The body sent is built from the event row; it is the one the
+		// enqueue returned, byte for byte.
+		for _, j := range jobs {
+			if got := string(j.Message.Payload); got != enqueued[j.Message.ID] {
+				t.Fatalf("delivered payload\n%s\nenqueued\n%s", got, enqueued[j.Message.ID])
+			}
 		}
 		// Claimed deliveries are leased: a second claimer gets none of them.
 		if again, err := o.ClaimWebhookJobs(ctx, 100, 5*time.Minute); err != nil || len(again) != 0 {

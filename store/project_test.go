@@ -83,7 +83,7 @@ func (f *projectFixture) pay(invoiceID string, amount int64, on, key string) *do
 // outbox lists the types and milestone ids of the milestone notices queued, in order.
 func (f *projectFixture) outbox() []string {
 	f.t.Helper()
-	rows, err := f.db.SQL().Query("SELECT type, payload FROM outbox WHERE type LIKE 'milestone.%' ORDER BY id")
+	rows, err := f.db.SQL().Query("SELECT o.type, e.data FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.type LIKE 'milestone.%' ORDER BY o.id")
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestMilestoneInvoiceVoidAndCredit(t *testing.T) {
 		if q.Milestones[0].Status != domain.MilestonePaid || q.Milestones[0].Invoice.Status != domain.InvoiceStatusPaid || q.Paid != 40000 {
 			t.Fatalf("deposit paid by credit %+v", q.Milestones[0])
 		}
-		if n := f.count("SELECT COUNT(*) FROM outbox WHERE type = 'milestone.unlocked' AND payload LIKE '%" + q.Milestones[1].ID + "%'"); n != 1 {
+		if n := f.count("SELECT COUNT(*) FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.type = 'milestone.unlocked' AND e.data LIKE '%" + q.Milestones[1].ID + "%'"); n != 1 {
 			t.Fatalf("%d unlocked notices for the new project's first stage", n)
 		}
 

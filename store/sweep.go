@@ -371,9 +371,8 @@ func (w *sweepWriter) addEvent(row *invoiceRow, typ string, data any) {
 	}
 	id := row.ID
 	ev := eventRow{ID: w.db.newID("evt"), Type: typ, ClientID: row.ClientID, InvoiceID: &id, Actor: domain.SystemActor.Name, Data: string(raw), CreatedAt: w.now}
-	payload, _ := json.Marshal(Envelope{ID: ev.ID, Type: typ, Created: w.now, ClientID: row.ClientID, Invoice: row.ID, Data: json.RawMessage(raw)})
 	w.events = append(w.events, ev)
-	w.outbox = append(w.outbox, outboxRow{ID: w.db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: row.ClientID, InvoiceID: &id, Payload: string(payload), CreatedAt: w.now})
+	w.outbox = append(w.outbox, outboxRow{ID: w.db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: row.ClientID, InvoiceID: &id, CreatedAt: w.now})
 }
 
 func (w *sweepWriter) setNext(invoiceID string, d domain.Date) {
@@ -422,17 +421,17 @@ func (w *sweepWriter) flush(tx *gorm.DB, r *domain.SweepReport) error {
 		return err
 	}
 	rows = rows[:0]
-	for _, e := range w.events {
-		rows = append(rows, []any{e.ID, e.Type, e.ClientID, e.InvoiceID, e.Actor, e.ActorKeyID, e.Data, e.CreatedAt})
+	for i := range w.events {
+		rows = append(rows, w.events[i].values())
 	}
 	if err := insertRows(tx, "events", eventCols, rows, "", nil); err != nil {
 		return err
 	}
 	rows = rows[:0]
-	for _, o := range w.outbox {
-		rows = append(rows, []any{o.ID, o.EventID, o.Type, o.ClientID, o.InvoiceID, o.Payload, o.CreatedAt})
+	for i := range w.outbox {
+		rows = append(rows, w.outbox[i].values())
 	}
-	if err := insertRows(tx, "outbox", []string{"id", "event_id", "type", "client_id", "invoice_id", "payload", "created_at"}, rows, "", nil); err != nil {
+	if err := insertRows(tx, "outbox", outboxCols, rows, "", nil); err != nil {
 		return err
 	}
 	return w.updateInvoices(tx, added)

@@ -109,9 +109,9 @@ func peakHeap(fn func()) uint64 {
 // overdue notice's key, the invoice.overdue and charge.posted events with
 // their outbox rows, the invoice's new totals and next action day), each
 // table filled by one INSERT ... SELECT (one UPDATE for the invoices) in
-// one transaction, with payloads built by SQLite's json_object. No Go code
-// runs per invoice, so no implementation that writes these rows can be
-// faster; it is the floor the real sweep is compared with.
+// one transaction, the events' data built by SQLite's json_object. No Go
+// code runs per invoice, so no implementation that writes these rows can
+// be faster; it is the floor the real sweep is compared with.
 var sweepFloor = []string{
 	`INSERT INTO charges (id, invoice_id, kind, key, amount, posted_on, days, description, breakdown, paid, waived_amount, waive_reason, created_at)
 	SELECT 'chg_' || substr(id, 5), id, 'late_fee', 'late_fee:1', 2500 + (total * 15 + 500) / 1000, '2026-02-01', 0,
@@ -129,10 +129,8 @@ var sweepFloor = []string{
 			'period_from', '', 'period_to', '', 'days', 0, 'description', c.description, 'paid', 0, 'waived', json('false'),
 			'waived_amount', 0, 'waive_reason', '', 'created_at', ?1), ?1
 	FROM charges c JOIN invoices i ON i.id = c.invoice_id`,
-	`INSERT INTO outbox (id, event_id, type, client_id, invoice_id, payload, created_at)
-	SELECT 'obx_' || substr(id, 5), id, type, client_id, invoice_id,
-		json_object('id', id, 'type', type, 'created', ?1, 'client_id', client_id, 'invoice_id', invoice_id, 'data', json(data)), ?1
-	FROM events`,
+	`INSERT INTO outbox (id, event_id, type, client_id, invoice_id, created_at)
+	SELECT 'obx_' || substr(id, 5), id, type, client_id, invoice_id, ?1 FROM events`,
 	`UPDATE invoices SET next_action_on = '2026-03-01', charges_total = charges_total + 2500 + (total * 15 + 500) / 1000,
 		balance_due = balance_due + 2500 + (total * 15 + 500) / 1000, updated_at = ?1
 	WHERE status = 'open' AND overdue_from <= '2026-02-01'`,
