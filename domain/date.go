@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -44,14 +45,14 @@ func dateFromTime(t time.Time) Date {
 // ParseDate parses "YYYY-MM-DD" and refuses anything else, including dates
 // that do not exist such as "2026-02-30", with an EINVALID error.
 func ParseDate(s string) (Date, error) {
-	bad := Errorf(EINVALID, "%q is not a date in the form YYYY-MM-DD", s)
+	bad := func() error { return Errorf(EINVALID, "%q is not a date in the form YYYY-MM-DD", s) }
 	if len(s) != len("2006-01-02") || s[4] != '-' || s[7] != '-' ||
 		!allDigits(s[0:4]) || !allDigits(s[5:7]) || !allDigits(s[8:10]) {
-		return Date{}, bad
+		return Date{}, bad()
 	}
 	y, m, d := atoiDigits(s[0:4]), time.Month(atoiDigits(s[5:7])), atoiDigits(s[8:10])
 	if y < 1 || m < time.January || m > time.December || d < 1 {
-		return Date{}, bad
+		return Date{}, bad()
 	}
 	date := NewDate(y, m, d)
 	if date.month != m || date.day != d {
@@ -85,7 +86,31 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.year, int(d.month), d.day)
+	return string(d.appendTo(make([]byte, 0, len("2006-01-02"))))
+}
+
+// appendTo appends the date as YYYY-MM-DD (the year padded to 4 digits).
+func (d Date) appendTo(b []byte) []byte {
+	if d.year < 0 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", d.year, int(d.month), d.day)
+	}
+	if d.year < 1000 {
+		b = append(b, "000"[:4-digits(d.year)]...)
+	}
+	b = strconv.AppendInt(b, int64(d.year), 10)
+	b = append(b, '-', byte('0'+int(d.month)/10), byte('0'+int(d.month)%10), '-')
+	return append(b, byte('0'+d.day/10), byte('0'+d.day%10))
+}
+
+// digits is the number of decimal digits of 0 < n < 1000.
+func digits(n int) int {
+	switch {
+	case n < 10:
+		return 1
+	case n < 100:
+		return 2
+	}
+	return 3
 }
 
 // LongString writes the date for people: "1 February 2026"; the zero Date is "".
@@ -179,7 +204,8 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(d.String())
+	b := append(make([]byte, 0, len(`"2006-01-02"`)), '"')
+	return append(d.appendTo(b), '"'), nil
 }
 
 // UnmarshalJSON reads "YYYY-MM-DD"; null and "" give the zero Date. It

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -156,5 +157,28 @@ func TestDateJSON(t *testing.T) {
 	keyed, err := json.Marshal(map[domain.Date]int{d("2026-02-01"): 1})
 	if err != nil || string(keyed) != `{"2026-02-01":1}` {
 		t.Errorf("map key = %s, %v", keyed, err)
+	}
+}
+
+// TestDateFormatting checks the hand-written formatting against fmt and
+// encoding/json over every day of four centuries and a few odd years.
+func TestDateFormatting(t *testing.T) {
+	check := func(d domain.Date) {
+		t.Helper()
+		want := fmt.Sprintf("%04d-%02d-%02d", d.Year(), int(d.Month()), d.Day())
+		if got := d.String(); got != want {
+			t.Fatalf("String() = %q, want %q", got, want)
+		}
+		b, err := d.MarshalJSON()
+		wantJSON, _ := json.Marshal(want)
+		if err != nil || string(b) != string(wantJSON) {
+			t.Fatalf("MarshalJSON() = %s %v, want %s", b, err, wantJSON)
+		}
+	}
+	for d := domain.NewDate(1800, 1, 1); d.Before(domain.NewDate(2200, 1, 1)); d = d.AddDays(1) {
+		check(d)
+	}
+	for _, y := range []int{1, 9, 10, 99, 100, 999, 1000, 9999, 10000} {
+		check(domain.NewDate(y, time.February, 28))
 	}
 }
