@@ -67,6 +67,8 @@ func NextActionOn(a Agreement, due, asOf Date, paid bool) Date {
 
 // SweepReport is what one enforcement run did.
 type SweepReport struct {
+	// Examined counts the invoices whose next action day had come in their
+	// own time zone.
 	Examined       int              `json:"examined"`
 	ChargesPosted  map[string]int   `json:"charges_posted"`
 	AmountPosted   int64            `json:"amount_posted"`
