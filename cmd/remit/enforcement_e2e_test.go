@@ -299,8 +299,8 @@ type cancelAfter struct {
 	cancel context.CancelFunc
 }
 
-func (c cancelAfter) SweepPage(ctx context.Context, now time.Time, afterID string, limit int) (string, domain.SweepReport, error) {
-	last, r, err := c.SweepService.SweepPage(ctx, now, afterID, limit)
+func (c cancelAfter) SweepPage(ctx context.Context, now time.Time, after string, limit int) (string, domain.SweepReport, error) {
+	last, r, err := c.SweepService.SweepPage(ctx, now, after, limit)
 	*c.pages++
 	if *c.pages == c.after {
 		c.cancel()
@@ -483,4 +483,49 @@ func TestProcessingAndDisputePauseEnforcement(t *testing.T) {
 	if got := s.chargeList(disputed); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 2500" {
 		t.Fatalf("after the dispute closed: %v", got)
 	}
+}
+
+// TestSweepPagesPassOverMovedInvoices: pages follow (next_action_on, id), so
+// an invoice whose next action day the page moves to tomorrow (a daily fee)
+// comes round again in the same sweep while tomorrow has already begun in
+// the latest time zone; it is passed over, counted once and charged once.
+func TestSweepPagesPassOverMovedInvoices(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-01-01"))
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, s.overdueInvoice("EUR", int64(10000*(i+1)), "2026-01-01", map[string]any{"payment_terms": "net_30",
+			"late_fee": map[string]any{"flat": 100, "repeat_every_days": 1, "max_count": 5}}))
+	}
+	s.setDay("2026-02-01") // noon UTC: 2 February has begun at UTC+14
+	var pages int
+	sw := &billing.Sweeper{Store: countPages{SweepService: store.NewSweepService(s.DB), pages: &pages}, Now: s.Now, Logger: s.Logger, PageSize: 1}
+	run, err := sw.Sweep(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three pages of work, three pages that find the same invoices moved to
+	// 2 February and pass over them, and the empty page that ends the sweep.
+	if run.InvoicesExamined != 3 || run.Posted[domain.ChargeLateFee] != 3 || pages != 7 {
+		t.Fatalf("examined %d, posted %v, pages %d", run.InvoicesExamined, run.Posted, pages)
+	}
+	for _, id := range ids {
+		if got := s.chargeList(id); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 100" {
+			t.Fatalf("%s: %v", id, got)
+		}
+	}
+	s.setDay("2026-02-02")
+	if run, err = sw.Sweep(context.Background(), "test"); err != nil || run.InvoicesExamined != 3 || run.Posted[domain.ChargeLateFee] != 3 {
+		t.Fatalf("next day: %+v %v", run, err)
+	}
+}
+
+// countPages counts the pages a sweep asks for.
+type countPages struct {
+	*store.SweepService
+	pages *int
+}
+
+func (c countPages) SweepPage(ctx context.Context, now time.Time, after string, limit int) (string, domain.SweepReport, error) {
+	*c.pages++
+	return c.SweepService.SweepPage(ctx, now, after, limit)
 }
