@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -89,28 +88,14 @@ func (d Date) String() string {
 	return string(d.appendTo(make([]byte, 0, len("2006-01-02"))))
 }
 
-// appendTo appends the date as YYYY-MM-DD (the year padded to 4 digits).
+// appendTo appends the date as YYYY-MM-DD, as "%04d-%02d-%02d" would.
 func (d Date) appendTo(b []byte) []byte {
-	if d.year < 0 {
-		return fmt.Appendf(b, "%04d-%02d-%02d", d.year, int(d.month), d.day)
+	y := d.year
+	if y < 0 || y > 9999 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", y, int(d.month), d.day)
 	}
-	if d.year < 1000 {
-		b = append(b, "000"[:4-digits(d.year)]...)
-	}
-	b = strconv.AppendInt(b, int64(d.year), 10)
-	b = append(b, '-', byte('0'+int(d.month)/10), byte('0'+int(d.month)%10), '-')
-	return append(b, byte('0'+d.day/10), byte('0'+d.day%10))
-}
-
-// digits is the number of decimal digits of 0 < n < 1000.
-func digits(n int) int {
-	switch {
-	case n < 10:
-		return 1
-	case n < 100:
-		return 2
-	}
-	return 3
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(d.month)/10), byte('0'+int(d.month)%10), '-', byte('0'+d.day/10), byte('0'+d.day%10))
 }
 
 // LongString writes the date for people: "1 February 2026"; the zero Date is "".
