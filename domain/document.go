@@ -210,7 +210,7 @@ func StatementLine(inv Invoice, charges []Charge, payments []Payment, f InvoiceF
 			line.InterestPeriods = append(line.InterestPeriods, ChargePeriods(c)...)
 		}
 	}
-	due, open, err := UnpostedCharges(f, asOf)
+	due, open, err := UnpostedCharges(f, charges, asOf)
 	if err != nil {
 		return line, err
 	}
@@ -238,24 +238,16 @@ func StatementLine(inv Invoice, charges []Charge, payments []Payment, f InvoiceF
 }
 
 // UnpostedCharges returns what the rules say an invoice owes by asOf beyond
-// its ledger: the charges due (ChargesDue) whose keys are not posted, and
-// the interest accrued in the month still open on asOf (nil when none).
-// A reference rate that is not loaded gives *MissingRateError.
-func UnpostedCharges(f InvoiceFacts, asOf Date) (due []DueCharge, open *DueCharge, err error) {
-	all, open, err := chargeSchedule(f, asOf)
+// its ledger (the posted charges): each charge due whose posted amount
+// differs, for the difference, and the interest accrued in the month still
+// open on asOf (nil when none). A reference rate that is not loaded gives
+// *MissingRateError.
+func UnpostedCharges(f InvoiceFacts, posted []Charge, asOf Date) (due []DueCharge, open *DueCharge, err error) {
+	l, err := ComputeLedger(f, asOf)
 	if err != nil {
 		return nil, nil, err
 	}
-	posted := make(map[string]bool, len(f.Posted))
-	for _, p := range f.Posted {
-		posted[p.Key] = true
-	}
-	for _, c := range all {
-		if !posted[c.Key] {
-			due = append(due, c)
-		}
-	}
-	return due, open, nil
+	return ChargeDifferences(l.Charges, posted, f.Currency), l.Open, nil
 }
 
 // TermChanges lists what a new agreement version changes for a

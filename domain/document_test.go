@@ -122,9 +122,7 @@ func TestStatementLine(t *testing.T) {
 	}
 
 	feb := mustCharges(t, f, "2026-03-01")[0]
-	f.Posted = []domain.PostedCharge{{Key: feb.Key, Kind: feb.Kind, Amount: feb.Amount, PostedOn: feb.PostOn}}
-	f.PrincipalReductions = []domain.Reduction{{On: d("2026-03-01"), Amount: 79}}
-	f.InterestPaid = []domain.Reduction{{On: d("2026-03-01"), Amount: 921}}
+	f.Payments = []domain.PaymentFact{{ID: "pay_1", On: d("2026-03-01"), Amount: 1000}} // 921 interest, 79 principal
 	inv.ChargesTotal, inv.AmountPaid, inv.BalanceDue = 921, 1000, 99921
 	line, err = domain.StatementLine(inv, []domain.Charge{posted(t, feb)}, nil, f, asOf)
 	if err != nil {

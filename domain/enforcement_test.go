@@ -77,9 +77,8 @@ func TestWorkedExample1OneTimeFee(t *testing.T) {
 		t.Errorf("description = %q", first[0].Description)
 	}
 
-	// The sweep posts it; a second sweep the same day and one on 2026-02-20
-	// want the same single fee, under the same key, so nothing new is posted.
-	f.Posted = []domain.PostedCharge{{Key: "late_fee:1", Kind: domain.ChargeLateFee, Amount: 4000, PostedOn: d("2026-02-01")}}
+	// A second sweep the same day and one on 2026-02-20 want the same
+	// single fee, under the same key, so nothing new is posted.
 	assertBriefs(t, mustCharges(t, f, "2026-02-01"), want)
 	assertBriefs(t, mustCharges(t, f, "2026-02-20"), want)
 }
@@ -214,7 +213,6 @@ func TestChargesDueCatchUp(t *testing.T) {
 	last := day1.AddDays(39)
 
 	seen := map[string]domain.DueCharge{}
-	var posted []domain.PostedCharge
 	for day := day1; !day.After(last); day = day.AddDays(1) {
 		f := base
 		f.PrincipalReductions = nil
@@ -223,7 +221,6 @@ func TestChargesDueCatchUp(t *testing.T) {
 				f.PrincipalReductions = append(f.PrincipalReductions, r)
 			}
 		}
-		f.Posted = posted
 		for _, c := range mustCharges(t, f, day.String()) {
 			if prev, ok := seen[c.Key]; ok {
 				if prev.Amount != c.Amount {
@@ -235,7 +232,6 @@ func TestChargesDueCatchUp(t *testing.T) {
 				t.Errorf("%s: %s due before its posting day %s", day, c.Key, c.PostOn)
 			}
 			seen[c.Key] = c
-			posted = append(posted, domain.PostedCharge{Key: c.Key, Kind: c.Kind, Amount: c.Amount, PostedOn: day})
 		}
 	}
 	once := mustCharges(t, base, last.String())
@@ -263,11 +259,11 @@ func TestChargesDueCatchUp(t *testing.T) {
 }
 
 func TestLateFeeRepeatsAndCaps(t *testing.T) {
-	facts := func(lf domain.LateFee, posted ...domain.PostedCharge) domain.InvoiceFacts {
+	facts := func(lf domain.LateFee, waivers ...domain.WaiverFact) domain.InvoiceFacts {
 		return domain.InvoiceFacts{
 			InvoiceID: "inv_f", Currency: "EUR", Principal: 100000, DueDate: d("2026-01-31"),
 			Agreement: domain.Agreement{LateFee: &lf},
-			Posted:    posted,
+			Waivers:   waivers,
 		}
 	}
 	tests := []struct {
@@ -289,14 +285,9 @@ func TestLateFeeRepeatsAndCaps(t *testing.T) {
 			{"late_fee:1", "2026-02-01", 3000},
 		}},
 		{"a waived fee still counts toward the cap", facts(domain.LateFee{Flat: 1000, RepeatEveryDays: 10, MaxTotal: 2500},
-			domain.PostedCharge{Key: "late_fee:1", Kind: domain.ChargeLateFee, Amount: 1000, PostedOn: d("2026-02-01"), Waived: true}),
+			domain.WaiverFact{Key: "late_fee:1", On: d("2026-02-01")}),
 			"2026-06-01", []brief{
 				{"late_fee:1", "2026-02-01", 1000}, {"late_fee:2", "2026-02-11", 1000}, {"late_fee:3", "2026-02-21", 500},
-			}},
-		{"a posted amount is kept and the cap uses it", facts(domain.LateFee{Flat: 1000, RepeatEveryDays: 10, MaxTotal: 2500},
-			domain.PostedCharge{Key: "late_fee:1", Kind: domain.ChargeLateFee, Amount: 1200, PostedOn: d("2026-02-01")}),
-			"2026-06-01", []brief{
-				{"late_fee:1", "2026-02-01", 1200}, {"late_fee:2", "2026-02-11", 1000}, {"late_fee:3", "2026-02-21", 300},
 			}},
 		{"no repeat means one fee", facts(domain.LateFee{Flat: 1000}), "2026-12-31", []brief{
 			{"late_fee:1", "2026-02-01", 1000},
@@ -380,14 +371,14 @@ func TestCompoundInterest(t *testing.T) {
 	}
 	// Interest paid on 10 March leaves the base from 11 March:
 	// (12000 × 1 + 12110.52 × 9 + 12000 × 21) / 365 = 372994.68 / 365 = 1021.9.
-	f.InterestPaid = []domain.Reduction{{On: d("2026-03-10"), Amount: 921}}
+	f.Payments = []domain.PaymentFact{{ID: "pay_1", On: d("2026-03-10"), Amount: 921}}
 	assertBriefs(t, mustCharges(t, f, "2026-04-01"), []brief{
 		{"interest:2026-02", "2026-03-01", 921},
 		{"interest:2026-03", "2026-04-01", 1022},
 	})
 	// Waived interest never joins the base.
-	f.InterestPaid = nil
-	f.Posted = []domain.PostedCharge{{Key: "interest:2026-02", Kind: domain.ChargeInterest, Amount: 921, PostedOn: d("2026-03-01"), Waived: true}}
+	f.Payments = nil
+	f.Waivers = []domain.WaiverFact{{Key: "interest:2026-02", On: d("2026-03-01")}}
 	assertBriefs(t, mustCharges(t, f, "2026-04-01"), []brief{
 		{"interest:2026-02", "2026-03-01", 921},
 		{"interest:2026-03", "2026-04-01", 1019},
@@ -439,7 +430,7 @@ func TestMissingRate(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, "ECB_MRO") || !strings.Contains(msg, "2026-01-01") {
 		t.Errorf("message %q does not name the series and date", msg)
 	}
-	if _, err := domain.Accrual(f, 0, d("2026-04-02")); !errors.As(err, &missing) {
+	if _, err := domain.Accrual(f, d("2026-04-02")); !errors.As(err, &missing) {
 		t.Errorf("Accrual err = %v, want *MissingRateError", err)
 	}
 }
@@ -449,27 +440,26 @@ func TestAccrual(t *testing.T) {
 	f.Agreement.LateFee = &domain.LateFee{Flat: 2500, Percent: "1.5"}
 	tests := []struct {
 		name        string
-		reductions  []domain.Reduction
-		chargesPaid int64
-		asOf        string
+		payments []domain.PaymentFact
+		asOf     string
 		want        domain.Quote
 	}{
-		{"before due", nil, 0, "2026-01-31", domain.Quote{Principal: 100000, PrincipalOutstanding: 100000, Payoff: 100000}},
-		{"mid March", nil, 0, "2026-03-15", domain.Quote{
+		{"before due", nil, "2026-01-31", domain.Quote{Principal: 100000, PrincipalOutstanding: 100000, Payoff: 100000}},
+		{"mid March", nil, "2026-03-15", domain.Quote{
 			Principal: 100000, PrincipalOutstanding: 100000, FeesOutstanding: 4000,
 			InterestPostedOutstanding: 921, InterestAccruedUnposted: 493, // 12000 × 15 / 365 = 493.15
 			Payoff: 105414, DaysOverdue: 43,
 		}},
-		{"end of February: the month is accrued, not posted", nil, 0, "2026-02-28", domain.Quote{
+		{"end of February: the month is accrued, not posted", nil, "2026-02-28", domain.Quote{
 			Principal: 100000, PrincipalOutstanding: 100000, FeesOutstanding: 4000,
 			InterestAccruedUnposted: 921, Payoff: 104921, DaysOverdue: 28,
 		}},
-		{"charges partly paid, fee first", nil, 4500, "2026-03-15", domain.Quote{
+		{"charges partly paid, fee first", []domain.PaymentFact{{ID: "p", On: d("2026-03-01"), Amount: 4500}}, "2026-03-15", domain.Quote{
 			Principal: 100000, PrincipalOutstanding: 100000,
 			InterestPostedOutstanding: 421, InterestAccruedUnposted: 493,
 			Payoff: 100914, DaysOverdue: 43,
 		}},
-		{"paid in full on 10 March", []domain.Reduction{{On: d("2026-03-10"), Amount: 100000}}, 4921, "2026-03-15", domain.Quote{
+		{"paid in full on 10 March", []domain.PaymentFact{{ID: "p", On: d("2026-03-10"), Amount: 104921}}, "2026-03-15", domain.Quote{
 			Principal: 100000, InterestPostedOutstanding: 329, // March 1-10: 120000/365 = 328.77
 			Payoff: 329,
 		}},
@@ -477,8 +467,8 @@ func TestAccrual(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := f
-			f.PrincipalReductions = tt.reductions
-			got, err := domain.Accrual(f, tt.chargesPaid, d(tt.asOf))
+			f.Payments = tt.payments
+			got, err := domain.Accrual(f, d(tt.asOf))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -493,7 +483,7 @@ func TestAccrual(t *testing.T) {
 func TestAccrualMatchesFinalPosting(t *testing.T) {
 	// Quoting on the payoff day gives what the final posting will be.
 	f := simple12()
-	q, err := domain.Accrual(f, 0, d("2026-04-10"))
+	q, err := domain.Accrual(f, d("2026-04-10"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,8 +498,8 @@ func TestAccrualMatchesFinalPosting(t *testing.T) {
 func TestWaivedChargesAreNotOwed(t *testing.T) {
 	f := simple12()
 	f.Agreement.LateFee = &domain.LateFee{Flat: 2500}
-	f.Posted = []domain.PostedCharge{{Key: "late_fee:1", Kind: domain.ChargeLateFee, Amount: 2500, PostedOn: d("2026-02-01"), Waived: true}}
-	q, err := domain.Accrual(f, 0, d("2026-03-01"))
+	f.Waivers = []domain.WaiverFact{{Key: "late_fee:1", On: d("2026-02-01")}}
+	q, err := domain.Accrual(f, d("2026-03-01"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ const (
 	EventInvoiceReminder         = "invoice.reminder"
 	EventInvoicePaid             = "invoice.paid"
 	EventChargePosted            = "charge.posted"
+	EventChargeAdjusted          = "charge.adjusted"
 	EventClientSuspensionWarning = "client.suspension_warning"
 	EventClientSuspended         = "client.suspended"
 	EventClientReinstated        = "client.reinstated"
@@ -26,6 +27,9 @@ const (
 	EventMilestonePaid           = "milestone.paid"
 	EventMilestoneUnlocked       = "milestone.unlocked"
 	EventClientOffboarded        = "client.offboarded"
+	// EventPaymentReallocated is an audit event (not sent): a payment's
+	// allocation changed because a fact dated before it was recorded late.
+	EventPaymentReallocated = "payment.reallocated"
 	// EventAll in an endpoint's filter stands for every type.
 	EventAll = "*"
 )
@@ -41,7 +45,7 @@ const (
 // eventTypes lists every outgoing event type, in the order documents show them.
 var eventTypes = []string{
 	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
-	EventChargePosted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
+	EventChargePosted, EventChargeAdjusted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
 	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
 }
 

@@ -82,6 +82,15 @@ type SweepReport struct {
 	SkippedDetail  []SkippedInvoice `json:"skipped_detail"`
 }
 
+// Posted counts a charge (or correction) of kind posted for amount.
+func (r *SweepReport) Posted(kind string, amount int64) {
+	if r.ChargesPosted == nil {
+		r.ChargesPosted = map[string]int{}
+	}
+	r.ChargesPosted[kind]++
+	r.AmountPosted += amount
+}
+
 // Add folds other into r.
 func (r *SweepReport) Add(other SweepReport) {
 	r.Examined += other.Examined

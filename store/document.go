@@ -166,10 +166,11 @@ func (s *DocumentService) Statement(ctx context.Context, clientID, currency stri
 		now := s.db.now()
 		for i := range rows {
 			row := &rows[i]
-			f, _, err := s.db.loadFacts(tx, row)
+			lr, err := s.db.loadFacts(tx, row)
 			if err != nil {
 				return err
 			}
+			f := lr.facts
 			l := ledgers[row.ID]
 			line, err := domain.StatementLine(row.toDomain(nil, now), l.charges, l.payments, f, asOf)
 			var missing *domain.MissingRateError

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/remit/remit/domain"
 )
@@ -29,6 +29,7 @@ type chargeRow struct {
 	Paid         int64
 	WaivedAmount int64
 	WaiveReason  string
+	WaivedOn     *string
 	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
 }
 
@@ -213,27 +214,46 @@ func sumLedger(tx *gorm.DB, id string) (ledgerTotals, error) {
 		PrincipalPaid: paidPrincipal - refPrincipal + creditApplied}, err
 }
 
-// refresh recomputes an invoice's money columns from its ledger rows and
-// moves it between open and paid; day is when a full payment happened.
-// With settle, it is the one place that writes those columns, so they
-// always agree with the ledger.
+// refresh brings an invoice's ledger in line with its dated facts as of
+// today (reconcile) and moves it between open and paid. A void or draft
+// invoice owes nothing: its columns are summed from its rows. day is when
+// a full payment happened, for an invoice without terms.
 func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Date) (*invoiceRow, error) {
+	return db.refreshThen(ctx, tx, id, day, nil)
+}
+
+// refreshThen is refresh that calls then (when not nil) once the ledger
+// rows are written and before the invoice moves between open and paid, so
+// the fact's own event comes before the invoice's.
+func (db *DB) refreshThen(ctx context.Context, tx *gorm.DB, id string, day domain.Date, then func() error) (*invoiceRow, error) {
 	row, err := lockInvoice(tx, id, false)
 	if err != nil {
 		return nil, err
+	}
+	if row.Agreement != nil && row.Status != domain.InvoiceStatusVoid && row.Status != domain.InvoiceStatusDraft {
+		loc, _ := domain.LoadZone(row.Timezone)
+		return row, db.reconcile(ctx, tx, row, domain.DateOf(db.now(), loc), false, then)
+	}
+	if then != nil {
+		if err := then(); err != nil {
+			return nil, err
+		}
 	}
 	t, err := sumLedger(tx, id)
 	if err != nil {
 		return nil, err
 	}
-	return row, db.settle(ctx, tx, row, t, day)
+	return row, db.settle(ctx, tx, row, t, day, nil)
 }
 
 // settle sets the row's money columns to the ledger totals t, moves the
-// invoice between open and paid (day is when a full payment happened), and
-// writes it. A caller that knows what its change added to the ledger
-// passes the row's totals plus that instead of summing the ledger again.
-func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledgerTotals, day domain.Date) error {
+// invoice between open and paid (day is when a full payment happened), sets
+// its next action day (next, when the caller knows it; else the earlier of
+// the day already set, whose work the sweep has not done, and the next day
+// a rule needs the invoice) and writes it. A caller that knows what its
+// change added to the ledger passes the row's totals plus that instead of
+// summing the ledger again.
+func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledgerTotals, day domain.Date, next *domain.Date) error {
 	row.ChargesTotal, row.AmountPaid, row.CreditCreated, row.CreditApplied, row.PrincipalPaid =
 		t.Charges, t.Paid, t.CreditCreated, t.CreditApplied, t.PrincipalPaid
 	row.BalanceDue = row.Total + row.ChargesTotal - row.AmountPaid - row.CreditApplied
@@ -241,6 +261,7 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 		row.BalanceDue = 0
 	}
 	becamePaid, reopened := false, false
+	pending := dateOf(row.NextActionOn)
 	switch {
 	case (row.Status == domain.InvoiceStatusOpen || row.Status == domain.InvoiceStatusUncollectible) && row.BalanceDue <= 0:
 		if day.IsZero() {
@@ -253,13 +274,20 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 	}
 	row.NextActionOn = nil
 	if (row.Status == domain.InvoiceStatusOpen || row.Status == domain.InvoiceStatusUncollectible) && row.BalanceDue > 0 {
-		// Let the sweep look again from today: a payment or refund may
-		// have moved what is due (fees stop, interest restarts).
-		if ag, err := row.agreement(); err == nil && row.Agreement != nil {
+		switch ag, err := row.agreement(); {
+		case next != nil:
+			row.NextActionOn = dateCol(*next)
+		case err == nil && row.Agreement != nil:
 			loc, _ := domain.LoadZone(row.Timezone)
 			today := domain.DateOf(db.now(), loc)
-			next := domain.NextActionOn(ag, dateOf(row.DueDate), today.AddDays(-1), row.PrincipalPaid >= row.Total)
-			row.NextActionOn = dateCol(next)
+			d := domain.NextActionOn(ag, dateOf(row.DueDate), today.AddDays(-1), row.PrincipalPaid >= row.Total)
+			if !pending.IsZero() && (d.IsZero() || pending.Before(d)) {
+				d = pending // work the sweep has not done yet stays due
+			}
+			if reopened {
+				d = today // owed again: the sweep looks at it today
+			}
+			row.NextActionOn = dateCol(d)
 		}
 	}
 	row.UpdatedAt = db.now()
@@ -289,62 +317,317 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 	return nil
 }
 
-// loadFacts gathers what the enforcement rules need about an issued invoice,
-// and how much of its charges has been paid.
-func (db *DB) loadFacts(tx *gorm.DB, row *invoiceRow) (domain.InvoiceFacts, int64, error) {
+// ledgerRows are an invoice's ledger rows and the dated facts they hold.
+type ledgerRows struct {
+	facts         domain.InvoiceFacts
+	creditApplied int64
+	charges  []chargeRow
+	payments []paymentRow
+	refunds  []refundRow
+}
+
+// loadFacts gathers what the enforcement rules need about an issued
+// invoice: its dated facts, with the rows they come from.
+func (db *DB) loadFacts(tx *gorm.DB, row *invoiceRow) (*ledgerRows, error) {
 	ag, err := row.agreement()
 	if err != nil {
-		return domain.InvoiceFacts{}, 0, err
+		return nil, err
 	}
-	f := domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total, DueDate: dateOf(row.DueDate), Agreement: ag}
-	var pays []paymentRow
-	if err := tx.Where("invoice_id = ?", row.ID).Find(&pays).Error; err != nil {
-		return f, 0, err
+	lr := &ledgerRows{facts: domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total,
+		DueDate: dateOf(row.DueDate), Agreement: ag}}
+	if err := rawQuery(tx, paymentSelect+" WHERE invoice_id = ? ORDER BY paid_on, id", []any{row.ID}, func(scan func(dest ...any) error) error {
+		lr.payments = append(lr.payments, paymentRow{})
+		return scan(lr.payments[len(lr.payments)-1].fields()...)
+	}); err != nil {
+		return nil, err
 	}
-	var chargesPaid int64
-	for _, p := range pays {
-		on := dateOf(&p.PaidOn)
-		if p.AllocPrincipal != 0 {
-			f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: on, Amount: p.AllocPrincipal})
-		}
-		if p.AllocInterest != 0 {
-			f.InterestPaid = append(f.InterestPaid, domain.Reduction{On: on, Amount: p.AllocInterest})
-		}
-		chargesPaid += p.AllocCompensation + p.AllocFees + p.AllocInterest
+	if err := tx.Where("invoice_id = ?", row.ID).Order("refunded_on, id").Find(&lr.refunds).Error; err != nil {
+		return nil, err
 	}
-	var refs []refundRow
-	if err := tx.Where("invoice_id = ?", row.ID).Find(&refs).Error; err != nil {
-		return f, 0, err
+	if err := tx.Where("invoice_id = ?", row.ID).Order("posted_on, id").Find(&lr.charges).Error; err != nil {
+		return nil, err
 	}
-	for _, r := range refs {
-		on := dateOf(&r.RefundedOn)
-		if r.RevPrincipal != 0 {
-			f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: on, Amount: -r.RevPrincipal})
-		}
-		if r.RevInterest != 0 {
-			f.InterestPaid = append(f.InterestPaid, domain.Reduction{On: on, Amount: -r.RevInterest})
-		}
-		chargesPaid -= r.RevCompensation + r.RevFees + r.RevInterest
+	lr.facts.Payments, lr.facts.Refunds, lr.facts.Waivers = factsOf(lr.payments, lr.refunds, lr.charges)
+	// Credit applied at issue may not be on the row yet.
+	if err := rawScan(tx, "SELECT COALESCE(-SUM(amount), 0) FROM client_credits WHERE invoice_id = ? AND kind IN ('applied', 'released')",
+		[]any{row.ID}, &lr.creditApplied); err != nil {
+		return nil, err
 	}
-	if row.CreditApplied > 0 {
-		f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: dateOf(row.IssueDate), Amount: row.CreditApplied})
-	}
-	var charges []chargeRow
-	if err := tx.Where("invoice_id = ?", row.ID).Find(&charges).Error; err != nil {
-		return f, 0, err
-	}
-	for _, c := range charges {
-		f.Posted = append(f.Posted, domain.PostedCharge{Key: c.Key, Kind: domain.ChargeKind(c.Kind), Amount: c.Amount,
-			PostedOn: dateOf(&c.PostedOn), Waived: c.WaiveReason != ""})
+	if lr.creditApplied > 0 {
+		lr.facts.PrincipalReductions = []domain.Reduction{{On: dateOf(row.IssueDate), Amount: lr.creditApplied}}
 	}
 	if ag.Interest != nil && ag.Interest.Preset != "" {
-		rates, err := loadRates(tx, domain.PresetSeries(ag.Interest.Preset))
-		if err != nil {
-			return f, 0, err
+		if lr.facts.Rates, err = loadRates(tx, domain.PresetSeries(ag.Interest.Preset)); err != nil {
+			return nil, err
 		}
-		f.Rates = rates
 	}
-	return f, chargesPaid, nil
+	return lr, nil
+}
+
+// factsOf reads the dated facts out of ledger rows: payments, refunds, and
+// the waivers of charges.
+func factsOf(pays []paymentRow, refs []refundRow, charges []chargeRow) ([]domain.PaymentFact, []domain.RefundFact, []domain.WaiverFact) {
+	var (
+		ps []domain.PaymentFact
+		rs []domain.RefundFact
+		ws []domain.WaiverFact
+	)
+	for _, p := range pays {
+		ps = append(ps, domain.PaymentFact{ID: p.ID, On: dateOf(&p.PaidOn), Amount: p.Amount, Order: recordedOrder(p.CreatedAt, p.ID)})
+	}
+	for _, r := range refs {
+		rs = append(rs, domain.RefundFact{ID: r.ID, PaymentID: r.PaymentID, On: dateOf(&r.RefundedOn), Amount: r.Amount, Order: recordedOrder(r.CreatedAt, r.ID)})
+	}
+	for _, c := range charges {
+		if c.WaiveReason != "" && domain.AdjustedKey(c.Key) == c.Key {
+			on := dateOf(c.WaivedOn)
+			if on.IsZero() {
+				on = dateOf(&c.PostedOn)
+			}
+			ws = append(ws, domain.WaiverFact{Key: c.Key, On: on})
+		}
+	}
+	return ps, rs, ws
+}
+
+// recordedOrder orders the facts of one day as they were recorded.
+func recordedOrder(at time.Time, id string) string {
+	return at.UTC().Format("2006-01-02T15:04:05.000000") + id
+}
+
+// reconcile brings an invoice's ledger in line with what its dated facts
+// come to on asOf (domain.ComputeLedger), whatever order they were recorded
+// in: it posts the charges that are due and not posted, posts a correction
+// under its own key where a posted charge differs (never editing what was
+// posted), re-allocates payments and refunds, moves the credit they
+// created, and sets the invoice's figures, status and next action day. The
+// sweep (sweep true) has done every rule's work through asOf; other callers
+// leave the sweep's pending work due. A reference rate that is not loaded
+// leaves the ledger as it is, but for the figures.
+func (db *DB) reconcile(ctx context.Context, tx *gorm.DB, row *invoiceRow, asOf domain.Date, sweep bool, then func() error) error {
+	lr, err := db.loadFacts(tx, row)
+	if err != nil {
+		return err
+	}
+	l, err := domain.ComputeLedger(lr.facts, asOf)
+	var missing *domain.MissingRateError
+	if errors.As(err, &missing) {
+		// The sweep reports the missing rate; the facts still count once
+		// it is loaded.
+		t, err := sumLedger(tx, row.ID)
+		if err != nil {
+			return err
+		}
+		if then != nil {
+			if err := then(); err != nil {
+				return err
+			}
+		}
+		return db.settle(ctx, tx, row, t, asOf, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if err := db.writeCharges(ctx, tx, row, lr, l, asOf); err != nil {
+		return err
+	}
+	t, err := db.writeAllocations(ctx, tx, row, lr, l)
+	if err != nil {
+		return err
+	}
+	if then != nil {
+		if err := then(); err != nil {
+			return err
+		}
+	}
+	settled := l.SettledOn
+	if settled.IsZero() {
+		settled = asOf
+	}
+	var next *domain.Date
+	if sweep {
+		ag, _ := row.agreement()
+		n := domain.NextActionOn(ag, dateOf(row.DueDate), asOf, l.PrincipalOutstanding == 0)
+		next = &n
+	}
+	return db.settle(ctx, tx, row, t, settled, next)
+}
+
+// writeCharges posts what the ledger l has and the rows lack, and sets what
+// is paid and waived of each charge on its own row (corrections carry none).
+func (db *DB) writeCharges(ctx context.Context, tx *gorm.DB, row *invoiceRow, lr *ledgerRows, l *domain.Ledger, asOf domain.Date) error {
+	posted := make([]domain.Charge, len(lr.charges))
+	corrections := map[string]int{}
+	for i := range lr.charges {
+		posted[i] = lr.charges[i].toDomain()
+		if k := domain.AdjustedKey(lr.charges[i].Key); k != lr.charges[i].Key {
+			corrections[k]++
+		}
+	}
+	state := func(key string) (paid, waived int64) {
+		if c, ok := l.Charge(key); ok {
+			return c.Paid, c.Waived
+		}
+		return 0, 0
+	}
+	for _, d := range domain.ChargeDifferences(l.Charges, posted, row.Currency) {
+		c := chargeRow{ID: db.newID("chg"), InvoiceID: row.ID, Kind: string(d.Kind), Key: d.Key, Amount: d.Amount,
+			PostedOn: d.PostOn.String(), PeriodFrom: dateCol(d.From), PeriodTo: dateCol(d.To), Days: d.Days,
+			Description: d.Description, CreatedAt: db.now()}
+		event := domain.EventChargePosted
+		if d.Correction {
+			corrections[d.Key]++
+			c.Key, c.PostedOn, event = domain.AdjustmentKey(d.Key, corrections[d.Key]), asOf.String(), domain.EventChargeAdjusted
+		} else {
+			c.Paid, c.WaivedAmount = state(d.Key)
+		}
+		if len(d.Breakdown) > 0 {
+			b, err := json.Marshal(d.Breakdown)
+			if err != nil {
+				return err
+			}
+			c.Breakdown = string(b)
+		}
+		if err := tx.Create(&c).Error; err != nil {
+			return err
+		}
+		dc := c.toDomain()
+		if err := db.emit(ctx, tx, event, row.ClientID, row.ID, dc, true); err != nil {
+			return err
+		}
+	}
+	for i := range lr.charges {
+		c := &lr.charges[i]
+		if domain.AdjustedKey(c.Key) != c.Key {
+			continue
+		}
+		paid, waived := state(c.Key)
+		if paid == c.Paid && waived == c.WaivedAmount {
+			continue
+		}
+		if _, err := rawExec(tx, "UPDATE charges SET paid = ?, waived_amount = ? WHERE id = ?", paid, waived, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeAllocations sets each payment's allocation and each refund's
+// reversal to the ledger's, moves the client credit they created to match,
+// and returns the invoice's totals.
+func (db *DB) writeAllocations(ctx context.Context, tx *gorm.DB, row *invoiceRow, lr *ledgerRows, l *domain.Ledger) (ledgerTotals, error) {
+	t := ledgerTotals{CreditApplied: lr.creditApplied, PrincipalPaid: lr.creditApplied}
+	for i := range l.Charges {
+		t.Charges += l.Charges[i].Amount - l.Charges[i].Waived
+	}
+	credit := map[string]int64{} // credit each payment created, less refunds
+	for i := range lr.payments {
+		p := &lr.payments[i]
+		a := l.Payments[p.ID]
+		t.Paid += a.Compensation + a.Fees + a.Interest + a.Principal
+		t.PrincipalPaid += a.Principal
+		t.CreditCreated += a.Credit
+		credit[p.ID] += a.Credit
+		before := domain.Allocation{Compensation: p.AllocCompensation, Fees: p.AllocFees, Interest: p.AllocInterest, Principal: p.AllocPrincipal, Credit: p.AllocCredit}
+		if before == a {
+			continue
+		}
+		if _, err := rawExec(tx, `UPDATE payments SET alloc_compensation = ?, alloc_fees = ?, alloc_interest = ?, alloc_principal = ?,
+			alloc_credit = ? WHERE id = ?`, a.Compensation, a.Fees, a.Interest, a.Principal, a.Credit, p.ID); err != nil {
+			return t, err
+		}
+		if before.Total() != 0 {
+			if err := db.emit(ctx, tx, domain.EventPaymentReallocated, row.ClientID, row.ID,
+				map[string]any{"payment_id": p.ID, "before": before, "after": a}, false); err != nil {
+				return t, err
+			}
+		}
+	}
+	for i := range lr.refunds {
+		r := &lr.refunds[i]
+		a := l.Refunds[r.ID]
+		t.Paid -= a.Compensation + a.Fees + a.Interest + a.Principal
+		t.PrincipalPaid -= a.Principal
+		t.CreditCreated -= a.Credit
+		credit[r.PaymentID] -= a.Credit
+		before := domain.Allocation{Compensation: r.RevCompensation, Fees: r.RevFees, Interest: r.RevInterest, Principal: r.RevPrincipal, Credit: r.RevCredit}
+		if before == a {
+			continue
+		}
+		if _, err := rawExec(tx, `UPDATE refunds SET rev_compensation = ?, rev_fees = ?, rev_interest = ?, rev_principal = ?,
+			rev_credit = ? WHERE id = ?`, a.Compensation, a.Fees, a.Interest, a.Principal, a.Credit, r.ID); err != nil {
+			return t, err
+		}
+	}
+	return t, db.moveCredit(ctx, tx, row, credit)
+}
+
+// moveCredit makes the client credit each payment created (less its
+// refunds) what want says: a first overpayment is written as such, a
+// change as an adjustment. Credit the client has already spent cannot be
+// taken back: that is a conflict, and nothing is written.
+func (db *DB) moveCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow, want map[string]int64) error {
+	if len(want) == 0 {
+		return nil
+	}
+	ids := make([]any, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	have := map[string]int64{}
+	entries := map[string]int{}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+	if err := rawQuery(tx, "SELECT payment_id, amount FROM client_credits WHERE payment_id IN "+in, ids, func(scan func(dest ...any) error) error {
+		var id string
+		var amount int64
+		if err := scan(&id, &amount); err != nil {
+			return err
+		}
+		have[id] += amount
+		entries[id]++
+		return nil
+	}); err != nil {
+		return err
+	}
+	changed := false
+	for _, p := range sortedKeys(want) {
+		diff := want[p] - have[p]
+		if diff == 0 {
+			continue
+		}
+		kind := "adjusted"
+		switch {
+		case entries[p] == 0 && diff > 0:
+			kind = "overpayment"
+		case diff < 0 && want[p] >= 0 && entries[p] > 0 && have[p] > 0:
+			kind = "refund"
+		}
+		if err := db.addCredit(tx, row.ClientID, row.Currency, diff, kind, row.ID, p); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	balance, err := creditBalance(tx, row.ClientID, row.Currency)
+	if err != nil {
+		return err
+	}
+	if balance < 0 {
+		return domain.Conflictf(domain.ECONFLICT, "the client has already spent %s of the credit this change takes back",
+			domain.FormatMoney(-balance, row.Currency))
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // loadRates reads one reference series.
@@ -365,108 +648,6 @@ func loadRates(tx *gorm.DB, series string) (domain.RateTable, error) {
 		t[series] = append(t[series], domain.RatePoint{EffectiveFrom: d, Rate: r.Rate})
 	}
 	return t, nil
-}
-
-// postCharges inserts the due charges that are not on the ledger yet (the
-// unique key (invoice_id, key) makes a second insert a no-op, on one replica
-// or many) and returns the ones this call posted.
-func (db *DB) postCharges(ctx context.Context, tx *gorm.DB, row *invoiceRow, due []domain.DueCharge) ([]domain.Charge, error) {
-	var posted []domain.Charge
-	for _, d := range due {
-		c := chargeRow{ID: db.newID("chg"), InvoiceID: row.ID, Kind: string(d.Kind), Key: d.Key, Amount: d.Amount,
-			PostedOn: d.PostOn.String(), PeriodFrom: dateCol(d.From), PeriodTo: dateCol(d.To), Days: d.Days,
-			Description: d.Description, CreatedAt: db.now()}
-		if len(d.Breakdown) > 0 {
-			b, err := json.Marshal(d.Breakdown)
-			if err != nil {
-				return nil, err
-			}
-			c.Breakdown = string(b)
-		}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&c)
-		if res.Error != nil {
-			return nil, res.Error
-		}
-		if res.RowsAffected == 0 {
-			continue
-		}
-		dc := c.toDomain()
-		posted = append(posted, dc)
-		if err := db.emit(ctx, tx, "charge.posted", row.ClientID, row.ID, dc, true); err != nil {
-			return nil, err
-		}
-	}
-	return posted, nil
-}
-
-// postDueCharges posts every charge the invoice owes by asOf and refreshes
-// its balance; the sweep and payments call it. A missing reference rate is
-// returned as *domain.MissingRateError and nothing is posted.
-func (db *DB) postDueCharges(ctx context.Context, tx *gorm.DB, row *invoiceRow, asOf domain.Date) ([]domain.Charge, error) {
-	f, _, err := db.loadFacts(tx, row)
-	if err != nil {
-		return nil, err
-	}
-	due, err := domain.ChargesDue(f, asOf)
-	if err != nil {
-		return nil, err
-	}
-	posted, err := db.postCharges(ctx, tx, row, due)
-	if err != nil || len(posted) == 0 {
-		return posted, err
-	}
-	_, err = db.refresh(ctx, tx, row.ID, domain.Date{})
-	return posted, err
-}
-
-// outstanding returns what is unpaid of each kind of charge and of principal.
-func outstanding(tx *gorm.DB, row *invoiceRow) (domain.Outstanding, []chargeRow, error) {
-	var charges []chargeRow
-	if err := tx.Where("invoice_id = ?", row.ID).Order("posted_on, id").Find(&charges).Error; err != nil {
-		return domain.Outstanding{}, nil, err
-	}
-	o := domain.Outstanding{Principal: max(0, row.Total-row.PrincipalPaid)}
-	for _, c := range charges {
-		switch domain.ChargeKind(c.Kind) {
-		case domain.ChargeCompensation:
-			o.Compensation += c.unpaid()
-		case domain.ChargeLateFee:
-			o.Fees += c.unpaid()
-		case domain.ChargeInterest:
-			o.Interest += c.unpaid()
-		}
-	}
-	return o, charges, nil
-}
-
-// spreadOverCharges records amount against the charges of kind, oldest first
-// (or takes it back, newest first, when amount is negative).
-func spreadOverCharges(tx *gorm.DB, charges []chargeRow, kind domain.ChargeKind, amount int64) error {
-	n := len(charges)
-	for i := 0; i < n && amount != 0; i++ {
-		c := &charges[i]
-		if amount < 0 {
-			c = &charges[n-1-i]
-		}
-		if domain.ChargeKind(c.Kind) != kind {
-			continue
-		}
-		var delta int64
-		if amount > 0 {
-			delta = min(amount, c.unpaid())
-		} else {
-			delta = -min(-amount, c.Paid)
-		}
-		if delta == 0 {
-			continue
-		}
-		c.Paid += delta
-		amount -= delta
-		if err := tx.Model(&chargeRow{}).Where("id = ?", c.ID).Update("paid", c.Paid).Error; err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // RecordPayment implements domain.InvoiceService.
@@ -530,39 +711,38 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 	if p.PaidOn.Before(dateOf(row.IssueDate)) {
 		return fieldError("paid_on", "must not be before the issue date "+dateOf(row.IssueDate).String())
 	}
-	// Before day 1 overdue nothing can be charged: skip the ledger reads,
-	// and settle the row from its own totals and this payment.
-	mayCharge := row.ChargesTotal != 0 || !p.PaidOn.Before(dateOf(row.OverdueFrom))
-	if mayCharge {
-		if err := s.postChargesBeforePayment(ctx, tx, row, p); err != nil {
+	// The first payment, dated before day 1 overdue, of an invoice with
+	// nothing charged goes to principal (the rest is credit): settle the row
+	// from its own totals. Anything else is allocated by reconcile, as of
+	// the payment's date, with every other fact.
+	simple := row.ChargesTotal == 0 && p.PaidOn.Before(dateOf(row.OverdueFrom))
+	if simple {
+		var found int
+		if err := rawQuery(tx, "SELECT 1 FROM payments WHERE invoice_id = ? LIMIT 1", []any{invoiceID}, func(scan func(dest ...any) error) error {
+			return scan(&found)
+		}); err != nil {
 			return err
 		}
-		if row, err = lockInvoice(tx, invoiceID, false); err != nil {
-			return err
-		}
-	}
-	o := domain.Outstanding{Principal: max(0, row.Total-row.PrincipalPaid)}
-	var charges []chargeRow
-	if mayCharge {
-		if o, charges, err = outstanding(tx, row); err != nil {
-			return err
-		}
-	}
-	ag, err := row.agreement()
-	if err != nil {
-		return err
-	}
-	alloc := domain.Allocate(ag.WithDefaults().Allocation, p.Amount, o)
-	for kind, amount := range map[domain.ChargeKind]int64{domain.ChargeCompensation: alloc.Compensation, domain.ChargeLateFee: alloc.Fees, domain.ChargeInterest: alloc.Interest} {
-		if err := spreadOverCharges(tx, charges, kind, amount); err != nil {
-			return err
-		}
+		simple = found == 0
 	}
 	pay := paymentRow{ID: s.db.newID("pay"), InvoiceID: invoiceID, ClientID: row.ClientID, Amount: p.Amount, Currency: row.Currency,
-		PaidOn: p.PaidOn.String(), Method: p.Method, Reference: p.Reference, Source: p.Source, ExternalKey: p.Key,
-		AllocCompensation: alloc.Compensation, AllocFees: alloc.Fees, AllocInterest: alloc.Interest, AllocPrincipal: alloc.Principal,
-		AllocCredit: alloc.Credit, CreatedAt: s.db.now()}
+		PaidOn: p.PaidOn.String(), Method: p.Method, Reference: p.Reference, Source: p.Source, ExternalKey: p.Key, CreatedAt: s.db.now()}
+	var alloc domain.Allocation
+	if simple {
+		alloc = domain.Allocate(domain.AllocationPrincipalFirst, p.Amount, domain.Outstanding{Principal: max(0, row.Total-row.PrincipalPaid)})
+		pay.AllocPrincipal, pay.AllocCredit = alloc.Principal, alloc.Credit
+	}
 	if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
+		return err
+	}
+	if !simple {
+		_, err := s.db.refreshThen(ctx, tx, invoiceID, p.PaidOn, func() error {
+			if err := rawScan(tx, paymentSelect+" WHERE id = ?", []any{pay.ID}, pay.fields()...); err != nil {
+				return err
+			}
+			*out = pay.toDomain()
+			return s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false)
+		})
 		return err
 	}
 	if alloc.Credit > 0 {
@@ -574,50 +754,11 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 	if err := s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false); err != nil {
 		return err
 	}
-	if mayCharge {
-		_, err = s.db.refresh(ctx, tx, invoiceID, p.PaidOn)
-		return err
-	}
 	t := row.totals()
-	t.Paid += alloc.Compensation + alloc.Fees + alloc.Interest + alloc.Principal
+	t.Paid += alloc.Principal
 	t.PrincipalPaid += alloc.Principal
 	t.CreditCreated += alloc.Credit
-	return s.db.settle(ctx, tx, row, t, p.PaidOn)
-}
-
-// postChargesBeforePayment posts what the invoice owed by the payment day,
-// so the payment is allocated against it; when the payment settles the
-// whole payoff, the final interest posting for the days of the current
-// month is posted too (ENFORCEMENT.md section 5).
-func (s *InvoiceService) postChargesBeforePayment(ctx context.Context, tx *gorm.DB, row *invoiceRow, p domain.PaymentInput) error {
-	if row.Agreement == nil || row.Disputed || row.Processing > 0 {
-		return nil
-	}
-	f, chargesPaid, err := s.db.loadFacts(tx, row)
-	if err != nil {
-		return err
-	}
-	var missing *domain.MissingRateError
-	due, err := domain.ChargesDue(f, p.PaidOn)
-	if errors.As(err, &missing) {
-		return nil // the sweep reports the missing rate; the payment still counts
-	}
-	if err != nil {
-		return err
-	}
-	q, err := domain.Accrual(f, chargesPaid, p.PaidOn)
-	if err != nil {
-		return err
-	}
-	if q.PrincipalOutstanding > 0 && p.Amount >= q.Payoff {
-		// Settled in full on PaidOn: the rules close the month at that day.
-		f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: p.PaidOn, Amount: q.PrincipalOutstanding})
-		if due, err = domain.ChargesDue(f, p.PaidOn); err != nil {
-			return err
-		}
-	}
-	_, err = s.db.postCharges(ctx, tx, row, due)
-	return err
+	return s.db.settle(ctx, tx, row, t, p.PaidOn, nil)
 }
 
 // FindPayments implements domain.InvoiceService.
@@ -637,8 +778,8 @@ func (s *InvoiceService) FindPayments(ctx context.Context, invoiceID string) ([]
 }
 
 // RefundPayment implements domain.InvoiceService. A refund takes back, in
-// order, unused credit the payment created, then principal, interest, fees
-// and compensation, and reopens the invoice when it was paid.
+// order, the credit the payment created, then principal, interest, fees
+// and compensation, as of its date, and reopens the invoice when it was paid.
 func (s *InvoiceService) RefundPayment(ctx context.Context, paymentID string, r domain.RefundInput) (*domain.Refund, error) {
 	f := domain.FieldErrors{}
 	if r.Amount <= 0 || r.Amount > domain.MaxAmount {
@@ -693,61 +834,32 @@ func (s *InvoiceService) refundPaymentTx(ctx context.Context, tx *gorm.DB, payme
 	if r.RefundedOn.Before(dateOf(&pay.PaidOn)) {
 		return fieldError("refunded_on", "must not be before the payment date "+pay.PaidOn)
 	}
-	var prior struct{ Comp, Fees, Interest, Principal, Credit int64 }
-	if err := tx.Raw(`SELECT COALESCE(SUM(rev_compensation),0) AS comp, COALESCE(SUM(rev_fees),0) AS fees,
-		COALESCE(SUM(rev_interest),0) AS interest, COALESCE(SUM(rev_principal),0) AS principal, COALESCE(SUM(rev_credit),0) AS credit
-		FROM refunds WHERE payment_id = ?`, paymentID).Scan(&prior).Error; err != nil {
-		return err
-	}
-	credit, err := creditBalance(tx, row.ClientID, row.Currency)
-	if err != nil {
-		return err
-	}
-	left := r.Amount
-	take := func(avail int64) int64 {
-		n := max(0, min(left, avail))
-		left -= n
-		return n
-	}
-	rev := domain.Allocation{}
-	rev.Credit = take(min(pay.AllocCredit-prior.Credit, credit))
-	rev.Principal = take(pay.AllocPrincipal - prior.Principal)
-	rev.Interest = take(pay.AllocInterest - prior.Interest)
-	rev.Fees = take(pay.AllocFees - prior.Fees)
-	rev.Compensation = take(pay.AllocCompensation - prior.Comp)
-	if left > 0 {
-		// The rest came back as credit that was used since; take it from the client's credit.
-		return fieldError("amount", "the client has spent the credit this payment created; refund at most "+
-			domain.FormatMoney(r.Amount-left, pay.Currency))
-	}
-	_, charges, err := outstanding(tx, row)
-	if err != nil {
-		return err
-	}
-	for kind, amount := range map[domain.ChargeKind]int64{domain.ChargeCompensation: rev.Compensation, domain.ChargeLateFee: rev.Fees, domain.ChargeInterest: rev.Interest} {
-		if err := spreadOverCharges(tx, charges, kind, -amount); err != nil {
+	ref := refundRow{ID: s.db.newID("rfd"), PaymentID: pay.ID, InvoiceID: pay.InvoiceID, Amount: r.Amount, RefundedOn: r.RefundedOn.String(),
+		Reason: r.Reason, ExternalKey: r.Key, CreatedAt: s.db.now()}
+	if row.Status == domain.InvoiceStatusVoid {
+		// A void invoice owes nothing: what it was paid is all credit.
+		ref.RevCredit = r.Amount
+		if err := s.db.addCredit(tx, row.ClientID, row.Currency, -r.Amount, "refund", pay.InvoiceID, pay.ID); err != nil {
 			return err
 		}
 	}
-	ref := refundRow{ID: s.db.newID("rfd"), PaymentID: pay.ID, InvoiceID: pay.InvoiceID, Amount: r.Amount, RefundedOn: r.RefundedOn.String(),
-		Reason: r.Reason, ExternalKey: r.Key, RevCompensation: rev.Compensation, RevFees: rev.Fees, RevInterest: rev.Interest,
-		RevPrincipal: rev.Principal, RevCredit: rev.Credit, CreatedAt: s.db.now()}
 	if err := tx.Create(&ref).Error; err != nil {
 		return err
 	}
 	if err := tx.Model(&paymentRow{}).Where("id = ?", pay.ID).Update("refunded", pay.Refunded+r.Amount).Error; err != nil {
 		return err
 	}
-	if rev.Credit > 0 {
-		if err := s.db.addCredit(tx, row.ClientID, row.Currency, -rev.Credit, "refund", pay.InvoiceID, pay.ID); err != nil {
+	// reconcile works out what the refund takes back, as of its date.
+	_, err = s.db.refreshThen(ctx, tx, pay.InvoiceID, domain.Date{}, func() error {
+		if err := tx.Take(&ref, "id = ?", ref.ID).Error; err != nil {
 			return err
 		}
+		*out = ref.toDomain()
+		return s.db.emit(ctx, tx, "payment.refunded", row.ClientID, pay.InvoiceID, *out, false)
+	})
+	if domain.ErrorCode(err) == domain.ECONFLICT {
+		return fieldError("amount", "takes back client credit this payment created that the client has spent since")
 	}
-	*out = ref.toDomain()
-	if err := s.db.emit(ctx, tx, "payment.refunded", row.ClientID, pay.InvoiceID, *out, false); err != nil {
-		return err
-	}
-	_, err = s.db.refresh(ctx, tx, pay.InvoiceID, domain.Date{})
 	return err
 }
 
@@ -795,18 +907,24 @@ func (s *InvoiceService) WaiveCharge(ctx context.Context, invoiceID, chargeID, r
 			out = c.toDomain()
 			return nil
 		}
-		c.WaivedAmount, c.WaiveReason = c.Amount-c.Paid, reason
-		// waived_on dates the exception for the client health report.
+		if base := domain.AdjustedKey(c.Key); base != c.Key {
+			return domain.Conflictf(domain.ECONFLICT, "charge %s corrects %s; waive that charge instead", chargeID, base)
+		}
+		// The waiver is a dated fact: it forgives what is unpaid of the
+		// charge today, and reconcile works out how much that is.
+		// waived_on also dates the exception for the client health report.
 		loc, _ := domain.LoadZone(row.Timezone)
 		waivedOn := domain.DateOf(s.db.now(), loc).String()
-		if err := tx.Model(&chargeRow{}).Where("id = ?", c.ID).Updates(map[string]any{"waived_amount": c.WaivedAmount, "waive_reason": reason, "waived_on": waivedOn}).Error; err != nil {
+		if err := tx.Model(&chargeRow{}).Where("id = ?", c.ID).Updates(map[string]any{"waive_reason": reason, "waived_on": waivedOn}).Error; err != nil {
 			return err
 		}
-		out = c.toDomain()
-		if err := s.db.emit(ctx, tx, "charge.waived", row.ClientID, invoiceID, out, false); err != nil {
-			return err
-		}
-		_, err = s.db.refresh(ctx, tx, invoiceID, domain.Date{})
+		_, err = s.db.refreshThen(ctx, tx, invoiceID, domain.Date{}, func() error {
+			if err := tx.Take(&c, "id = ?", c.ID).Error; err != nil {
+				return err
+			}
+			out = c.toDomain()
+			return s.db.emit(ctx, tx, "charge.waived", row.ClientID, invoiceID, out, false)
+		})
 		return err
 	})
 	if err != nil {
@@ -829,11 +947,11 @@ func (s *InvoiceService) Quote(ctx context.Context, invoiceID string, asOf domai
 	if asOf.Before(dateOf(row.IssueDate)) {
 		return domain.Quote{}, fieldError("as_of", "must not be before the issue date "+dateOf(row.IssueDate).String())
 	}
-	f, chargesPaid, err := s.db.loadFacts(tx, row)
+	lr, err := s.db.loadFacts(tx, row)
 	if err != nil {
 		return domain.Quote{}, err
 	}
-	q, err := domain.Accrual(f, chargesPaid, asOf)
+	q, err := domain.Accrual(lr.facts, asOf)
 	var missing *domain.MissingRateError
 	if errors.As(err, &missing) {
 		return domain.Quote{}, domain.Unprocessablef("missing_reference_rate", "%s; load it with PUT /v1/reference_rates/%s", missing.Error(), missing.Series)

@@ -51,16 +51,19 @@ type ledgerBatch struct {
 func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	b := &ledgerBatch{payments: map[string][]paymentRow{}, refunds: map[string][]refundRow{}, charges: map[string][]chargeRow{},
 		notices: map[string]map[string]bool{}, rates: domain.RateTable{}}
-	// Only the columns the rules read (see facts); one IN list per table.
+	// One IN list per table.
 	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
-	err := rawQuery(tx, "SELECT invoice_id, paid_on, alloc_principal, alloc_interest FROM payments WHERE invoice_id IN "+in, args,
+	// Only the columns the rules and the comparison with their result read.
+	err := rawQuery(tx, `SELECT id, invoice_id, amount, paid_on, created_at, alloc_compensation, alloc_fees, alloc_interest,
+		alloc_principal, alloc_credit FROM payments WHERE invoice_id IN `+in, args,
 		func(scan func(dest ...any) error) error {
 			var p paymentRow
-			if err := scan(&p.InvoiceID, &p.PaidOn, &p.AllocPrincipal, &p.AllocInterest); err != nil {
+			if err := scan(&p.ID, &p.InvoiceID, &p.Amount, &p.PaidOn, &p.CreatedAt, &p.AllocCompensation, &p.AllocFees, &p.AllocInterest,
+				&p.AllocPrincipal, &p.AllocCredit); err != nil {
 				return err
 			}
 			b.payments[p.InvoiceID] = append(b.payments[p.InvoiceID], p)
@@ -69,10 +72,12 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = rawQuery(tx, "SELECT invoice_id, refunded_on, rev_principal, rev_interest FROM refunds WHERE invoice_id IN "+in, args,
+	err = rawQuery(tx, `SELECT id, payment_id, invoice_id, amount, refunded_on, created_at, rev_compensation, rev_fees, rev_interest,
+		rev_principal, rev_credit FROM refunds WHERE invoice_id IN `+in, args,
 		func(scan func(dest ...any) error) error {
 			var r refundRow
-			if err := scan(&r.InvoiceID, &r.RefundedOn, &r.RevPrincipal, &r.RevInterest); err != nil {
+			if err := scan(&r.ID, &r.PaymentID, &r.InvoiceID, &r.Amount, &r.RefundedOn, &r.CreatedAt, &r.RevCompensation, &r.RevFees,
+				&r.RevInterest, &r.RevPrincipal, &r.RevCredit); err != nil {
 				return err
 			}
 			b.refunds[r.InvoiceID] = append(b.refunds[r.InvoiceID], r)
@@ -81,10 +86,10 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = rawQuery(tx, "SELECT invoice_id, key, kind, amount, posted_on, waive_reason FROM charges WHERE invoice_id IN "+in, args,
+	err = rawQuery(tx, "SELECT invoice_id, key, kind, amount, posted_on, paid, waived_amount, waive_reason, waived_on FROM charges WHERE invoice_id IN "+in, args,
 		func(scan func(dest ...any) error) error {
 			var c chargeRow
-			if err := scan(&c.InvoiceID, &c.Key, &c.Kind, &c.Amount, &c.PostedOn, &c.WaiveReason); err != nil {
+			if err := scan(&c.InvoiceID, &c.Key, &c.Kind, &c.Amount, &c.PostedOn, &c.Paid, &c.WaivedAmount, &c.WaiveReason, &c.WaivedOn); err != nil {
 				return err
 			}
 			b.charges[c.InvoiceID] = append(b.charges[c.InvoiceID], c)
@@ -122,36 +127,60 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	return b, nil
 }
 
-// facts builds an invoice's InvoiceFacts from the batch (the same figures
+// facts builds an invoice's InvoiceFacts from the batch (the same facts
 // loadFacts reads one invoice at a time).
 func (b *ledgerBatch) facts(row *invoiceRow, ag domain.Agreement) domain.InvoiceFacts {
 	f := domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total, DueDate: dateOf(row.DueDate), Agreement: ag, Rates: b.rates}
-	for _, p := range b.payments[row.ID] {
-		on := dateOf(&p.PaidOn)
-		if p.AllocPrincipal != 0 {
-			f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: on, Amount: p.AllocPrincipal})
-		}
-		if p.AllocInterest != 0 {
-			f.InterestPaid = append(f.InterestPaid, domain.Reduction{On: on, Amount: p.AllocInterest})
-		}
-	}
-	for _, r := range b.refunds[row.ID] {
-		on := dateOf(&r.RefundedOn)
-		if r.RevPrincipal != 0 {
-			f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: on, Amount: -r.RevPrincipal})
-		}
-		if r.RevInterest != 0 {
-			f.InterestPaid = append(f.InterestPaid, domain.Reduction{On: on, Amount: -r.RevInterest})
-		}
-	}
+	f.Payments, f.Refunds, f.Waivers = factsOf(b.payments[row.ID], b.refunds[row.ID], b.charges[row.ID])
 	if row.CreditApplied > 0 {
-		f.PrincipalReductions = append(f.PrincipalReductions, domain.Reduction{On: dateOf(row.IssueDate), Amount: row.CreditApplied})
-	}
-	for _, c := range b.charges[row.ID] {
-		f.Posted = append(f.Posted, domain.PostedCharge{Key: c.Key, Kind: domain.ChargeKind(c.Kind), Amount: c.Amount,
-			PostedOn: dateOf(&c.PostedOn), Waived: c.WaiveReason != ""})
+		f.PrincipalReductions = []domain.Reduction{{On: dateOf(row.IssueDate), Amount: row.CreditApplied}}
 	}
 	return f
+}
+
+// onlyNew reports whether bringing the invoice in line with l takes no
+// more than posting the charges in due, none of them paid or waived: the
+// posted charges, payments and refunds already agree with the ledger. Any
+// other difference (a fact recorded late) goes through reconcile.
+func (b *ledgerBatch) onlyNew(id string, l *domain.Ledger, due []domain.DueCharge) bool {
+	for _, d := range due {
+		if d.Correction {
+			return false
+		}
+		if c, _ := l.Charge(d.Key); c.Paid != 0 || c.Waived != 0 {
+			return false
+		}
+	}
+	for _, c := range b.charges[id] {
+		want, ok := l.Charge(c.Key)
+		if domain.AdjustedKey(c.Key) == c.Key && (!ok || want.Paid != c.Paid || want.Waived != c.WaivedAmount) {
+			return false
+		}
+	}
+	for _, p := range b.payments[id] {
+		if l.Payments[p.ID] != (domain.Allocation{Compensation: p.AllocCompensation, Fees: p.AllocFees, Interest: p.AllocInterest,
+			Principal: p.AllocPrincipal, Credit: p.AllocCredit}) {
+			return false
+		}
+	}
+	for _, r := range b.refunds[id] {
+		if l.Refunds[r.ID] != (domain.Allocation{Compensation: r.RevCompensation, Fees: r.RevFees, Interest: r.RevInterest,
+			Principal: r.RevPrincipal, Credit: r.RevCredit}) {
+			return false
+		}
+	}
+	return true
+}
+
+// posted returns the invoice's charges as the comparison with the rules
+// reads them.
+func (b *ledgerBatch) posted(id string) []domain.Charge {
+	rows := b.charges[id]
+	out := make([]domain.Charge, len(rows))
+	for i := range rows {
+		out[i] = domain.Charge{Key: rows[i].Key, Kind: domain.ChargeKind(rows[i].Kind), Amount: rows[i].Amount}
+	}
+	return out
 }
 
 // pageQuery selects the next page of invoices with work due, in the order
@@ -241,8 +270,7 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 				report.Skip(row.ID, "paused: disputed or payment processing")
 				continue
 			}
-			f := batch.facts(row, ag)
-			due, err := domain.ChargesDue(f, asOf)
+			l, err := domain.ComputeLedger(batch.facts(row, ag), asOf)
 			var missing *domain.MissingRateError
 			if errors.As(err, &missing) {
 				report.Skip(row.ID, fmt.Sprintf("missing reference rate %s for %s", missing.Series, missing.On))
@@ -251,12 +279,19 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 			if err != nil {
 				return err
 			}
-			posted := map[string]bool{}
-			for _, c := range batch.charges[row.ID] {
-				posted[c.Key] = true
-			}
-			for _, d := range due {
-				if !posted[d.Key] {
+			due := domain.ChargeDifferences(l.Charges, batch.posted(row.ID), row.Currency)
+			reconciled := !batch.onlyNew(row.ID, l, due)
+			if reconciled {
+				// A fact was recorded after charges it changes: correct the
+				// ledger now, with the same code path as the late fact.
+				if err := s.db.reconcile(ctx, tx, row, asOf, true, nil); err != nil {
+					return err
+				}
+				for _, d := range due {
+					report.Posted(string(d.Kind), d.Amount)
+				}
+			} else {
+				for _, d := range due {
 					w.addCharge(row, d)
 				}
 			}
@@ -270,7 +305,9 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 			if _, line := domain.SuspensionDays(ag, dateOf(row.DueDate)); !line.IsZero() && !asOf.Before(line) && !principalPaid && !quiet {
 				suspend[row.ClientID] = row.ID
 			}
-			w.setNext(row.ID, domain.NextActionOn(ag, dateOf(row.DueDate), asOf, principalPaid))
+			if !reconciled {
+				w.setNext(row.ID, domain.NextActionOn(ag, dateOf(row.DueDate), asOf, principalPaid))
+			}
 		}
 		if err := w.flush(tx, &report); err != nil {
 			return err
@@ -406,11 +443,7 @@ func (w *sweepWriter) flush(tx *gorm.DB, r *domain.SweepReport) error {
 			continue
 		}
 		added[c.InvoiceID] += c.Amount
-		if r.ChargesPosted == nil {
-			r.ChargesPosted = map[string]int{}
-		}
-		r.ChargesPosted[c.Kind]++
-		r.AmountPosted += c.Amount
+		r.Posted(c.Kind, c.Amount)
 		w.addEvent(w.owners[c.InvoiceID], "charge.posted", c.toDomain())
 	}
 	rows = rows[:0]
