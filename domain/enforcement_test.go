@@ -439,10 +439,10 @@ func TestAccrual(t *testing.T) {
 	f := simple12()
 	f.Agreement.LateFee = &domain.LateFee{Flat: 2500, Percent: "1.5"}
 	tests := []struct {
-		name        string
+		name     string
 		payments []domain.PaymentFact
 		asOf     string
-		want        domain.Quote
+		want     domain.Quote
 	}{
 		{"before due", nil, "2026-01-31", domain.Quote{Principal: 100000, PrincipalOutstanding: 100000, Payoff: 100000}},
 		{"mid March", nil, "2026-03-15", domain.Quote{

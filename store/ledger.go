@@ -321,9 +321,9 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 type ledgerRows struct {
 	facts         domain.InvoiceFacts
 	creditApplied int64
-	charges  []chargeRow
-	payments []paymentRow
-	refunds  []refundRow
+	charges       []chargeRow
+	payments      []paymentRow
+	refunds       []refundRow
 }
 
 // loadFacts gathers what the enforcement rules need about an issued
