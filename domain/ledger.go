@@ -10,9 +10,9 @@ import (
 )
 
 // PaymentFact is a payment as the rules see it: Amount received on On.
-// Payments of one day are applied in the order of Order (the order they
-// were recorded in); payments of different days, in date order, however
-// they were recorded.
+// Payments are applied in date order and those of one day smallest first,
+// then in the order of Order (the payment's unique key), so the result
+// never depends on the order they were recorded in.
 type PaymentFact struct {
 	ID     string
 	On     Date
@@ -21,7 +21,7 @@ type PaymentFact struct {
 }
 
 // RefundFact is Amount given back on On out of payment PaymentID. Refunds of
-// one day are applied in the order of Order.
+// one day are applied smallest first, then in the order of Order.
 type RefundFact struct {
 	ID        string
 	PaymentID string
@@ -149,11 +149,11 @@ func newSimulation(f InvoiceFacts) *simulation {
 	}
 	s.payments = slices.Clone(f.Payments)
 	slices.SortStableFunc(s.payments, func(x, y PaymentFact) int {
-		return cmp.Or(x.On.compare(y.On), cmp.Compare(x.Order, y.Order), cmp.Compare(x.ID, y.ID))
+		return cmp.Or(x.On.compare(y.On), cmp.Compare(x.Amount, y.Amount), cmp.Compare(x.Order, y.Order), cmp.Compare(x.ID, y.ID))
 	})
 	s.refunds = slices.Clone(f.Refunds)
 	slices.SortStableFunc(s.refunds, func(x, y RefundFact) int {
-		return cmp.Or(x.On.compare(y.On), cmp.Compare(x.Order, y.Order), cmp.Compare(x.ID, y.ID))
+		return cmp.Or(x.On.compare(y.On), cmp.Compare(x.Amount, y.Amount), cmp.Compare(x.Order, y.Order), cmp.Compare(x.ID, y.ID))
 	})
 	s.waivers = slices.Clone(f.Waivers)
 	slices.SortStableFunc(s.waivers, func(x, y WaiverFact) int { return x.On.compare(y.On) })

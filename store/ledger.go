@@ -373,10 +373,10 @@ func factsOf(pays []paymentRow, refs []refundRow, charges []chargeRow) ([]domain
 		ws []domain.WaiverFact
 	)
 	for _, p := range pays {
-		ps = append(ps, domain.PaymentFact{ID: p.ID, On: dateOf(&p.PaidOn), Amount: p.Amount, Order: recordedOrder(p.CreatedAt, p.ID)})
+		ps = append(ps, domain.PaymentFact{ID: p.ID, On: dateOf(&p.PaidOn), Amount: p.Amount, Order: p.ExternalKey})
 	}
 	for _, r := range refs {
-		rs = append(rs, domain.RefundFact{ID: r.ID, PaymentID: r.PaymentID, On: dateOf(&r.RefundedOn), Amount: r.Amount, Order: recordedOrder(r.CreatedAt, r.ID)})
+		rs = append(rs, domain.RefundFact{ID: r.ID, PaymentID: r.PaymentID, On: dateOf(&r.RefundedOn), Amount: r.Amount, Order: r.ExternalKey})
 	}
 	for _, c := range charges {
 		if c.WaiveReason != "" && domain.AdjustedKey(c.Key) == c.Key {
@@ -388,11 +388,6 @@ func factsOf(pays []paymentRow, refs []refundRow, charges []chargeRow) ([]domain
 		}
 	}
 	return ps, rs, ws
-}
-
-// recordedOrder orders the facts of one day as they were recorded.
-func recordedOrder(at time.Time, id string) string {
-	return at.UTC().Format("2006-01-02T15:04:05.000000") + id
 }
 
 // reconcile brings an invoice's ledger in line with what its dated facts
@@ -443,6 +438,8 @@ func (db *DB) reconcile(ctx context.Context, tx *gorm.DB, row *invoiceRow, asOf 
 	settled := l.SettledOn
 	if settled.IsZero() {
 		settled = asOf
+	} else if row.Status == domain.InvoiceStatusPaid {
+		row.PaidOn = dateCol(settled) // a late fact moves the day it was paid
 	}
 	var next *domain.Date
 	if sweep {
@@ -697,13 +694,17 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 		return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; issue it before recording payments", invoiceID)
 	case domain.InvoiceStatusVoid:
 		return domain.Conflictf(domain.EINVOICEVOID, "invoice %s is void", invoiceID)
-	case domain.InvoiceStatusPaid:
-		return domain.Conflictf(domain.EINVOICEPAID, "invoice %s is already paid", invoiceID)
 	}
 	loc, _ := domain.LoadZone(row.Timezone)
 	today := domain.DateOf(s.db.now(), loc)
 	if p.PaidOn.IsZero() {
 		p.PaidOn = today
+	}
+	if row.Status == domain.InvoiceStatusPaid && p.PaidOn.After(dateOf(row.PaidOn)) {
+		// Money dated on or before the day the invoice was paid is a late
+		// fact and counts (what it overpays becomes credit); money after it
+		// is a mistake.
+		return domain.Conflictf(domain.EINVOICEPAID, "invoice %s was paid on %s", invoiceID, dateOf(row.PaidOn))
 	}
 	if p.PaidOn.After(today) {
 		return fieldError("paid_on", "must not be in the future (today is "+today.String()+" in "+row.Timezone+")")

@@ -58,11 +58,11 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 		args[i] = id
 	}
 	// Only the columns the rules and the comparison with their result read.
-	err := rawQuery(tx, `SELECT id, invoice_id, amount, paid_on, created_at, alloc_compensation, alloc_fees, alloc_interest,
+	err := rawQuery(tx, `SELECT id, invoice_id, amount, paid_on, external_key, alloc_compensation, alloc_fees, alloc_interest,
 		alloc_principal, alloc_credit FROM payments WHERE invoice_id IN `+in, args,
 		func(scan func(dest ...any) error) error {
 			var p paymentRow
-			if err := scan(&p.ID, &p.InvoiceID, &p.Amount, &p.PaidOn, &p.CreatedAt, &p.AllocCompensation, &p.AllocFees, &p.AllocInterest,
+			if err := scan(&p.ID, &p.InvoiceID, &p.Amount, &p.PaidOn, &p.ExternalKey, &p.AllocCompensation, &p.AllocFees, &p.AllocInterest,
 				&p.AllocPrincipal, &p.AllocCredit); err != nil {
 				return err
 			}
@@ -72,11 +72,11 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = rawQuery(tx, `SELECT id, payment_id, invoice_id, amount, refunded_on, created_at, rev_compensation, rev_fees, rev_interest,
+	err = rawQuery(tx, `SELECT id, payment_id, invoice_id, amount, refunded_on, external_key, rev_compensation, rev_fees, rev_interest,
 		rev_principal, rev_credit FROM refunds WHERE invoice_id IN `+in, args,
 		func(scan func(dest ...any) error) error {
 			var r refundRow
-			if err := scan(&r.ID, &r.PaymentID, &r.InvoiceID, &r.Amount, &r.RefundedOn, &r.CreatedAt, &r.RevCompensation, &r.RevFees,
+			if err := scan(&r.ID, &r.PaymentID, &r.InvoiceID, &r.Amount, &r.RefundedOn, &r.ExternalKey, &r.RevCompensation, &r.RevFees,
 				&r.RevInterest, &r.RevPrincipal, &r.RevCredit); err != nil {
 				return err
 			}

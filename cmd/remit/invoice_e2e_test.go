@@ -94,7 +94,7 @@ func TestInvoiceLifecycleEndToEnd(t *testing.T) {
 	if paid["status"] != "paid" || num(paid, "balance_due") != 0 || num(paid, "amount_paid") != 100000 || num(paid, "credit_created") != 10000 || paid["paid_on"] != "2026-01-01" {
 		t.Fatalf("paid %v", paid)
 	}
-	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + id + "/payments", Key: testAdminKey, Body: map[string]any{"amount": 100, "paid_on": "2026-01-01"}}); r.Status != 409 || r.ErrorCode() != "invoice_paid" {
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + id + "/payments", Key: testAdminKey, Body: map[string]any{"amount": 100, "paid_on": "2026-01-02"}}); r.Status != 409 || r.ErrorCode() != "invoice_paid" {
 		t.Fatalf("payment on paid: %d %s", r.Status, r.Body)
 	}
 	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + id + "/void", Key: testAdminKey}); r.Status != 409 || r.ErrorCode() != "invoice_paid" {
