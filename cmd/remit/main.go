@@ -213,6 +213,7 @@ func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("e-mail settings (SMTP_URL, SMTP_FROM or REMIT_BUSINESS_EMAIL): %w", err)
 	}
+	n.Wall = time.Now // signatures carry the real time, whatever REMIT_NOW pins
 	return n, nil
 }
 
