@@ -157,7 +157,7 @@ func TestRulesExampleGEULatePayment(t *testing.T) {
 	f := domain.InvoiceFacts{
 		InvoiceID: "inv_g", Currency: "EUR", Principal: 800000, DueDate: d("2026-05-20"),
 		Agreement: domain.Agreement{Interest: &domain.InterestTerms{Preset: "eu_late_payment"}},
-		Rates: domain.RateTable{"ECB_MRO": {{EffectiveFrom: d("2025-06-11"), Rate: "2.15"}, {EffectiveFrom: d("2026-03-18"), Rate: "1.90"}}},
+		Rates:     domain.RateTable{"ECB_MRO": {{EffectiveFrom: d("2025-06-11"), Rate: "2.15"}, {EffectiveFrom: d("2026-03-18"), Rate: "1.90"}}},
 	}
 	got := mustCharges(t, f, "2026-08-01")
 	assertBriefs(t, got, []brief{
