@@ -31,6 +31,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 		Terms:         domain.DescribeTerms(doc.Agreement, inv.Currency, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		CheckoutURL:   checkoutURL,
+		Memo:          inv.Memo,
 	}
 	if loc, err := domain.LoadZone(inv.Timezone); err == nil {
 		// The date of the last change, not today: an unchanged invoice
