@@ -463,3 +463,16 @@ func BenchmarkInvoicePDFEndpoint(b *testing.B) {
 		})
 	}
 }
+
+// TestInvoicePDFPrintsTheMemo: the memo a caller gives an invoice is on its PDF.
+func TestInvoicePDFPrintsTheMemo(t *testing.T) {
+	s := MustRunMain(t)
+	cli := s.mustClient("Acme GmbH", "EUR", "Europe/Berlin")
+	inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
+		"memo": "PO 4471: quote it on your remittance", "lines": []map[string]any{{"description": "Design", "unit_amount": 150000}}}})
+	r := s.getPDF("/v1/invoices/"+inv["id"].(string)+"/pdf", nil)
+	if r.Status != 200 {
+		t.Fatalf("invoice PDF: %d %s", r.Status, r.Body)
+	}
+	mustContain(t, pdfText(t, r.Body), "Memo PO 4471: quote it on your remittance", "Total 1,500.00 EUR")
+}
