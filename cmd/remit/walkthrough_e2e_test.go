@@ -17,19 +17,25 @@ import (
 // skipped only when bash, curl or jq is missing and CI is not set; under CI
 // a missing tool is a failure.
 func TestWalkthroughScript(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "jq", "openssl"} {
+	ci := os.Getenv("CI") != ""
+	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
+			if ci {
 				t.Fatalf("%s is not installed; CI must run the walkthrough (.ci/run installs it)", tool)
 			}
 			t.Skipf("SKIPPED: %s is not installed (apt-get install %s); the walkthrough needs it", tool, tool)
 		}
 	}
+	// The Stripe section signs its webhook with openssl and talks to stripe-mock.
+	_, noOpenSSL := exec.LookPath("openssl")
 	stripeBase := ""
-	if stripeMockBinary() != "" {
+	switch {
+	case stripeMockBinary() != "" && noOpenSSL == nil:
 		stripeBase = startStripeMock(t)
-	} else if os.Getenv("CI") != "" {
-		t.Fatal("stripe-mock is not installed; CI must run the walkthrough's Stripe section (make tools installs it)")
+	case ci:
+		t.Fatal("stripe-mock or openssl is missing; CI must run the walkthrough's Stripe section (make tools, .ci/run)")
+	default:
+		t.Log("stripe-mock or openssl is missing: the walkthrough runs without its Stripe section")
 	}
 	s := MustRunMain(t, func(c *Config) {
 		c.Now = time.Time{}                         // today's real date
