@@ -25,13 +25,13 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 	inv := doc.Invoice
 	out := pdf.Invoice{
 		Business: pdfBusiness(b), Client: pdfParty(doc.Client), AccountManager: doc.Client.AccountManager,
+		Memo:   inv.Memo,
 		Number: inv.Number, Status: inv.Status, Currency: inv.Currency, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
 		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue,
 		Terms:         domain.DescribeTerms(doc.Agreement, inv.Currency, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		CheckoutURL:   checkoutURL,
-		Memo:          inv.Memo,
 	}
 	if loc, err := domain.LoadZone(inv.Timezone); err == nil {
 		// The date of the last change, not today: an unchanged invoice

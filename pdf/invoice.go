@@ -63,6 +63,7 @@ type Invoice struct {
 	Currency       string        `json:"currency"`
 	IssueDate      domain.Date   `json:"issue_date"`
 	DueDate        domain.Date   `json:"due_date"`
+	Memo           string        `json:"memo"` // the invoice's note to the client, printed above the lines
 	Lines          []InvoiceLine `json:"lines"`
 	Subtotal       int64         `json:"subtotal"`
 	Tax            int64         `json:"tax"`
@@ -79,9 +80,7 @@ type Invoice struct {
 	// AgreementFrom is when that agreement version took effect; zero leaves it out.
 	AgreementFrom domain.Date `json:"agreement_from"`
 	CheckoutURL   string      `json:"checkout_url"`
-	// Memo is the invoice's note to the client, printed above the lines.
-	Memo        string      `json:"memo"`
-	GeneratedOn domain.Date `json:"generated_on"` // the PDF's creation date
+	GeneratedOn   domain.Date `json:"generated_on"` // the PDF's creation date
 }
 
 var (
@@ -219,7 +218,7 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 	if len(inv.Terms) > 0 {
 		d.heading("Payment terms", 2*lineBody)
 		if !inv.AgreementFrom.IsZero() {
-			d.paragraph("As agreed in our terms in force from "+longDate(inv.AgreementFrom)+":", regular, sizeBody, lineBody, colourMuted)
+			d.paragraph("As agreed in our terms in force from "+inv.AgreementFrom.LongString()+":", regular, sizeBody, lineBody, colourMuted)
 		}
 		d.bullets(inv.Terms, sizeBody, lineBody, 0)
 	}
