@@ -15,10 +15,11 @@ import (
 // the directory.
 func runBinary(t *testing.T, args ...string) (stdout, stderr string, code int, left []string) {
 	t.Helper()
+	bin := remitBinary(t) // built once, before the clock below starts
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, remitBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	// Only PATH and HOME: no DATABASE_URL, so a command that opened the
 	// database would create remit.db here; REMIT_ADDR on a port nobody
