@@ -11,7 +11,7 @@ test: tools
 
 # stripe-mock is the real Stripe API mock the payment tests talk to.
 tools:
-	@command -v stripe-mock >/dev/null 2>&1 || { echo "installing stripe-mock"; $(GO) install github.com/stripe/stripe-mock@latest; }
+	@command -v stripe-mock >/dev/null 2>&1 || { echo "installing stripe-mock"; $(GO) install github.com/stripe/stripe-mock@v0.203.0; }
 	@command -v pdftotext >/dev/null 2>&1 || echo "note: pdftotext (poppler-utils) is missing; PDF text tests will be skipped"
 
 bench:

@@ -25,6 +25,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 	inv := doc.Invoice
 	out := pdf.Invoice{
 		Business: pdfBusiness(b), Client: pdfParty(doc.Client), AccountManager: doc.Client.AccountManager,
+		Memo:   inv.Memo,
 		Number: inv.Number, Status: inv.Status, Currency: inv.Currency, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
 		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue,

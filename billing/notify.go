@@ -73,6 +73,11 @@ type Notifier struct {
 	// Jitter shortens a retry wait d by a random amount; tests pin it.
 	// The default takes a uniform wait between d/2 and d.
 	Jitter func(d time.Duration) time.Duration
+	// Wall is the real clock that dates webhook signatures (the t= of
+	// Remit-Signature): receivers check it against their own clock, within
+	// minutes, even when the business clock is pinned (REMIT_NOW). nil: the
+	// notifier's clock.
+	Wall func() time.Time
 
 	outbox domain.OutboxService
 	client *http.Client
@@ -224,7 +229,11 @@ func (n *Notifier) sendWebhook(ctx context.Context, j domain.WebhookJob) domain.
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Remit-Webhooks/1.0")
-	req.Header.Set(HeaderSignature, SignWebhook(j.Secret, at, body))
+	signedAt := at
+	if n.Wall != nil {
+		signedAt = n.Wall()
+	}
+	req.Header.Set(HeaderSignature, SignWebhook(j.Secret, signedAt, body))
 	req.Header.Set(HeaderEventID, j.Message.EventID)
 	req.Header.Set(HeaderEventType, j.Message.Type)
 	resp, err := n.client.Do(req)

@@ -72,7 +72,7 @@ func BenchmarkInvoicePDFCached(b *testing.B) {
 // two UTF-8 faces, written with plain gofpdf calls and no layout logic.
 func BenchmarkBareGofpdf(b *testing.B) {
 	inv := benchInvoice()
-	money := func(minor int64) string { return "€" + domain.FormatAmount(minor, inv.Currency) }
+	money := func(minor int64) string { return domain.FormatMoney(minor, inv.Currency) }
 	b.ReportAllocs()
 	for b.Loop() {
 		f := gofpdf.New("P", "mm", "A4", "")

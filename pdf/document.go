@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -12,7 +11,6 @@ import (
 	"github.com/jung-kurt/gofpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/sfnt"
 
 	"github.com/remit/remit/domain"
 )
@@ -90,7 +88,9 @@ type documentInfo struct {
 type document struct {
 	f    *gofpdf.Fpdf
 	info documentInfo
-	sym  string // currency symbol when the font can print it, else ""
+	// keep is the height (mm) the next block keeps free under its last
+	// line, so that what follows it (the sign-off) never opens a page alone.
+	keep float64
 }
 
 // fixedTime turns a document date into the PDF's creation date so that the
@@ -121,36 +121,9 @@ func newDocument(info documentInfo) *document {
 	f.SetAutoPageBreak(false, 0)
 	f.SetCellMargin(cellPad)
 	d := &document{f: f, info: info}
-	if s := domain.CurrencySymbol(info.currency); s != "" && s != info.currency && fontCovers(s) {
-		d.sym = s
-	}
 	f.SetHeaderFuncMode(d.header, true)
 	f.AddPage()
 	return d
-}
-
-// goRegularFont is the parsed regular face, used only to ask which runes it has.
-var goRegularFont = sync.OnceValue(func() *sfnt.Font {
-	f, err := sfnt.Parse(goregular.TTF)
-	if err != nil {
-		return nil
-	}
-	return f
-})
-
-// fontCovers reports whether every rune of s has a glyph in the embedded faces.
-func fontCovers(s string) bool {
-	f := goRegularFont()
-	if f == nil {
-		return false
-	}
-	var buf sfnt.Buffer
-	for _, r := range s {
-		if g, err := f.GlyphIndex(&buf, r); err != nil || g == 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // clean makes s safe to print on one line: gofpdf's UTF-8 support stops at
@@ -344,21 +317,18 @@ func (d *document) wrap(s string, w float64) []string {
 	return out
 }
 
-// money formats minor units in the document's currency with its symbol
-// ("€1,000.00"), or with its code when the font has no symbol for it
-// ("1,000.00 RUB"). Negative amounts take a minus sign ("−€400.00").
+// money formats minor units in the document's currency, in the one style
+// every document uses, the style of the terms and charge descriptions too:
+// the amount, then the ISO code ("1,000.00 EUR", "−400.00 EUR").
 func (d *document) money(minor int64) string {
-	sign := ""
 	if minor < 0 {
-		sign, minor = "−", -minor
+		return "−" + domain.FormatMoney(-minor, d.info.currency)
 	}
-	if d.sym == "" {
-		return sign + domain.FormatMoney(minor, d.info.currency)
-	}
-	return sign + d.sym + domain.FormatAmount(minor, d.info.currency)
+	return domain.FormatMoney(minor, d.info.currency)
 }
 
-// amount formats minor units without symbol, for table columns.
+// amount formats minor units without the code, for table columns: the
+// document names its currency once, beside its date.
 func (d *document) amount(minor int64) string {
 	if minor < 0 {
 		return "−" + domain.FormatAmount(-minor, d.info.currency)
@@ -366,20 +336,27 @@ func (d *document) amount(minor int64) string {
 	return domain.FormatAmount(minor, d.info.currency)
 }
 
-// date prints a calendar date in tables, or a dash when there is none.
-func date(d domain.Date) string {
-	if d.IsZero() {
-		return "—"
-	}
-	return d.String()
-}
+// date prints a calendar date in tables, in the one style every document
+// uses ("31 January 2026", as in the terms), or a dash when there is none.
+func date(d domain.Date) string { return longDate(d) }
 
-// longDate prints a calendar date in prose ("31 January 2026"), or a dash.
+// longDate prints a calendar date ("31 January 2026"), or a dash.
 func longDate(d domain.Date) string {
 	if d.IsZero() {
 		return "—"
 	}
 	return d.LongString()
+}
+
+// keepWithNext makes the next block (a paragraph, a table row or total)
+// keep h mm free under its last line, moving to a new page with it if not.
+func (d *document) keepWithNext(h float64) { d.keep = h }
+
+// takeKeep returns the height to keep under the block being written, once.
+func (d *document) takeKeep() float64 {
+	k := d.keep
+	d.keep = 0
+	return k
 }
 
 // heading writes a section title, keeping room for at least `keep` mm under it.
@@ -408,12 +385,18 @@ func (d *document) indented(text, prefix, style string, size, lineH float64, c r
 		indent = 5
 	}
 	ls := d.wrap(text, contentW-indent)
-	// Keep a short paragraph whole; a long one flows from page to page.
+	keep := d.takeKeep()
+	// Keep a short paragraph whole, and with what it must keep under it; a
+	// long one flows from page to page, its last line with what follows.
 	if h := float64(len(ls)) * lineH; h <= 6*lineH {
-		d.ensure(h)
+		d.ensure(h + keep)
 	}
 	for i, l := range ls {
-		d.ensure(lineH)
+		if i == len(ls)-1 {
+			d.ensure(lineH + keep)
+		} else {
+			d.ensure(lineH)
+		}
 		d.font(style, size, c)
 		y := f.GetY()
 		if i == 0 && prefix != "" {
@@ -499,11 +482,37 @@ func (d *document) highlight(label, figure string, x, y, w float64) float64 {
 	return y + 10
 }
 
-// signature closes a letter with the business's name.
+// bullets writes a list; the last item never stands alone on a page (the
+// one before it moves with it), and it keeps `after` mm free under it.
+func (d *document) bullets(items []string, size, lineH, after float64) {
+	for i, item := range items {
+		switch i {
+		case len(items) - 2:
+			d.font(regular, size, colourInk)
+			last := float64(len(d.wrap(items[i+1], contentW-5)))*lineH + 1
+			d.keepWithNext(last + after)
+		case len(items) - 1:
+			d.keepWithNext(after)
+		}
+		d.indented(item, "•", regular, size, lineH, colourInk)
+	}
+}
+
+// signatureHeight is the height signature takes, the gap above it included.
+func (d *document) signatureHeight() float64 {
+	h := 4 + 2*(lineBody+0.4+1.5) + 6
+	if clean(d.info.business.Email) != "" {
+		h += lineBody + 1.5
+	}
+	return h
+}
+
+// signature closes a letter with the business's name. The block before it
+// keeps it on its page (keepWithNext), so the sign-off never opens a page.
 func (d *document) signature(closing string) {
 	f := d.f
 	f.SetY(f.GetY() + 4)
-	d.ensure(4 * lineBody)
+	d.ensure(d.signatureHeight() - 4)
 	d.paragraph(closing, regular, sizeBody+0.5, lineBody+0.4, colourInk)
 	f.SetY(f.GetY() + 6)
 	d.paragraph(d.info.business.Name, bold, sizeBody+0.5, lineBody+0.4, colourInk)

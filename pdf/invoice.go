@@ -63,6 +63,7 @@ type Invoice struct {
 	Currency       string        `json:"currency"`
 	IssueDate      domain.Date   `json:"issue_date"`
 	DueDate        domain.Date   `json:"due_date"`
+	Memo           string        `json:"memo"` // the invoice's note to the client, printed above the lines
 	Lines          []InvoiceLine `json:"lines"`
 	Subtotal       int64         `json:"subtotal"`
 	Tax            int64         `json:"tax"`
@@ -84,7 +85,7 @@ type Invoice struct {
 
 var (
 	invoiceLineCols = []column{
-		{title: "Description", width: flex(14, 24, 16, 22, 25), align: "L", wrap: true},
+		{title: "Description", align: "L", wrap: true, flex: true},
 		{title: "Qty", width: 14, align: "R"},
 		{title: "Unit price", width: 24, align: "R"},
 		{title: "Tax rate", width: 16, align: "R"},
@@ -93,13 +94,13 @@ var (
 	}
 	chargeCols = []column{
 		{title: "Posted", width: 24, align: "L"},
-		{title: "Charge", width: flex(24, 32), align: "L", wrap: true},
+		{title: "Charge", align: "L", wrap: true, flex: true},
 		{title: "Amount", width: 32, align: "R"},
 	}
 	paymentCols = []column{
 		{title: "Received", width: 24, align: "L"},
 		{title: "Method", width: 40, align: "L"},
-		{title: "Reference", width: flex(24, 40, 32), align: "L"},
+		{title: "Reference", align: "L", flex: true},
 		{title: "Amount", width: 32, align: "R"},
 	}
 )
@@ -188,38 +189,66 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 	y = d.highlight("Balance due", d.money(inv.BalanceDue), rightX, y+2, colW)
 	f.SetXY(marginX, max(leftY, y)+8)
 
+	if memo := strings.TrimSpace(inv.Memo); memo != "" {
+		d.heading("Memo", lineBody)
+		d.paragraph(memo, regular, sizeBody, lineBody, colourInk)
+		f.SetY(f.GetY() + 2)
+	}
+
 	// The lines.
-	t := d.table(invoiceLineCols)
-	for _, l := range inv.Lines {
-		t.row(l.Description, quantity(l.Quantity), d.amount(l.UnitAmount), percent(l.TaxRate), d.amount(l.Tax), d.amount(l.Amount))
+	rows := make([][]string, len(inv.Lines))
+	for i, l := range inv.Lines {
+		rows[i] = []string{l.Description, quantity(l.Quantity), d.amount(l.UnitAmount), percent(l.TaxRate), d.amount(l.Tax), d.amount(l.Amount)}
+	}
+	t := d.table(invoiceLineCols, rows, "")
+	for _, r := range rows {
+		t.row(r...)
 	}
 
 	d.totals(inv)
 
 	if len(inv.Charges) > 0 {
 		d.heading("Charges for late payment", headRowH+lineBody+2*rowPad)
-		t := d.table(chargeCols)
-		for _, c := range inv.Charges {
-			t.styled(rowStyle{muted: c.Waived}, date(c.PostedOn), chargeText(c), d.amount(c.Amount))
-		}
+		d.chargeTable(inv.Charges, "")
 	}
 	if len(inv.Payments) > 0 {
 		d.heading("Payments received", headRowH+lineBody+2*rowPad)
-		t := d.table(paymentCols)
-		for _, p := range inv.Payments {
-			t.row(date(p.PaidOn), p.Method, p.Reference, d.amount(p.Amount))
-		}
+		d.paymentTable(inv.Payments, "")
 	}
 	if len(inv.Terms) > 0 {
 		d.heading("Payment terms", 2*lineBody)
 		if !inv.AgreementFrom.IsZero() {
 			d.paragraph("As agreed in our terms in force from "+inv.AgreementFrom.LongString()+":", regular, sizeBody, lineBody, colourMuted)
 		}
-		for _, term := range inv.Terms {
-			d.indented(term, "•", regular, sizeBody, lineBody, colourInk)
-		}
+		d.bullets(inv.Terms, sizeBody, lineBody, 0)
 	}
 	return d.finish()
+}
+
+// chargeTable writes the charges posted on an invoice; title, when not
+// empty, replaces the charge column's title.
+func (d *document) chargeTable(charges []ChargeLine, title string) {
+	rows := make([][]string, len(charges))
+	for i, c := range charges {
+		rows[i] = []string{date(c.PostedOn), chargeText(c), d.amount(c.Amount)}
+	}
+	t := d.table(chargeCols, rows, "", "", title)
+	for i, c := range charges {
+		t.styled(rowStyle{muted: c.Waived}, rows[i]...)
+	}
+}
+
+// paymentTable writes the payments received on an invoice; title, when not
+// empty, replaces the amount column's title.
+func (d *document) paymentTable(payments []PaymentLine, title string) {
+	rows := make([][]string, len(payments))
+	for i, p := range payments {
+		rows[i] = []string{date(p.PaidOn), p.Method, p.Reference, d.amount(p.Amount)}
+	}
+	t := d.table(paymentCols, rows, "", "", "", "", title)
+	for _, r := range rows {
+		t.row(r...)
+	}
 }
 
 func orDash(s string) string {

@@ -41,7 +41,7 @@ var noticeTitles = map[string][2]string{
 }
 
 var noticeInvoiceCols = []column{
-	{title: "Invoice", width: flex(24, 24, 22, 36), align: "L"},
+	{title: "Invoice", width: 24, align: "L", flex: true},
 	{title: "Issued", width: 24, align: "L"},
 	{title: "Due", width: 24, align: "L"},
 	{title: "Days late", width: 22, align: "R"},
@@ -90,29 +90,45 @@ func renderNotice(n Notice) ([]byte, error) {
 	if len(paragraphs) == 0 {
 		paragraphs = defaultNotice(d, n)
 	}
-	for _, p := range paragraphs {
+	// The last block before the sign-off keeps it on its page.
+	sign := d.signatureHeight()
+	effective := len(n.Changes) > 0 && !n.EffectiveOn.IsZero()
+	for i, p := range paragraphs {
+		if i == len(paragraphs)-1 && len(n.Changes) == 0 && len(n.Invoices) == 0 {
+			d.keepWithNext(sign)
+		}
 		d.paragraph(p, regular, sizeBody+0.5, lineBody+0.4, colourInk)
 	}
 
 	if len(n.Changes) > 0 {
 		d.heading("What changes", 2*lineBody)
-		for _, c := range n.Changes {
-			d.indented(c, "•", regular, sizeBody+0.5, lineBody+0.4, colourInk)
+		keep := 0.0
+		if !effective && len(n.Invoices) == 0 {
+			keep = sign
 		}
-		if !n.EffectiveOn.IsZero() {
+		d.bullets(n.Changes, sizeBody+0.5, lineBody+0.4, keep)
+		if effective {
+			if len(n.Invoices) == 0 {
+				d.keepWithNext(sign)
+			}
 			d.paragraph(fmt.Sprintf("These changes take effect on %s. They do not apply to invoices issued before that date.",
-				n.EffectiveOn.LongString()), bold, sizeBody+0.5, lineBody+0.4, colourInk)
+				longDate(n.EffectiveOn)), bold, sizeBody+0.5, lineBody+0.4, colourInk)
 		}
 	}
 
 	if len(n.Invoices) > 0 {
 		d.heading("Overdue invoices", headRowH+lineBody+2*rowPad)
-		t := d.table(noticeInvoiceCols)
+		rows := make([][]string, len(n.Invoices))
 		var total int64
-		for _, inv := range n.Invoices {
-			t.row(inv.Number, date(inv.IssueDate), date(inv.DueDate), strconv.Itoa(inv.DaysOverdue), d.amount(inv.Balance))
+		for i, inv := range n.Invoices {
+			rows[i] = []string{inv.Number, date(inv.IssueDate), date(inv.DueDate), strconv.Itoa(inv.DaysOverdue), d.amount(inv.Balance)}
 			total += inv.Balance
 		}
+		t := d.table(noticeInvoiceCols, rows, d.money(total))
+		for _, r := range rows {
+			t.row(r...)
+		}
+		d.keepWithNext(sign)
 		t.total("Total due", d.money(total))
 	}
 	d.signature("Yours sincerely,")

@@ -44,9 +44,9 @@ func TestNoticeLetters(t *testing.T) {
 			},
 			want: []string{
 				"WARNING", "Warning: your service will be suspended", "Suspension on 16 March 2026",
-				"with €1,000.00 outstanding", "we will suspend our services to you on 16 March 2026",
-				"Overdue invoices", "INV-2026-0042 2026-01-01 2026-01-31 30 849.21",
-				"INV-2026-0050 2026-02-01 2026-02-15 15 150.79", "Total due €1,000.00",
+				"with 1,000.00 EUR outstanding", "we will suspend our services to you on 16 March 2026",
+				"Overdue invoices", "INV-2026-0042 1 January 2026 31 January 2026 30 849.21",
+				"INV-2026-0050 1 February 2026 15 February 2026 15 150.79", "Total due 1,000.00 EUR",
 			},
 		},
 		{
@@ -58,7 +58,7 @@ func TestNoticeLetters(t *testing.T) {
 			},
 			want: []string{
 				"Приостановка услуг / Suspension of services", "we have suspended our services to you as of 16 March 2026",
-				"Total due €1,000.00",
+				"Total due 1,000.00 EUR",
 			},
 		},
 	} {

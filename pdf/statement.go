@@ -55,7 +55,7 @@ type Statement struct {
 
 var (
 	statementCols = []column{
-		{title: "Invoice", width: flex(21, 21, 16, 23, 21, 20, 24), align: "L"},
+		{title: "Invoice", width: 24, align: "L", flex: true},
 		{title: "Issued", width: 21, align: "L"},
 		{title: "Due", width: 21, align: "L"},
 		{title: "Days late", width: 16, align: "R"},
@@ -67,7 +67,7 @@ var (
 	interestCols = []column{
 		{title: "From", width: 24, align: "L"},
 		{title: "To", width: 24, align: "L"},
-		{title: "Days", width: flex(24, 24, 36, 28, 32), align: "R"},
+		{title: "Days", width: 12, align: "R", flex: true},
 		{title: "Base", width: 36, align: "R"},
 		{title: "Rate a year", width: 28, align: "R"},
 		{title: "Interest", width: 32, align: "R"},
@@ -96,19 +96,26 @@ func renderStatement(s Statement) ([]byte, error) {
 	d.paragraph(demand, regular, sizeBody+0.5, lineBody+0.4, colourInk)
 	d.f.SetY(d.f.GetY() + 1)
 	d.ensure(12)
-	y := d.highlight("Total due on "+date(s.AsOf), d.money(s.TotalDue), marginX, d.f.GetY(), contentW)
+	y := d.highlight("Total due on "+longDate(s.AsOf), d.money(s.TotalDue), marginX, d.f.GetY(), contentW)
 	d.f.SetY(y + 2)
 
 	d.heading("Open invoices", headRowH+lineBody+2*rowPad)
-	t := d.table(statementCols)
-	for _, inv := range s.Invoices {
-		t.row(inv.Number, date(inv.IssueDate), date(inv.DueDate), strconv.Itoa(inv.DaysOverdue),
-			d.amount(inv.Total), d.amount(inv.Paid), d.amount(inv.Charges), d.amount(inv.Balance))
+	rows := make([][]string, len(s.Invoices))
+	for i, inv := range s.Invoices {
+		rows[i] = []string{inv.Number, date(inv.IssueDate), date(inv.DueDate), strconv.Itoa(inv.DaysOverdue),
+			d.amount(inv.Total), d.amount(inv.Paid), d.amount(inv.Charges), d.amount(inv.Balance)}
+	}
+	t := d.table(statementCols, rows, d.money(s.TotalDue))
+	for _, r := range rows {
+		t.row(r...)
+	}
+	if len(s.Invoices) == 0 {
+		d.keepWithNext(d.signatureHeight())
 	}
 	t.total("Total due", d.money(s.TotalDue))
 
-	for _, inv := range s.Invoices {
-		d.invoiceDetail(inv)
+	for i, inv := range s.Invoices {
+		d.invoiceDetail(inv, i == len(s.Invoices)-1)
 	}
 	d.signature("Yours faithfully,")
 	return d.finish()
@@ -126,40 +133,42 @@ func defaultDemand(d *document, s Statement) string {
 		d.money(s.TotalDue), longDate(s.AsOf), when)
 }
 
-// invoiceDetail writes one invoice's charges, payments and interest periods.
-func (d *document) invoiceDetail(inv StatementInvoice) {
+// invoiceDetail writes one invoice's charges, payments and interest periods;
+// the last one keeps its closing lines with the sign-off that follows.
+func (d *document) invoiceDetail(inv StatementInvoice, last bool) {
 	d.heading(fmt.Sprintf("Invoice %s: balance %s", inv.Number, d.money(inv.Balance)), 2*lineBody)
 	d.paragraph(fmt.Sprintf("Issued %s, due %s, %s overdue. Total %s, paid %s, charges %s.",
 		longDate(inv.IssueDate), longDate(inv.DueDate), plural(inv.DaysOverdue, "day"),
 		d.money(inv.Total), d.money(inv.Paid), d.money(inv.Charges)), regular, sizeBody, lineBody, colourInk)
 	if len(inv.Interest) > 0 {
-		t := d.table(interestCols)
+		rows := make([][]string, len(inv.Interest))
 		var sum int64
-		for _, p := range inv.Interest {
-			t.row(date(p.From), date(p.To), strconv.Itoa(p.Days), d.amount(p.Base), percent(p.Rate), d.amount(p.Amount))
+		for i, p := range inv.Interest {
+			rows[i] = []string{date(p.From), date(p.To), strconv.Itoa(p.Days), d.amount(p.Base), percent(p.Rate), d.amount(p.Amount)}
 			sum += p.Amount
+		}
+		t := d.table(interestCols, rows, d.money(sum))
+		for _, r := range rows {
+			t.row(r...)
 		}
 		t.total("Interest", d.money(sum))
 	}
 	if len(inv.ChargeLines) > 0 {
 		d.f.SetY(d.f.GetY() + 2)
-		t := d.table(chargeCols, "", "Charges posted")
-		for _, c := range inv.ChargeLines {
-			t.styled(rowStyle{muted: c.Waived}, date(c.PostedOn), chargeText(c), d.amount(c.Amount))
-		}
+		d.chargeTable(inv.ChargeLines, "Charges posted")
 	}
 	if len(inv.Payments) > 0 {
 		d.f.SetY(d.f.GetY() + 2)
-		t := d.table(paymentCols, "", "", "", "Paid")
-		for _, p := range inv.Payments {
-			t.row(date(p.PaidOn), p.Method, p.Reference, d.amount(p.Amount))
-		}
+		d.paymentTable(inv.Payments, "Paid")
 	}
 	basis := inv.LegalBasis
 	if basis == "" {
 		basis = "the late-payment terms of our agreement, as printed on the invoice"
 	}
 	d.f.SetY(d.f.GetY() + 1.5)
+	if last {
+		d.keepWithNext(d.signatureHeight())
+	}
 	d.paragraph("Legal basis: "+basis+".", regular, sizeSmall+0.5, lineSmall+0.3, colourMuted)
 }
 

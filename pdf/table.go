@@ -1,22 +1,18 @@
 package pdf
 
 // column describes one column of a table. Tables are declared once as
-// package-level values so rendering allocates no layout tables.
+// package-level values; each use sizes a copy to its content (sized).
 type column struct {
 	title string
-	width float64 // millimetres; the widths of a table add up to contentW
+	width float64 // millimetres: the least width; sized widens it to its content
 	align string  // "L" or "R"
 	wrap  bool    // wrap long text instead of shortening it
+	flex  bool    // takes the width the other columns leave (one per table)
 }
 
-// flex returns the width left for one column once the others are set.
-func flex(others ...float64) float64 {
-	w := contentW
-	for _, o := range others {
-		w -= o
-	}
-	return w
-}
+// minFlex is the least width a flexible column keeps when the others need
+// more room than the page has; they then fall back to their content width.
+const minFlex = 24.0
 
 const (
 	rowPad   = 1.4 // vertical padding of a table row
@@ -32,12 +28,78 @@ type table struct {
 }
 
 // table starts a table with its header, on a new page unless the header and
-// one row fit on this one.
-func (d *document) table(cols []column, titles ...string) *table {
-	t := &table{d: d, cols: cols, titles: titles}
+// one row fit on this one. Its columns are sized to the rows it will show
+// and, in the last column, to the figure of its total row ("" for none).
+func (d *document) table(cols []column, rows [][]string, total string, titles ...string) *table {
+	t := &table{d: d, cols: d.sized(cols, rows, total, titles), titles: titles}
 	d.ensure(headRowH + lineBody + 2*rowPad)
 	t.header()
 	return t
+}
+
+// sized returns the columns with widths that show every cell whole: each
+// column that neither wraps nor flexes is as wide as its widest cell, its
+// title or (the last column) the total figure, and at least its declared
+// width; the flexible column takes the rest of the content width. When that
+// leaves the flexible column under minFlex, the others shrink back to their
+// content width.
+func (d *document) sized(cols []column, rows [][]string, total string, titles []string) []column {
+	out := make([]column, len(cols))
+	copy(out, cols)
+	need := make([]float64, len(cols))
+	for i, c := range cols {
+		title := c.title
+		if i < len(titles) && titles[i] != "" {
+			title = titles[i]
+		}
+		d.font(bold, sizeSmall+0.5, colourMuted)
+		need[i] = d.f.GetStringWidth(clean(title))
+		if c.wrap || c.flex {
+			continue
+		}
+		d.font(regular, sizeBody, colourInk)
+		for _, r := range rows {
+			if i < len(r) {
+				need[i] = max(need[i], d.f.GetStringWidth(clean(r[i])))
+			}
+		}
+		if i == len(cols)-1 && total != "" {
+			d.font(bold, sizeBody, colourInk)
+			need[i] = max(need[i], d.f.GetStringWidth(clean(total)))
+		}
+		need[i] += 2*cellPad + 0.5
+	}
+	flexAt := -1
+	for i, c := range cols {
+		if c.flex {
+			flexAt = i
+		}
+	}
+	if flexAt < 0 {
+		return out
+	}
+	fill := func(floor bool) float64 {
+		rest := contentW
+		for i := range out {
+			if i == flexAt {
+				continue
+			}
+			if !cols[i].wrap {
+				out[i].width = need[i]
+				if floor {
+					out[i].width = max(cols[i].width, need[i])
+				}
+			}
+			rest -= out[i].width
+		}
+		return rest
+	}
+	rest := fill(true)
+	if rest < max(minFlex, need[flexAt]+2*cellPad) {
+		rest = fill(false)
+	}
+	out[flexAt].width = max(rest, 0)
+	return out
 }
 
 func (t *table) header() {
@@ -93,7 +155,7 @@ func (t *table) styled(st rowStyle, cells ...string) {
 		n = max(n, len(wrapped[i]))
 	}
 	h := float64(n)*lineBody + 2*rowPad
-	if d.ensure(h) {
+	if d.ensure(h + d.takeKeep()) {
 		t.header()
 		d.font(style, sizeBody, colour)
 	}
@@ -115,7 +177,7 @@ func (t *table) styled(st rowStyle, cells ...string) {
 func (t *table) total(label, figure string) {
 	d, f := t.d, t.d.f
 	h := lineBody + 2*rowPad
-	if d.ensure(h) {
+	if d.ensure(h + d.takeKeep()) {
 		t.header()
 	}
 	last := t.cols[len(t.cols)-1]

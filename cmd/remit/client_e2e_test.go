@@ -106,6 +106,15 @@ func TestFirstStartPrintsAnAdminKey(t *testing.T) {
 		t.Fatal("a second start created another admin key")
 	}
 	s.must(200, request{Method: "GET", Path: "/v1/api_keys", Key: first})
+
+	// Setting REMIT_ADMIN_KEY later adds that key; the printed one stays
+	// valid beside it, as the README's quick start says.
+	cfg := s.Config
+	s.stop()
+	cfg.AdminKey = testAdminKey
+	s = startMain(t, cfg)
+	s.must(200, request{Method: "GET", Path: "/v1/api_keys", Key: first})
+	s.must(200, request{Method: "GET", Path: "/v1/api_keys", Key: testAdminKey})
 }
 
 func TestBadInput(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -236,12 +235,4 @@ func DefaultConfig() Config {
 		panic(err) // the defaults are constants above
 	}
 	return c
-}
-
-// printEnvHelp writes the variables and their defaults.
-func printEnvHelp() {
-	fmt.Fprintln(os.Stderr, "Environment variables:")
-	for _, v := range envVars {
-		fmt.Fprintf(os.Stderr, "  %-24s %s (default %q)\n", v.name, v.help, v.def)
-	}
 }

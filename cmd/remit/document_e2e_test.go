@@ -135,7 +135,7 @@ func TestInvoicePDFEndToEnd(t *testing.T) {
 	text := pdfText(t, first.Body)
 	mustContain(t, text, append([]string{"Northwind Studio", "ООО Ромашка", "Attn: Ирина Петрова", "Account manager Sam Carter",
 		"INV-2026-0001", "Issue date 1 January 2026", "Due date 31 January 2026", "Website redesign", "500.00", "1,000.00",
-		"Total €1,000.00", "Balance due €1,000.00", "Payment is due within 30 days of the issue date (by 31 January 2026).",
+		"Total 1,000.00 EUR", "Balance due 1,000.00 EUR", "Payment is due within 30 days of the issue date (by 31 January 2026).",
 		"A late fee of 25.00 EUR applies from 1 February 2026."}, terms...)...)
 	mustContain(t, pdfRawText(t, first.Body), "1 / 1")
 	if strings.Contains(text, "PAID") || strings.Contains(text, "Pay online") {
@@ -166,8 +166,8 @@ func TestInvoicePDFEndToEnd(t *testing.T) {
 	if paid.Status != 200 || paid.Header.Get("ETag") == etag {
 		t.Fatalf("paid invoice PDF: %d, ETag %s", paid.Status, paid.Header.Get("ETag"))
 	}
-	mustContain(t, pdfText(t, paid.Body), "PAID", "Payments received", "2026-01-20 bank transfer SEPA-42 1,000.00",
-		"Amount paid −€1,000.00", "Balance due €0.00")
+	mustContain(t, pdfText(t, paid.Body), "PAID", "Payments received", "20 January 2026 bank transfer SEPA-42 1,000.00",
+		"Amount paid −1,000.00 EUR", "Balance due 0.00 EUR")
 
 	// A draft says so; a missing invoice is 404; a read-only key may download.
 	draft := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli,
@@ -215,7 +215,7 @@ func TestInvoicePDFManyLines(t *testing.T) {
 		t.Fatalf("120 lines on %d pages, want 3 or more", n)
 	}
 	mustContain(t, pdfText(t, r.Body), "Support ticket 1 ", "Support ticket 120",
-		"Total €1,271.40") // 120 x 10.00 + (0 + ... + 119) cents = 1,200.00 + 71.40
+		"Total 1,271.40 EUR") // 120 x 10.00 + (0 + ... + 119) cents = 1,200.00 + 71.40
 	for i, page := range strings.Split(strings.TrimSuffix(pdfRawText(t, r.Body), "\f"), "\f") {
 		if want := fmt.Sprintf("%d / %d", i+1, n); !strings.Contains(page, want) {
 			t.Errorf("page %d lacks %q", i+1, want)
@@ -308,12 +308,12 @@ func statementEndToEnd(t *testing.T, dialect string) {
 		t.Fatalf("statement PDF: %d %q %s", r.Status, r.Header.Get("Content-Disposition"), r.Body)
 	}
 	mustContain(t, pdfText(t, r.Body), "STATEMENT", "Statement of account and demand for payment", "Acme GmbH",
-		"€1,002.50 is due as of 10 March 2026", "Total due on 2026-03-10 €1,002.50",
-		"INV-2026-0001 2026-01-01 2026-01-31 38 1,000.00 10.00 12.50 1,002.50",
-		"2026-02-01 2026-02-28 28 1,000.00 12 % 9.21", "2026-03-01 2026-03-01 1 1,000.00 12 % 0.33",
-		"2026-03-02 2026-03-10 9 999.21 12 % 2.96", "Interest €12.50",
+		"1,002.50 EUR is due as of 10 March 2026", "Total due on 10 March 2026 1,002.50 EUR",
+		"INV-2026-0001 1 January 2026 31 January 2026 38 1,000.00 10.00 12.50 1,002.50",
+		"1 February 2026 28 February 2026 28 1,000.00 12 % 9.21", "1 March 2026 1 March 2026 1 1,000.00 12 % 0.33",
+		"2 March 2026 10 March 2026 9 999.21 12 % 2.96", "Interest 12.50 EUR",
 		"Interest: February 2026, 28 days at 12 % a year (act/365) on 1,000.00 EUR 9.21", "Interest: accrued to 10 March 2026, not yet posted 3.29",
-		"2026-03-01 bank transfer part 10.00", "Legal basis: the late-payment terms of our agreement (version 1")
+		"1 March 2026 bank transfer part 10.00", "Legal basis: the late-payment terms of our agreement (version 1")
 	if r2 := s.getPDF("/v1/clients/"+cli+"/statement.pdf?as_of=2026-03-10", map[string]string{"If-None-Match": r.Header.Get("ETag")}); r2.Status != 304 {
 		t.Fatalf("statement If-None-Match: %d", r2.Status)
 	}
@@ -391,8 +391,8 @@ func TestNoticePDFEndToEnd(t *testing.T) {
 		t.Fatalf("warning PDF: %d %q %s", warning.Status, warning.Header.Get("Content-Disposition"), warning.Body)
 	}
 	mustContain(t, pdfText(t, warning.Body), "WARNING", "Warning: your service will be suspended", "Suspension on 14 April 2026",
-		"€1,200.00 outstanding", "we will suspend our services to you on 14 April 2026", "Overdue invoices",
-		"INV-2026-0002 2026-03-01 2026-03-31 7 1,200.00", "Total due €1,200.00")
+		"1,200.00 EUR outstanding", "we will suspend our services to you on 14 April 2026", "Overdue invoices",
+		"INV-2026-0002 1 March 2026 31 March 2026 7 1,200.00", "Total due 1,200.00 EUR")
 	s.SetNow(time.Date(2026, 4, 14, 12, 0, 0, 0, time.UTC))
 	s.must(200, request{Method: "POST", Path: "/v1/billing/run"})
 	suspended := s.getPDF("/v1/clients/"+late+"/notices/"+eventOf(domain.EventClientSuspended)+".pdf", nil)
@@ -400,7 +400,7 @@ func TestNoticePDFEndToEnd(t *testing.T) {
 		t.Fatalf("suspension PDF: %d %s", suspended.Status, suspended.Body)
 	}
 	mustContain(t, pdfText(t, suspended.Body), "Notice of suspension of service", "Suspended from 14 April 2026",
-		"we have suspended our services to you as of 14 April 2026", "INV-2026-0002 2026-03-01 2026-03-31 14 1,200.00")
+		"we have suspended our services to you as of 14 April 2026", "INV-2026-0002 1 March 2026 31 March 2026 14 1,200.00")
 
 	other := s.mustClient("Someone Else", "EUR", "UTC")
 	var created string
@@ -462,4 +462,17 @@ func BenchmarkInvoicePDFEndpoint(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestInvoicePDFPrintsTheMemo: the memo a caller gives an invoice is on its PDF.
+func TestInvoicePDFPrintsTheMemo(t *testing.T) {
+	s := MustRunMain(t)
+	cli := s.mustClient("Acme GmbH", "EUR", "Europe/Berlin")
+	inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
+		"memo": "PO 4471: quote it on your remittance", "lines": []map[string]any{{"description": "Design", "unit_amount": 150000}}}})
+	r := s.getPDF("/v1/invoices/"+inv["id"].(string)+"/pdf", nil)
+	if r.Status != 200 {
+		t.Fatalf("invoice PDF: %d %s", r.Status, r.Body)
+	}
+	mustContain(t, pdfText(t, r.Body), "Memo PO 4471: quote it on your remittance", "Total 1,500.00 EUR")
 }

@@ -182,22 +182,32 @@ func (t loadTarget) call(c *http.Client, method, path string, body []byte, want 
 	return resp.StatusCode == want
 }
 
+// loadtestOptions are the flags of `remit loadtest`.
+type loadtestOptions struct {
+	duration                     *time.Duration
+	conns, rounds                *int
+	only, cpuProfile, onlyTarget *string
+}
+
+// loadtestFlags defines the flags of `remit loadtest` on fs.
+func loadtestFlags(fs *flag.FlagSet) loadtestOptions {
+	return loadtestOptions{
+		duration:   fs.Duration("duration", 5*time.Second, "how long each round runs against each target"),
+		conns:      fs.Int("conns", 32, "concurrent connections"),
+		rounds:     fs.Int("rounds", 3, "rounds per scenario; targets alternate within each, so both see the same machine load"),
+		only:       fs.String("only", "", "run only the scenarios whose name contains this"),
+		cpuProfile: fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file"),
+		onlyTarget: fs.String("target", "", "drive only this target (remit or bare), e.g. to profile it alone; no ratios then"),
+	}
+}
+
 // loadtest is `remit loadtest`: it starts Remit (on a fresh SQLite file) and
 // the bare baseline in this process, drives the same scenarios against both
 // at the same concurrency, alternating targets round by round, and prints
 // operations and requests per second, latency percentiles per operation,
 // and the ratios.
-func loadtest(args []string) error {
-	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	duration := fs.Duration("duration", 5*time.Second, "how long each round runs against each target")
-	conns := fs.Int("conns", 32, "concurrent connections")
-	rounds := fs.Int("rounds", 3, "rounds per scenario; targets alternate within each, so both see the same machine load")
-	only := fs.String("only", "", "run only the scenarios whose name contains this")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	onlyTarget := fs.String("target", "", "drive only this target (remit or bare), e.g. to profile it alone; no ratios then")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+func loadtest(o loadtestOptions) error {
+	duration, conns, rounds, only, cpuProfile, onlyTarget := o.duration, o.conns, o.rounds, o.only, o.cpuProfile, o.onlyTarget
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -1,12 +1,16 @@
 // Command remit is the Remit service: invoicing and late-payment enforcement.
 //
-//	remit            serve the API (also: remit serve)
-//	remit migrate    apply the database migrations and exit
-//	remit env        list the environment variables
-//	remit loadtest   measure Remit against a bare Echo + SQLite handler
-//	remit stripe reconcile  record succeeded Stripe payments no webhook delivered
-//	remit backup FILE       copy the live SQLite database to FILE (docs/OPERATIONS.md)
+//	remit                        serve the API (also: remit serve)
+//	remit migrate                apply the database migrations and exit
+//	remit env                    list the environment variables
+//	remit healthcheck            exit 0 when the local server's /healthz answers 200
+//	remit stripe reconcile       record succeeded Stripe payments no webhook delivered
+//	remit backup FILE            copy the live SQLite database to FILE (docs/OPERATIONS.md)
 //	remit restore [-force] FILE  replace the SQLite database with a backup (Remit stopped)
+//	remit loadtest               measure Remit against a bare Echo + SQLite handler
+//	remit help [COMMAND]         list the commands; COMMAND -h shows its flags and settings
+//
+// commands.go holds the list; every command answers -h without side effects.
 package main
 
 import (
@@ -39,53 +43,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "remit:", err)
 		os.Exit(1)
 	}
-}
-
-func run(ctx context.Context, args []string) error {
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd = args[0]
-	}
-	if cmd == "env" || cmd == "help" || cmd == "-h" || cmd == "--help" {
-		fmt.Fprintln(os.Stderr, "usage: remit [serve|migrate|env|loadtest|stripe reconcile|backup FILE|restore [-force] FILE]")
-		printEnvHelp()
-		return nil
-	}
-	if cmd == "loadtest" {
-		return loadtest(args[1:])
-	}
-	cfg, err := LoadConfig(os.Getenv)
-	if err != nil {
-		return err
-	}
-	m := NewMain(cfg, os.Stdout)
-	switch cmd {
-	case "serve":
-		if err := m.Run(ctx); err != nil {
-			return err
-		}
-		<-ctx.Done()
-		m.Logger.Info("shutting down")
-		return m.Close()
-	case "backup":
-		return backupCommand(ctx, cfg, m.Logger, args[1:])
-	case "restore":
-		return restoreCommand(ctx, cfg, m.Logger, args[1:])
-	case "stripe":
-		return m.stripeCommand(ctx, args[1:])
-	case "migrate":
-		db, err := store.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			return err
-		}
-		m.Logger.Info("migrations applied", "database", store.RedactURL(cfg.DatabaseURL))
-		return nil
-	}
-	return fmt.Errorf("unknown command %q: use serve, migrate, env, stripe reconcile, backup or restore", cmd)
 }
 
 // Main is the whole service: configuration, database, HTTP server and
@@ -256,6 +213,7 @@ func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("e-mail settings (SMTP_URL, SMTP_FROM or REMIT_BUSINESS_EMAIL): %w", err)
 	}
+	n.Wall = time.Now // signatures carry the real time, whatever REMIT_NOW pins
 	return n, nil
 }
 

@@ -211,3 +211,83 @@ func TestWebhookDeliveryEndToEnd(t *testing.T) {
 		t.Fatalf("signature %q does not verify", sig)
 	}
 }
+
+// verifyRemitSignature is the README's receiver check: the v1 HMAC of
+// "<t>.<body>" and t within tolerance of the receiver's own clock.
+func verifyRemitSignature(header string, body []byte, secret string, tolerance time.Duration, now time.Time) bool {
+	var ts, v1 string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			v1 = v
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	if age := now.Sub(time.Unix(sec, 0)); age > tolerance || age < -tolerance {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	got, err := hex.DecodeString(v1)
+	return err == nil && hmac.Equal(got, mac.Sum(nil))
+}
+
+// TestWebhookSignedWithRealClockUnderREMIT_NOW pins the business date far
+// from today, as a demo with REMIT_NOW does: the transport signature still
+// carries the real time, so a receiver with a 5-minute tolerance accepts it.
+func TestWebhookSignedWithRealClockUnderREMIT_NOW(t *testing.T) {
+	var mu sync.Mutex
+	var headers []string
+	var bodies [][]byte
+	var secret string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		headers, bodies = append(headers, r.Header.Get("Remit-Signature")), append(bodies, b)
+		if !verifyRemitSignature(r.Header.Get("Remit-Signature"), b, secret, 5*time.Minute, time.Now()) {
+			http.Error(w, "bad signature", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	pinned := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	if d := time.Since(pinned); d < time.Hour && d > -time.Hour {
+		pinned = pinned.AddDate(-1, 0, 0) // stay far from the real clock
+	}
+	s := MustRunMain(t, func(c *Config) { c.Now, c.DeliveryInterval = pinned, 100*time.Millisecond })
+
+	ep := s.must(201, request{Method: "POST", Path: "/v1/webhook_endpoints", Body: map[string]any{"url": recv.URL + "/remit", "enabled_events": []string{"invoice.issued"}}})
+	mu.Lock()
+	secret = ep["secret"].(string)
+	mu.Unlock()
+	cli := s.mustClient("Acme GmbH", "EUR", "Europe/Berlin")
+	s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
+		"lines": []map[string]any{{"description": "Design", "unit_amount": 150000}}}})
+
+	var d map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		list := s.must(200, request{Method: "GET", Path: "/v1/webhook_endpoints/" + ep["id"].(string) + "/deliveries"})["data"].([]any)
+		if len(list) == 1 && list[0].(map[string]any)["attempts"] != 0.0 {
+			d = list[0].(map[string]any)
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if d == nil || d["status"] != "succeeded" || d["last_status_code"] != 204.0 {
+		t.Fatalf("delivery %v; the receiver got signatures %v", d, headers)
+	}
+	// The event itself still carries the business date.
+	if !strings.Contains(string(bodies[0]), `"created":"`+pinned.Format("2006-01-02")) {
+		t.Fatalf("the event is not dated by REMIT_NOW (%s): %s", pinned.Format(time.DateOnly), bodies[0])
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -34,19 +33,11 @@ func (m *Main) newPayments(db *store.DB) domain.PaymentGateway {
 	})
 }
 
-// stripeCommand runs `remit stripe reconcile [-since 72h|RFC 3339]`: it
+// stripeReconcile runs `remit stripe reconcile [-since 72h|RFC 3339]`: it
 // records the succeeded Stripe payments that no webhook delivered and prints
 // the report as JSON.
-func (m *Main) stripeCommand(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "reconcile" {
-		return errors.New("usage: remit stripe reconcile [-since 72h | -since 2026-03-01T00:00:00Z]")
-	}
-	fs := flag.NewFlagSet("remit stripe reconcile", flag.ContinueOnError)
-	sinceFlag := fs.String("since", "72h", "look back this long (a duration), or from this RFC 3339 time")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	since, err := parseSince(*sinceFlag, m.Now())
+func (m *Main) stripeReconcile(ctx context.Context, sinceFlag string) error {
+	since, err := parseSince(sinceFlag, m.Now())
 	if err != nil {
 		return err
 	}

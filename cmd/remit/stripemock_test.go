@@ -73,7 +73,7 @@ func startStripeMock(tb testing.TB) string {
 	tb.Helper()
 	bin := stripeMockBinary()
 	if bin == "" {
-		tb.Skip("SKIPPED: stripe-mock is not installed; `make test` installs it with `go install github.com/stripe/stripe-mock@latest`")
+		tb.Skip("SKIPPED: stripe-mock is not installed; `make test` installs it with `go install github.com/stripe/stripe-mock@v0.203.0`")
 	}
 	var out lockedBuffer
 	for attempt := 0; attempt < 3; attempt++ {
