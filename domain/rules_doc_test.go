@@ -96,7 +96,7 @@ func TestRulesExampleDPartPaymentQuoteFinalPosting(t *testing.T) {
 	assertBriefs(t, june, []brief{{"interest:2026-05", "2026-06-01", 986}, {"interest:2026-06", "2026-07-01", 1356}})
 	assertExact(t, june[1], "99000/73")
 
-	q, err := domain.Accrual(f, 0, d("2026-07-10"))
+	q, err := domain.Accrual(f, d("2026-07-10"))
 	if err != nil {
 		t.Fatal(err)
 	}
