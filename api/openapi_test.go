@@ -1,11 +1,15 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/remit/remit/api"
 )
@@ -56,4 +60,59 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if len(registered) < 5 {
 		t.Fatalf("only %d routes registered", len(registered))
 	}
+}
+
+// TestOpenAPIDocumentIsValid loads the served document with kin-openapi and
+// validates it; every operation must have a unique operationId, and no
+// mapping may hold a key with a null value (the trace of an unquoted comma
+// in a one-line `{description: a, b}`).
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPIJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("api/openapi.yaml: %v", err)
+	}
+	ids := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			if op.OperationID == "" {
+				t.Errorf("%s has no operationId", where)
+				continue
+			}
+			if other, dup := ids[op.OperationID]; dup {
+				t.Errorf("%s and %s share operationId %q", where, other, op.OperationID)
+			}
+			ids[op.OperationID] = where
+		}
+	}
+	var raw any
+	if err := json.Unmarshal(api.OpenAPIJSON, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range nullKeys("", raw) {
+		t.Errorf("api/openapi.yaml: %s is null (an unquoted comma in a one-line mapping?)", p)
+	}
+}
+
+// nullKeys lists the JSON pointers of every mapping key whose value is null.
+func nullKeys(at string, v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if e == nil {
+				out = append(out, at+"/"+k)
+			}
+			out = append(out, nullKeys(at+"/"+k, e)...)
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, nullKeys(at+"/"+strconv.Itoa(i), e)...)
+		}
+	}
+	return out
 }
