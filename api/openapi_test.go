@@ -3,7 +3,12 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,3 +121,67 @@ func nullKeys(at string, v any) []string {
 	}
 	return out
 }
+
+// TestOpenAPIErrorCodes fails when an error code constant of domain (an
+// E... string constant) or of the api package is missing from the
+// document's ErrorCode enum, or the enum names a code nothing sends.
+func TestOpenAPIErrorCodes(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPIJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, v := range doc.Components.Schemas["ErrorCode"].Value.Enum {
+		documented[v.(string)] = true
+	}
+	// The api package answers 405 itself, outside domain's codes.
+	sent := map[string]bool{"method_not_allowed": true}
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("../domain/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if !errorConst.MatchString(n.Name) || i >= len(vs.Values) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						code, _ := strconv.Unquote(lit.Value)
+						sent[code] = true
+					}
+				}
+			}
+		}
+	}
+	if len(sent) < 20 {
+		t.Fatalf("found only %d codes in domain: %v", len(sent), sent)
+	}
+	for code := range sent {
+		if !documented[code] {
+			t.Errorf("error code %q is sent but not in the ErrorCode enum of api/openapi.yaml", code)
+		}
+	}
+	for code := range documented {
+		if !sent[code] {
+			t.Errorf("ErrorCode %q is documented but no constant defines it", code)
+		}
+	}
+}
+
+// errorConst matches the names of domain's error code constants.
+var errorConst = regexp.MustCompile(`^E[A-Z]+$`)
