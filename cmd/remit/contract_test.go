@@ -167,6 +167,16 @@ type contractTransport struct {
 	base http.RoundTripper
 }
 
+// contractTBKey is the context key of withContractTB.
+type contractTBKey struct{}
+
+// withContractTB makes a contractTransport report a mismatch of a request
+// with ctx to tb rather than to the test that started the server (a fuzz
+// target must report to its own t).
+func withContractTB(ctx context.Context, tb testing.TB) context.Context {
+	return context.WithValue(ctx, contractTBKey{}, tb)
+}
+
 // contractClient wraps client's transport (http.DefaultTransport if none)
 // in a contractTransport.
 func contractClient(tb testing.TB, client *http.Client) *http.Client {
@@ -202,7 +212,11 @@ func (t contractTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return resp, nil // the caller sees the short body and fails
 	}
 	if err := checkExchange(req, reqBody, resp, respBody); err != nil {
-		t.tb.Errorf("openapi contract: %s %s -> %d: %v\nrequest: %.500s\nresponse: %.1000s",
+		tb := t.tb
+		if rtb, ok := req.Context().Value(contractTBKey{}).(testing.TB); ok {
+			tb = rtb
+		}
+		tb.Errorf("openapi contract: %s %s -> %d: %v\nrequest: %.500s\nresponse: %.1000s",
 			req.Method, req.URL.RequestURI(), resp.StatusCode, err, reqBody, respBody)
 	}
 	return resp, nil
@@ -247,7 +261,23 @@ func checkExchange(req *http.Request, reqBody []byte, resp *http.Response, respB
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
 		return err
 	}
+	if err := checkBodyDocumented(route.Operation, resp, respBody); err != nil {
+		return err
+	}
 	return checkHeaders(route.Operation, resp)
+}
+
+// checkBodyDocumented fails when an answer has a body and its response
+// object has no content: openapi3filter would not look at the body at all.
+func checkBodyDocumented(op *openapi3.Operation, resp *http.Response, body []byte) error {
+	r := op.Responses.Status(resp.StatusCode)
+	if r == nil {
+		r = op.Responses.Default()
+	}
+	if len(body) > 0 && r != nil && r.Value != nil && len(r.Value.Content) == 0 {
+		return fmt.Errorf("response %d has a %s body, and the document describes none", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return nil
 }
 
 // checkErrorBody checks an answer to a request the document has no
