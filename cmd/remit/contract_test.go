@@ -359,8 +359,9 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 		}
 		return &http.Response{StatusCode: status, Header: h}
 	}
-	client := `{"id":"c1","name":"A","email":"a@example.com","currency":"EUR","status":"active",` +
-		`"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}`
+	client := `{"id":"c1","name":"A","email":"a@example.com","contact_name":"","account_manager":"","address":"",` +
+		`"timezone":"UTC","currency":"EUR","communication":{"channel":"email","response_time_hours":24},"turnaround_days":0,` +
+		`"relationship":"standard","status":"active","created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}`
 	cases := []struct {
 		name    string
 		req     *http.Request
@@ -372,6 +373,8 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 		{"valid", get("/v1/clients/c1"), "", answer(200, "", "X-Request-Id", "r"), client, ""},
 		{"undocumented field", get("/v1/clients/c1"), "", answer(200, ""), strings.Replace(client, `"id"`, `"Extra":1,"id"`, 1), "Extra"},
 		{"wrong type", get("/v1/clients/c1"), "", answer(200, ""), strings.Replace(client, `"A"`, `7`, 1), "name"},
+		{"missing field", get("/v1/clients/c1"), "", answer(200, ""), strings.Replace(client, `"address":"",`, ``, 1), "address"},
+		{"an error with an unknown code", get("/v1/clients/c1"), "", answer(404, ""), `{"error":{"code":"gone","message":"x"}}`, "code"},
 		{"undeclared header", get("/v1/clients/c1"), "", answer(200, "", "Retry-After", "1"), client, "Retry-After"},
 		{"refused by the document, taken by the server", func() *http.Request {
 			r := get("/v1/clients?limit=0")
