@@ -45,8 +45,11 @@ func bind(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	switch string(bytes.TrimSpace(b)) {
+	case "":
 		return domain.Errorf(domain.EINVALID, "request body is required: send a JSON object")
+	case "null": // would decode as no change at all
+		return domain.Errorf(domain.EINVALID, "request body must be a JSON object")
 	}
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return &domain.Error{Code: domain.EINVALID, Message: "Content-Type must be application/json",

@@ -31,6 +31,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue,
 		Terms:         domain.DescribeTerms(doc.Agreement, inv.Currency, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
+		DefaultTerms:  doc.Agreement.IsDefault(),
 		CheckoutURL:   checkoutURL,
 	}
 	if loc, err := domain.LoadZone(inv.Timezone); err == nil {

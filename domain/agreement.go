@@ -109,6 +109,34 @@ type MilestoneRules struct {
 	DepositRefundable bool `json:"deposit_refundable"`
 }
 
+// Terms are an agreement's payment and late-payment terms without the
+// version's identity: what DefaultAgreement gives a client with no
+// agreement, shown on its invoices as default_terms.
+type Terms struct {
+	PaymentTerms      string          `json:"payment_terms"`
+	GraceDays         int             `json:"grace_days"`
+	LateFee           *LateFee        `json:"late_fee"`
+	Interest          *InterestTerms  `json:"interest"`
+	FixedCompensation int64           `json:"fixed_compensation"`
+	ReminderOffsets   []int           `json:"reminder_offsets"`
+	Suspension        *Suspension     `json:"suspension"`
+	Allocation        string          `json:"allocation"`
+	Milestones        *MilestoneRules `json:"milestones"`
+}
+
+// Terms returns a's terms.
+func (a Agreement) Terms() Terms {
+	return Terms{
+		PaymentTerms: a.PaymentTerms, GraceDays: a.GraceDays, LateFee: a.LateFee, Interest: a.Interest,
+		FixedCompensation: a.FixedCompensation, ReminderOffsets: a.ReminderOffsets, Suspension: a.Suspension,
+		Allocation: a.Allocation, Milestones: a.Milestones,
+	}
+}
+
+// IsDefault reports whether a is DefaultAgreement's terms standing in for
+// an agreement the client never made: it has no id.
+func (a Agreement) IsDefault() bool { return a.ID == "" }
+
 // DefaultAgreement returns the agreement of a client that has none: net 30,
 // no grace, no fees or interest, the default reminders, charges first.
 func DefaultAgreement() Agreement {

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"slices"
@@ -87,6 +89,67 @@ type InterestSpan struct {
 	DailyRate  string // percent a day, "" with an annual rate
 	DayCount   string // "" with a daily rate
 	Amount     *big.Rat
+}
+
+// interestSpanJSON is the JSON form of an InterestSpan, as the API shows a
+// charge's breakdown: snake_case, and the exact amount as amount_exact, a
+// fraction of minor units in lowest terms ("67200/73", or "920" when
+// whole), beside amount_minor, that amount rounded half away from zero.
+type interestSpanJSON struct {
+	From        Date   `json:"from"`
+	To          Date   `json:"to"`
+	Days        int    `json:"days"`
+	Base        int64  `json:"base"`
+	AnnualRate  string `json:"annual_rate,omitempty"`
+	DailyRate   string `json:"daily_rate,omitempty"`
+	DayCount    string `json:"day_count,omitempty"`
+	AmountExact string `json:"amount_exact"`
+	AmountMinor int64  `json:"amount_minor"`
+}
+
+// MarshalJSON writes the span in its API form (interestSpanJSON).
+func (s InterestSpan) MarshalJSON() ([]byte, error) {
+	out := interestSpanJSON{From: s.From, To: s.To, Days: s.Days, Base: s.Base,
+		AnnualRate: s.AnnualRate, DailyRate: s.DailyRate, DayCount: s.DayCount, AmountExact: "0"}
+	if s.Amount != nil {
+		out.AmountExact = s.Amount.RatString()
+		minor, err := RoundHalfAway(s.Amount)
+		if err != nil {
+			return nil, err
+		}
+		out.AmountMinor = minor
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads the API form, and also the form stored before it
+// (Go field names, Amount as "p/q"), which older charge rows hold.
+func (s *InterestSpan) UnmarshalJSON(b []byte) error {
+	var v struct {
+		interestSpanJSON
+		// The stored form before the API form; From, To, Days and Base
+		// match the API keys anyway (encoding/json ignores case).
+		AnnualRate string
+		DailyRate  string
+		DayCount   string
+		Amount     *big.Rat
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = InterestSpan{From: v.From, To: v.To, Days: v.Days, Base: v.Base,
+		AnnualRate: cmp.Or(v.interestSpanJSON.AnnualRate, v.AnnualRate),
+		DailyRate:  cmp.Or(v.interestSpanJSON.DailyRate, v.DailyRate),
+		DayCount:   cmp.Or(v.interestSpanJSON.DayCount, v.DayCount),
+		Amount:     v.Amount}
+	if v.AmountExact != "" {
+		r, ok := new(big.Rat).SetString(v.AmountExact)
+		if !ok {
+			return Errorf(EINVALID, "amount_exact %q is not a fraction", v.AmountExact)
+		}
+		s.Amount = r
+	}
+	return nil
 }
 
 // Quote is what an invoice owes on AsOf (a payoff quote): principal still

@@ -63,7 +63,10 @@ type Invoice struct {
 	CreditCreated int64 `json:"credit_created"`
 	BalanceDue    int64 `json:"balance_due"`
 
-	// Agreement is the version in force on the issue date, kept for good.
+	// Agreement is the version in force on the issue date, kept for good;
+	// nil on a draft. For a client with no version in force it is
+	// DefaultAgreement (IsDefault), which the JSON form shows as
+	// default_terms, never as an agreement (see MarshalJSON).
 	Agreement *Agreement `json:"agreement"`
 	// Timezone is the client's zone when the invoice was created; its dates are in it.
 	Timezone string `json:"timezone"`
@@ -74,6 +77,49 @@ type Invoice struct {
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	IssuedAt  *time.Time `json:"issued_at"`
+}
+
+// Where an issued invoice's terms come from (its JSON terms_source).
+const (
+	TermsSourceAgreement = "agreement" // a version of the client's agreement
+	TermsSourceDefault   = "default"   // DefaultAgreement: the client had none in force
+)
+
+// TermsSource returns TermsSourceAgreement or TermsSourceDefault for an
+// issued invoice, and "" for a draft (whose terms are chosen at issue).
+func (inv Invoice) TermsSource() string {
+	switch {
+	case inv.Agreement == nil:
+		return ""
+	case inv.Agreement.IsDefault():
+		return TermsSourceDefault
+	}
+	return TermsSourceAgreement
+}
+
+// MarshalJSON writes the invoice with its terms told apart: `agreement` is
+// the client's agreement version it was issued under, or null (a draft, or
+// a client with no agreement); `terms_source` is "agreement", "default" or
+// null (a draft); `default_terms` holds the terms of DefaultAgreement when
+// they apply, else null. A placeholder never poses as an agreement.
+func (inv Invoice) MarshalJSON() ([]byte, error) {
+	type plain Invoice // without this method
+	out := struct {
+		plain
+		Agreement    *Agreement `json:"agreement"`
+		TermsSource  *string    `json:"terms_source"`
+		DefaultTerms *Terms     `json:"default_terms"`
+	}{plain: plain(inv)}
+	if src := inv.TermsSource(); src != "" {
+		out.TermsSource = &src
+		if src == TermsSourceDefault {
+			t := inv.Agreement.Terms()
+			out.DefaultTerms = &t
+		} else {
+			out.Agreement = inv.Agreement
+		}
+	}
+	return json.Marshal(out)
 }
 
 // LineInput is a line as a caller sends it.

@@ -30,6 +30,11 @@ const (
 	// EventPaymentReallocated is an audit event (not sent): a payment's
 	// allocation changed because a fact dated before it was recorded late.
 	EventPaymentReallocated = "payment.reallocated"
+	// Sent to webhooks only (no e-mail to the client).
+	EventMilestoneClientDelayInvoiced = "milestone.client_delay_invoiced"
+	EventMilestoneReopened            = "milestone.reopened"
+	EventInvoiceDisputeOpened         = "invoice.dispute_opened"
+	EventInvoiceDisputeClosed         = "invoice.dispute_closed"
 	// EventAll in an endpoint's filter stands for every type.
 	EventAll = "*"
 )
@@ -42,18 +47,29 @@ const (
 	MaxRatePointsPerSeries   = 10000
 )
 
-// eventTypes lists every outgoing event type, in the order documents show them.
-var eventTypes = []string{
+// emailEventTypes lists the outgoing event types the client is e-mailed
+// about, in the order documents show them.
+var emailEventTypes = []string{
 	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
 	EventChargePosted, EventChargeAdjusted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
 	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
 }
 
+// eventTypes lists every outgoing event type: those e-mailed, then those
+// only webhooks receive.
+var eventTypes = append(slices.Clone(emailEventTypes),
+	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed)
+
 // EventTypes returns every outgoing event type.
 func EventTypes() []string { return slices.Clone(eventTypes) }
 
-// ValidEventType reports whether t is an outgoing event type.
+// ValidEventType reports whether t is an outgoing event type (one a webhook
+// endpoint may ask for).
 func ValidEventType(t string) bool { return slices.Contains(eventTypes, t) }
+
+// EmailedEventType reports whether the client is e-mailed about events of
+// type t.
+func EmailedEventType(t string) bool { return slices.Contains(emailEventTypes, t) }
 
 // WebhookSecretPrefix starts every webhook endpoint secret.
 const WebhookSecretPrefix = "whsec_"

@@ -79,8 +79,11 @@ type Invoice struct {
 	Terms []string `json:"terms"`
 	// AgreementFrom is when that agreement version took effect; zero leaves it out.
 	AgreementFrom domain.Date `json:"agreement_from"`
-	CheckoutURL   string      `json:"checkout_url"`
-	GeneratedOn   domain.Date `json:"generated_on"` // the PDF's creation date
+	// DefaultTerms says the client has no agreement: Terms are the default
+	// terms, and the document says so rather than "as agreed".
+	DefaultTerms bool        `json:"default_terms"`
+	CheckoutURL  string      `json:"checkout_url"`
+	GeneratedOn  domain.Date `json:"generated_on"` // the PDF's creation date
 }
 
 var (
@@ -216,9 +219,15 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 		d.paymentTable(inv.Payments, "")
 	}
 	if len(inv.Terms) > 0 {
-		d.heading("Payment terms", 2*lineBody)
-		if !inv.AgreementFrom.IsZero() {
+		switch {
+		case inv.DefaultTerms:
+			d.heading("Default terms", 2*lineBody)
+			d.paragraph("No agreement is on file for this client, so our default terms apply:", regular, sizeBody, lineBody, colourMuted)
+		case !inv.AgreementFrom.IsZero():
+			d.heading("Payment terms", 2*lineBody)
 			d.paragraph("As agreed in our terms in force from "+inv.AgreementFrom.LongString()+":", regular, sizeBody, lineBody, colourMuted)
+		default:
+			d.heading("Payment terms", 2*lineBody)
 		}
 		d.bullets(inv.Terms, sizeBody, lineBody, 0)
 	}

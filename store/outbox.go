@@ -164,7 +164,7 @@ func (s *OutboxService) FanOut(ctx context.Context, limit int, email bool) (int,
 						EventID: r.EventID, EventType: r.Type, Status: domain.DeliveryPending, NextAttemptAt: now, CreatedAt: now})
 				}
 			}
-			if to := addresses[r.ClientID]; to != "" && domain.ValidEventType(r.Type) {
+			if to := addresses[r.ClientID]; to != "" && domain.EmailedEventType(r.Type) {
 				mails = append(mails, emailDeliveryRow{ID: s.db.newID("eml"), OutboxID: r.ID, EventID: r.EventID,
 					EventType: r.Type, ClientID: r.ClientID, Recipient: to, Status: domain.DeliveryPending, NextAttemptAt: now, CreatedAt: now})
 			}

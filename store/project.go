@@ -574,7 +574,7 @@ func (s *ProjectService) issueDelayed(ctx context.Context, id string, now time.T
 			return err
 		}
 		issued = true
-		return s.db.emit(ctx, tx, "milestone.client_delay_invoiced", r.ClientID, invoiceID, map[string]any{
+		return s.db.emit(ctx, tx, domain.EventMilestoneClientDelayInvoiced, r.ClientID, invoiceID, map[string]any{
 			"project_id": r.ProjectID, "milestone_id": r.ID, "name": r.Name, "planned_date": planned, "client_delay_days": delayDays,
 			"client_delay_since": dateOf(r.ClientDelayOn), "note": r.ClientDelayNote, "invoiced_on": today,
 			"message": fmt.Sprintf("invoiced under the client-delay rule: not delivered %d days after the planned date %s because the client holds it up", delayDays, planned),
@@ -654,7 +654,7 @@ func (db *DB) milestoneInvoiceReopened(ctx context.Context, tx *gorm.DB, inv *in
 	if err := tx.Save(r).Error; err != nil {
 		return err
 	}
-	return db.emit(ctx, tx, "milestone.reopened", r.ClientID, inv.ID, map[string]any{
+	return db.emit(ctx, tx, domain.EventMilestoneReopened, r.ClientID, inv.ID, map[string]any{
 		"project_id": r.ProjectID, "milestone_id": r.ID, "name": r.Name, "position": r.Position,
 		"invoice_id": inv.ID, "balance_due": inv.BalanceDue, "currency": inv.Currency,
 	}, true)

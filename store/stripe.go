@@ -370,9 +370,9 @@ func (a *applier) settle(ctx context.Context, inv *invoiceRow, before, row *inte
 		if err := a.setDisputed(invoiceID, row.ID, isDisputed); err != nil {
 			return err
 		}
-		typ := "invoice.dispute_opened"
+		typ := domain.EventInvoiceDisputeOpened
 		if !isDisputed {
-			typ = "invoice.dispute_closed"
+			typ = domain.EventInvoiceDisputeClosed
 		}
 		if err := db.emit(ctx, tx, typ, inv.ClientID, invoiceID, map[string]any{
 			"payment_intent": row.ID, "dispute": row.DisputeID, "status": row.DisputeStatus, "amount": row.DisputeAmount}, true); err != nil {

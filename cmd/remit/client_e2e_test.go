@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/remit/remit/api"
 )
 
 var romashka = map[string]any{
@@ -141,6 +144,7 @@ func TestBadInput(t *testing.T) {
 		{"duplicate field", "POST", "/v1/clients", writer, `{"name":"A","name":"B","email":"a@b.example","currency":"EUR"}`, 400, "invalid", ""},
 		{"trailing data", "POST", "/v1/clients", writer, good + `{}`, 400, "invalid", ""},
 		{"array body", "POST", "/v1/clients", writer, `[]`, 400, "invalid", ""},
+		{"null body", "PATCH", path, writer, `null`, 400, "invalid", ""},
 		{"2 MiB body", "POST", "/v1/clients", writer, big, 413, "too_large", ""},
 		{"empty body", "POST", "/v1/clients", writer, "", 400, "invalid", ""},
 		{"no key", "POST", "/v1/clients", "", good, 401, "unauthorized", ""},
@@ -266,6 +270,10 @@ func TestHealthAndOpenAPI(t *testing.T) {
 	doc := r.JSON(t)
 	if r.Status != 200 || !strings.HasPrefix(doc["openapi"].(string), "3.") {
 		t.Fatalf("openapi: %d %.200s", r.Status, r.Body)
+	}
+	y := s.do(request{Method: "GET", Path: "/openapi.yaml"})
+	if y.Status != 200 || y.Header.Get("Content-Type") != "application/yaml" || !bytes.Equal(y.Body, api.OpenAPIYAML) {
+		t.Fatalf("openapi.yaml: %d %q %.200s", y.Status, y.Header.Get("Content-Type"), y.Body)
 	}
 }
 

@@ -59,7 +59,7 @@ func (s *fuzzServer) expand(b []byte) []byte {
 func (s *fuzzServer) send(t *testing.T, method, path string, body []byte, header map[string]string) (int, http.Header, []byte) {
 	t.Helper()
 	// No input may hang a request either.
-	ctx, cancel := context.WithTimeout(context.Background(), fuzzRequestTimeout)
+	ctx, cancel := context.WithTimeout(withContractTB(context.Background(), t), fuzzRequestTimeout)
 	defer cancel()
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, method, s.URL()+path, bytes.NewReader(body))

@@ -54,7 +54,9 @@ func startMain(tb testing.TB, cfg Config) *testServer {
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	s := &testServer{Main: m, tb: tb, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}}
+	// Every exchange through s.client is checked against api/openapi.yaml.
+	client := contractClient(tb, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute})
+	s := &testServer{Main: m, tb: tb, client: client}
 	tb.Cleanup(func() { s.stop() })
 	return s
 }

@@ -21,8 +21,16 @@ func withStripeWebhooks(c *Config) {
 	c.StripeAPIBase = "http://127.0.0.1:9"
 }
 
-// scrape fetches url and returns its metric lines (comments left out).
+// scrape fetches url from the API server (checked against its OpenAPI
+// document) and returns its metric lines (comments left out).
 func scrape(t *testing.T, url, key string) (int, []string) {
+	t.Helper()
+	return scrapeWith(t, contractClient(t, http.DefaultClient), url, key)
+}
+
+// scrapeWith is scrape through client; the separate metrics listener
+// (REMIT_METRICS_ADDR) is not the API and is not checked against its document.
+func scrapeWith(t *testing.T, client *http.Client, url, key string) (int, []string) {
 	t.Helper()
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
@@ -31,7 +39,7 @@ func scrape(t *testing.T, url, key string) (int, []string) {
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,13 +170,13 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// The separate address needs no key and serves only /metrics.
-	status, lines = scrape(t, s.MetricsURL()+"/metrics", "")
+	status, lines = scrapeWith(t, http.DefaultClient, s.MetricsURL()+"/metrics", "")
 	if status != 200 {
 		t.Fatalf("GET /metrics on REMIT_METRICS_ADDR: %d", status)
 	}
 	requireLines(t, lines, `remit_charges_posted_total{kind="late_fee"} 1`,
 		`remit_http_requests_total{method="GET",route="/metrics",status="200"} 1`)
-	if status, _ := scrape(t, s.MetricsURL()+"/v1/clients", ""); status != 404 {
+	if status, _ := scrapeWith(t, http.DefaultClient, s.MetricsURL()+"/v1/clients", ""); status != 404 {
 		t.Fatalf("GET /v1/clients on REMIT_METRICS_ADDR: %d", status)
 	}
 }

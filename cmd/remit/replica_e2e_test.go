@@ -162,7 +162,7 @@ func runWorkload(t *testing.T, workers int, urls func() string, stop time.Time) 
 // delivered twice to different servers, as Stripe may.
 func runWorkloadStripe(t *testing.T, workers int, urls func() string, stop time.Time, webhookSecret string) *acked {
 	a := &acked{clients: map[string]bool{}, invoices: map[string]string{}, payments: map[string]int64{}, intents: map[string]int64{}}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := contractClient(t, &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}})
 	var wg sync.WaitGroup
 	var seq atomic.Int64
 	for w := range workers {

@@ -304,7 +304,7 @@ func TestStripeWebhookConcurrent(t *testing.T) {
 			var failures []string
 			var mu sync.Mutex
 			var wg sync.WaitGroup
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}, Timeout: time.Minute}
+			client := contractClient(t, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}, Timeout: time.Minute})
 			defer client.CloseIdleConnections()
 			for range senders {
 				wg.Add(1)
@@ -505,7 +505,7 @@ func TestStripeCheckoutOutsideTheWriter(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+testAdminKey)
 		req.Header.Set("Idempotency-Key", "pay-link-1")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := contractClient(t, http.DefaultClient).Do(req)
 		if err != nil {
 			first <- result{err: err}
 			return
@@ -528,7 +528,7 @@ func TestStripeCheckoutOutsideTheWriter(t *testing.T) {
 		req, _ := http.NewRequest("POST", s.URL()+"/v1/clients", strings.NewReader(`{"name":"Beta","email":"ap@beta.example","currency":"EUR"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+testAdminKey)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := contractClient(t, http.DefaultClient).Do(req); err == nil {
 			resp.Body.Close()
 			wrote <- resp.StatusCode
 		} else {
