@@ -184,6 +184,9 @@ func noticeText(business string, m domain.OutboxMessage) (subject, body string) 
 		subject, lead = capitalize(invoice)+" is paid", "Thank you: "+invoice+" is paid in full."
 	case domain.EventChargePosted:
 		subject, lead = "A charge was added to "+invoice, "Under the agreed payment terms, a charge was added to "+invoice+"."
+	case domain.EventChargeAdjusted:
+		subject, lead = "A charge on "+invoice+" was corrected", "A payment or refund dated earlier than when we recorded it changed what "+
+			invoice+" owes under the agreed payment terms; the charge was corrected."
 	case domain.EventClientSuspensionWarning:
 		subject, lead = "Service will be suspended", "Service will be suspended unless the overdue invoices are paid."
 	case domain.EventClientSuspended:
