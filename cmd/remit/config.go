@@ -56,7 +56,7 @@ var envVars = []envVar{
 		return nil
 	}},
 	{"DATABASE_URL", "remit.db", "SQLite file path, or a postgres:// URL", func(v string, c *Config) error { c.DatabaseURL = v; return nil }},
-	{"REMIT_ADMIN_KEY", "", "admin API key to ensure at start (at least 24 characters)", func(v string, c *Config) error {
+	{"REMIT_ADMIN_KEY", "", "admin API key to ensure at start, re-activated if revoked (at least 24 characters)", func(v string, c *Config) error {
 		if v != "" && len(v) < 24 {
 			return fmt.Errorf("must be at least 24 characters")
 		}

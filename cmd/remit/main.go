@@ -267,18 +267,24 @@ func (m *Main) newOffboarding(db *store.DB, gateway domain.PaymentGateway) *stor
 	return s
 }
 
-// bootstrapAdminKey makes sure someone can call the API: REMIT_ADMIN_KEY is
-// stored if new; otherwise, with no live key at all, one admin key is created
-// and printed once on standard error.
+// bootstrapAdminKey makes sure someone can call the API: REMIT_ADMIN_KEY
+// always ends up a live admin key (created, or re-activated if it was
+// revoked: the owner's documented way back in); otherwise, with no live key
+// at all, one admin key is created and printed once on standard error.
 func (m *Main) bootstrapAdminKey(ctx context.Context, keys *store.APIKeyService) error {
 	if m.Config.AdminKey != "" {
 		k := &domain.APIKey{Name: "admin (REMIT_ADMIN_KEY)", Scopes: []string{domain.ScopeAdmin}}
-		created, err := keys.EnsureAPIKey(ctx, k, m.Config.AdminKey)
+		outcome, err := keys.EnsureAPIKey(ctx, k, m.Config.AdminKey)
 		if err != nil {
 			return err
 		}
-		if created {
+		switch outcome {
+		case domain.KeyCreated:
 			m.Logger.Info("stored the admin key from REMIT_ADMIN_KEY", "key_id", k.ID)
+		case domain.KeyReactivated:
+			m.Logger.Warn("re-activated the admin key from REMIT_ADMIN_KEY, which was revoked", "key_id", k.ID)
+		default:
+			m.Logger.Info("the admin key from REMIT_ADMIN_KEY is live", "key_id", k.ID)
 		}
 		return nil
 	}

@@ -24,6 +24,8 @@ type testServer struct {
 	*Main
 	tb     testing.TB
 	client *http.Client
+	// logPath is the file the service writes its JSON log lines to.
+	logPath string
 }
 
 // MustRunMain starts the whole service on a random port with a fresh SQLite
@@ -54,7 +56,8 @@ func startMain(tb testing.TB, cfg Config) *testServer {
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	s := &testServer{Main: m, tb: tb, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}}
+	s := &testServer{Main: m, tb: tb, logPath: logs.Name(),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}}
 	tb.Cleanup(func() { s.stop() })
 	return s
 }
@@ -71,6 +74,16 @@ func (s *testServer) stop() {
 		s.tb.Errorf("close: %v", err)
 	}
 	s.httpServer, s.DB = nil, nil
+}
+
+// logs returns what the service has logged so far.
+func (s *testServer) logs() string {
+	s.tb.Helper()
+	b, err := os.ReadFile(s.logPath)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	return string(b)
 }
 
 // restart stops the service and starts it again on the same database.
