@@ -23,6 +23,11 @@ type Config struct {
 	RateLimit float64
 	// RateBurst is how many requests a key may send at once above the rate.
 	RateBurst int
+	// AuthFailureRate and AuthFailureBurst throttle failed authentication
+	// per client address: Burst failures at once, then Rate per second
+	// (0: no limit); beyond them the address is answered 429.
+	AuthFailureRate  float64
+	AuthFailureBurst int
 	// IdempotencyWait is how long a request waits for a concurrent request
 	// with the same Idempotency-Key to finish before it is refused.
 	IdempotencyWait time.Duration
@@ -30,7 +35,8 @@ type Config struct {
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{BodyLimit: 1 << 20, RateLimit: 100, RateBurst: 200, IdempotencyWait: 10 * time.Second}
+	return Config{BodyLimit: 1 << 20, RateLimit: 100, RateBurst: 200, AuthFailureRate: 1, AuthFailureBurst: 30,
+		IdempotencyWait: 10 * time.Second}
 }
 
 // Deps are what the server needs from the rest of Remit.
@@ -88,14 +94,16 @@ type Server struct {
 	Deps
 	Config Config
 
-	echo    *echo.Echo
-	limiter *keyLimiter
+	echo         *echo.Echo
+	limiter      *keyLimiter
+	authFailures *failureLimiter
 }
 
 // NewServer returns a server with its routes registered.
 func NewServer(cfg Config, d Deps) *Server {
 	s := &Server{Config: cfg, Deps: d}
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
+	s.authFailures = newFailureLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
