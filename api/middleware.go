@@ -111,6 +111,17 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// textParams refuses path and query parameters that are not one line of
+// text (NUL, control characters, invalid UTF-8) with 400 naming them.
+func (s *Server) textParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := checkParams(c); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
 // authorize requires a live API key holding one of the scopes.
 func (s *Server) authorize(scopes ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -314,6 +325,9 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if len(key) > 255 {
 			return fieldError("Idempotency-Key", "must be at most 255 characters")
+		}
+		if p := domain.TextProblem(key, false); p != "" {
+			return fieldError("Idempotency-Key", "%s", p)
 		}
 		body, err := readBody(c)
 		if err != nil {

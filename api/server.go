@@ -107,7 +107,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.observeRequest, s.accessLog, s.recover, s.bodyLimit)
+	e.Use(s.requestID, s.observeRequest, s.accessLog, s.recover, s.bodyLimit, s.textParams)
 	s.echo = e
 	s.routes()
 	return s

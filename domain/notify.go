@@ -82,7 +82,7 @@ func (e *WebhookEndpoint) Validate() error {
 	} else if u.Fragment != "" {
 		f.Add("url", "must not contain a #fragment")
 	}
-	checkText(f, "description", e.Description, MaxWebhookDescriptionLen, false)
+	checkLines(f, "description", e.Description, MaxWebhookDescriptionLen, false)
 	switch {
 	case len(e.EnabledEvents) == 0:
 		f.Add("enabled_events", `is required: a list of event types, or ["*"] for all`)

@@ -112,3 +112,82 @@ func TestConcurrentOffboarding(t *testing.T) {
 		})
 	}
 }
+
+// TestTextIsText: NUL, control characters and invalid UTF-8 in any text
+// field, path or query parameter are refused with 400 naming it, on both
+// databases (PostgreSQL refuses NUL in text, which used to be a 500), and
+// nothing is written; multi-line fields keep their tabs and line breaks.
+func TestTextIsText(t *testing.T) {
+	for _, dialect := range testdb.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			s := MustRunMain(t, pinned("2026-03-02"), func(c *Config) { c.DatabaseURL = testdb.URL(t, dialect) })
+			cli := s.mustClient("Text Ltd", "EUR", "UTC")
+			inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
+				"lines": []map[string]any{{"description": "Audit", "unit_amount": 50000}}}})["id"].(string)
+			pay := s.must(201, request{Method: "POST", Path: "/v1/invoices/" + inv + "/payments", Body: map[string]any{"amount": 100, "paid_on": "2026-03-02"}})["id"].(string)
+			client := func(field, value string) map[string]any {
+				c := map[string]any{"name": "N", "email": "n@example.com", "currency": "EUR"}
+				c[field] = value
+				return c
+			}
+			invoice := func(description, memo, clientID string) map[string]any {
+				return map[string]any{"client_id": clientID, "memo": memo, "lines": []map[string]any{{"description": description, "unit_amount": 100}}}
+			}
+			entry := func(field, value string) map[string]any {
+				e := map[string]any{"client_id": cli, "date": "2026-03-01", "minutes": 60, "description": "Work"}
+				e[field] = value
+				return e
+			}
+			s.mustRefuseAll(t, []refusal{
+				{"client name NUL", "POST", "/v1/clients", client("name", "A\x00B"), 400, "invalid", "name"},
+				{"client name tab", "POST", "/v1/clients", client("name", "A\tB"), 400, "invalid", "name"},
+				{"client name escape", "POST", "/v1/clients", client("name", "\x1b[31mRed"), 400, "invalid", "name"},
+				{"client name C1", "POST", "/v1/clients", client("name", "A\u0085B"), 400, "invalid", "name"},
+				{"contact name", "POST", "/v1/clients", client("contact_name", "Ann\x01"), 400, "invalid", "contact_name"},
+				{"account manager newline", "POST", "/v1/clients", client("account_manager", "Bob\nEve"), 400, "invalid", "account_manager"},
+				{"email NUL", "POST", "/v1/clients", client("email", "a\x00@example.com"), 400, "invalid", "email"},
+				{"address NUL", "POST", "/v1/clients", client("address", "Main St\x00"), 400, "invalid", "address"},
+				{"client name invalid UTF-8", "POST", "/v1/clients", []byte("{\"name\":\"A\xff\",\"email\":\"n@example.com\",\"currency\":\"EUR\"}"), 400, "invalid", "name"},
+				{"patch contact", "PATCH", "/v1/clients/" + cli, map[string]any{"contact_name": "\x00"}, 400, "invalid", "contact_name"},
+				{"line description", "POST", "/v1/invoices", invoice("Work\x00", "", cli), 400, "invalid", "lines[0].description"},
+				{"memo", "POST", "/v1/invoices", invoice("Work", "\x07", cli), 400, "invalid", "memo"},
+				{"invoice client id", "POST", "/v1/invoices", invoice("Work", "", cli+"\x00"), 400, "invalid", "client_id"},
+				{"payment reference", "POST", "/v1/invoices/" + inv + "/payments", map[string]any{"amount": 100, "reference": "REF\x00"}, 400, "invalid", "reference"},
+				{"payment method", "POST", "/v1/invoices/" + inv + "/payments", map[string]any{"amount": 100, "method": "card\x00"}, 400, "invalid", "method"},
+				{"refund reason", "POST", "/v1/payments/" + pay + "/refunds", map[string]any{"amount": 50, "reason": "oops\x00"}, 400, "invalid", "reason"},
+				{"time description", "POST", "/v1/time_entries", entry("description", "Call\x00"), 400, "invalid", "description"},
+				{"time client id", "POST", "/v1/time_entries", entry("client_id", "\x00"), 400, "invalid", "client_id"},
+				{"time external id", "POST", "/v1/time_entries", entry("external_id", "x\ny"), 400, "invalid", "external_id"},
+				{"bulk description", "POST", "/v1/time_entries/bulk", map[string]any{"entries": []any{entry("description", "\x00")}}, 400, "invalid", "entries[0].description"},
+				{"project name", "POST", "/v1/projects", map[string]any{"client_id": cli, "name": "P\x00",
+					"milestones": []map[string]any{{"name": "M", "amount": 100, "planned_date": "2026-04-01"}}}, 400, "invalid", "name"},
+				{"milestone name", "POST", "/v1/projects", map[string]any{"client_id": cli, "name": "P",
+					"milestones": []map[string]any{{"name": "M\x00", "amount": 100, "planned_date": "2026-04-01"}}}, 400, "invalid", "milestones[0].name"},
+				{"offboard note", "POST", "/v1/clients/" + cli + "/offboard", map[string]any{"reason": "other", "note": "\x00"}, 400, "invalid", "note"},
+				{"offboard reason", "POST", "/v1/clients/" + cli + "/offboard", map[string]any{"reason": "other\x00"}, 400, "invalid", "reason"},
+				{"agreement terms", "POST", "/v1/clients/" + cli + "/agreements", map[string]any{"effective_from": "2026-01-01", "payment_terms": "net_15\x00"}, 400, "invalid", "payment_terms"},
+				{"key name", "POST", "/v1/api_keys", map[string]any{"name": "k\x00", "scopes": []string{"read"}}, 400, "invalid", "name"},
+				{"webhook description", "POST", "/v1/webhook_endpoints", map[string]any{"url": "https://hooks.example.com/x", "description": "\x00", "enabled_events": []string{"*"}}, 400, "invalid", "description"},
+				{"path id", "GET", "/v1/clients/cli%00", nil, 400, "invalid", "id"},
+				{"path id invalid UTF-8", "GET", "/v1/invoices/inv%FF", nil, 400, "invalid", "id"},
+				{"query", "GET", "/v1/invoices?client_id=%00", nil, 400, "invalid", "client_id"},
+				{"rate series", "PUT", "/v1/reference_rates/ecb%00", map[string]any{"rates": []any{}}, 400, "invalid", "series"},
+			})
+			r := s.do(request{Method: "POST", Path: "/v1/clients", Key: testAdminKey, Body: client("name", "X"), Header: map[string]string{"Idempotency-Key": "k\xff"}})
+			if r.Status != 400 || r.ErrorCode() != "invalid" {
+				t.Fatalf("Idempotency-Key not UTF-8: %d %s", r.Status, r.Body)
+			}
+
+			// Multi-line fields keep tabs and line breaks; one-line fields take any letters.
+			c := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{"name": "Łódź Ünïcode 東京", "email": "u@example.com",
+				"currency": "EUR", "address": "1 Main St\r\n\tSuite 2\nSpringfield"}})
+			if c["address"] != "1 Main St\r\n\tSuite 2\nSpringfield" || c["name"] != "Łódź Ünïcode 東京" {
+				t.Fatalf("client %v", c)
+			}
+			in := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: invoice("Design\n\t- logo\n\t- colours", "Thanks!\nSee you", cli)})
+			if in["memo"] != "Thanks!\nSee you" {
+				t.Fatalf("invoice %v", in)
+			}
+		})
+	}
+}
