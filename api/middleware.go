@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	stdjson "encoding/json"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -345,14 +346,17 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 			buf := &bufferWriter{header: http.Header{echo.HeaderXRequestID: {requestIDOf(c)}}, status: http.StatusOK}
 			res.Writer, res.Committed, res.Status, res.Size = buf, false, 0, 0
 			c.SetRequest(req.WithContext(ctx))
+			var stored []byte
+			c.Set(storedKey, &stored)
 			if err := next(c); err != nil {
 				s.handleError(err, c)
 			}
+			c.Set(storedKey, nil)
 			c.SetRequest(req)
 			for k, v := range buf.header {
 				real.Header()[k] = v
 			}
-			return domain.IdempotentResponse{Status: buf.status, ContentType: buf.header.Get(echo.HeaderContentType), Body: buf.body.Bytes()}
+			return domain.IdempotentResponse{Status: buf.status, ContentType: buf.header.Get(echo.HeaderContentType), Body: buf.body.Bytes(), Stored: stored}
 		})
 		res.Writer, res.Committed, res.Size = real, false, 0
 		if err != nil {
@@ -363,6 +367,24 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return c.Blob(resp.Status, resp.ContentType, resp.Body)
 	}
+}
+
+// storedKey is where the idempotency middleware takes, from a handler that
+// shows a secret once, the body to keep for replays instead.
+const storedKey = "remit.stored_body"
+
+// respondWithSecret answers status with v, which shows a secret once. With
+// an Idempotency-Key only redacted is stored, and a replay gets it: no
+// secret is kept in the idempotency table (nor so in its WAL or backups).
+func respondWithSecret(c echo.Context, status int, v, redacted any) error {
+	if stored, ok := c.Get(storedKey).(*[]byte); ok && stored != nil {
+		b, err := stdjson.Marshal(redacted)
+		if err != nil {
+			return err
+		}
+		*stored = append(b, '\n')
+	}
+	return c.JSON(status, v)
 }
 
 // requestFingerprint identifies a request by its method, path and body. A

@@ -24,7 +24,9 @@ func (s *Server) handleWebhookEndpointCreate(c echo.Context) error {
 	if err := s.Webhooks.CreateWebhookEndpoint(c.Request().Context(), e); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, e)
+	redacted := *e
+	redacted.Secret, redacted.SecretRedacted = "", true
+	return respondWithSecret(c, http.StatusCreated, e, redacted)
 }
 
 func (s *Server) handleWebhookEndpointList(c echo.Context) error {

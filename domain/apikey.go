@@ -35,6 +35,9 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revoked_at"`
 	// Secret is set only on the value returned by CreateAPIKey.
 	Secret string `json:"secret,omitempty"`
+	// SecretRedacted marks a replay of the creation (Idempotency-Key): the
+	// secret was shown once and is stored nowhere, so it is left out.
+	SecretRedacted bool `json:"secret_redacted,omitempty"`
 }
 
 // Allows reports whether the key grants scope.

@@ -64,8 +64,12 @@ type WebhookEndpoint struct {
 	EnabledEvents []string  `json:"enabled_events"`
 	Enabled       bool      `json:"enabled"`
 	CreatedAt     time.Time `json:"created_at"`
-	// Secret is set only on the value returned by CreateWebhookEndpoint.
+	// Secret is set only on the value returned by CreateWebhookEndpoint
+	// (and RollWebhookSecret).
 	Secret string `json:"secret,omitempty"`
+	// SecretRedacted marks a replay of the creation (Idempotency-Key): the
+	// secret was shown once, and a replay does not show it again.
+	SecretRedacted bool `json:"secret_redacted,omitempty"`
 }
 
 // Validate checks the URL (http or https with a host), the description and

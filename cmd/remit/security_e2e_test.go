@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -189,5 +193,48 @@ func TestTextIsText(t *testing.T) {
 				t.Fatalf("invoice %v", in)
 			}
 		})
+	}
+}
+
+// TestAPIKeySecretStoredNowhere: the secret of a key created with an
+// Idempotency-Key is in its first response only: not in the database file,
+// its WAL, a backup or the logs, and a replay answers with the key's
+// metadata and the secret redacted.
+func TestAPIKeySecretStoredNowhere(t *testing.T) {
+	s := MustRunMain(t)
+	create := request{Method: "POST", Path: "/v1/api_keys", Key: testAdminKey, Header: map[string]string{"Idempotency-Key": "new-dashboard-key"},
+		Body: map[string]any{"name": "dashboard", "scopes": []string{"read"}}}
+	first := s.do(create)
+	secret, _ := first.JSON(t)["secret"].(string)
+	if first.Status != 201 || !strings.HasPrefix(secret, "rk_") {
+		t.Fatalf("create: %d %s", first.Status, first.Body)
+	}
+	replay := s.do(create)
+	got := replay.JSON(t)
+	if replay.Status != 201 || replay.Header.Get("Idempotent-Replayed") != "true" || got["id"] != first.JSON(t)["id"] ||
+		got["secret_redacted"] != true || got["prefix"] != secret[:7] {
+		t.Fatalf("replay: %d %s", replay.Status, replay.Body)
+	}
+	if _, ok := got["secret"]; ok || strings.Contains(string(replay.Body), secret) {
+		t.Fatalf("the replay shows the secret: %s", replay.Body)
+	}
+	s.must(200, request{Method: "GET", Path: "/v1/clients", Key: secret})
+
+	t.Setenv("DATABASE_URL", s.Config.DatabaseURL)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := run(context.Background(), []string{"backup", backup}); err != nil {
+		t.Fatalf("remit backup: %v", err)
+	}
+	for _, file := range []string{s.Config.DatabaseURL, s.Config.DatabaseURL + "-wal", backup, s.logPath} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) == 0 && !strings.HasSuffix(file, "-wal") {
+			t.Fatalf("%s is empty", file)
+		}
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("%s holds the secret in clear", file)
+		}
 	}
 }
