@@ -63,6 +63,10 @@ type Deps struct {
 	Rates       domain.ReferenceRateService
 	BillingRuns domain.BillingRunService
 
+	// CheckWebhookURL refuses a webhook URL whose host is or resolves to an
+	// address inside the network (EINVALID naming url); nil allows any.
+	CheckWebhookURL func(ctx context.Context, url string) error
+
 	// Sweep runs the enforcement sweep now; nil when this process does not sweep.
 	Sweep func(ctx context.Context, trigger string) (*domain.BillingRun, error)
 
@@ -193,6 +197,9 @@ func (s *Server) routes() {
 
 	v1.POST("/webhook_endpoints", s.handleWebhookEndpointCreate, admin...)
 	v1.GET("/webhook_endpoints", s.handleWebhookEndpointList, admin...)
+	v1.PATCH("/webhook_endpoints/:id", s.handleWebhookEndpointUpdate, admin...)
+	v1.DELETE("/webhook_endpoints/:id", s.handleWebhookEndpointDelete, admin...)
+	v1.POST("/webhook_endpoints/:id/roll_secret", s.handleWebhookSecretRoll, admin...)
 	v1.GET("/webhook_endpoints/:id/deliveries", s.handleWebhookDeliveryList, admin...)
 
 	// Stripe: the webhook is authenticated by Stripe-Signature, not an API key.

@@ -282,9 +282,17 @@ func (s *OutboxService) ClaimWebhookJobs(ctx context.Context, limit int, lease t
 		for i := range endpoints {
 			byID[endpoints[i].ID] = &endpoints[i]
 		}
+		now := s.db.now()
 		for i := range rows {
 			e := byID[rows[i].EndpointID]
-			jobs = append(jobs, domain.WebhookJob{Delivery: rows[i].toDomain(), URL: e.URL, Secret: e.Secret, Message: msgs[rows[i].OutboxID]})
+			if !e.Enabled {
+				continue // disabled: the delivery waits, leased, until the endpoint is enabled again
+			}
+			j := domain.WebhookJob{Delivery: rows[i].toDomain(), URL: e.URL, Secret: e.Secret, Message: msgs[rows[i].OutboxID]}
+			if e.PreviousSecretExpiresAt != nil && now.Before(*e.PreviousSecretExpiresAt) {
+				j.PreviousSecret = e.PreviousSecret
+			}
+			jobs = append(jobs, j)
 		}
 		return nil
 	})

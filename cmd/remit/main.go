@@ -155,6 +155,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if !m.Config.Now.IsZero() {
 		m.Logger.Warn("REMIT_NOW pins the clock; use it only for demos and tests", "now", m.Config.Now.Format(time.RFC3339))
 	}
+	if m.Config.WebhookAllowPrivate {
+		m.Logger.Warn("REMIT_WEBHOOK_ALLOW_PRIVATE lets webhook endpoints reach loopback and private addresses; use it only for a receiver on your own network")
+	}
 	db, err := store.Open(ctx, m.Config.DatabaseURL)
 	if err != nil {
 		return err
@@ -193,6 +196,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Documents:   store.NewDocumentService(db),
 		PDF:         pdf.NewRenderer(pdfCacheEntries),
 		Now:         m.Now,
+
+		CheckWebhookURL: billing.WebhookURLChecker(m.Config.WebhookAllowPrivate, net.DefaultResolver),
 	})
 	m.Sweeper = &billing.Sweeper{
 		Store:  store.NewSweepService(db),
@@ -252,7 +257,7 @@ func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
 		}
 		smtp = &billing.SMTPConfig{URL: m.Config.SMTPURL, From: from, FromName: m.Config.Business.Name}
 	}
-	n, err := billing.NewNotifier(store.NewOutboxService(db), nil, m.Now, m.Logger, smtp)
+	n, err := billing.NewNotifier(store.NewOutboxService(db), billing.WebhookClient(m.Config.WebhookAllowPrivate), m.Now, m.Logger, smtp)
 	if err != nil {
 		return nil, fmt.Errorf("e-mail settings (SMTP_URL, SMTP_FROM or REMIT_BUSINESS_EMAIL): %w", err)
 	}

@@ -28,6 +28,10 @@ type testServer struct {
 	logPath string
 }
 
+// allowPrivateWebhooks lets webhooks reach the tests' local receivers
+// (REMIT_WEBHOOK_ALLOW_PRIVATE=true).
+func allowPrivateWebhooks(c *Config) { c.WebhookAllowPrivate = true }
+
 // MustRunMain starts the whole service on a random port with a fresh SQLite
 // file (or the URL a modifier sets), and stops it when the test ends.
 func MustRunMain(tb testing.TB, modify ...func(*Config)) *testServer {
