@@ -74,6 +74,11 @@ func run(ctx context.Context, args []string) error {
 	case "stripe":
 		return m.stripeCommand(ctx, args[1:])
 	case "migrate":
+		unlock, err := store.LockForServing(cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		db, err := store.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return err
@@ -107,6 +112,8 @@ type Main struct {
 
 	// pinned is the clock pinned by REMIT_NOW (or SetNow), in Unix nanoseconds; 0: real time.
 	pinned atomic.Int64
+	// unlock releases the serving lock on the SQLite file (store.LockForServing).
+	unlock func() error
 	// background is cancelled by Close; workers holds its goroutines.
 	background context.CancelFunc
 	workers    sync.WaitGroup
@@ -158,6 +165,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.WebhookAllowPrivate {
 		m.Logger.Warn("REMIT_WEBHOOK_ALLOW_PRIVATE lets webhook endpoints reach loopback and private addresses; use it only for a receiver on your own network")
 	}
+	// The lock beside a SQLite file tells `remit restore` that this
+	// process serves from it (held until Close, or until the process dies).
+	unlock, err := store.LockForServing(m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m.unlock = unlock
 	db, err := store.Open(ctx, m.Config.DatabaseURL)
 	if err != nil {
 		return err
@@ -338,6 +352,10 @@ func (m *Main) Close() error {
 	errs = append(errs, m.closeMetrics(metricsCtx))
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.unlock != nil {
+		errs = append(errs, m.unlock())
+		m.unlock = nil
 	}
 	return errors.Join(errs...)
 }

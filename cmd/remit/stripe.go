@@ -53,6 +53,11 @@ func (m *Main) stripeCommand(ctx context.Context, args []string) error {
 	if m.Config.StripeSecretKey == "" {
 		return errors.New("STRIPE_SECRET_KEY is not set")
 	}
+	unlock, err := store.LockForServing(m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	db, err := store.Open(ctx, m.Config.DatabaseURL)
 	if err != nil {
 		return err
