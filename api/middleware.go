@@ -308,6 +308,8 @@ var outsideTx = map[string]bool{
 	"/v1/clients/:id/offboard":  true,
 	"/v1/stripe/reconcile":      true,
 	"/v1/billing/run":           true,
+	// Refunds through Stripe (its idempotency key makes a repeat safe).
+	"/v1/unapplied_payments/:id/refund": true,
 }
 
 // idempotency makes a POST with an Idempotency-Key run exactly once: the

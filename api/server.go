@@ -70,6 +70,10 @@ type Deps struct {
 	// Sweep runs the enforcement sweep now; nil when this process does not sweep.
 	Sweep func(ctx context.Context, trigger string) (*domain.BillingRun, error)
 
+	// UnappliedPayments keeps the money Stripe collected that no invoice
+	// took, until an admin applies or refunds it.
+	UnappliedPayments domain.UnappliedPaymentService
+
 	// Payments is the Stripe integration; nil when STRIPE_SECRET_KEY is
 	// unset, and then the Stripe routes answer 503 stripe_not_configured.
 	Payments domain.PaymentGateway
@@ -206,6 +210,9 @@ func (s *Server) routes() {
 	v1.POST("/invoices/:id/checkout", s.handleCheckoutCreate, write...)
 	v1.POST("/stripe/webhook", s.handleStripeWebhook, s.observeStripeEvent)
 	v1.POST("/stripe/reconcile", s.handleStripeReconcile, admin...)
+	v1.GET("/unapplied_payments", s.handleUnappliedList, read...)
+	v1.POST("/unapplied_payments/:id/apply", s.handleUnappliedApply, admin...)
+	v1.POST("/unapplied_payments/:id/refund", s.handleUnappliedRefund, admin...)
 
 	v1.POST("/time_entries", s.handleTimeEntryCreate, timePost...)
 	v1.POST("/time_entries/bulk", s.handleTimeEntryBulk, timePost...)

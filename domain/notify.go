@@ -43,7 +43,12 @@ var eventTypes = []string{
 	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
 	EventChargePosted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
 	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
+	EventPaymentUnapplied,
 }
+
+// ForBusiness reports whether events of type t are mailed to the business
+// (REMIT_BUSINESS_EMAIL) rather than to the client they concern.
+func ForBusiness(t string) bool { return t == EventPaymentUnapplied }
 
 // EventTypes returns every outgoing event type.
 func EventTypes() []string { return slices.Clone(eventTypes) }

@@ -55,7 +55,13 @@ func (g *Gateway) HandleWebhook(ctx context.Context, payload []byte, signature s
 				"api_version", ev.APIVersion, "pinned", stripe.APIVersion, "event_id", ev.ID)
 		}
 	}
-	return g.deps.Ledger.ApplyStripeEvent(ctx, *ev)
+	res, err := g.deps.Ledger.ApplyStripeEvent(ctx, *ev)
+	if err == nil && res.UnappliedPaymentID != "" {
+		g.deps.Logger.Warn("stripe collected money no invoice takes; kept as an unapplied payment for an admin to apply or refund",
+			"unapplied_payment_id", res.UnappliedPaymentID, "event_id", ev.ID, "payment_intent", ev.IntentID,
+			"invoice_id", ev.InvoiceID, "amount", ev.Amount, "currency", ev.Currency, "outcome", res.Outcome)
+	}
+	return res, err
 }
 
 // signatureTime reads the t= timestamp of a Stripe-Signature header.

@@ -206,10 +206,12 @@ func (m *Main) Run(ctx context.Context) error {
 		TimeEntries: store.NewTimeEntryService(db),
 		Health:      store.NewHealthService(db, m.Config.Business, m.Config.Thresholds),
 		Payments:    gateway,
-		CheckoutURL: checkoutURL(gateway),
-		Documents:   store.NewDocumentService(db),
-		PDF:         pdf.NewRenderer(pdfCacheEntries),
-		Now:         m.Now,
+
+		UnappliedPayments: m.newUnapplied(db, gateway),
+		CheckoutURL:       checkoutURL(gateway),
+		Documents:         store.NewDocumentService(db),
+		PDF:               pdf.NewRenderer(pdfCacheEntries),
+		Now:               m.Now,
 
 		CheckWebhookURL: billing.WebhookURLChecker(m.Config.WebhookAllowPrivate, net.DefaultResolver),
 	})
@@ -271,11 +273,21 @@ func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
 		}
 		smtp = &billing.SMTPConfig{URL: m.Config.SMTPURL, From: from, FromName: m.Config.Business.Name}
 	}
-	n, err := billing.NewNotifier(store.NewOutboxService(db), billing.WebhookClient(m.Config.WebhookAllowPrivate), m.Now, m.Logger, smtp)
+	outbox := store.NewOutboxService(db)
+	outbox.BusinessEmail = m.Config.Business.Email // payment.unapplied goes to the business
+	n, err := billing.NewNotifier(outbox, billing.WebhookClient(m.Config.WebhookAllowPrivate), m.Now, m.Logger, smtp)
 	if err != nil {
 		return nil, fmt.Errorf("e-mail settings (SMTP_URL, SMTP_FROM or REMIT_BUSINESS_EMAIL): %w", err)
 	}
 	return n, nil
+}
+
+// newUnapplied returns the unapplied payment service; refunds go through
+// the gateway when there is one.
+func (m *Main) newUnapplied(db *store.DB, gateway domain.PaymentGateway) *store.UnappliedPaymentService {
+	s := store.NewUnappliedPaymentService(db)
+	s.Stripe = gateway
+	return s
 }
 
 // newOffboarding returns the offboarding service; deposits paid through
