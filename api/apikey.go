@@ -23,7 +23,9 @@ func (s *Server) handleAPIKeyCreate(c echo.Context) error {
 	if err := s.APIKeys.CreateAPIKey(c.Request().Context(), k); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, k)
+	redacted := *k
+	redacted.Secret, redacted.SecretRedacted = "", true
+	return respondWithSecret(c, http.StatusCreated, k, redacted)
 }
 
 func (s *Server) handleAPIKeyList(c echo.Context) error {

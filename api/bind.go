@@ -62,7 +62,7 @@ func bind(c echo.Context, v any) error {
 func decodeJSON(b []byte, v any) error {
 	err := json.Unmarshal(b, v, json.RejectUnknownMembers(true))
 	if err == nil {
-		return nil
+		return checkStrings(b)
 	}
 	var de *domain.Error
 	if errors.As(err, &de) {
@@ -94,9 +94,56 @@ func decodeJSON(b []byte, v any) error {
 	}
 	var syn *jsontext.SyntacticError
 	if errors.As(err, &syn) {
+		if field := fieldName(syn.JSONPointer); field != "" {
+			// Within a value, such as a string that is not valid UTF-8.
+			msg := fmt.Sprintf("malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err)
+			return &domain.Error{Code: domain.EINVALID, Message: field + ": " + msg, Fields: map[string]string{field: msg}}
+		}
 		return domain.Errorf(domain.EINVALID, "malformed JSON at byte %d", syn.ByteOffset)
 	}
 	return domain.Errorf(domain.EINVALID, "malformed JSON")
+}
+
+// checkStrings refuses a body any of whose strings, anywhere, is not text
+// (domain.TextProblem, multi-line allowed), naming the first such field.
+// Each type's Validate holds its own fields to the stricter one-line rule
+// where it applies; this catches the rest (ids, enumerations, keys), which
+// would otherwise reach the database, and PostgreSQL refuses NUL in text.
+func checkStrings(b []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil // the body decoded already: this is its end
+		}
+		if tok.Kind() != '"' {
+			continue
+		}
+		if p := domain.TextProblem(tok.String(), true); p != "" {
+			field := fieldName(dec.StackPointer())
+			return &domain.Error{Code: domain.EINVALID, Message: field + ": " + p, Fields: map[string]string{field: p}}
+		}
+	}
+}
+
+// checkParams refuses path and query parameters that are not one line of
+// text, naming the parameter.
+func checkParams(c echo.Context) error {
+	for i, name := range c.ParamNames() {
+		if i < len(c.ParamValues()) {
+			if p := domain.TextProblem(c.ParamValues()[i], false); p != "" {
+				return fieldError(name, "%s", p)
+			}
+		}
+	}
+	for name, values := range c.QueryParams() {
+		for _, v := range append([]string{name}, values...) {
+			if p := domain.TextProblem(v, false); p != "" {
+				return fieldError(name, "%s", p)
+			}
+		}
+	}
+	return nil
 }
 
 // fieldName turns a JSON pointer such as /lines/2/quantity into lines[2].quantity.

@@ -78,7 +78,7 @@ func (s *Server) errorResponse(err error, c echo.Context) (int, ErrorBody) {
 		}
 	}
 	s.Logger.LogAttrs(c.Request().Context(), slog.LevelError, "internal error",
-		slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+		slog.String("request_id", requestIDOf(c)),
 		slog.String("method", c.Request().Method), slog.String("path", c.Request().URL.Path),
 		slog.String("error", err.Error()))
 	return http.StatusInternalServerError, ErrorBody{ErrorDetail{Code: domain.EINTERNAL, Message: "internal error; quote the X-Request-Id header when reporting it"}}

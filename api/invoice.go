@@ -206,6 +206,9 @@ func (s *Server) handleRefundCreate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	if err := domain.CheckReason(req.Reason, false); err != nil {
+		return err
+	}
 	r, err := s.Invoices.RefundPayment(c.Request().Context(), c.Param("id"), domain.RefundInput{
 		Amount: req.Amount, Reason: req.Reason, RefundedOn: req.RefundedOn, Key: manualKey(c),
 	})
@@ -231,6 +234,9 @@ type waiveRequest struct {
 func (s *Server) handleChargeWaive(c echo.Context) error {
 	var req waiveRequest
 	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if err := domain.CheckReason(req.Reason, true); err != nil {
 		return err
 	}
 	ch, err := s.Invoices.WaiveCharge(c.Request().Context(), c.Param("id"), c.Param("charge_id"), req.Reason)

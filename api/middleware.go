@@ -6,23 +6,40 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	stdjson "encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
 	"github.com/remit/remit/domain"
 )
 
-// keyContextKey is where authorize stores the caller's *domain.APIKey.
-const keyContextKey = "remit.api_key"
+// keyContextKey is where authorize stores the caller's *domain.APIKey;
+// requestIDKey is where requestID stores the request's id.
+const (
+	keyContextKey = "remit.api_key"
+	requestIDKey  = "remit.request_id"
+)
+
+// requestIDOf returns the request's id. It is kept in the echo context, not
+// read back from the response headers, which the idempotency middleware
+// swaps for a buffer's while the handler runs.
+func requestIDOf(c echo.Context) string {
+	id, _ := c.Get(requestIDKey).(string)
+	return id
+}
 
 // requestID gives every request an id (the caller's X-Request-Id when it is
 // sane, else a fresh one) and echoes it in the response.
@@ -34,6 +51,7 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			_, _ = rand.Read(b)
 			id = "req_" + hex.EncodeToString(b)
 		}
+		c.Set(requestIDKey, id)
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
@@ -48,7 +66,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(err, c)
 		}
 		attrs := []slog.Attr{
-			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("request_id", requestIDOf(c)),
 			slog.String("method", c.Request().Method),
 			slog.String("route", c.Path()),
 			slog.Int("status", c.Response().Status),
@@ -71,7 +89,7 @@ func (s *Server) recover(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				s.Logger.Error("panic", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				s.Logger.Error("panic", "request_id", requestIDOf(c),
 					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				err = fmt.Errorf("panic: %v", r)
 			}
@@ -94,17 +112,36 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// textParams refuses path and query parameters that are not one line of
+// text (NUL, control characters, invalid UTF-8) with 400 naming them.
+func (s *Server) textParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := checkParams(c); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
 // authorize requires a live API key holding one of the scopes.
 func (s *Server) authorize(scopes ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			h := c.Request().Header.Get(echo.HeaderAuthorization)
-			secret, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok || secret == "" {
+			addr := clientAddr(c)
+			if wait := s.authFailures.wait(addr); wait > 0 {
+				return s.throttled(c, wait)
+			}
+			secret, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !ok {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="remit"`)
 				return domain.Errorf(domain.EUNAUTHORIZED, "send your API key as Authorization: Bearer <key>")
 			}
 			key, err := s.APIKeys.Authenticate(c.Request().Context(), secret)
+			if domain.ErrorCode(err) == domain.EUNAUTHORIZED {
+				if wait := s.authFailures.fail(addr); wait > 0 {
+					return s.throttled(c, wait)
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -117,6 +154,94 @@ func (s *Server) authorize(scopes ...string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// bearer returns the credentials of an Authorization header of the Bearer
+// scheme, whose name is case-insensitive (RFC 9110 section 11.1).
+func bearer(h string) (string, bool) {
+	scheme, secret, _ := strings.Cut(strings.TrimSpace(h), " ")
+	secret = strings.TrimSpace(secret)
+	return secret, strings.EqualFold(scheme, "Bearer") && secret != ""
+}
+
+// clientAddr is the address of the peer that sent the request: the TCP
+// connection's, never a header the caller could forge.
+func clientAddr(c echo.Context) string {
+	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+	if err != nil {
+		return c.Request().RemoteAddr
+	}
+	return host
+}
+
+// throttled answers 429 to an address that failed authentication too often.
+func (s *Server) throttled(c echo.Context, wait time.Duration) error {
+	secs := int(math.Ceil(wait.Seconds()))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return domain.Errorf(domain.ERATELIMITED, "too many failed authentications from your address; retry in %d s", secs)
+}
+
+// failureLimiter throttles failed authentication per client address: each
+// address has a bucket of Burst failures refilled at Rate per second; an
+// address whose bucket is empty is refused (even with a good key, so that
+// guessing gains nothing) until a failure's worth has refilled.
+type failureLimiter struct {
+	rate  rate.Limit
+	burst int
+	mu    sync.Mutex
+	by    map[string]*rate.Limiter
+}
+
+// maxTrackedAddrs bounds the addresses kept; beyond it, addresses whose
+// bucket is full again are forgotten.
+const maxTrackedAddrs = 10000
+
+func newFailureLimiter(perSecond float64, burst int) *failureLimiter {
+	return &failureLimiter{rate: rate.Limit(perSecond), burst: burst, by: map[string]*rate.Limiter{}}
+}
+
+// wait returns how long addr must wait before it may try again (0: now).
+func (l *failureLimiter) wait(addr string) time.Duration {
+	if l.rate <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	lim := l.by[addr]
+	l.mu.Unlock()
+	if lim == nil || lim.Tokens() >= 1 {
+		return 0
+	}
+	r := lim.Reserve()
+	defer r.Cancel()
+	return r.Delay()
+}
+
+// fail counts a failed authentication of addr and returns how long it must
+// now wait (0 while its bucket holds failures).
+func (l *failureLimiter) fail(addr string) time.Duration {
+	if l.rate <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	lim, ok := l.by[addr]
+	if !ok {
+		if len(l.by) >= maxTrackedAddrs {
+			for a, old := range l.by {
+				if old.Tokens() >= float64(l.burst) {
+					delete(l.by, a)
+				}
+			}
+		}
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.by[addr] = lim
+	}
+	l.mu.Unlock()
+	if lim.Allow() {
+		return 0
+	}
+	r := lim.Reserve()
+	defer r.Cancel()
+	return r.Delay()
 }
 
 // apiKey returns the authenticated key of the request.
@@ -183,6 +308,8 @@ var outsideTx = map[string]bool{
 	"/v1/clients/:id/offboard":  true,
 	"/v1/stripe/reconcile":      true,
 	"/v1/billing/run":           true,
+	// Refunds through Stripe (its idempotency key makes a repeat safe).
+	"/v1/unapplied_payments/:id/refund": true,
 }
 
 // idempotency makes a POST with an Idempotency-Key run exactly once: the
@@ -202,14 +329,14 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(key) > 255 {
 			return fieldError("Idempotency-Key", "must be at most 255 characters")
 		}
+		if p := domain.TextProblem(key, false); p != "" {
+			return fieldError("Idempotency-Key", "%s", p)
+		}
 		body, err := readBody(c)
 		if err != nil {
 			return err
 		}
-		sum := sha256.New()
-		fmt.Fprintf(sum, "%s %s\n", c.Request().Method, c.Request().URL.RequestURI())
-		sum.Write(body)
-		fingerprint := hex.EncodeToString(sum.Sum(nil))
+		fingerprint := requestFingerprint(c.Request().Method, c.Request().URL.RequestURI(), body)
 
 		res := c.Response()
 		real, req := res.Writer, c.Request()
@@ -218,17 +345,20 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 			run = s.Idempotency.IdempotentOutside
 		}
 		resp, replayed, err := run(req.Context(), apiKey(c).ID, key, fingerprint, func(ctx context.Context) domain.IdempotentResponse {
-			buf := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+			buf := &bufferWriter{header: http.Header{echo.HeaderXRequestID: {requestIDOf(c)}}, status: http.StatusOK}
 			res.Writer, res.Committed, res.Status, res.Size = buf, false, 0, 0
 			c.SetRequest(req.WithContext(ctx))
+			var stored []byte
+			c.Set(storedKey, &stored)
 			if err := next(c); err != nil {
 				s.handleError(err, c)
 			}
+			c.Set(storedKey, nil)
 			c.SetRequest(req)
 			for k, v := range buf.header {
 				real.Header()[k] = v
 			}
-			return domain.IdempotentResponse{Status: buf.status, ContentType: buf.header.Get(echo.HeaderContentType), Body: buf.body.Bytes()}
+			return domain.IdempotentResponse{Status: buf.status, ContentType: buf.header.Get(echo.HeaderContentType), Body: buf.body.Bytes(), Stored: stored}
 		})
 		res.Writer, res.Committed, res.Size = real, false, 0
 		if err != nil {
@@ -239,4 +369,38 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return c.Blob(resp.Status, resp.ContentType, resp.Body)
 	}
+}
+
+// storedKey is where the idempotency middleware takes, from a handler that
+// shows a secret once, the body to keep for replays instead.
+const storedKey = "remit.stored_body"
+
+// respondWithSecret answers status with v, which shows a secret once. With
+// an Idempotency-Key only redacted is stored, and a replay gets it: no
+// secret is kept in the idempotency table (nor so in its WAL or backups).
+func respondWithSecret(c echo.Context, status int, v, redacted any) error {
+	if stored, ok := c.Get(storedKey).(*[]byte); ok && stored != nil {
+		b, err := stdjson.Marshal(redacted)
+		if err != nil {
+			return err
+		}
+		*stored = append(b, '\n')
+	}
+	return c.JSON(status, v)
+}
+
+// requestFingerprint identifies a request by its method, path and body. A
+// JSON body counts by its canonical form (RFC 8785 key order, no
+// whitespace, canonical string escapes; numbers as sent, so that no two
+// amounts ever compare equal), so a retry that re-serialises the same value
+// is the same request. A body that is not JSON counts byte for byte.
+func requestFingerprint(method, uri string, body []byte) string {
+	canonical := jsontext.Value(bytes.Clone(body))
+	if err := canonical.Canonicalize(jsontext.CanonicalizeRawInts(false), jsontext.CanonicalizeRawFloats(false)); err == nil {
+		body = canonical
+	}
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s %s\n", method, uri)
+	sum.Write(body)
+	return hex.EncodeToString(sum.Sum(nil))
 }

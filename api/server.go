@@ -23,6 +23,11 @@ type Config struct {
 	RateLimit float64
 	// RateBurst is how many requests a key may send at once above the rate.
 	RateBurst int
+	// AuthFailureRate and AuthFailureBurst throttle failed authentication
+	// per client address: Burst failures at once, then Rate per second
+	// (0: no limit); beyond them the address is answered 429.
+	AuthFailureRate  float64
+	AuthFailureBurst int
 	// IdempotencyWait is how long a request waits for a concurrent request
 	// with the same Idempotency-Key to finish before it is refused.
 	IdempotencyWait time.Duration
@@ -30,7 +35,8 @@ type Config struct {
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{BodyLimit: 1 << 20, RateLimit: 100, RateBurst: 200, IdempotencyWait: 10 * time.Second}
+	return Config{BodyLimit: 1 << 20, RateLimit: 100, RateBurst: 200, AuthFailureRate: 1, AuthFailureBurst: 30,
+		IdempotencyWait: 10 * time.Second}
 }
 
 // Deps are what the server needs from the rest of Remit.
@@ -57,8 +63,16 @@ type Deps struct {
 	Rates       domain.ReferenceRateService
 	BillingRuns domain.BillingRunService
 
+	// CheckWebhookURL refuses a webhook URL whose host is or resolves to an
+	// address inside the network (EINVALID naming url); nil allows any.
+	CheckWebhookURL func(ctx context.Context, url string) error
+
 	// Sweep runs the enforcement sweep now; nil when this process does not sweep.
 	Sweep func(ctx context.Context, trigger string) (*domain.BillingRun, error)
+
+	// UnappliedPayments keeps the money Stripe collected that no invoice
+	// took, until an admin applies or refunds it.
+	UnappliedPayments domain.UnappliedPaymentService
 
 	// Payments is the Stripe integration; nil when STRIPE_SECRET_KEY is
 	// unset, and then the Stripe routes answer 503 stripe_not_configured.
@@ -88,18 +102,20 @@ type Server struct {
 	Deps
 	Config Config
 
-	echo    *echo.Echo
-	limiter *keyLimiter
+	echo         *echo.Echo
+	limiter      *keyLimiter
+	authFailures *failureLimiter
 }
 
 // NewServer returns a server with its routes registered.
 func NewServer(cfg Config, d Deps) *Server {
 	s := &Server{Config: cfg, Deps: d}
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
+	s.authFailures = newFailureLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.observeRequest, s.accessLog, s.recover, s.bodyLimit)
+	e.Use(s.requestID, s.observeRequest, s.accessLog, s.recover, s.bodyLimit, s.textParams)
 	s.echo = e
 	s.routes()
 	return s
@@ -185,12 +201,18 @@ func (s *Server) routes() {
 
 	v1.POST("/webhook_endpoints", s.handleWebhookEndpointCreate, admin...)
 	v1.GET("/webhook_endpoints", s.handleWebhookEndpointList, admin...)
+	v1.PATCH("/webhook_endpoints/:id", s.handleWebhookEndpointUpdate, admin...)
+	v1.DELETE("/webhook_endpoints/:id", s.handleWebhookEndpointDelete, admin...)
+	v1.POST("/webhook_endpoints/:id/roll_secret", s.handleWebhookSecretRoll, admin...)
 	v1.GET("/webhook_endpoints/:id/deliveries", s.handleWebhookDeliveryList, admin...)
 
 	// Stripe: the webhook is authenticated by Stripe-Signature, not an API key.
 	v1.POST("/invoices/:id/checkout", s.handleCheckoutCreate, write...)
 	v1.POST("/stripe/webhook", s.handleStripeWebhook, s.observeStripeEvent)
 	v1.POST("/stripe/reconcile", s.handleStripeReconcile, admin...)
+	v1.GET("/unapplied_payments", s.handleUnappliedList, read...)
+	v1.POST("/unapplied_payments/:id/apply", s.handleUnappliedApply, admin...)
+	v1.POST("/unapplied_payments/:id/refund", s.handleUnappliedRefund, admin...)
 
 	v1.POST("/time_entries", s.handleTimeEntryCreate, timePost...)
 	v1.POST("/time_entries/bulk", s.handleTimeEntryBulk, timePost...)

@@ -85,7 +85,11 @@ func (s *Server) handleStripeWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"received": true, "duplicate": res.Duplicate, "outcome": res.Outcome})
+	out := map[string]any{"received": true, "duplicate": res.Duplicate, "outcome": res.Outcome}
+	if res.UnappliedPaymentID != "" {
+		out["unapplied_payment_id"] = res.UnappliedPaymentID
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // reconcileRequest is the optional body of POST /v1/stripe/reconcile.

@@ -21,10 +21,18 @@ func (s *Server) handleWebhookEndpointCreate(c echo.Context) error {
 		return err
 	}
 	e := &domain.WebhookEndpoint{URL: req.URL, Description: req.Description, EnabledEvents: req.EnabledEvents}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if err := s.checkWebhookURL(c, e.URL); err != nil {
+		return err
+	}
 	if err := s.Webhooks.CreateWebhookEndpoint(c.Request().Context(), e); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, e)
+	redacted := *e
+	redacted.Secret, redacted.SecretRedacted = "", true
+	return respondWithSecret(c, http.StatusCreated, e, redacted)
 }
 
 func (s *Server) handleWebhookEndpointList(c echo.Context) error {
@@ -53,4 +61,62 @@ func (s *Server) handleWebhookDeliveryList(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// checkWebhookURL refuses a URL that reaches inside the network (see
+// Deps.CheckWebhookURL).
+func (s *Server) checkWebhookURL(c echo.Context, url string) error {
+	if s.CheckWebhookURL == nil {
+		return nil
+	}
+	return s.CheckWebhookURL(c.Request().Context(), url)
+}
+
+// webhookEndpointUpdateRequest is the body of PATCH /v1/webhook_endpoints/{id}.
+type webhookEndpointUpdateRequest struct {
+	URL           *string   `json:"url"`
+	Description   *string   `json:"description"`
+	EnabledEvents *[]string `json:"enabled_events"`
+	Enabled       *bool     `json:"enabled"`
+}
+
+func (s *Server) handleWebhookEndpointUpdate(c echo.Context) error {
+	var req webhookEndpointUpdateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.URL != nil {
+		probe := domain.WebhookEndpoint{URL: *req.URL, EnabledEvents: []string{domain.EventAll}}
+		if err := probe.Validate(); err != nil {
+			return err
+		}
+		if err := s.checkWebhookURL(c, *req.URL); err != nil {
+			return err
+		}
+	}
+	e, err := s.Webhooks.UpdateWebhookEndpoint(c.Request().Context(), c.Param("id"), domain.WebhookEndpointUpdate{
+		URL: req.URL, Description: req.Description, EnabledEvents: req.EnabledEvents, Enabled: req.Enabled,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, e)
+}
+
+func (s *Server) handleWebhookEndpointDelete(c echo.Context) error {
+	e, err := s.Webhooks.DeleteWebhookEndpoint(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, e)
+}
+
+func (s *Server) handleWebhookSecretRoll(c echo.Context) error {
+	e, err := s.Webhooks.RollWebhookSecret(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	redacted := *e
+	redacted.Secret, redacted.SecretRedacted = "", true
+	return respondWithSecret(c, http.StatusOK, e, redacted)
 }

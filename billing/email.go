@@ -201,6 +201,11 @@ func noticeText(business string, m domain.OutboxMessage) (subject, body string) 
 		subject, lead = "Next milestone unlocked", "Work on the next milestone can start."
 	case domain.EventClientOffboarded:
 		subject, lead = "Our work together has ended", "Our engagement has ended. The details are below."
+	case domain.EventPaymentUnapplied:
+		subject = "A Stripe payment could not be applied"
+		lead = "Stripe collected a payment (" + d.text("payment_intent_id") + ") that Remit could not apply to an invoice (" +
+			d.text("reason") + ", invoice " + d.text("invoice_id") + "). It is kept as unapplied payment " + d.text("id") +
+			": apply it to an invoice of its currency (POST /v1/unapplied_payments/" + d.text("id") + "/apply) or refund it (.../refund)."
 	default:
 		subject, lead = "Notice: "+m.Type, "There is news about your account."
 	}

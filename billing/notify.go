@@ -53,12 +53,24 @@ const (
 // endpoint secret>", the scheme Stripe uses. The key is the whole secret,
 // its whsec_ prefix included.
 func SignWebhook(secret string, t time.Time, body []byte) string {
+	return SignWebhookWith([]string{secret}, t, body)
+}
+
+// SignWebhookWith is SignWebhook with one v1= signature per secret, in
+// order: during a secret roll's overlap the new secret's comes first, then
+// the previous one's, so a receiver that knows either accepts (Stripe does
+// the same).
+func SignWebhookWith(secrets []string, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+	header := "t=" + ts
+	for _, secret := range secrets {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(ts))
+		mac.Write([]byte("."))
+		mac.Write(body)
+		header += ",v1=" + hex.EncodeToString(mac.Sum(nil))
+	}
+	return header
 }
 
 // Notifier delivers the outbox: it fans new events out into deliveries,
@@ -87,15 +99,12 @@ type Notifier struct {
 }
 
 // NewNotifier returns a notifier over the outbox service. client sends the
-// webhooks (nil: a client with WebhookTimeout that follows no redirects, so a
-// 3xx counts as a failure); now is the clock; smtp, when not nil, turns on
+// webhooks (nil: WebhookClient(false), which reaches public addresses
+// only); now is the clock; smtp, when not nil, turns on
 // e-mail. It returns an error for unusable SMTP settings.
 func NewNotifier(outbox domain.OutboxService, client *http.Client, now func() time.Time, logger *slog.Logger, smtp *SMTPConfig) (*Notifier, error) {
 	if client == nil {
-		client = &http.Client{
-			Timeout:       WebhookTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		client = WebhookClient(false)
 	}
 	n := &Notifier{outbox: outbox, client: client, now: now, logger: logger, Jitter: halfJitter}
 	if smtp != nil {
@@ -233,7 +242,11 @@ func (n *Notifier) sendWebhook(ctx context.Context, j domain.WebhookJob) domain.
 	if n.Wall != nil {
 		signedAt = n.Wall()
 	}
-	req.Header.Set(HeaderSignature, SignWebhook(j.Secret, signedAt, body))
+	secrets := []string{j.Secret}
+	if j.PreviousSecret != "" {
+		secrets = append(secrets, j.PreviousSecret)
+	}
+	req.Header.Set(HeaderSignature, SignWebhookWith(secrets, signedAt, body))
 	req.Header.Set(HeaderEventID, j.Message.EventID)
 	req.Header.Set(HeaderEventType, j.Message.Type)
 	resp, err := n.client.Do(req)

@@ -73,7 +73,7 @@ func newEnv(t *testing.T) *env {
 // notifier returns a notifier on the env's clock whose retry waits are not jittered.
 func (e *env) notifier(t *testing.T, smtp *billing.SMTPConfig) *billing.Notifier {
 	t.Helper()
-	n, err := billing.NewNotifier(e.outbox, nil, e.clock.Now, slog.New(slog.DiscardHandler), smtp)
+	n, err := billing.NewNotifier(e.outbox, billing.WebhookClient(true), e.clock.Now, slog.New(slog.DiscardHandler), smtp)
 	if err != nil {
 		t.Fatal(err)
 	}

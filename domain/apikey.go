@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -34,6 +35,9 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revoked_at"`
 	// Secret is set only on the value returned by CreateAPIKey.
 	Secret string `json:"secret,omitempty"`
+	// SecretRedacted marks a replay of the creation (Idempotency-Key): the
+	// secret was shown once and is stored nowhere, so it is left out.
+	SecretRedacted bool `json:"secret_redacted,omitempty"`
 }
 
 // Allows reports whether the key grants scope.
@@ -56,9 +60,12 @@ func (k *APIKey) Validate() error {
 	if len(k.Scopes) == 0 {
 		f.Add("scopes", "at least one of admin, write, read, time_entries is required")
 	}
-	for _, s := range k.Scopes {
+	for i, s := range k.Scopes {
 		if !ValidScope(s) {
 			f.Add("scopes", "unknown scope %q: use admin, write, read or time_entries", s)
+		}
+		if slices.Index(k.Scopes, s) < i {
+			f.Add("scopes", "%q is listed twice", s)
 		}
 	}
 	return f.Err()
@@ -68,18 +75,34 @@ func (k *APIKey) Validate() error {
 type APIKeyService interface {
 	// CreateAPIKey stores a new key with a fresh secret, returned once in Secret. Returns EINVALID.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
-	// EnsureAPIKey stores a key with the given secret unless one with that
-	// secret exists; it reports whether it created one.
-	EnsureAPIKey(ctx context.Context, k *APIKey, secret string) (bool, error)
+	// EnsureAPIKey makes the key with the given secret exist, be live and
+	// hold k's scopes: it stores a new key, re-activates a revoked one (the
+	// owner's way back in), or leaves a live one be, and says which.
+	EnsureAPIKey(ctx context.Context, k *APIKey, secret string) (KeyEnsured, error)
 	// CountAPIKeys counts keys that are not revoked.
 	CountAPIKeys(ctx context.Context) (int, error)
 	// Authenticate returns the live key whose secret is given. Returns EUNAUTHORIZED.
 	Authenticate(ctx context.Context, secret string) (*APIKey, error)
 	// FindAPIKeys lists keys, newest first, revoked ones included.
 	FindAPIKeys(ctx context.Context, p PageParams) (Page[APIKey], error)
-	// RevokeAPIKey revokes the key at once. Returns ENOTFOUND.
+	// RevokeAPIKey revokes the key at once. Returns ENOTFOUND, and
+	// ELASTADMINKEY for the last live admin key.
 	RevokeAPIKey(ctx context.Context, id string) (*APIKey, error)
 }
+
+// KeyEnsured is what EnsureAPIKey did.
+type KeyEnsured string
+
+// Outcomes of EnsureAPIKey.
+const (
+	KeyExisted     KeyEnsured = "existed"     // the key was live already
+	KeyCreated     KeyEnsured = "created"     // no key had the secret
+	KeyReactivated KeyEnsured = "reactivated" // the key was revoked (or lost its admin scope) and is live again
+)
+
+// ELASTADMINKEY refuses to revoke the last live admin key: nobody could
+// manage keys afterwards. REMIT_ADMIN_KEY at start is the way back in.
+const ELASTADMINKEY = "last_admin_key"
 
 // Actor is who asked for a change: the API key's id and name, or the system.
 type Actor struct {

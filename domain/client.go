@@ -3,9 +3,7 @@ package domain
 import (
 	"context"
 	"net/mail"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Client statuses.
@@ -76,9 +74,11 @@ func (c *Client) Validate() error {
 	checkText(f, "name", c.Name, MaxNameLen, true)
 	checkText(f, "contact_name", c.ContactName, MaxNameLen, false)
 	checkText(f, "account_manager", c.AccountManager, MaxNameLen, false)
-	checkText(f, "address", c.Address, MaxTextLen, false)
+	checkLines(f, "address", c.Address, MaxTextLen, false)
 	if c.Email == "" {
 		f.Add("email", "is required")
+	} else if p := TextProblem(c.Email, false); p != "" {
+		f.Add("email", "%s", p)
 	} else if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > 254 {
 		f.Add("email", "must be a plain e-mail address such as billing@example.com")
 	}
@@ -108,17 +108,6 @@ func (c *Client) Validate() error {
 		f.Add("status", "must be active, suspended or offboarded")
 	}
 	return f.Err()
-}
-
-func checkText(f FieldErrors, field, s string, max int, required bool) {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		f.Add(field, "is required")
-	case !utf8.ValidString(s):
-		f.Add(field, "must be valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		f.Add(field, "must be at most %d characters", max)
-	}
 }
 
 // ClientUpdate holds the fields a PATCH may change; nil means unchanged.

@@ -13,6 +13,17 @@ type IdempotentResponse struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	// Stored, when set, is kept and replayed instead of Body: a response
+	// that shows a secret once (a new API key) is stored without it.
+	Stored []byte
+}
+
+// Kept returns the body to store and replay.
+func (r IdempotentResponse) Kept() []byte {
+	if r.Stored != nil {
+		return r.Stored
+	}
+	return r.Body
 }
 
 // IdempotencyService runs requests with an Idempotency-Key exactly once.

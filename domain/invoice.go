@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Invoice statuses.
@@ -143,7 +141,7 @@ func PriceLines(in []LineInput, f FieldErrors) (lines []InvoiceLine, subtotal, t
 	}
 	for i, l := range in {
 		field := "lines[" + strconv.Itoa(i) + "]"
-		checkText(f, field+".description", l.Description, MaxTextLen, true)
+		checkLines(f, field+".description", l.Description, MaxTextLen, true)
 		if l.UnitAmount <= 0 || l.UnitAmount > MaxAmount {
 			f.Add(field+".unit_amount", "must be a positive integer in minor units, at most %d", int64(MaxAmount))
 			continue
@@ -368,10 +366,7 @@ const EINVOICEHASPAYMENTS = "invoice_has_payments"
 
 // CheckMemo records a problem with an invoice memo in f.
 func CheckMemo(f FieldErrors, memo string) {
-	checkText(f, "memo", memo, MaxTextLen, false)
-	if strings.ContainsRune(memo, 0) || !utf8.ValidString(memo) {
-		f.Add("memo", "must be text")
-	}
+	checkLines(f, "memo", memo, MaxTextLen, false)
 }
 
 // Validate checks a draft's fields that need no database: lines, dates, memo.
@@ -390,4 +385,12 @@ func (d InvoiceDraft) Validate() (lines []InvoiceLine, subtotal, tax int64, err 
 	}
 	CheckMemo(f, d.Memo)
 	return lines, subtotal, tax, f.Err()
+}
+
+// CheckReason validates the reason of a refund or a waiver: multi-line
+// text of at most MaxTextLen characters (required when required).
+func CheckReason(reason string, required bool) error {
+	f := FieldErrors{}
+	checkLines(f, "reason", reason, MaxTextLen, required)
+	return f.Err()
 }

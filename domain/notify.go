@@ -53,12 +53,16 @@ var emailEventTypes = []string{
 	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
 	EventChargePosted, EventChargeAdjusted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
 	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
+	EventPaymentUnapplied,
 }
 
 // eventTypes lists every outgoing event type: those e-mailed, then those
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
 	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed)
+// ForBusiness reports whether events of type t are mailed to the business
+// (REMIT_BUSINESS_EMAIL) rather than to the client they concern.
+func ForBusiness(t string) bool { return t == EventPaymentUnapplied }
 
 // EventTypes returns every outgoing event type.
 func EventTypes() []string { return slices.Clone(eventTypes) }
@@ -84,8 +88,39 @@ type WebhookEndpoint struct {
 	EnabledEvents []string  `json:"enabled_events"`
 	Enabled       bool      `json:"enabled"`
 	CreatedAt     time.Time `json:"created_at"`
-	// Secret is set only on the value returned by CreateWebhookEndpoint.
+	// Secret is set only on the value returned by CreateWebhookEndpoint
+	// (and RollWebhookSecret).
 	Secret string `json:"secret,omitempty"`
+	// SecretRedacted marks a replay of the creation (Idempotency-Key): the
+	// secret was shown once, and a replay does not show it again.
+	SecretRedacted bool `json:"secret_redacted,omitempty"`
+	// PreviousSecretExpiresAt is set after a roll while the previous secret
+	// still signs deliveries (beside the new one).
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+}
+
+// WebhookSecretOverlap is how long the previous secret of an endpoint keeps
+// signing deliveries after its secret is rolled: receivers have that long
+// to switch to the new one.
+const WebhookSecretOverlap = 24 * time.Hour
+
+// WebhookEndpointUpdate holds what a PATCH may change; nil means unchanged.
+type WebhookEndpointUpdate struct {
+	URL           *string
+	Description   *string
+	EnabledEvents *[]string
+	Enabled       *bool
+}
+
+// Apply changes e by the update and validates the result.
+func (u WebhookEndpointUpdate) Apply(e *WebhookEndpoint) error {
+	set(&e.URL, u.URL)
+	set(&e.Description, u.Description)
+	if u.EnabledEvents != nil {
+		e.EnabledEvents = *u.EnabledEvents
+	}
+	set(&e.Enabled, u.Enabled)
+	return e.Validate()
 }
 
 // Validate checks the URL (http or https with a host), the description and
@@ -102,7 +137,7 @@ func (e *WebhookEndpoint) Validate() error {
 	} else if u.Fragment != "" {
 		f.Add("url", "must not contain a #fragment")
 	}
-	checkText(f, "description", e.Description, MaxWebhookDescriptionLen, false)
+	checkLines(f, "description", e.Description, MaxWebhookDescriptionLen, false)
 	switch {
 	case len(e.EnabledEvents) == 0:
 		f.Add("enabled_events", `is required: a list of event types, or ["*"] for all`)
@@ -197,6 +232,17 @@ type WebhookService interface {
 	// FindWebhookDeliveries lists an endpoint's deliveries, newest first.
 	// Returns ENOTFOUND when the endpoint does not exist.
 	FindWebhookDeliveries(ctx context.Context, endpointID string, f DeliveryFilter) (Page[WebhookDelivery], error)
+	// UpdateWebhookEndpoint changes the URL, description, event filter or
+	// enabled flag. A disabled endpoint gets no new deliveries and its
+	// pending ones wait until it is enabled again. Returns EINVALID, ENOTFOUND.
+	UpdateWebhookEndpoint(ctx context.Context, id string, u WebhookEndpointUpdate) (*WebhookEndpoint, error)
+	// DeleteWebhookEndpoint removes the endpoint: it is no longer listed or
+	// sent to, and its pending deliveries fail. Returns ENOTFOUND.
+	DeleteWebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error)
+	// RollWebhookSecret gives the endpoint a fresh secret, returned once in
+	// Secret; the current one keeps signing deliveries beside it for
+	// WebhookSecretOverlap. Returns ENOTFOUND.
+	RollWebhookSecret(ctx context.Context, id string) (*WebhookEndpoint, error)
 }
 
 // OutboxMessage is a notice in the outbox: an event to tell other tools and
@@ -218,7 +264,10 @@ type WebhookJob struct {
 	Delivery WebhookDelivery
 	URL      string
 	Secret   string
-	Message  OutboxMessage
+	// PreviousSecret is the secret before the latest roll while it is in its
+	// overlap ("" otherwise); the delivery is signed with both.
+	PreviousSecret string
+	Message        OutboxMessage
 }
 
 // EmailJob is a claimed e-mail delivery with its message.

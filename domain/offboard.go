@@ -27,7 +27,7 @@ func (in OffboardInput) Validate() error {
 	if !offboardReasons[in.Reason] {
 		f.Add("reason", "must be not_core_work, over_accommodating, underpaid, mistreatment, too_close or other")
 	}
-	checkText(f, "note", in.Note, MaxTextLen, false)
+	checkLines(f, "note", in.Note, MaxTextLen, false)
 	return f.Err()
 }
 

@@ -585,7 +585,7 @@ func (m *Milestone) CheckClientDelay() error {
 // CheckDelayNote validates a client-delay note.
 func CheckDelayNote(note string) error {
 	f := FieldErrors{}
-	checkText(f, "note", note, MaxDelayNoteLen, true)
+	checkLines(f, "note", note, MaxDelayNoteLen, true)
 	return f.Err()
 }
 

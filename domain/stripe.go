@@ -93,6 +93,9 @@ type StripeEventResult struct {
 	Outcome string `json:"outcome"`
 	// PaymentID is the payment recorded by this event, if one was.
 	PaymentID string `json:"payment_id,omitempty"`
+	// UnappliedPaymentID is the unapplied payment this event recorded: money
+	// collected for an unknown invoice or in another currency.
+	UnappliedPaymentID string `json:"unapplied_payment_id,omitempty"`
 }
 
 // ReconcileReport is what a reconciliation with Stripe found and did.
@@ -115,8 +118,10 @@ type StripeLedger interface {
 	// transaction: a payment recorded once per PaymentIntent, refunds,
 	// processing and disputes, converging to the same state in any order.
 	// A known event id changes nothing and returns Duplicate. An event that
-	// cannot apply (unknown invoice, other currency) is stored with its
-	// outcome and returns no error, so Stripe stops retrying it.
+	// cannot apply is stored with its outcome and returns no error, so
+	// Stripe stops retrying it; money that succeeded for an unknown invoice
+	// or in another currency than the invoice's is kept as an unapplied
+	// payment (UnappliedPaymentID), never dropped.
 	ApplyStripeEvent(ctx context.Context, ev StripeEvent) (StripeEventResult, error)
 	// FindStripeCustomer returns the client's Stripe Customer id, or "".
 	FindStripeCustomer(ctx context.Context, clientID string) (string, error)

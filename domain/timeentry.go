@@ -78,7 +78,7 @@ func (in TimeEntryInput) validate(f FieldErrors, prefix string, latest Date) {
 	if in.Minutes <= 0 || in.Minutes > MaxMinutesPerEntry {
 		f.Add(prefix+"minutes", "must be an integer from 1 to %d (one day)", MaxMinutesPerEntry)
 	}
-	checkText(f, prefix+"description", in.Description, MaxTextLen, false)
+	checkLines(f, prefix+"description", in.Description, MaxTextLen, false)
 	checkText(f, prefix+"external_id", in.ExternalID, MaxExternalIDLen, false)
 }
 

@@ -51,6 +51,9 @@ type Config struct {
 	CancelURL  string
 	// HTTPClient is used for Stripe's API; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// SignatureClock is what webhook signature timestamps are checked
+	// against; nil means the real clock (Stripe signs with it).
+	SignatureClock func() time.Time
 }
 
 // Deps are the parts of Remit the gateway uses.

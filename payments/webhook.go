@@ -35,6 +35,13 @@ func (g *Gateway) HandleWebhook(ctx context.Context, payload []byte, signature s
 	if err := webhook.ValidatePayloadWithTolerance(payload, signature, g.cfg.WebhookSecret, WebhookTolerance); err != nil {
 		return domain.StripeEventResult{}, signatureError(err)
 	}
+	// stripe-go refuses a timestamp older than the tolerance but not one as
+	// far in the future: a signature made ahead of time (or captured from a
+	// sender whose clock runs fast) must not be replayable for longer.
+	if ts, ok := signatureTime(signature); !ok || ts.After(g.signatureNow().Add(WebhookTolerance)) {
+		return domain.StripeEventResult{}, &domain.Error{Code: domain.EBADSIGNATURE, Kind: domain.EINVALID,
+			Message: "Stripe-Signature timestamp is more than 300 seconds in the future"}
+	}
 	ev, err := DecodeEvent(payload)
 	if err != nil {
 		return domain.StripeEventResult{}, err
@@ -48,7 +55,33 @@ func (g *Gateway) HandleWebhook(ctx context.Context, payload []byte, signature s
 				"api_version", ev.APIVersion, "pinned", stripe.APIVersion, "event_id", ev.ID)
 		}
 	}
-	return g.deps.Ledger.ApplyStripeEvent(ctx, *ev)
+	res, err := g.deps.Ledger.ApplyStripeEvent(ctx, *ev)
+	if err == nil && res.UnappliedPaymentID != "" {
+		g.deps.Logger.Warn("stripe collected money no invoice takes; kept as an unapplied payment for an admin to apply or refund",
+			"unapplied_payment_id", res.UnappliedPaymentID, "event_id", ev.ID, "payment_intent", ev.IntentID,
+			"invoice_id", ev.InvoiceID, "amount", ev.Amount, "currency", ev.Currency, "outcome", res.Outcome)
+	}
+	return res, err
+}
+
+// signatureTime reads the t= timestamp of a Stripe-Signature header.
+func signatureTime(header string) (time.Time, bool) {
+	for _, part := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {
+			sec, err := strconv.ParseInt(v, 10, 64)
+			return time.Unix(sec, 0), err == nil
+		}
+	}
+	return time.Time{}, false
+}
+
+// signatureNow is the clock signature timestamps are checked against:
+// Stripe's clock is the real one, whatever REMIT_NOW pins, as in stripe-go.
+func (g *Gateway) signatureNow() time.Time {
+	if g.cfg.SignatureClock != nil {
+		return g.cfg.SignatureClock()
+	}
+	return time.Now()
 }
 
 // signatureError says what is wrong with a Stripe-Signature header.

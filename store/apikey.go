@@ -50,41 +50,58 @@ func NewAPIKeyService(db *DB) *APIKeyService { return &APIKeyService{db: db} }
 
 // CreateAPIKey implements domain.APIKeyService.
 func (s *APIKeyService) CreateAPIKey(ctx context.Context, k *domain.APIKey) error {
-	_, err := s.insert(ctx, k, "rk_"+randomToken(24), false)
-	return err
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	secret := "rk_" + randomToken(24)
+	row := s.newRow(k, secret)
+	if err := s.db.tx(ctx, func(tx *gorm.DB) error { return tx.Create(&row).Error }); err != nil {
+		return err
+	}
+	k.Secret = secret
+	return nil
 }
 
 // EnsureAPIKey implements domain.APIKeyService.
-func (s *APIKeyService) EnsureAPIKey(ctx context.Context, k *domain.APIKey, secret string) (bool, error) {
-	return s.insert(ctx, k, secret, true)
-}
-
-func (s *APIKeyService) insert(ctx context.Context, k *domain.APIKey, secret string, ifAbsent bool) (bool, error) {
+func (s *APIKeyService) EnsureAPIKey(ctx context.Context, k *domain.APIKey, secret string) (domain.KeyEnsured, error) {
 	if err := k.Validate(); err != nil {
-		return false, err
+		return "", err
 	}
-	k.ID, k.CreatedAt = s.db.newID("key"), s.db.now()
-	k.Prefix = secret[:min(len(secret), 7)]
-	row := apiKeyRow{ID: k.ID, Name: k.Name, Digest: digest(secret), Prefix: k.Prefix, Scopes: strings.Join(k.Scopes, ","), CreatedAt: k.CreatedAt}
-	created := true
+	row := s.newRow(k, secret)
+	scopes := row.Scopes
+	outcome := domain.KeyCreated
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		if ifAbsent {
-			var n int64
-			if err := tx.Model(&apiKeyRow{}).Where("digest = ?", row.Digest).Count(&n).Error; err != nil {
-				return err
-			}
-			if n > 0 {
-				created = false
-				return nil
-			}
+		var existing apiKeyRow
+		err := forUpdate(tx).Take(&existing, "digest = ?", row.Digest).Error
+		if domain.ErrorCode(translate(err)) == domain.ENOTFOUND {
+			return tx.Create(&row).Error
 		}
-		return tx.Create(&row).Error
+		if err != nil {
+			return err
+		}
+		row, outcome = existing, domain.KeyExisted
+		if existing.RevokedAt == nil && existing.Scopes == scopes {
+			return nil
+		}
+		outcome = domain.KeyReactivated
+		row.RevokedAt, row.Scopes = nil, scopes
+		return tx.Model(&apiKeyRow{}).Where("id = ?", existing.ID).
+			Updates(map[string]any{"revoked_at": nil, "scopes": scopes}).Error
 	})
 	if err != nil {
-		return false, err
+		return "", err
 	}
+	*k = row.toDomain()
 	k.Secret = secret
-	return created, nil
+	return outcome, nil
+}
+
+// newRow gives k an id, a creation time and the prefix of secret, and
+// returns its row, which stores only the secret's digest.
+func (s *APIKeyService) newRow(k *domain.APIKey, secret string) apiKeyRow {
+	k.ID, k.CreatedAt = s.db.newID("key"), s.db.now()
+	k.Prefix = secret[:min(len(secret), 7)]
+	return apiKeyRow{ID: k.ID, Name: k.Name, Digest: digest(secret), Prefix: k.Prefix, Scopes: strings.Join(k.Scopes, ","), CreatedAt: k.CreatedAt}
 }
 
 // CountAPIKeys implements domain.APIKeyService.
@@ -137,6 +154,9 @@ func (s *APIKeyService) RevokeAPIKey(ctx context.Context, id string) (*domain.AP
 			return err
 		}
 		if row.RevokedAt == nil {
+			if err := lastAdminCheck(tx, row); err != nil {
+				return err
+			}
 			now := s.db.now()
 			row.RevokedAt = &now
 			if err := tx.Model(&row).Update("revoked_at", now).Error; err != nil {
@@ -147,4 +167,24 @@ func (s *APIKeyService) RevokeAPIKey(ctx context.Context, id string) (*domain.AP
 		return nil
 	})
 	return &out, err
+}
+
+// lastAdminCheck refuses to revoke row when it is the last live admin key.
+// The live admin keys are locked on PostgreSQL, so two revocations of the
+// last two cannot both pass (SQLite has one writer).
+func lastAdminCheck(tx *gorm.DB, row apiKeyRow) error {
+	if k := row.toDomain(); !k.Allows(domain.ScopeAdmin) {
+		return nil
+	}
+	var live []apiKeyRow
+	if err := forUpdate(tx).Where("revoked_at IS NULL").Order("id").Find(&live).Error; err != nil {
+		return err
+	}
+	for _, other := range live {
+		if k := other.toDomain(); other.ID != row.ID && k.Allows(domain.ScopeAdmin) {
+			return nil
+		}
+	}
+	return domain.Conflictf(domain.ELASTADMINKEY,
+		"API key %s is the last live admin key; create another admin key first (REMIT_ADMIN_KEY at start also restores one)", row.ID)
 }

@@ -43,11 +43,54 @@ func TestAPIKeys(t *testing.T) {
 
 		admin := &domain.APIKey{Name: "env", Scopes: []string{domain.ScopeAdmin}}
 		secret := "an-admin-key-from-the-environment"
-		if created, err := s.EnsureAPIKey(ctx, admin, secret); err != nil || !created {
-			t.Fatalf("ensure: %v %v", created, err)
+		if got, err := s.EnsureAPIKey(ctx, admin, secret); err != nil || got != domain.KeyCreated {
+			t.Fatalf("ensure: %v %v", got, err)
 		}
-		if created, err := s.EnsureAPIKey(ctx, &domain.APIKey{Name: "env", Scopes: []string{domain.ScopeAdmin}}, secret); err != nil || created {
-			t.Fatalf("second ensure created=%v err=%v", created, err)
+		if got, err := s.EnsureAPIKey(ctx, &domain.APIKey{Name: "env", Scopes: []string{domain.ScopeAdmin}}, secret); err != nil || got != domain.KeyExisted {
+			t.Fatalf("second ensure: %v %v", got, err)
+		}
+	})
+}
+
+func TestLastAdminKeyCannotBeRevoked(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := store.NewAPIKeyService(db)
+		env := &domain.APIKey{Name: "env", Scopes: []string{domain.ScopeAdmin}}
+		secret := "an-admin-key-from-the-environment"
+		if _, err := s.EnsureAPIKey(ctx, env, secret); err != nil {
+			t.Fatal(err)
+		}
+		second := &domain.APIKey{Name: "second", Scopes: []string{domain.ScopeAdmin}}
+		writer := &domain.APIKey{Name: "writer", Scopes: []string{domain.ScopeWrite}}
+		for _, k := range []*domain.APIKey{second, writer} {
+			if err := s.CreateAPIKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.RevokeAPIKey(ctx, env.ID); err != nil {
+			t.Fatalf("revoking one of two admin keys: %v", err)
+		}
+		if _, err := s.RevokeAPIKey(ctx, second.ID); domain.ErrorCode(err) != domain.ELASTADMINKEY {
+			t.Fatalf("revoking the last admin key: %v, want %s", err, domain.ELASTADMINKEY)
+		}
+		if _, err := s.Authenticate(ctx, second.Secret); err != nil {
+			t.Fatalf("the refused revocation revoked: %v", err)
+		}
+		if _, err := s.RevokeAPIKey(ctx, writer.ID); err != nil {
+			t.Fatalf("revoking a non-admin key: %v", err)
+		}
+
+		// The environment's key comes back, live and admin.
+		again := &domain.APIKey{Name: "env", Scopes: []string{domain.ScopeAdmin}}
+		if got, err := s.EnsureAPIKey(ctx, again, secret); err != nil || got != domain.KeyReactivated || again.ID != env.ID {
+			t.Fatalf("ensure of a revoked key: %v %v (id %s, want %s)", got, err, again.ID, env.ID)
+		}
+		if k, err := s.Authenticate(ctx, secret); err != nil || !k.Allows(domain.ScopeAdmin) {
+			t.Fatalf("the re-activated key: %+v %v", k, err)
+		}
+		if n, _ := s.CountAPIKeys(ctx); n != 2 {
+			t.Fatalf("live keys = %d, want 2", n)
 		}
 	})
 }

@@ -125,8 +125,10 @@ func CheckSQLiteFile(ctx context.Context, path string) error {
 
 // Restore replaces the SQLite database of rawURL with the backup file at
 // backup, after CheckSQLiteFile passes on it. Remit must not be running on
-// that database: Restore cannot tell, and a running service would keep
-// writing to the file it replaced. It refuses when the database exists
+// that database, since a running service would keep writing to the file it
+// replaced: Restore refuses (ErrDatabaseInUse, saying how to stop it) while
+// any process holds the serving lock (LockForServing), and holds the lock
+// itself until the file is in place. It refuses when the database exists
 // unless force is set; with force, the old file and its -wal and -shm files
 // are replaced. The copy is written beside the database and renamed into
 // place. It returns ErrPostgresBackup for a PostgreSQL URL. The next start
@@ -155,6 +157,14 @@ func Restore(ctx context.Context, backup, rawURL string, force bool) error {
 			return fmt.Errorf("restore: %w", err)
 		}
 	}
+	// A server still writing to the old file would go on writing to a
+	// deleted inode, and every later write would be lost: refuse while any
+	// process serves from it, and keep servers from starting meanwhile.
+	release, err := lockForRestore(target)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer release()
 	tmp, err := reserveTemp(target)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)

@@ -62,7 +62,7 @@ func (s *IdempotencyService) Idempotent(ctx context.Context, scope, key, fingerp
 			return errDiscard
 		}
 		return tx.Model(&idempotencyRow{}).Where("scope = ? AND key = ?", scope, key).
-			Updates(map[string]any{"done": true, "status": resp.Status, "content_type": resp.ContentType, "body": string(resp.Body)}).Error
+			Updates(map[string]any{"done": true, "status": resp.Status, "content_type": resp.ContentType, "body": string(resp.Kept())}).Error
 	})
 	if errors.Is(err, errDiscard) {
 		err = nil
@@ -92,7 +92,7 @@ func (s *IdempotencyService) IdempotentOutside(ctx context.Context, scope, key, 
 	}
 	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&idempotencyRow{}).Where("scope = ? AND key = ? AND done = ?", scope, key, false).
-			Updates(map[string]any{"done": true, "status": resp.Status, "content_type": resp.ContentType, "body": string(resp.Body)})
+			Updates(map[string]any{"done": true, "status": resp.Status, "content_type": resp.ContentType, "body": string(resp.Kept())})
 		if res.Error != nil || res.RowsAffected == 1 {
 			return res.Error
 		}

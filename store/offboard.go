@@ -95,8 +95,11 @@ func (s *OffboardService) Offboard(ctx context.Context, clientID string, in doma
 	}
 	err = s.db.WithinTx(ctx, func(ctx context.Context) error {
 		tx := s.db.writer(ctx)
+		// The client's row lock makes concurrent offboardings take turns on
+		// PostgreSQL: the later ones find it offboarded and answer with the
+		// plan the first carried out (SQLite has one writer).
 		var cur clientRow
-		if err := tx.Take(&cur, "id = ?", clientID).Error; err != nil {
+		if err := forUpdate(tx).Take(&cur, "id = ?", clientID).Error; err != nil {
 			return err
 		}
 		if cur.Status == domain.ClientOffboarded {

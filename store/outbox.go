@@ -65,7 +65,12 @@ const (
 )
 
 // OutboxService implements domain.OutboxService.
-type OutboxService struct{ db *DB }
+type OutboxService struct {
+	db *DB
+	// BusinessEmail receives the e-mail of events for the business
+	// (domain.ForBusiness), such as payment.unapplied; "": none is mailed.
+	BusinessEmail string
+}
 
 // NewOutboxService returns the outbox service on db.
 func NewOutboxService(db *DB) *OutboxService { return &OutboxService{db: db} }
@@ -164,7 +169,14 @@ func (s *OutboxService) FanOut(ctx context.Context, limit int, email bool) (int,
 						EventID: r.EventID, EventType: r.Type, Status: domain.DeliveryPending, NextAttemptAt: now, CreatedAt: now})
 				}
 			}
-			if to := addresses[r.ClientID]; to != "" && domain.EmailedEventType(r.Type) {
+			to := addresses[r.ClientID]
+			if domain.ForBusiness(r.Type) {
+				to = s.BusinessEmail
+				if !email {
+					to = ""
+				}
+			}
+			if to != "" && (domain.EmailedEventType(r.Type) || domain.ForBusiness(r.Type)) {
 				mails = append(mails, emailDeliveryRow{ID: s.db.newID("eml"), OutboxID: r.ID, EventID: r.EventID,
 					EventType: r.Type, ClientID: r.ClientID, Recipient: to, Status: domain.DeliveryPending, NextAttemptAt: now, CreatedAt: now})
 			}
@@ -282,9 +294,17 @@ func (s *OutboxService) ClaimWebhookJobs(ctx context.Context, limit int, lease t
 		for i := range endpoints {
 			byID[endpoints[i].ID] = &endpoints[i]
 		}
+		now := s.db.now()
 		for i := range rows {
 			e := byID[rows[i].EndpointID]
-			jobs = append(jobs, domain.WebhookJob{Delivery: rows[i].toDomain(), URL: e.URL, Secret: e.Secret, Message: msgs[rows[i].OutboxID]})
+			if !e.Enabled {
+				continue // disabled: the delivery waits, leased, until the endpoint is enabled again
+			}
+			j := domain.WebhookJob{Delivery: rows[i].toDomain(), URL: e.URL, Secret: e.Secret, Message: msgs[rows[i].OutboxID]}
+			if e.PreviousSecretExpiresAt != nil && now.Before(*e.PreviousSecretExpiresAt) {
+				j.PreviousSecret = e.PreviousSecret
+			}
+			jobs = append(jobs, j)
 		}
 		return nil
 	})

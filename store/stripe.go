@@ -162,7 +162,7 @@ func (s *StripeService) ApplyStripeEvent(ctx context.Context, ev domain.StripeEv
 		if err := a.apply(ctx); err != nil {
 			return err
 		}
-		res.Outcome, res.PaymentID = a.outcome(), a.paymentID
+		res.Outcome, res.PaymentID, res.UnappliedPaymentID = a.outcome(), a.paymentID, a.unappliedID
 		return tx.Model(&stripeEventRow{}).Where("id = ?", ev.ID).Update("outcome", res.Outcome).Error
 	})
 	return res, err
@@ -175,6 +175,8 @@ type applier struct {
 	ev        domain.StripeEvent
 	notes     []string
 	paymentID string
+	// unappliedID is the unapplied payment the event recorded, if any.
+	unappliedID string
 }
 
 func (a *applier) note(format string, args ...any) {
@@ -241,7 +243,14 @@ func (a *applier) apply(ctx context.Context) error {
 		if len(a.notes) == 0 {
 			a.note("remembered: invoice not known yet")
 		}
-		return tx.Save(row).Error
+		if err := tx.Save(row).Error; err != nil {
+			return err
+		}
+		if ev.InvoiceID != "" && row.InvoiceID == nil {
+			// Collected for an invoice Remit does not have: keep the money.
+			return a.unapplied(ctx, row, domain.UnappliedUnknownInvoice, ev.InvoiceID, "")
+		}
+		return nil
 	}
 	if err := a.settle(ctx, inv, &before, row); err != nil {
 		return err
@@ -321,7 +330,7 @@ func (a *applier) settle(ctx context.Context, inv *invoiceRow, before, row *inte
 	invoiceID := inv.ID
 	if row.Currency != "" && row.Currency != inv.Currency {
 		a.note("ignored: paid in %s, the invoice is in %s", row.Currency, inv.Currency)
-		return nil
+		return a.unapplied(ctx, row, domain.UnappliedCurrencyMismatch, inv.ID, inv.ClientID)
 	}
 	wasProcessing, wasDisputed := before.counts()
 	isProcessing, isDisputed := row.counts()
@@ -380,6 +389,21 @@ func (a *applier) settle(ctx context.Context, inv *invoiceRow, before, row *inte
 		}
 		a.note("dispute %s", row.DisputeStatus)
 	}
+	return nil
+}
+
+// unapplied records a succeeded intent's money that no invoice takes as an
+// unapplied payment (once per intent), for an admin to apply or refund.
+func (a *applier) unapplied(ctx context.Context, row *intentRow, reason, invoiceID, clientID string) error {
+	if row.Status != domain.IntentSucceeded || row.PaymentID != nil || row.Amount <= 0 {
+		return nil
+	}
+	id, err := a.s.db.recordUnapplied(ctx, a.tx, row, reason, invoiceID, clientID)
+	if err != nil || id == "" {
+		return err
+	}
+	a.unappliedID = id
+	a.note("kept as unapplied payment %s (%s)", id, reason)
 	return nil
 }
 

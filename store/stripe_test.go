@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,7 +262,8 @@ func TestStripeEventsConverge(t *testing.T) {
 }
 
 // TestStripeEventEdges covers events that cannot apply: they are stored
-// with a reason and change no invoice.
+// with a reason and change no invoice; money that succeeded for an unknown
+// invoice or in another currency is kept as an unapplied payment.
 func TestStripeEventEdges(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *store.DB) {
 		f := newStripeFixture(t, db)
@@ -278,8 +280,13 @@ func TestStripeEventEdges(t *testing.T) {
 			{domain.StripeEvent{ID: "evt_x4", Type: "charge.refunded", Created: at(1), ChargeID: "ch_unknown", AmountRefunded: 100}, "ignored: no PaymentIntent"},
 		} {
 			res := f.apply(c.ev)
-			if res.Duplicate || res.Outcome != c.outcome || res.PaymentID != "" {
-				t.Errorf("%s: %+v, want outcome %q", c.ev.ID, res, c.outcome)
+			kept := c.ev.ID == "evt_x2" || c.ev.ID == "evt_x3"
+			want := c.outcome
+			if kept {
+				want += "; kept as unapplied payment " + res.UnappliedPaymentID
+			}
+			if res.Duplicate || !strings.HasPrefix(res.Outcome, want) || res.PaymentID != "" || (res.UnappliedPaymentID != "") != kept {
+				t.Errorf("%s: %+v, want outcome %q", c.ev.ID, res, want)
 			}
 		}
 		if got := f.state(inv); got != before {
@@ -323,6 +330,76 @@ func TestStripeCustomers(t *testing.T) {
 		}
 		if _, err := f.ledger.SaveStripeCustomer(ctx, "cli_nope", "cus_3"); domain.ErrorCode(err) != domain.ENOTFOUND {
 			t.Fatalf("unknown client: %v", err)
+		}
+	})
+}
+
+// TestUnappliedPaymentsGoToTheBusiness: money collected for an unknown
+// invoice or in another currency is kept once per PaymentIntent, announced
+// by payment.unapplied, mailed to the business (not the client), and
+// applied to an invoice of its currency through the payment rules.
+func TestUnappliedPaymentsGoToTheBusiness(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newStripeFixture(t, db)
+		inv := f.invoice()
+		at := time.Date(2026, 2, 27, 10, 0, 0, 0, time.UTC)
+		unknown := f.apply(domain.StripeEvent{ID: "evt_1", Type: "payment_intent.succeeded", Created: at, IntentID: "pi_unknown",
+			InvoiceID: "inv_gone", Status: domain.IntentSucceeded, Amount: 4000, Currency: "EUR"})
+		other := f.apply(domain.StripeEvent{ID: "evt_2", Type: "payment_intent.succeeded", Created: at, IntentID: "pi_gbp",
+			InvoiceID: inv, Status: domain.IntentSucceeded, Amount: 3000, Currency: "GBP"})
+		again := f.apply(domain.StripeEvent{ID: "evt_3", Type: "payment_intent.succeeded", Created: at, IntentID: "pi_gbp",
+			InvoiceID: inv, Status: domain.IntentSucceeded, Amount: 3000, Currency: "GBP"})
+		if unknown.UnappliedPaymentID == "" || other.UnappliedPaymentID == "" || again.UnappliedPaymentID != "" {
+			t.Fatalf("results %+v %+v %+v", unknown, other, again)
+		}
+
+		o := store.NewOutboxService(db)
+		o.BusinessEmail = "owner@business.example"
+		if _, err := o.FanOut(ctx, 100, true); err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := o.ClaimEmailJobs(ctx, 100, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mailed []string
+		for _, j := range jobs {
+			if j.Message.Type == domain.EventPaymentUnapplied {
+				mailed = append(mailed, j.Delivery.Recipient)
+			}
+		}
+		if len(mailed) != 2 || mailed[0] != "owner@business.example" || mailed[1] != "owner@business.example" {
+			t.Fatalf("payment.unapplied mailed to %v", mailed)
+		}
+
+		u := store.NewUnappliedPaymentService(db)
+		page, err := u.FindUnappliedPayments(ctx, domain.UnappliedFilter{Status: domain.UnappliedOpen, Page: domain.PageParams{Limit: 10}})
+		if err != nil || len(page.Data) != 2 {
+			t.Fatalf("list: %+v %v", page, err)
+		}
+		if _, err := u.ApplyUnappliedPayment(ctx, other.UnappliedPaymentID, inv); domain.ErrorCode(err) != domain.EINVALID {
+			t.Fatalf("apply GBP to a EUR invoice: %v", err)
+		}
+		applied, err := u.ApplyUnappliedPayment(ctx, unknown.UnappliedPaymentID, inv)
+		if err != nil || applied.Status != domain.UnappliedApplied || applied.PaymentID == "" {
+			t.Fatalf("apply: %+v %v", applied, err)
+		}
+		got, err := f.invoices.FindInvoiceByID(ctx, inv)
+		if err != nil || got.AmountPaid != 4000 {
+			t.Fatalf("invoice after apply: %+v %v", got, err)
+		}
+		if _, err := u.ApplyUnappliedPayment(ctx, unknown.UnappliedPaymentID, inv); domain.ErrorCode(err) != domain.EUNAPPLIEDRESOLVED {
+			t.Fatalf("apply twice: %v", err)
+		}
+		if _, err := u.RefundUnappliedPayment(ctx, other.UnappliedPaymentID); domain.ErrorCode(err) != domain.ESTRIPENOTCONFIGURED {
+			t.Fatalf("refund without Stripe: %v", err)
+		}
+		// A refund Stripe reports later for the applied intent reaches its payment.
+		f.apply(domain.StripeEvent{ID: "evt_4", Type: "charge.refunded", Created: at.Add(time.Hour), IntentID: "pi_unknown",
+			ChargeID: "ch_1", AmountRefunded: 1000, Refunds: []domain.StripeRefund{{ID: "re_1", Amount: 1000}}})
+		if got, _ := f.invoices.FindInvoiceByID(ctx, inv); got.AmountPaid != 3000 {
+			t.Fatalf("after Stripe's refund the invoice has %d paid, want 3000", got.AmountPaid)
 		}
 	})
 }

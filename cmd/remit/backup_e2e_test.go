@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -122,8 +123,20 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	t.Logf("rows created: %d; in the copies: %v", total, copies)
 
-	// Restore: refused while the database exists, done with -force on a
-	// stopped service, which then serves the copy.
+	// Restore: refused, even with -force, while the service runs (it holds
+	// the lock beside the file), saying how to stop it; the database is
+	// untouched and the service goes on writing to it.
+	if err := run(context.Background(), []string{"restore", "-force", cliCopy}); !errors.Is(err, store.ErrDatabaseInUse) ||
+		!strings.Contains(err.Error(), "stop it first") {
+		t.Fatalf("restore -force while serving: %v", err)
+	}
+	s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{"name": "While refused", "email": "w@r.example", "currency": "EUR"}})
+	if n := s.count("clients", "name = ?", "While refused"); n != 1 {
+		t.Fatalf("the refused restore lost a write: %d", n)
+	}
+
+	// Refused while the database exists, done with -force on a stopped
+	// service, which then serves the copy.
 	s.stop()
 	if err := run(context.Background(), []string{"restore", cliCopy}); err == nil || !strings.Contains(err.Error(), "-force") {
 		t.Fatalf("restore over an existing database: %v", err)

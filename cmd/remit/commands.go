@@ -69,6 +69,11 @@ func commands() []command {
 					if err != nil {
 						return err
 					}
+					unlock, err := store.LockForServing(m.Config.DatabaseURL)
+					if err != nil {
+						return err
+					}
+					defer unlock()
 					db, err := store.Open(ctx, m.Config.DatabaseURL)
 					if err != nil {
 						return err

@@ -39,6 +39,9 @@ type Config struct {
 
 	// DeliveryInterval is how often webhooks and e-mails are sent; 0: not by this replica.
 	DeliveryInterval time.Duration
+	// WebhookAllowPrivate lets webhook endpoints reach loopback, private and
+	// other non-public addresses (tests, a receiver on the same network).
+	WebhookAllowPrivate bool
 }
 
 // envVar describes one setting: its name, default and how to parse it.
@@ -55,7 +58,7 @@ var envVars = []envVar{
 		return nil
 	}},
 	{"DATABASE_URL", "remit.db", "SQLite file path, or a postgres:// URL", func(v string, c *Config) error { c.DatabaseURL = v; return nil }},
-	{"REMIT_ADMIN_KEY", "", "admin API key to ensure at start (at least 24 characters)", func(v string, c *Config) error {
+	{"REMIT_ADMIN_KEY", "", "admin API key to ensure at start, re-activated if revoked (at least 24 characters)", func(v string, c *Config) error {
 		if v != "" && len(v) < 24 {
 			return fmt.Errorf("must be at least 24 characters")
 		}
@@ -144,6 +147,14 @@ var envVars = []envVar{
 			return fmt.Errorf("must be 0 or a duration of at least 100ms, such as 5s")
 		}
 		c.DeliveryInterval = d
+		return nil
+	}},
+	{"REMIT_WEBHOOK_ALLOW_PRIVATE", "false", "true lets webhook endpoints reach loopback, private, link-local and other non-public addresses (a receiver on your own network; tests)", func(v string, c *Config) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		c.WebhookAllowPrivate = b
 		return nil
 	}},
 	{"REMIT_SHUTDOWN_TIMEOUT", "30s", "how long a shutdown waits for requests in flight", func(v string, c *Config) error {

@@ -64,6 +64,8 @@ type Main struct {
 
 	// pinned is the clock pinned by REMIT_NOW (or SetNow), in Unix nanoseconds; 0: real time.
 	pinned atomic.Int64
+	// unlock releases the serving lock on the SQLite file (store.LockForServing).
+	unlock func() error
 	// background is cancelled by Close; workers holds its goroutines.
 	background context.CancelFunc
 	workers    sync.WaitGroup
@@ -112,6 +114,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if !m.Config.Now.IsZero() {
 		m.Logger.Warn("REMIT_NOW pins the clock; use it only for demos and tests", "now", m.Config.Now.Format(time.RFC3339))
 	}
+	if m.Config.WebhookAllowPrivate {
+		m.Logger.Warn("REMIT_WEBHOOK_ALLOW_PRIVATE lets webhook endpoints reach loopback and private addresses; use it only for a receiver on your own network")
+	}
+	// The lock beside a SQLite file tells `remit restore` that this
+	// process serves from it (held until Close, or until the process dies).
+	unlock, err := store.LockForServing(m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m.unlock = unlock
 	db, err := store.Open(ctx, m.Config.DatabaseURL)
 	if err != nil {
 		return err
@@ -146,10 +158,14 @@ func (m *Main) Run(ctx context.Context) error {
 		TimeEntries: store.NewTimeEntryService(db),
 		Health:      store.NewHealthService(db, m.Config.Business, m.Config.Thresholds),
 		Payments:    gateway,
-		CheckoutURL: checkoutURL(gateway),
-		Documents:   store.NewDocumentService(db),
-		PDF:         pdf.NewRenderer(pdfCacheEntries),
-		Now:         m.Now,
+
+		UnappliedPayments: m.newUnapplied(db, gateway),
+		CheckoutURL:       checkoutURL(gateway),
+		Documents:         store.NewDocumentService(db),
+		PDF:               pdf.NewRenderer(pdfCacheEntries),
+		Now:               m.Now,
+
+		CheckWebhookURL: billing.WebhookURLChecker(m.Config.WebhookAllowPrivate, net.DefaultResolver),
 	})
 	m.Sweeper = &billing.Sweeper{
 		Store:  store.NewSweepService(db),
@@ -209,12 +225,22 @@ func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
 		}
 		smtp = &billing.SMTPConfig{URL: m.Config.SMTPURL, From: from, FromName: m.Config.Business.Name}
 	}
-	n, err := billing.NewNotifier(store.NewOutboxService(db), nil, m.Now, m.Logger, smtp)
+	outbox := store.NewOutboxService(db)
+	outbox.BusinessEmail = m.Config.Business.Email // payment.unapplied goes to the business
+	n, err := billing.NewNotifier(outbox, billing.WebhookClient(m.Config.WebhookAllowPrivate), m.Now, m.Logger, smtp)
 	if err != nil {
 		return nil, fmt.Errorf("e-mail settings (SMTP_URL, SMTP_FROM or REMIT_BUSINESS_EMAIL): %w", err)
 	}
 	n.Wall = time.Now // signatures carry the real time, whatever REMIT_NOW pins
 	return n, nil
+}
+
+// newUnapplied returns the unapplied payment service; refunds go through
+// the gateway when there is one.
+func (m *Main) newUnapplied(db *store.DB, gateway domain.PaymentGateway) *store.UnappliedPaymentService {
+	s := store.NewUnappliedPaymentService(db)
+	s.Stripe = gateway
+	return s
 }
 
 // newOffboarding returns the offboarding service; deposits paid through
@@ -225,18 +251,24 @@ func (m *Main) newOffboarding(db *store.DB, gateway domain.PaymentGateway) *stor
 	return s
 }
 
-// bootstrapAdminKey makes sure someone can call the API: REMIT_ADMIN_KEY is
-// stored if new; otherwise, with no live key at all, one admin key is created
-// and printed once on standard error.
+// bootstrapAdminKey makes sure someone can call the API: REMIT_ADMIN_KEY
+// always ends up a live admin key (created, or re-activated if it was
+// revoked: the owner's documented way back in); otherwise, with no live key
+// at all, one admin key is created and printed once on standard error.
 func (m *Main) bootstrapAdminKey(ctx context.Context, keys *store.APIKeyService) error {
 	if m.Config.AdminKey != "" {
 		k := &domain.APIKey{Name: "admin (REMIT_ADMIN_KEY)", Scopes: []string{domain.ScopeAdmin}}
-		created, err := keys.EnsureAPIKey(ctx, k, m.Config.AdminKey)
+		outcome, err := keys.EnsureAPIKey(ctx, k, m.Config.AdminKey)
 		if err != nil {
 			return err
 		}
-		if created {
+		switch outcome {
+		case domain.KeyCreated:
 			m.Logger.Info("stored the admin key from REMIT_ADMIN_KEY", "key_id", k.ID)
+		case domain.KeyReactivated:
+			m.Logger.Warn("re-activated the admin key from REMIT_ADMIN_KEY, which was revoked", "key_id", k.ID)
+		default:
+			m.Logger.Info("the admin key from REMIT_ADMIN_KEY is live", "key_id", k.ID)
 		}
 		return nil
 	}
@@ -285,6 +317,10 @@ func (m *Main) Close() error {
 	errs = append(errs, m.closeMetrics(metricsCtx))
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.unlock != nil {
+		errs = append(errs, m.unlock())
+		m.unlock = nil
 	}
 	return errors.Join(errs...)
 }

@@ -24,7 +24,13 @@ type testServer struct {
 	*Main
 	tb     testing.TB
 	client *http.Client
+	// logPath is the file the service writes its JSON log lines to.
+	logPath string
 }
+
+// allowPrivateWebhooks lets webhooks reach the tests' local receivers
+// (REMIT_WEBHOOK_ALLOW_PRIVATE=true).
+func allowPrivateWebhooks(c *Config) { c.WebhookAllowPrivate = true }
 
 // MustRunMain starts the whole service on a random port with a fresh SQLite
 // file (or the URL a modifier sets), and stops it when the test ends.
@@ -56,7 +62,7 @@ func startMain(tb testing.TB, cfg Config) *testServer {
 	}
 	// Every exchange through s.client is checked against api/openapi.yaml.
 	client := contractClient(tb, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute})
-	s := &testServer{Main: m, tb: tb, client: client}
+	s := &testServer{Main: m, tb: tb, client: client, logPath: logs.Name()}
 	tb.Cleanup(func() { s.stop() })
 	return s
 }
@@ -73,6 +79,16 @@ func (s *testServer) stop() {
 		s.tb.Errorf("close: %v", err)
 	}
 	s.httpServer, s.DB = nil, nil
+}
+
+// logs returns what the service has logged so far.
+func (s *testServer) logs() string {
+	s.tb.Helper()
+	b, err := os.ReadFile(s.logPath)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	return string(b)
 }
 
 // restart stops the service and starts it again on the same database.

@@ -87,7 +87,7 @@ func TestReferenceRatesEndToEnd(t *testing.T) {
 }
 
 func TestWebhookEndpointsEndToEnd(t *testing.T) {
-	s := MustRunMain(t)
+	s := MustRunMain(t, allowPrivateWebhooks) // it registers http://10.0.0.7
 	_, writer := s.newKey("crm", "write")
 
 	e := s.must(201, request{Method: "POST", Path: "/v1/webhook_endpoints", Body: map[string]any{
@@ -171,7 +171,7 @@ func TestWebhookDeliveryEndToEnd(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer recv.Close()
-	s := MustRunMain(t, func(c *Config) { c.DeliveryInterval = 100 * time.Millisecond })
+	s := MustRunMain(t, allowPrivateWebhooks, func(c *Config) { c.DeliveryInterval = 100 * time.Millisecond })
 
 	ep := s.must(201, request{Method: "POST", Path: "/v1/webhook_endpoints", Body: map[string]any{"url": recv.URL + "/remit", "enabled_events": []string{"invoice.issued"}}})
 	cli := s.mustClient("Acme GmbH", "EUR", "Europe/Berlin")

@@ -147,7 +147,7 @@ func TestProjectMilestonesEndToEnd(t *testing.T) {
 		return out
 	}
 
-	s := MustRunMain(t, pinned("2026-03-02"), func(c *Config) {
+	s := MustRunMain(t, pinned("2026-03-02"), allowPrivateWebhooks, func(c *Config) {
 		c.DeliveryInterval = 100 * time.Millisecond
 		c.StripeSecretKey, c.StripeWebhookSecret = "sk_test_projects", projectStripeSecret
 	})

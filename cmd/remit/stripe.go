@@ -44,6 +44,11 @@ func (m *Main) stripeReconcile(ctx context.Context, sinceFlag string) error {
 	if m.Config.StripeSecretKey == "" {
 		return errors.New("STRIPE_SECRET_KEY is not set")
 	}
+	unlock, err := store.LockForServing(m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	db, err := store.Open(ctx, m.Config.DatabaseURL)
 	if err != nil {
 		return err

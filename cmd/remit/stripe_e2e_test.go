@@ -177,6 +177,8 @@ func TestStripeWebhookRefusals(t *testing.T) {
 		{"wrong secret", good, signed(good, "whsec_other", time.Now()), 400, "invalid_signature"},
 		{"signature of another body", good, signed([]byte(`{}`), testWebhookSecret, time.Now()), 400, "invalid_signature"},
 		{"old timestamp", good, signed(good, testWebhookSecret, time.Now().Add(-301*time.Second)), 400, "invalid_signature"},
+		{"future timestamp", good, signed(good, testWebhookSecret, time.Now().Add(301*time.Second)), 400, "invalid_signature"},
+		{"far future timestamp", good, signed(good, testWebhookSecret, time.Now().Add(24*time.Hour)), 400, "invalid_signature"},
 		{"unsigned", good, "", 400, "invalid_signature"},
 		{"malformed header", good, "t=abc,v1=zz", 400, "invalid_signature"},
 		{"1 MiB body", big, signed(big, testWebhookSecret, time.Now()), 413, "too_large"},
