@@ -60,6 +60,7 @@ var emailEventTypes = []string{
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
 	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed)
+
 // ForBusiness reports whether events of type t are mailed to the business
 // (REMIT_BUSINESS_EMAIL) rather than to the client they concern.
 func ForBusiness(t string) bool { return t == EventPaymentUnapplied }
