@@ -263,7 +263,7 @@ func TestWebhookSignedWithRealClockUnderREMIT_NOW(t *testing.T) {
 	if d := time.Since(pinned); d < time.Hour && d > -time.Hour {
 		pinned = pinned.AddDate(-1, 0, 0) // stay far from the real clock
 	}
-	s := MustRunMain(t, func(c *Config) { c.Now, c.DeliveryInterval = pinned, 100*time.Millisecond })
+	s := MustRunMain(t, allowPrivateWebhooks, func(c *Config) { c.Now, c.DeliveryInterval = pinned, 100*time.Millisecond })
 
 	ep := s.must(201, request{Method: "POST", Path: "/v1/webhook_endpoints", Body: map[string]any{"url": recv.URL + "/remit", "enabled_events": []string{"invoice.issued"}}})
 	mu.Lock()

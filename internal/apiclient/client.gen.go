@@ -265,34 +265,36 @@ func (e CommunicationChannel) Valid() bool {
 
 // Defines values for ErrorCode.
 const (
-	ErrorCodeClientOffboarded        ErrorCode = "client_offboarded"
-	ErrorCodeConflict                ErrorCode = "conflict"
-	ErrorCodeForbidden               ErrorCode = "forbidden"
-	ErrorCodeIdempotencyInProgress   ErrorCode = "idempotency_in_progress"
-	ErrorCodeIdempotencyMismatch     ErrorCode = "idempotency_mismatch"
-	ErrorCodeInternal                ErrorCode = "internal"
-	ErrorCodeInvalid                 ErrorCode = "invalid"
-	ErrorCodeInvalidSignature        ErrorCode = "invalid_signature"
-	ErrorCodeInvoiceHasPayments      ErrorCode = "invoice_has_payments"
-	ErrorCodeInvoiceNotDraft         ErrorCode = "invoice_not_draft"
-	ErrorCodeInvoiceNotOpen          ErrorCode = "invoice_not_open"
-	ErrorCodeInvoicePaid             ErrorCode = "invoice_paid"
-	ErrorCodeInvoiceVoid             ErrorCode = "invoice_void"
-	ErrorCodeMethodNotAllowed        ErrorCode = "method_not_allowed"
-	ErrorCodeMilestoneCancelled      ErrorCode = "milestone_cancelled"
-	ErrorCodeMilestoneInvoiced       ErrorCode = "milestone_invoiced"
-	ErrorCodeMilestoneNotStarted     ErrorCode = "milestone_not_started"
-	ErrorCodeMilestoneOutOfOrder     ErrorCode = "milestone_out_of_order"
-	ErrorCodeNotFound                ErrorCode = "not_found"
-	ErrorCodeNoticePeriod            ErrorCode = "notice_period"
-	ErrorCodePreviousMilestoneUnpaid ErrorCode = "previous_milestone_unpaid"
-	ErrorCodeProjectCancelled        ErrorCode = "project_cancelled"
-	ErrorCodeRateLimited             ErrorCode = "rate_limited"
-	ErrorCodeStripeNotConfigured     ErrorCode = "stripe_not_configured"
-	ErrorCodeTooLarge                ErrorCode = "too_large"
-	ErrorCodeUnauthorized            ErrorCode = "unauthorized"
-	ErrorCodeUnavailable             ErrorCode = "unavailable"
-	ErrorCodeUnprocessable           ErrorCode = "unprocessable"
+	ErrorCodeClientOffboarded         ErrorCode = "client_offboarded"
+	ErrorCodeConflict                 ErrorCode = "conflict"
+	ErrorCodeForbidden                ErrorCode = "forbidden"
+	ErrorCodeIdempotencyInProgress    ErrorCode = "idempotency_in_progress"
+	ErrorCodeIdempotencyMismatch      ErrorCode = "idempotency_mismatch"
+	ErrorCodeInternal                 ErrorCode = "internal"
+	ErrorCodeInvalid                  ErrorCode = "invalid"
+	ErrorCodeInvalidSignature         ErrorCode = "invalid_signature"
+	ErrorCodeInvoiceHasPayments       ErrorCode = "invoice_has_payments"
+	ErrorCodeInvoiceNotDraft          ErrorCode = "invoice_not_draft"
+	ErrorCodeInvoiceNotOpen           ErrorCode = "invoice_not_open"
+	ErrorCodeInvoicePaid              ErrorCode = "invoice_paid"
+	ErrorCodeInvoiceVoid              ErrorCode = "invoice_void"
+	ErrorCodeLastAdminKey             ErrorCode = "last_admin_key"
+	ErrorCodeMethodNotAllowed         ErrorCode = "method_not_allowed"
+	ErrorCodeMilestoneCancelled       ErrorCode = "milestone_cancelled"
+	ErrorCodeMilestoneInvoiced        ErrorCode = "milestone_invoiced"
+	ErrorCodeMilestoneNotStarted      ErrorCode = "milestone_not_started"
+	ErrorCodeMilestoneOutOfOrder      ErrorCode = "milestone_out_of_order"
+	ErrorCodeNotFound                 ErrorCode = "not_found"
+	ErrorCodeNoticePeriod             ErrorCode = "notice_period"
+	ErrorCodePreviousMilestoneUnpaid  ErrorCode = "previous_milestone_unpaid"
+	ErrorCodeProjectCancelled         ErrorCode = "project_cancelled"
+	ErrorCodeRateLimited              ErrorCode = "rate_limited"
+	ErrorCodeStripeNotConfigured      ErrorCode = "stripe_not_configured"
+	ErrorCodeTooLarge                 ErrorCode = "too_large"
+	ErrorCodeUnappliedPaymentResolved ErrorCode = "unapplied_payment_resolved"
+	ErrorCodeUnauthorized             ErrorCode = "unauthorized"
+	ErrorCodeUnavailable              ErrorCode = "unavailable"
+	ErrorCodeUnprocessable            ErrorCode = "unprocessable"
 )
 
 // Valid indicates whether the value is a known member of the ErrorCode enum.
@@ -324,6 +326,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvoiceVoid:
 		return true
+	case ErrorCodeLastAdminKey:
+		return true
 	case ErrorCodeMethodNotAllowed:
 		return true
 	case ErrorCodeMilestoneCancelled:
@@ -347,6 +351,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeStripeNotConfigured:
 		return true
 	case ErrorCodeTooLarge:
+		return true
+	case ErrorCodeUnappliedPaymentResolved:
 		return true
 	case ErrorCodeUnauthorized:
 		return true
@@ -373,6 +379,7 @@ const (
 	EventType1MilestoneDelivered         EventType1 = "milestone.delivered"
 	EventType1MilestoneInvoiceVoided     EventType1 = "milestone.invoice_voided"
 	EventType1MilestoneStarted           EventType1 = "milestone.started"
+	EventType1PaymentReallocated         EventType1 = "payment.reallocated"
 	EventType1PaymentRecorded            EventType1 = "payment.recorded"
 	EventType1PaymentRefunded            EventType1 = "payment.refunded"
 	EventType1ProjectCancelled           EventType1 = "project.cancelled"
@@ -407,6 +414,8 @@ func (e EventType1) Valid() bool {
 		return true
 	case EventType1MilestoneStarted:
 		return true
+	case EventType1PaymentReallocated:
+		return true
 	case EventType1PaymentRecorded:
 		return true
 	case EventType1PaymentRefunded:
@@ -425,6 +434,7 @@ func (e EventType1) Valid() bool {
 // Defines values for EventType.
 const (
 	EventTypeAgreementNotice              EventType = "agreement.notice"
+	EventTypeChargeAdjusted               EventType = "charge.adjusted"
 	EventTypeChargePosted                 EventType = "charge.posted"
 	EventTypeClientOffboarded             EventType = "client.offboarded"
 	EventTypeClientReinstated             EventType = "client.reinstated"
@@ -440,12 +450,15 @@ const (
 	EventTypeMilestonePaid                EventType = "milestone.paid"
 	EventTypeMilestoneReopened            EventType = "milestone.reopened"
 	EventTypeMilestoneUnlocked            EventType = "milestone.unlocked"
+	EventTypePaymentUnapplied             EventType = "payment.unapplied"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
 func (e EventType) Valid() bool {
 	switch e {
 	case EventTypeAgreementNotice:
+		return true
+	case EventTypeChargeAdjusted:
 		return true
 	case EventTypeChargePosted:
 		return true
@@ -476,6 +489,8 @@ func (e EventType) Valid() bool {
 	case EventTypeMilestoneReopened:
 		return true
 	case EventTypeMilestoneUnlocked:
+		return true
+	case EventTypePaymentUnapplied:
 		return true
 	default:
 		return false
@@ -881,6 +896,48 @@ func (e TermsAllocation) Valid() bool {
 	}
 }
 
+// Defines values for UnappliedPaymentReason.
+const (
+	CurrencyMismatch UnappliedPaymentReason = "currency_mismatch"
+	UnknownInvoice   UnappliedPaymentReason = "unknown_invoice"
+)
+
+// Valid indicates whether the value is a known member of the UnappliedPaymentReason enum.
+func (e UnappliedPaymentReason) Valid() bool {
+	switch e {
+	case CurrencyMismatch:
+		return true
+	case UnknownInvoice:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnappliedPaymentStatus.
+const (
+	UnappliedPaymentStatusApplied   UnappliedPaymentStatus = "applied"
+	UnappliedPaymentStatusRefunded  UnappliedPaymentStatus = "refunded"
+	UnappliedPaymentStatusRefunding UnappliedPaymentStatus = "refunding"
+	UnappliedPaymentStatusUnapplied UnappliedPaymentStatus = "unapplied"
+)
+
+// Valid indicates whether the value is a known member of the UnappliedPaymentStatus enum.
+func (e UnappliedPaymentStatus) Valid() bool {
+	switch e {
+	case UnappliedPaymentStatusApplied:
+		return true
+	case UnappliedPaymentStatusRefunded:
+		return true
+	case UnappliedPaymentStatusRefunding:
+		return true
+	case UnappliedPaymentStatusUnapplied:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookDeliveryStatus.
 const (
 	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
@@ -1100,6 +1157,30 @@ func (e GetClientsReportParamsFormat) Valid() bool {
 	}
 }
 
+// Defines values for ListUnappliedPaymentsParamsStatus.
+const (
+	ListUnappliedPaymentsParamsStatusApplied   ListUnappliedPaymentsParamsStatus = "applied"
+	ListUnappliedPaymentsParamsStatusRefunded  ListUnappliedPaymentsParamsStatus = "refunded"
+	ListUnappliedPaymentsParamsStatusRefunding ListUnappliedPaymentsParamsStatus = "refunding"
+	ListUnappliedPaymentsParamsStatusUnapplied ListUnappliedPaymentsParamsStatus = "unapplied"
+)
+
+// Valid indicates whether the value is a known member of the ListUnappliedPaymentsParamsStatus enum.
+func (e ListUnappliedPaymentsParamsStatus) Valid() bool {
+	switch e {
+	case ListUnappliedPaymentsParamsStatusApplied:
+		return true
+	case ListUnappliedPaymentsParamsStatusRefunded:
+		return true
+	case ListUnappliedPaymentsParamsStatusRefunding:
+		return true
+	case ListUnappliedPaymentsParamsStatusUnapplied:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListWebhookDeliveriesParamsStatus.
 const (
 	ListWebhookDeliveriesParamsStatusFailed    ListWebhookDeliveriesParamsStatus = "failed"
@@ -1132,8 +1213,11 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	Scopes    *[]Scope   `json:"scopes,omitempty"`
 
-	// Secret Only in the creation response.
+	// Secret Only in the creation response: only its SHA-256 digest is stored, so it is shown once.
 	Secret *string `json:"secret,omitempty"`
+
+	// SecretRedacted true in a replay of the creation (same Idempotency-Key): the key's metadata without the secret, which is stored nowhere.
+	SecretRedacted *bool `json:"secret_redacted,omitempty"`
 }
 
 // Agreement One version of a client's agreement, as stored.
@@ -1249,7 +1333,7 @@ type Charge struct {
 	Id          string          `json:"id"`
 	InvoiceId   string          `json:"invoice_id"`
 
-	// Key Unique per invoice: late_fee:N, interest:YYYY-MM, compensation.
+	// Key Unique per invoice: late_fee:N, interest:YYYY-MM, compensation; a correction is KEY:adj:N (its amount, negative for a reversal, is the difference between what the dated facts say and what was posted before).
 	Key  string     `json:"key"`
 	Kind ChargeKind `json:"kind"`
 
@@ -1489,8 +1573,10 @@ type Event_Type struct {
 }
 
 // EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
-// the first twelve; milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only.
+// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
+// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
+// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only;
+// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
 type EventType string
 
 // EventTypeFilter defines model for EventTypeFilter.
@@ -2074,6 +2160,34 @@ type TimeEntryInput struct {
 	ProjectId *string `json:"project_id,omitempty"`
 }
 
+// UnappliedPayment defines model for UnappliedPayment.
+type UnappliedPayment struct {
+	Amount           *int64  `json:"amount,omitempty"`
+	AppliedInvoiceId *string `json:"applied_invoice_id,omitempty"`
+
+	// ClientId That invoice's client, when it exists.
+	ClientId  *string    `json:"client_id,omitempty"`
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	Currency  *string    `json:"currency,omitempty"`
+	Id        *string    `json:"id,omitempty"`
+
+	// InvoiceId The invoice the payment's metadata names (it may not exist).
+	InvoiceId       *string                 `json:"invoice_id,omitempty"`
+	PaymentId       *string                 `json:"payment_id,omitempty"`
+	PaymentIntentId *string                 `json:"payment_intent_id,omitempty"`
+	Reason          *UnappliedPaymentReason `json:"reason,omitempty"`
+	ReceivedAt      *time.Time              `json:"received_at,omitempty"`
+	RefundId        *string                 `json:"refund_id,omitempty"`
+	ResolvedAt      *time.Time              `json:"resolved_at,omitempty"`
+	Status          *UnappliedPaymentStatus `json:"status,omitempty"`
+}
+
+// UnappliedPaymentReason defines model for UnappliedPayment.Reason.
+type UnappliedPaymentReason string
+
+// UnappliedPaymentStatus defines model for UnappliedPayment.Status.
+type UnappliedPaymentStatus string
+
 // WebhookDelivery defines model for WebhookDelivery.
 type WebhookDelivery struct {
 	Attempts    *int       `json:"attempts,omitempty"`
@@ -2085,8 +2199,10 @@ type WebhookDelivery struct {
 	EventId *string `json:"event_id,omitempty"`
 
 	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
-	// the first twelve; milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-	// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only.
+	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
+	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
+	// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only;
+	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
 	EventType      *EventType `json:"event_type,omitempty"`
 	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
 	Id             *string    `json:"id,omitempty"`
@@ -2115,9 +2231,15 @@ type WebhookEndpoint struct {
 	EnabledEvents *[]EventTypeFilter `json:"enabled_events,omitempty"`
 	Id            *string            `json:"id,omitempty"`
 
-	// Secret whsec_...; only in the creation response. It keys the HMAC of Remit-Signature.
+	// PreviousSecretExpiresAt After a roll: until then the previous secret signs deliveries beside the new one.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+
+	// Secret whsec_...; only in the creation (and roll_secret) response. It keys the HMAC of Remit-Signature.
 	Secret *string `json:"secret,omitempty"`
-	Url    *string `json:"url,omitempty"`
+
+	// SecretRedacted true in a replay of the creation (same Idempotency-Key), which does not show the secret again.
+	SecretRedacted *bool   `json:"secret_redacted,omitempty"`
+	Url            *string `json:"url,omitempty"`
 }
 
 // AsOf defines model for AsOf.
@@ -2166,13 +2288,13 @@ type CreateAPIKeyJSONBody struct {
 
 // CreateAPIKeyParams defines parameters for CreateAPIKey.
 type CreateAPIKeyParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // RunBillingParams defines parameters for RunBilling.
 type RunBillingParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2198,13 +2320,13 @@ type ListClientsParamsStatus string
 
 // CreateClientParams defines parameters for CreateClient.
 type CreateClientParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // CreateAgreementParams defines parameters for CreateAgreement.
 type CreateAgreementParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2239,7 +2361,7 @@ type OffboardClientJSONBody struct {
 
 // OffboardClientParams defines parameters for OffboardClient.
 type OffboardClientParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2292,7 +2414,7 @@ type ListInvoicesParamsStatus string
 
 // CreateInvoiceParams defines parameters for CreateInvoice.
 type CreateInvoiceParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2319,7 +2441,7 @@ type WaiveChargeJSONBody struct {
 
 // WaiveChargeParams defines parameters for WaiveCharge.
 type WaiveChargeParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2334,7 +2456,7 @@ type CreateCheckoutJSONBody struct {
 
 // CreateCheckoutParams defines parameters for CreateCheckout.
 type CreateCheckoutParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2348,13 +2470,13 @@ type ListInvoiceEventsParams struct {
 
 // IssueInvoiceParams defines parameters for IssueInvoice.
 type IssueInvoiceParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // MarkInvoiceUncollectibleParams defines parameters for MarkInvoiceUncollectible.
 type MarkInvoiceUncollectibleParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2371,7 +2493,7 @@ type CreatePaymentJSONBody struct {
 
 // CreatePaymentParams defines parameters for CreatePayment.
 type CreatePaymentParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2386,7 +2508,7 @@ type GetInvoicePDFParams struct {
 
 // VoidInvoiceParams defines parameters for VoidInvoice.
 type VoidInvoiceParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2398,19 +2520,19 @@ type RecordClientDelayJSONBody struct {
 
 // RecordClientDelayParams defines parameters for RecordClientDelay.
 type RecordClientDelayParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeliverMilestoneParams defines parameters for DeliverMilestone.
 type DeliverMilestoneParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // StartMilestoneParams defines parameters for StartMilestone.
 type StartMilestoneParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2424,19 +2546,19 @@ type CreateRefundJSONBody struct {
 
 // CreateRefundParams defines parameters for CreateRefund.
 type CreateRefundParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // CreateProjectParams defines parameters for CreateProject.
 type CreateProjectParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // CancelProjectParams defines parameters for CancelProject.
 type CancelProjectParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2471,7 +2593,7 @@ type ReconcileStripeJSONBody struct {
 
 // ReconcileStripeParams defines parameters for ReconcileStripe.
 type ReconcileStripeParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2501,7 +2623,7 @@ type ListTimeEntriesParams struct {
 
 // CreateTimeEntryParams defines parameters for CreateTimeEntry.
 type CreateTimeEntryParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2512,7 +2634,36 @@ type ImportTimeEntriesJSONBody struct {
 
 // ImportTimeEntriesParams defines parameters for ImportTimeEntries.
 type ImportTimeEntriesParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListUnappliedPaymentsParams defines parameters for ListUnappliedPayments.
+type ListUnappliedPaymentsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter The id of the last item of the previous page.
+	StartingAfter *StartingAfter                     `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+	Status        *ListUnappliedPaymentsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListUnappliedPaymentsParamsStatus defines parameters for ListUnappliedPayments.
+type ListUnappliedPaymentsParamsStatus string
+
+// ApplyUnappliedPaymentJSONBody defines parameters for ApplyUnappliedPayment.
+type ApplyUnappliedPaymentJSONBody struct {
+	InvoiceId string `json:"invoice_id"`
+}
+
+// ApplyUnappliedPaymentParams defines parameters for ApplyUnappliedPayment.
+type ApplyUnappliedPaymentParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RefundUnappliedPaymentParams defines parameters for RefundUnappliedPayment.
+type RefundUnappliedPaymentParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2531,14 +2682,22 @@ type CreateWebhookEndpointJSONBody struct {
 	// EnabledEvents Event types to send, or ["*"] for all.
 	EnabledEvents []EventTypeFilter `json:"enabled_events"`
 
-	// Url http:// or https:// with a host.
+	// Url http:// or https:// with a host that is not, and does not resolve to, a loopback, private (RFC 1918, RFC 4193), link-local, carrier-grade NAT, unspecified, multicast, documentation or other non-public address, in any spelling (else 400 naming url; REMIT_WEBHOOK_ALLOW_PRIVATE=true allows them). The address dialled is checked again at every delivery.
 	Url string `json:"url"`
 }
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
 type CreateWebhookEndpointParams struct {
-	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateWebhookEndpointJSONBody defines parameters for UpdateWebhookEndpoint.
+type UpdateWebhookEndpointJSONBody struct {
+	Description   *string            `json:"description,omitempty"`
+	Enabled       *bool              `json:"enabled,omitempty"`
+	EnabledEvents *[]EventTypeFilter `json:"enabled_events,omitempty"`
+	Url           *string            `json:"url,omitempty"`
 }
 
 // ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
@@ -2552,6 +2711,12 @@ type ListWebhookDeliveriesParams struct {
 
 // ListWebhookDeliveriesParamsStatus defines parameters for ListWebhookDeliveries.
 type ListWebhookDeliveriesParamsStatus string
+
+// RollWebhookEndpointSecretParams defines parameters for RollWebhookEndpointSecret.
+type RollWebhookEndpointSecretParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody CreateAPIKeyJSONBody
@@ -2610,8 +2775,14 @@ type CreateTimeEntryJSONRequestBody = TimeEntryInput
 // ImportTimeEntriesJSONRequestBody defines body for ImportTimeEntries for application/json ContentType.
 type ImportTimeEntriesJSONRequestBody ImportTimeEntriesJSONBody
 
+// ApplyUnappliedPaymentJSONRequestBody defines body for ApplyUnappliedPayment for application/json ContentType.
+type ApplyUnappliedPaymentJSONRequestBody ApplyUnappliedPaymentJSONBody
+
 // CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
 type CreateWebhookEndpointJSONRequestBody CreateWebhookEndpointJSONBody
+
+// UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
+type UpdateWebhookEndpointJSONRequestBody UpdateWebhookEndpointJSONBody
 
 // AsEventType returns the union data inside the Event_Type as a EventType
 func (t Event_Type) AsEventType() (EventType, error) {
@@ -2859,7 +3030,7 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/api_keys (the `CreateAPIKey` operationId).
 	CreateAPIKey(ctx context.Context, params *CreateAPIKeyParams, body CreateAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RevokeAPIKey Revoke an API key at once (scope admin)
+	// RevokeAPIKey Revoke an API key at once (scope admin); the last live admin key is refused (409 last_admin_key)
 	//
 	// Corresponds with DELETE /v1/api_keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3419,6 +3590,50 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/time_entries/bulk (the `ImportTimeEntries` operationId).
 	ImportTimeEntries(ctx context.Context, params *ImportTimeEntriesParams, body ImportTimeEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListUnappliedPayments Money Stripe collected that no invoice took, newest first (scope read)
+	//
+	// A `payment_intent.succeeded` (or a paid Checkout Session) whose `remit_invoice_id` names no invoice, or
+	// whose currency is not the invoice's, is kept here (once per PaymentIntent), announced by the
+	// `payment.unapplied` event to webhooks and by e-mail to REMIT_BUSINESS_EMAIL, until an admin applies
+	// or refunds it.
+	//
+	// Corresponds with GET /v1/unapplied_payments (the `ListUnappliedPayments` operationId).
+	ListUnappliedPayments(ctx context.Context, params *ListUnappliedPaymentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyUnappliedPaymentWithBody Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+	//
+	// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+	// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+	// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+	// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+	ApplyUnappliedPaymentWithBody(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyUnappliedPayment Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+	//
+	// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+	// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+	// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+	// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+	ApplyUnappliedPayment(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, body ApplyUnappliedPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundUnappliedPayment Give an unapplied payment back through Stripe (scope admin)
+	//
+	// The payment becomes `refunding` (it can no longer be applied), Stripe refunds the PaymentIntent with an
+	// idempotency key of its own, and it becomes `refunded` with the `refund_id`. If Stripe fails (503) it stays
+	// `refunding`: send the refund again, which gets the same Stripe refund. 409 unapplied_payment_resolved once
+	// applied or refunded; 503 stripe_not_configured without Stripe.
+	//
+	// Corresponds with POST /v1/unapplied_payments/{id}/refund (the `RefundUnappliedPayment` operationId).
+	RefundUnappliedPayment(ctx context.Context, id ID, params *RefundUnappliedPaymentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListWebhookEndpoints List webhook endpoints, newest first, without secrets (scope admin)
 	//
 	// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
@@ -3448,10 +3663,44 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
 	CreateWebhookEndpoint(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteWebhookEndpoint Delete an endpoint (scope admin); it is no longer listed or sent to, and its pending deliveries fail
+	//
+	// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpoint(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhookEndpointWithBody Change an endpoint's url, description, event filter or enabled flag (scope admin)
+	//
+	// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+	// wait until it is enabled again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhookEndpoint Change an endpoint's url, description, event filter or enabled flag (scope admin)
+	//
+	// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+	// wait until it is enabled again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpoint(ctx context.Context, id ID, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListWebhookDeliveries What was sent to an endpoint, newest first, with each delivery's latest attempt (scope admin)
 	//
 	// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveries(ctx context.Context, id ID, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollWebhookEndpointSecret Give the endpoint a new signing secret, shown once in this response (scope admin)
+	//
+	// For 24 hours (until `previous_secret_expires_at`) every delivery carries two signatures,
+	// `t=...,v1=<new>,v1=<previous>`, so receivers can switch at their pace; then only the new one.
+	// Rolling again during the overlap drops the oldest secret at once.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecret(ctx context.Context, id ID, params *RollWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealthz Liveness
@@ -3572,7 +3821,7 @@ func (c *HTTPClient) CreateAPIKey(ctx context.Context, params *CreateAPIKeyParam
 	return c.Client.Do(req)
 }
 
-// RevokeAPIKey Revoke an API key at once (scope admin)
+// RevokeAPIKey Revoke an API key at once (scope admin); the last live admin key is refused (409 last_admin_key)
 //
 // Corresponds with DELETE /v1/api_keys/{id} (the `RevokeAPIKey` operationId).
 func (c *HTTPClient) RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4762,6 +5011,90 @@ func (c *HTTPClient) ImportTimeEntries(ctx context.Context, params *ImportTimeEn
 	return c.Client.Do(req)
 }
 
+// ListUnappliedPayments Money Stripe collected that no invoice took, newest first (scope read)
+//
+// A `payment_intent.succeeded` (or a paid Checkout Session) whose `remit_invoice_id` names no invoice, or
+// whose currency is not the invoice's, is kept here (once per PaymentIntent), announced by the
+// `payment.unapplied` event to webhooks and by e-mail to REMIT_BUSINESS_EMAIL, until an admin applies
+// or refunds it.
+//
+// Corresponds with GET /v1/unapplied_payments (the `ListUnappliedPayments` operationId).
+func (c *HTTPClient) ListUnappliedPayments(ctx context.Context, params *ListUnappliedPaymentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUnappliedPaymentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyUnappliedPaymentWithBody Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+//
+// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+func (c *HTTPClient) ApplyUnappliedPaymentWithBody(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyUnappliedPaymentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyUnappliedPayment Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+//
+// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+func (c *HTTPClient) ApplyUnappliedPayment(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, body ApplyUnappliedPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyUnappliedPaymentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundUnappliedPayment Give an unapplied payment back through Stripe (scope admin)
+//
+// The payment becomes `refunding` (it can no longer be applied), Stripe refunds the PaymentIntent with an
+// idempotency key of its own, and it becomes `refunded` with the `refund_id`. If Stripe fails (503) it stays
+// `refunding`: send the refund again, which gets the same Stripe refund. 409 unapplied_payment_resolved once
+// applied or refunded; 503 stripe_not_configured without Stripe.
+//
+// Corresponds with POST /v1/unapplied_payments/{id}/refund (the `RefundUnappliedPayment` operationId).
+func (c *HTTPClient) RefundUnappliedPayment(ctx context.Context, id ID, params *RefundUnappliedPaymentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundUnappliedPaymentRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListWebhookEndpoints List webhook endpoints, newest first, without secrets (scope admin)
 //
 // Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
@@ -4821,11 +5154,85 @@ func (c *HTTPClient) CreateWebhookEndpoint(ctx context.Context, params *CreateWe
 	return c.Client.Do(req)
 }
 
+// DeleteWebhookEndpoint Delete an endpoint (scope admin); it is no longer listed or sent to, and its pending deliveries fail
+//
+// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *HTTPClient) DeleteWebhookEndpoint(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhookEndpointRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhookEndpointWithBody Change an endpoint's url, description, event filter or enabled flag (scope admin)
+//
+// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+// wait until it is enabled again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *HTTPClient) UpdateWebhookEndpointWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookEndpointRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhookEndpoint Change an endpoint's url, description, event filter or enabled flag (scope admin)
+//
+// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+// wait until it is enabled again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *HTTPClient) UpdateWebhookEndpoint(ctx context.Context, id ID, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookEndpointRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListWebhookDeliveries What was sent to an endpoint, newest first, with each delivery's latest attempt (scope admin)
 //
 // Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 func (c *HTTPClient) ListWebhookDeliveries(ctx context.Context, id ID, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWebhookDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollWebhookEndpointSecret Give the endpoint a new signing secret, shown once in this response (scope admin)
+//
+// For 24 hours (until `previous_secret_expires_at`) every delivery carries two signatures,
+// `t=...,v1=<new>,v1=<previous>`, so receivers can switch at their pace; then only the new one.
+// Rolling again during the overlap drops the oldest secret at once.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *HTTPClient) RollWebhookEndpointSecret(ctx context.Context, id ID, params *RollWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollWebhookEndpointSecretRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7668,6 +8075,195 @@ func NewImportTimeEntriesRequestWithBody(server string, params *ImportTimeEntrie
 	return req, nil
 }
 
+// NewListUnappliedPaymentsRequest constructs an http.Request for the ListUnappliedPayments method
+func NewListUnappliedPaymentsRequest(server string, params *ListUnappliedPaymentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/unapplied_payments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApplyUnappliedPaymentRequest calls the generic ApplyUnappliedPayment builder with application/json body
+func NewApplyUnappliedPaymentRequest(server string, id ID, params *ApplyUnappliedPaymentParams, body ApplyUnappliedPaymentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApplyUnappliedPaymentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewApplyUnappliedPaymentRequestWithBody constructs an http.Request for the ApplyUnappliedPayment method, with any body, and a specified content type
+func NewApplyUnappliedPaymentRequestWithBody(server string, id ID, params *ApplyUnappliedPaymentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/unapplied_payments/%s/apply", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRefundUnappliedPaymentRequest constructs an http.Request for the RefundUnappliedPayment method
+func NewRefundUnappliedPaymentRequest(server string, id ID, params *RefundUnappliedPaymentParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/unapplied_payments/%s/refund", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListWebhookEndpointsRequest constructs an http.Request for the ListWebhookEndpoints method
 func NewListWebhookEndpointsRequest(server string, params *ListWebhookEndpointsParams) (*http.Request, error) {
 	var err error
@@ -7789,6 +8385,87 @@ func NewCreateWebhookEndpointRequestWithBody(server string, params *CreateWebhoo
 	return req, nil
 }
 
+// NewDeleteWebhookEndpointRequest constructs an http.Request for the DeleteWebhookEndpoint method
+func NewDeleteWebhookEndpointRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateWebhookEndpointRequest calls the generic UpdateWebhookEndpoint builder with application/json body
+func NewUpdateWebhookEndpointRequest(server string, id ID, body UpdateWebhookEndpointJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateWebhookEndpointRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateWebhookEndpointRequestWithBody constructs an http.Request for the UpdateWebhookEndpoint method, with any body, and a specified content type
+func NewUpdateWebhookEndpointRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListWebhookDeliveriesRequest constructs an http.Request for the ListWebhookDeliveries method
 func NewListWebhookDeliveriesRequest(server string, id ID, params *ListWebhookDeliveriesParams) (*http.Request, error) {
 	var err error
@@ -7869,6 +8546,55 @@ func NewListWebhookDeliveriesRequest(server string, id ID, params *ListWebhookDe
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRollWebhookEndpointSecretRequest constructs an http.Request for the RollWebhookEndpointSecret method
+func NewRollWebhookEndpointSecretRequest(server string, id ID, params *RollWebhookEndpointSecretParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s/roll_secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7976,7 +8702,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/api_keys (the `CreateAPIKey` operationId).
 	CreateAPIKeyWithResponse(ctx context.Context, params *CreateAPIKeyParams, body CreateAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAPIKeyResponse, error)
 
-	// RevokeAPIKeyWithResponse Revoke an API key at once (scope admin)
+	// RevokeAPIKeyWithResponse Revoke an API key at once (scope admin); the last live admin key is refused (409 last_admin_key)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8590,6 +9316,54 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/time_entries/bulk (the `ImportTimeEntries` operationId).
 	ImportTimeEntriesWithResponse(ctx context.Context, params *ImportTimeEntriesParams, body ImportTimeEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportTimeEntriesResponse, error)
 
+	// ListUnappliedPaymentsWithResponse Money Stripe collected that no invoice took, newest first (scope read)
+	//
+	// A `payment_intent.succeeded` (or a paid Checkout Session) whose `remit_invoice_id` names no invoice, or
+	// whose currency is not the invoice's, is kept here (once per PaymentIntent), announced by the
+	// `payment.unapplied` event to webhooks and by e-mail to REMIT_BUSINESS_EMAIL, until an admin applies
+	// or refunds it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/unapplied_payments (the `ListUnappliedPayments` operationId).
+	ListUnappliedPaymentsWithResponse(ctx context.Context, params *ListUnappliedPaymentsParams, reqEditors ...RequestEditorFn) (*ListUnappliedPaymentsResponse, error)
+
+	// ApplyUnappliedPaymentWithBodyWithResponse Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+	//
+	// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+	// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+	// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+	// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+	ApplyUnappliedPaymentWithBodyWithResponse(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyUnappliedPaymentResponse, error)
+
+	// ApplyUnappliedPaymentWithResponse Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+	//
+	// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+	// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+	// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+	// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+	ApplyUnappliedPaymentWithResponse(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, body ApplyUnappliedPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyUnappliedPaymentResponse, error)
+
+	// RefundUnappliedPaymentWithResponse Give an unapplied payment back through Stripe (scope admin)
+	//
+	// The payment becomes `refunding` (it can no longer be applied), Stripe refunds the PaymentIntent with an
+	// idempotency key of its own, and it becomes `refunded` with the `refund_id`. If Stripe fails (503) it stays
+	// `refunding`: send the refund again, which gets the same Stripe refund. 409 unapplied_payment_resolved once
+	// applied or refunded; 503 stripe_not_configured without Stripe.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/unapplied_payments/{id}/refund (the `RefundUnappliedPayment` operationId).
+	RefundUnappliedPaymentWithResponse(ctx context.Context, id ID, params *RefundUnappliedPaymentParams, reqEditors ...RequestEditorFn) (*RefundUnappliedPaymentResponse, error)
+
 	// ListWebhookEndpointsWithResponse List webhook endpoints, newest first, without secrets (scope admin)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8621,12 +9395,50 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
 	CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
 
+	// DeleteWebhookEndpointWithResponse Delete an endpoint (scope admin); it is no longer listed or sent to, and its pending deliveries fail
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpointWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
+
+	// UpdateWebhookEndpointWithBodyWithResponse Change an endpoint's url, description, event filter or enabled flag (scope admin)
+	//
+	// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+	// wait until it is enabled again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+
+	// UpdateWebhookEndpointWithResponse Change an endpoint's url, description, event filter or enabled flag (scope admin)
+	//
+	// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+	// wait until it is enabled again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithResponse(ctx context.Context, id ID, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+
 	// ListWebhookDeliveriesWithResponse What was sent to an endpoint, newest first, with each delivery's latest attempt (scope admin)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveriesWithResponse(ctx context.Context, id ID, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
+
+	// RollWebhookEndpointSecretWithResponse Give the endpoint a new signing secret, shown once in this response (scope admin)
+	//
+	// For 24 hours (until `previous_secret_expires_at`) every delivery carries two signatures,
+	// `t=...,v1=<new>,v1=<previous>`, so receivers can switch at their pace; then only the new one.
+	// Rolling again during the overlap drops the oldest secret at once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithResponse(ctx context.Context, id ID, params *RollWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error)
 }
 
 // GetHealthzResponse200Headers the declared response headers of an HTTP 200 response for GetHealthz
@@ -11977,6 +12789,9 @@ type ReceiveStripeWebhookResponse struct {
 		Duplicate *bool   `json:"duplicate,omitempty"`
 		Outcome   *string `json:"outcome,omitempty"`
 		Received  *bool   `json:"received,omitempty"`
+
+		// UnappliedPaymentId Set when the event's money was kept as an unapplied payment (unknown invoice, other currency).
+		UnappliedPaymentId *string `json:"unapplied_payment_id,omitempty"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -11991,6 +12806,9 @@ func (r ReceiveStripeWebhookResponse) GetJSON200() *struct {
 	Duplicate *bool   `json:"duplicate,omitempty"`
 	Outcome   *string `json:"outcome,omitempty"`
 	Received  *bool   `json:"received,omitempty"`
+
+	// UnappliedPaymentId Set when the event's money was kept as an unapplied payment (unknown invoice, other currency).
+	UnappliedPaymentId *string `json:"unapplied_payment_id,omitempty"`
 } {
 	return r.JSON200
 }
@@ -12259,6 +13077,206 @@ func (r ImportTimeEntriesResponse) ContentType() string {
 	return ""
 }
 
+// ListUnappliedPaymentsResponse200Headers the declared response headers of an HTTP 200 response for ListUnappliedPayments
+type ListUnappliedPaymentsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListUnappliedPaymentsResponseDefaultHeaders the declared response headers of an HTTP default response for ListUnappliedPayments
+type ListUnappliedPaymentsResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ListUnappliedPaymentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *[]UnappliedPayment `json:"data,omitempty"`
+		HasMore *bool               `json:"has_more,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUnappliedPaymentsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListUnappliedPaymentsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUnappliedPaymentsResponse) GetJSON200() *struct {
+	Data    *[]UnappliedPayment `json:"data,omitempty"`
+	HasMore *bool               `json:"has_more,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListUnappliedPaymentsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUnappliedPaymentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUnappliedPaymentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUnappliedPaymentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUnappliedPaymentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApplyUnappliedPaymentResponse200Headers the declared response headers of an HTTP 200 response for ApplyUnappliedPayment
+type ApplyUnappliedPaymentResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ApplyUnappliedPaymentResponseDefaultHeaders the declared response headers of an HTTP default response for ApplyUnappliedPayment
+type ApplyUnappliedPaymentResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ApplyUnappliedPaymentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UnappliedPayment
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ApplyUnappliedPaymentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ApplyUnappliedPaymentResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApplyUnappliedPaymentResponse) GetJSON200() *UnappliedPayment {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApplyUnappliedPaymentResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyUnappliedPaymentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyUnappliedPaymentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyUnappliedPaymentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyUnappliedPaymentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RefundUnappliedPaymentResponse200Headers the declared response headers of an HTTP 200 response for RefundUnappliedPayment
+type RefundUnappliedPaymentResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundUnappliedPaymentResponseDefaultHeaders the declared response headers of an HTTP default response for RefundUnappliedPayment
+type RefundUnappliedPaymentResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type RefundUnappliedPaymentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UnappliedPayment
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RefundUnappliedPaymentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RefundUnappliedPaymentResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RefundUnappliedPaymentResponse) GetJSON200() *UnappliedPayment {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RefundUnappliedPaymentResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RefundUnappliedPaymentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefundUnappliedPaymentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefundUnappliedPaymentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefundUnappliedPaymentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListWebhookEndpointsResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookEndpoints
 type ListWebhookEndpointsResponse200Headers struct {
 	XRequestId *string
@@ -12394,6 +13412,134 @@ func (r CreateWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
+// DeleteWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponse200Headers struct {
+	XRequestId *string
+}
+
+// DeleteWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type DeleteWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for UpdateWebhookEndpoint
+type UpdateWebhookEndpointResponse200Headers struct {
+	XRequestId *string
+}
+
+// UpdateWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateWebhookEndpoint
+type UpdateWebhookEndpointResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type UpdateWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListWebhookDeliveriesResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookDeliveries
 type ListWebhookDeliveriesResponse200Headers struct {
 	XRequestId *string
@@ -12458,6 +13604,71 @@ func (r ListWebhookDeliveriesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RollWebhookEndpointSecretResponse200Headers the declared response headers of an HTTP 200 response for RollWebhookEndpointSecret
+type RollWebhookEndpointSecretResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RollWebhookEndpointSecretResponseDefaultHeaders the declared response headers of an HTTP default response for RollWebhookEndpointSecret
+type RollWebhookEndpointSecretResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type RollWebhookEndpointSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RollWebhookEndpointSecretResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RollWebhookEndpointSecretResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RollWebhookEndpointSecretResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RollWebhookEndpointSecretResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RollWebhookEndpointSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RollWebhookEndpointSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RollWebhookEndpointSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RollWebhookEndpointSecretResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12564,7 +13775,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithResponse(ctx context.Context, para
 	return ParseCreateAPIKeyResponse(rsp)
 }
 
-// RevokeAPIKeyWithResponse Revoke an API key at once (scope admin)
+// RevokeAPIKeyWithResponse Revoke an API key at once (scope admin); the last live admin key is refused (409 last_admin_key)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13556,6 +14767,78 @@ func (c *ClientWithResponses) ImportTimeEntriesWithResponse(ctx context.Context,
 	return ParseImportTimeEntriesResponse(rsp)
 }
 
+// ListUnappliedPaymentsWithResponse Money Stripe collected that no invoice took, newest first (scope read)
+//
+// A `payment_intent.succeeded` (or a paid Checkout Session) whose `remit_invoice_id` names no invoice, or
+// whose currency is not the invoice's, is kept here (once per PaymentIntent), announced by the
+// `payment.unapplied` event to webhooks and by e-mail to REMIT_BUSINESS_EMAIL, until an admin applies
+// or refunds it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/unapplied_payments (the `ListUnappliedPayments` operationId).
+func (c *ClientWithResponses) ListUnappliedPaymentsWithResponse(ctx context.Context, params *ListUnappliedPaymentsParams, reqEditors ...RequestEditorFn) (*ListUnappliedPaymentsResponse, error) {
+	rsp, err := c.ListUnappliedPayments(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUnappliedPaymentsResponse(rsp)
+}
+
+// ApplyUnappliedPaymentWithBodyWithResponse Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+//
+// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+func (c *ClientWithResponses) ApplyUnappliedPaymentWithBodyWithResponse(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyUnappliedPaymentResponse, error) {
+	rsp, err := c.ApplyUnappliedPaymentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyUnappliedPaymentResponse(rsp)
+}
+
+// ApplyUnappliedPaymentWithResponse Record an unapplied payment as a payment of an invoice in its currency (scope admin)
+//
+// Recorded as any payment is (keyed by the PaymentIntent, method card, allocated in the agreement's order,
+// an excess becoming client credit); Stripe's later refunds and disputes of it then apply to that invoice.
+// 400 naming invoice_id for an unknown invoice or another currency; 409 unapplied_payment_resolved once
+// applied or refunded; the payment rules' 409s (invoice_paid, invoice_void, invoice_not_open).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/unapplied_payments/{id}/apply (the `ApplyUnappliedPayment` operationId).
+func (c *ClientWithResponses) ApplyUnappliedPaymentWithResponse(ctx context.Context, id ID, params *ApplyUnappliedPaymentParams, body ApplyUnappliedPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyUnappliedPaymentResponse, error) {
+	rsp, err := c.ApplyUnappliedPayment(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyUnappliedPaymentResponse(rsp)
+}
+
+// RefundUnappliedPaymentWithResponse Give an unapplied payment back through Stripe (scope admin)
+//
+// The payment becomes `refunding` (it can no longer be applied), Stripe refunds the PaymentIntent with an
+// idempotency key of its own, and it becomes `refunded` with the `refund_id`. If Stripe fails (503) it stays
+// `refunding`: send the refund again, which gets the same Stripe refund. 409 unapplied_payment_resolved once
+// applied or refunded; 503 stripe_not_configured without Stripe.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/unapplied_payments/{id}/refund (the `RefundUnappliedPayment` operationId).
+func (c *ClientWithResponses) RefundUnappliedPaymentWithResponse(ctx context.Context, id ID, params *RefundUnappliedPaymentParams, reqEditors ...RequestEditorFn) (*RefundUnappliedPaymentResponse, error) {
+	rsp, err := c.RefundUnappliedPayment(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundUnappliedPaymentResponse(rsp)
+}
+
 // ListWebhookEndpointsWithResponse List webhook endpoints, newest first, without secrets (scope admin)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13605,6 +14888,51 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Cont
 	return ParseCreateWebhookEndpointResponse(rsp)
 }
 
+// DeleteWebhookEndpointWithResponse Delete an endpoint (scope admin); it is no longer listed or sent to, and its pending deliveries fail
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
+	rsp, err := c.DeleteWebhookEndpoint(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhookEndpointResponse(rsp)
+}
+
+// UpdateWebhookEndpointWithBodyWithResponse Change an endpoint's url, description, event filter or enabled flag (scope admin)
+//
+// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+// wait until it is enabled again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+	rsp, err := c.UpdateWebhookEndpointWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookEndpointResponse(rsp)
+}
+
+// UpdateWebhookEndpointWithResponse Change an endpoint's url, description, event filter or enabled flag (scope admin)
+//
+// The url is checked as at registration. A disabled endpoint gets no new deliveries; those pending
+// wait until it is enabled again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) UpdateWebhookEndpointWithResponse(ctx context.Context, id ID, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+	rsp, err := c.UpdateWebhookEndpoint(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookEndpointResponse(rsp)
+}
+
 // ListWebhookDeliveriesWithResponse What was sent to an endpoint, newest first, with each delivery's latest attempt (scope admin)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13616,6 +14944,23 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseListWebhookDeliveriesResponse(rsp)
+}
+
+// RollWebhookEndpointSecretWithResponse Give the endpoint a new signing secret, shown once in this response (scope admin)
+//
+// For 24 hours (until `previous_secret_expires_at`) every delivery carries two signatures,
+// `t=...,v1=<new>,v1=<previous>`, so receivers can switch at their pace; then only the new one.
+// Rolling again during the overlap drops the oldest secret at once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RollWebhookEndpointSecretWithResponse(ctx context.Context, id ID, params *RollWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error) {
+	rsp, err := c.RollWebhookEndpointSecret(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollWebhookEndpointSecretResponse(rsp)
 }
 
 // ParseGetHealthzResponse parses an HTTP response from a GetHealthzWithResponse call
@@ -17224,6 +18569,9 @@ func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhoo
 			Duplicate *bool   `json:"duplicate,omitempty"`
 			Outcome   *string `json:"outcome,omitempty"`
 			Received  *bool   `json:"received,omitempty"`
+
+			// UnappliedPaymentId Set when the event's money was kept as an unapplied payment (unknown invoice, other currency).
+			UnappliedPaymentId *string `json:"unapplied_payment_id,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -17554,6 +18902,233 @@ func ParseImportTimeEntriesResponse(rsp *http.Response) (*ImportTimeEntriesRespo
 	return response, nil
 }
 
+// ParseListUnappliedPaymentsResponse parses an HTTP response from a ListUnappliedPaymentsWithResponse call
+func ParseListUnappliedPaymentsResponse(rsp *http.Response) (*ListUnappliedPaymentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUnappliedPaymentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *[]UnappliedPayment `json:"data,omitempty"`
+			HasMore *bool               `json:"has_more,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUnappliedPaymentsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListUnappliedPaymentsResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseApplyUnappliedPaymentResponse parses an HTTP response from a ApplyUnappliedPaymentWithResponse call
+func ParseApplyUnappliedPaymentResponse(rsp *http.Response) (*ApplyUnappliedPaymentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyUnappliedPaymentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UnappliedPayment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ApplyUnappliedPaymentResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ApplyUnappliedPaymentResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefundUnappliedPaymentResponse parses an HTTP response from a RefundUnappliedPaymentWithResponse call
+func ParseRefundUnappliedPaymentResponse(rsp *http.Response) (*RefundUnappliedPaymentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefundUnappliedPaymentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UnappliedPayment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RefundUnappliedPaymentResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RefundUnappliedPaymentResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListWebhookEndpointsResponse parses an HTTP response from a ListWebhookEndpointsWithResponse call
 func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpointsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17704,6 +19279,146 @@ func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpo
 	return response, nil
 }
 
+// ParseDeleteWebhookEndpointResponse parses an HTTP response from a DeleteWebhookEndpointWithResponse call
+func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers DeleteWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateWebhookEndpointResponse parses an HTTP response from a UpdateWebhookEndpointWithResponse call
+func ParseUpdateWebhookEndpointResponse(rsp *http.Response) (*UpdateWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListWebhookDeliveriesResponse parses an HTTP response from a ListWebhookDeliveriesWithResponse call
 func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliveriesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17750,6 +19465,83 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 		response.Headers200 = &headers
 	case true:
 		var headers ListWebhookDeliveriesResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRollWebhookEndpointSecretResponse parses an HTTP response from a RollWebhookEndpointSecretWithResponse call
+func ParseRollWebhookEndpointSecretResponse(rsp *http.Response) (*RollWebhookEndpointSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RollWebhookEndpointSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RollWebhookEndpointSecretResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RollWebhookEndpointSecretResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
