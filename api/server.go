@@ -203,6 +203,12 @@ func (s *Server) routes() {
 	v1.DELETE("/api_keys/:id", s.handleAPIKeyRevoke, admin...)
 }
 
+// dates returns the window of dates the API takes today, by the server's
+// clock (ENFORCEMENT.md section 2).
+func (s *Server) dates() domain.DateWindow {
+	return domain.DateWindowOn(domain.DateOf(s.now(), time.UTC))
+}
+
 // now returns the server's clock.
 func (s *Server) now() time.Time {
 	if s.Now != nil {
