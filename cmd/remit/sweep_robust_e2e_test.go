@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/remit/remit/internal/testdb"
+)
+
+// exec runs SQL straight on the database, bypassing the API (to plant rows
+// the API would refuse).
+func (s *testServer) exec(query string) {
+	s.tb.Helper()
+	if _, err := s.DB.SQL().Exec(query); err != nil {
+		s.tb.Fatalf("%s: %v", query, err)
+	}
+}
+
+// skippedBy returns the run's skipped invoices as "kind reason" by invoice id.
+func skippedBy(run map[string]any) map[string]string {
+	out := map[string]string{}
+	list, _ := run["skipped"].([]any)
+	for _, v := range list {
+		sk := v.(map[string]any)
+		out[sk["invoice_id"].(string)] = fmt.Sprint(sk["kind"], " ", sk["reason"])
+	}
+	return out
+}
+
+// TestSweepIsolatesBadInvoices: invoices the sweep cannot process (rows
+// planted with SQL: an absurd due date, unreadable terms, an unknown time
+// zone, charges the database refuses) are skipped, named with their error
+// in the run log and counted in a metric; every other invoice is swept, and
+// the bad ones are tried again next run (issue 14, item 4).
+func TestSweepIsolatesBadInvoices(t *testing.T) {
+	for _, dialect := range testdb.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			s := MustRunMain(t, pinned("2026-01-01"), func(c *Config) { c.DatabaseURL = testdb.URL(t, dialect) })
+			invoice := func(total int64) string {
+				return s.overdueInvoice("EUR", total, "2026-01-01", map[string]any{"payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}})
+			}
+			var good []string
+			for i := range 3 {
+				good = append(good, invoice(int64(10000*(i+1))))
+			}
+			dueDate, terms, zone, refused := invoice(50001), invoice(50002), invoice(50003), invoice(50004)
+			good = append(good, invoice(60000))
+			s.exec("UPDATE invoices SET due_date = '10000-01-30' WHERE id = '" + dueDate + "'")
+			s.exec("UPDATE invoices SET agreement = '{\"late_fee\": 12' WHERE id = '" + terms + "'")
+			s.exec("UPDATE invoices SET timezone = 'Mars/Olympus_Mons' WHERE id = '" + zone + "'")
+			if dialect == "postgres" {
+				s.exec(`CREATE FUNCTION refuse_charges() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+					IF NEW.invoice_id = '` + refused + `' THEN RAISE EXCEPTION 'planted: charges refused'; END IF; RETURN NEW; END $$`)
+				s.exec("CREATE TRIGGER refuse_charges BEFORE INSERT ON charges FOR EACH ROW EXECUTE FUNCTION refuse_charges()")
+			} else {
+				s.exec("CREATE TRIGGER refuse_charges BEFORE INSERT ON charges WHEN NEW.invoice_id = '" + refused +
+					"' BEGIN SELECT RAISE(ABORT, 'planted: charges refused'); END")
+			}
+
+			s.setDay("2026-02-01")
+			run := s.sweep()
+			if run["error"] != "" {
+				t.Fatalf("the run failed: %v", run)
+			}
+			for _, id := range good {
+				if got := s.chargeList(id); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 2500" {
+					t.Fatalf("good invoice %s: %v (run %v)", id, got, run)
+				}
+			}
+			skipped := skippedBy(run)
+			for id, want := range map[string]string{dueDate: "failed", terms: "failed", zone: "Mars/Olympus_Mons", refused: "planted: charges refused"} {
+				if !strings.HasPrefix(skipped[id], "failed ") || !strings.Contains(skipped[id], want) {
+					t.Errorf("%s skipped as %q, want failed naming %q", id, skipped[id], want)
+				}
+				if got := s.chargeList(id); len(got) != 0 {
+					t.Errorf("bad invoice %s got charges %v", id, got)
+				}
+			}
+			if len(skipped) != 4 || num(run, "invoices_examined") != 8 || s.count("outbox", "type = 'charge.posted'") != 4 {
+				t.Fatalf("skipped %v, run %v", skipped, run)
+			}
+			_, lines := scrape(t, s.URL()+"/metrics", testAdminKey)
+			requireLines(t, lines, `remit_sweep_invoices_skipped_total{kind="failed"} 4`)
+
+			// Once the database takes its charges, the next run sweeps it.
+			s.exec("DROP TRIGGER refuse_charges" + map[bool]string{true: " ON charges", false: ""}[dialect == "postgres"])
+			run = s.sweep()
+			if got := s.chargeList(refused); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 2500" {
+				t.Fatalf("the refused invoice next run: %v (run %v)", got, run)
+			}
+			if skipped := skippedBy(run); len(skipped) != 3 || skipped[refused] != "" {
+				t.Fatalf("second run skipped %v", skipped)
+			}
+			_, lines = scrape(t, s.URL()+"/metrics", testAdminKey)
+			requireLines(t, lines, `remit_sweep_invoices_skipped_total{kind="failed"} 7`)
+		})
+	}
+}
