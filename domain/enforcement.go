@@ -157,13 +157,19 @@ func Accrual(f InvoiceFacts, chargesPaid int64, asOf Date) (Quote, error) {
 		if waived[c.Key] {
 			continue
 		}
+		var owed *int64
 		switch c.Kind {
 		case ChargeCompensation:
-			q.CompensationOutstanding += c.Amount
+			owed = &q.CompensationOutstanding
 		case ChargeLateFee:
-			q.FeesOutstanding += c.Amount
+			owed = &q.FeesOutstanding
 		case ChargeInterest:
-			q.InterestPostedOutstanding += c.Amount
+			owed = &q.InterestPostedOutstanding
+		default:
+			continue
+		}
+		if *owed, err = Sum(*owed, c.Amount); err != nil {
+			return Quote{}, err
 		}
 	}
 	paid := max(chargesPaid, 0)
@@ -175,8 +181,10 @@ func Accrual(f InvoiceFacts, chargesPaid int64, asOf Date) (Quote, error) {
 	if open != nil {
 		q.InterestAccruedUnposted = open.Amount
 	}
-	q.Payoff = q.PrincipalOutstanding + q.CompensationOutstanding + q.FeesOutstanding +
-		q.InterestPostedOutstanding + q.InterestAccruedUnposted
+	if q.Payoff, err = Sum(q.PrincipalOutstanding, q.CompensationOutstanding, q.FeesOutstanding,
+		q.InterestPostedOutstanding, q.InterestAccruedUnposted); err != nil {
+		return Quote{}, err
+	}
 	if threshold := f.DueDate.AddDays(f.Agreement.GraceDays); q.PrincipalOutstanding > 0 && asOf.After(threshold) {
 		q.DaysOverdue = asOf.DaysSince(threshold)
 	}
@@ -350,8 +358,11 @@ func (l *invoiceLedger) lateFees(asOf Date) ([]DueCharge, error) {
 			return nil, Errorf(EINVALID, "late_fee.percent: %s", ErrorMessage(err))
 		}
 	}
-	var fees []DueCharge
-	var total int64
+	var (
+		fees  []DueCharge
+		total int64
+		err   error
+	)
 	for seq, day := 1, l.day1; !day.After(asOf) && !l.paidBefore(day); seq, day = seq+1, day.AddDays(lf.RepeatEveryDays) {
 		if lf.MaxCount > 0 && seq > lf.MaxCount {
 			break
@@ -366,11 +377,11 @@ func (l *invoiceLedger) lateFees(asOf Date) ([]DueCharge, error) {
 			// Waived fees count as assessed: they stay within the cap.
 			fee.Amount = posted
 		} else {
-			amount, err := RoundHalfAway(new(big.Rat).Add(new(big.Rat).SetInt64(lf.Flat), percentOf(base, percent)))
+			amount, err := roundCharge(new(big.Rat).Add(new(big.Rat).SetInt64(lf.Flat), percentOf(base, percent)), "a late fee")
 			if err != nil {
 				return nil, err
 			}
-			if lf.MaxTotal > 0 && total+amount > lf.MaxTotal {
+			if sum, ok := AddInt64(total, amount); lf.MaxTotal > 0 && (!ok || sum > lf.MaxTotal) {
 				amount = max(lf.MaxTotal-total, 0)
 				fee.Description += fmt.Sprintf(", cut to fit the %s cap", FormatMoney(lf.MaxTotal, l.f.Currency))
 			}
@@ -379,7 +390,9 @@ func (l *invoiceLedger) lateFees(asOf Date) ([]DueCharge, error) {
 			}
 			fee.Amount = amount
 		}
-		total += fee.Amount
+		if total, err = Sum(total, fee.Amount); err != nil {
+			return nil, err
+		}
 		fees = append(fees, fee)
 		if lf.RepeatEveryDays <= 0 {
 			break
@@ -516,15 +529,20 @@ func (l *invoiceLedger) interest(asOf Date) ([]DueCharge, *DueCharge, error) {
 		}
 		base := max(principal, 0)
 		if l.a.Interest.Compound {
+			var err error
 			for ; nextPosting < len(postings) && postings[nextPosting].PostOn.Before(d); nextPosting++ {
 				if !l.posted[postings[nextPosting].Key].Waived {
-					compounded += postings[nextPosting].Amount
+					if compounded, err = Sum(compounded, postings[nextPosting].Amount); err != nil {
+						return nil, nil, err
+					}
 				}
 			}
 			for ; nextPaid < len(l.interestPd) && l.interestPd[nextPaid].On.Before(d); nextPaid++ {
 				interestPaid += l.interestPd[nextPaid].Amount
 			}
-			base += max(compounded-interestPaid, 0)
+			if base, err = Sum(base, max(compounded-interestPaid, 0)); err != nil {
+				return nil, nil, Overflowf("the compounded interest base of invoice %s on %s exceeds an int64 of minor units", l.f.InvoiceID, d)
+			}
 		}
 		key, rate, err := l.rateOn(d, cache)
 		if err != nil {
@@ -545,7 +563,7 @@ func (l *invoiceLedger) interest(asOf Date) ([]DueCharge, *DueCharge, error) {
 		if paidToday {
 			c.PostOn = d
 		}
-		if c.Amount, err = RoundHalfAway(month.close()); err != nil {
+		if c.Amount, err = roundCharge(month.close(), "the interest of "+c.Period); err != nil {
 			return nil, nil, err
 		}
 		c.Description = l.interestDescription(c)

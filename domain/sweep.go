@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -103,7 +104,7 @@ const maxSkipReason = 500
 // Add folds other into r.
 func (r *SweepReport) Add(other SweepReport) {
 	r.Examined += other.Examined
-	r.AmountPosted += other.AmountPosted
+	r.AmountPosted = SaturatingAdd(r.AmountPosted, other.AmountPosted)
 	r.Reminders += other.Reminders
 	r.Overdue += other.Overdue
 	r.Warnings += other.Warnings
@@ -142,6 +143,10 @@ func (r *SweepReport) Skip(invoiceID, kind, reason string) {
 // is skipped (SkipFailed) and tried again next run.
 func (r *SweepReport) Fail(invoiceID string, err error) {
 	reason := err.Error()
+	var e *Error
+	if errors.As(err, &e) {
+		reason = e.Code + ": " + e.Message
+	}
 	if len(reason) > maxSkipReason {
 		reason = reason[:maxSkipReason] + "..."
 	}

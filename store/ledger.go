@@ -236,7 +236,11 @@ func (db *DB) refresh(ctx context.Context, tx *gorm.DB, id string, day domain.Da
 func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledgerTotals, day domain.Date) error {
 	row.ChargesTotal, row.AmountPaid, row.CreditCreated, row.CreditApplied, row.PrincipalPaid =
 		t.Charges, t.Paid, t.CreditCreated, t.CreditApplied, t.PrincipalPaid
-	row.BalanceDue = row.Total + row.ChargesTotal - row.AmountPaid - row.CreditApplied
+	balance, err := domain.Sum(row.Total, row.ChargesTotal, -row.AmountPaid, -row.CreditApplied)
+	if err != nil {
+		return err
+	}
+	row.BalanceDue = balance
 	if row.Status == domain.InvoiceStatusVoid {
 		row.BalanceDue = 0
 	}
@@ -579,9 +583,13 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 		return err
 	}
 	t := row.totals()
-	t.Paid += alloc.Compensation + alloc.Fees + alloc.Interest + alloc.Principal
-	t.PrincipalPaid += alloc.Principal
-	t.CreditCreated += alloc.Credit
+	if t.Paid, err = domain.Sum(t.Paid, alloc.Compensation, alloc.Fees, alloc.Interest, alloc.Principal); err != nil {
+		return err
+	}
+	if t.CreditCreated, err = domain.Sum(t.CreditCreated, alloc.Credit); err != nil {
+		return err
+	}
+	t.PrincipalPaid += alloc.Principal // at most the total
 	return s.db.settle(ctx, tx, row, t, p.PaidOn)
 }
 

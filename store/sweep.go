@@ -257,14 +257,13 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 				report.Fail(row.ID, err)
 				continue
 			}
-			posted := map[string]bool{}
-			for _, c := range batch.charges[row.ID] {
-				posted[c.Key] = true
+			fresh, err := postable(row, due, batch.charges[row.ID])
+			if err != nil {
+				report.Fail(row.ID, err)
+				continue
 			}
-			for _, d := range due {
-				if !posted[d.Key] {
-					w.addCharge(row, d)
-				}
+			for _, d := range fresh {
+				w.addCharge(row, d)
 			}
 			principalPaid := row.PrincipalPaid >= row.Total
 			// A written-off invoice, or one of an offboarded client, still
@@ -301,6 +300,34 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 		return nil
 	})
 	return cursor, report, err
+}
+
+// postable returns the charges of due not yet posted, or an EOVERFLOW
+// error when adding them would take the invoice's totals past int64.
+func postable(row *invoiceRow, due []domain.DueCharge, posted []chargeRow) ([]domain.DueCharge, error) {
+	on := make(map[string]bool, len(posted))
+	for _, c := range posted {
+		on[c.Key] = true
+	}
+	var fresh []domain.DueCharge
+	added := int64(0)
+	for _, d := range due {
+		if on[d.Key] {
+			continue
+		}
+		var err error
+		if added, err = domain.Sum(added, d.Amount); err != nil {
+			return nil, err
+		}
+		fresh = append(fresh, d)
+	}
+	if _, err := domain.Sum(row.ChargesTotal, added); err != nil {
+		return nil, domain.Overflowf("posting %d minor units of charges would take the charges total %d past an int64", added, row.ChargesTotal)
+	}
+	if _, err := domain.Sum(row.BalanceDue, added); err != nil {
+		return nil, domain.Overflowf("posting %d minor units of charges would take the balance due %d past an int64", added, row.BalanceDue)
+	}
+	return fresh, nil
 }
 
 // notices queues the reminders, the overdue notice and the suspension
@@ -497,12 +524,12 @@ func (w *sweepWriter) write(tx *gorm.DB, only map[string]bool) (domain.SweepRepo
 		if !inserted[c.ID] {
 			continue
 		}
-		added[c.InvoiceID] += c.Amount
+		added[c.InvoiceID] += c.Amount // postable checked the invoice's sum
 		if r.ChargesPosted == nil {
 			r.ChargesPosted = map[string]int{}
 		}
 		r.ChargesPosted[c.Kind]++
-		r.AmountPosted += c.Amount
+		r.AmountPosted = domain.SaturatingAdd(r.AmountPosted, c.Amount)
 		events, outbox = w.appendEvent(events, outbox, w.owners[c.InvoiceID], "charge.posted", c.toDomain())
 	}
 	rows = rows[:0]

@@ -97,3 +97,44 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 		})
 	}
 }
+
+// TestOverflowStopsTheInvoice: compound interest at 1000 % on the largest
+// amount outgrows int64 within the date bounds; the sweep stops that invoice
+// with amount_overflow (named in the run, never a wrapped negative total),
+// a quote answers 422, and the other invoices are swept. A stored total
+// that a new charge would push past int64 stops its invoice the same way.
+func TestOverflowStopsTheInvoice(t *testing.T) {
+	for _, dialect := range testdb.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			s := MustRunMain(t, pinned("2026-12-03"), func(c *Config) { c.DatabaseURL = testdb.URL(t, dialect) })
+			cli := s.mustClient("Huge Debts Ltd", "EUR", "UTC")
+			s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{"effective_from": "2016-12-03",
+				"payment_terms": "net_30", "interest": map[string]any{"annual_rate": "1000", "compound": true}}})
+			huge := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true, "issue_date": "2016-12-03",
+				"lines": []map[string]any{{"description": "Everything", "unit_amount": 1_000_000_000_000_000}}}})["id"].(string)
+			good := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true, "issue_date": "2026-10-01",
+				"lines": []map[string]any{{"description": "Work", "unit_amount": 100000}}}})["id"].(string)
+			full := s.overdueInvoice("EUR", 70000, "2026-10-01", map[string]any{"payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}})
+			s.exec("UPDATE invoices SET charges_total = 9223372036854775000, balance_due = 9223372036854775000 WHERE id = '" + full + "'")
+
+			run := s.sweep()
+			skipped := skippedBy(run)
+			if !strings.HasPrefix(skipped[huge], "failed amount_overflow: ") || !strings.HasPrefix(skipped[full], "failed amount_overflow: ") || len(skipped) != 2 {
+				t.Fatalf("skipped %v", skipped)
+			}
+			if got := s.chargeList(good); len(got) != 1 || got[0] != "interest:2026-11 2026-12-01 82192" {
+				t.Fatalf("the good invoice: %v", got)
+			}
+			for _, id := range []string{huge, full} {
+				if got := s.chargeList(id); len(got) != 0 {
+					t.Fatalf("%s got charges %v", id, got)
+				}
+			}
+			inv := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + huge})
+			if num(inv, "charges_total") != 0 || num(inv, "balance_due") != 1_000_000_000_000_000 {
+				t.Fatalf("the huge invoice after the sweep: %v", inv)
+			}
+			s.refused(422, "amount_overflow", "", request{Method: "GET", Path: "/v1/invoices/" + huge + "/accrual"})
+		})
+	}
+}
