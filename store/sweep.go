@@ -17,6 +17,17 @@ import (
 // invoice anywhere has reached a day that it has not.
 var latestZone = time.FixedZone("UTC+14", 14*3600)
 
+// The most charges one page of the sweep posts, so that its transaction,
+// which holds the writer, stays short: an invoice posts at most
+// sweepChargesPerInvoice of its charges in a page and the next page carries
+// on with it; a page stops taking invoices once SweepChargesPerPage charges
+// are queued (the last invoice may add up to sweepChargesPerInvoice more).
+const (
+	sweepChargesPerInvoice = 500
+	// SweepChargesPerPage bounds the charges one page of the sweep posts.
+	SweepChargesPerPage = 2000
+)
+
 // sweepLockKey is the PostgreSQL advisory lock that makes replicas take
 // turns at sweeping pages; the unique keys stay the final guard.
 const sweepLockKey = 7_362_001
@@ -170,7 +181,12 @@ func (s *SweepService) pageQuery() string {
 // SweepPage implements domain.SweepStore. The cursor is the last invoice's
 // next action day and id, joined by a space. An invoice the page moves to a
 // later day may come round again in the same sweep; its day has then not
-// come, so it is passed over and not counted twice.
+// come, so it is passed over and not counted twice. A page posts a bounded
+// number of charges (SweepChargesPerPage): it ends early, before the rows
+// it did not reach, and an invoice with more charges due than one page
+// takes posts the earliest and keeps its next action day; the cursor then
+// points just before it, with its id as a third part, so that the next page
+// carries on with it without counting it again.
 func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after string, limit int) (string, domain.SweepReport, error) {
 	var (
 		report domain.SweepReport
@@ -184,6 +200,7 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 		}
 		maxDay := domain.DateOf(now, latestZone).String()
 		afterDay, afterID, _ := strings.Cut(after, " ")
+		afterID, continuing, _ := strings.Cut(afterID, " ")
 		var rows []invoiceRow
 		err := rawQuery(tx, s.pageQuery(), []any{maxDay, afterDay, afterID, domain.InvoiceStatusOpen, domain.InvoiceStatusUncollectible, limit},
 			func(scan func(dest ...any) error) error {
@@ -224,11 +241,26 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 		suspend := map[string]string{} // client -> invoice that crossed the line
 		// An invoice that cannot be processed is skipped with its error and
 		// tried again next run (its next action day stays); the others go on.
+		keyOf := func(i int) string {
+			if i < 0 {
+				return afterDay + " " + afterID
+			}
+			return *rows[i].NextActionOn + " " + rows[i].ID
+		}
+		var unfinished *invoiceRow // posted only part of its charges
 		for i := range rows {
 			row := &rows[i]
+			if len(w.charges) >= SweepChargesPerPage {
+				cursor = keyOf(i - 1) // the rest of the rows come in the next page
+				break
+			}
+			// The invoice a page left unfinished was counted by that page.
+			examined := row.ID != continuing
 			loc, err := domain.LoadZone(row.Timezone)
 			if err != nil {
-				report.Examined++
+				if examined {
+					report.Examined++
+				}
 				report.Fail(row.ID, err)
 				continue
 			}
@@ -236,7 +268,9 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 			if next := dateOf(row.NextActionOn); next.After(asOf) {
 				continue // its day has not come in its own time zone
 			}
-			report.Examined++
+			if examined {
+				report.Examined++
+			}
 			ag, err := row.agreement()
 			if err != nil {
 				report.Fail(row.ID, fmt.Errorf("the invoice's agreement cannot be read: %w", err))
@@ -262,6 +296,9 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 				report.Fail(row.ID, err)
 				continue
 			}
+			if len(fresh) > sweepChargesPerInvoice {
+				fresh, unfinished = fresh[:sweepChargesPerInvoice], row
+			}
 			for _, d := range fresh {
 				w.addCharge(row, d)
 			}
@@ -275,11 +312,20 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 			if _, line := domain.SuspensionDays(ag, dateOf(row.DueDate)); !line.IsZero() && !asOf.Before(line) && !principalPaid && !quiet {
 				suspend[row.ClientID] = row.ID
 			}
+			if unfinished != nil {
+				// Still due: the next page carries on with it.
+				w.setNext(row, dateOf(row.NextActionOn))
+				cursor = keyOf(i-1) + " " + row.ID
+				break
+			}
 			w.setNext(row, domain.NextActionOn(ag, dateOf(row.DueDate), asOf, principalPaid))
 		}
 		failed, err := w.flush(tx, &report)
 		if err != nil {
 			return err
+		}
+		if unfinished != nil && failed[unfinished.ID] {
+			cursor = *unfinished.NextActionOn + " " + unfinished.ID // move on; the next run tries it again
 		}
 		for clientID, invoiceID := range suspend {
 			if failed[invoiceID] {

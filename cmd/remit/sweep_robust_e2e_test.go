@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/remit/remit/billing"
+	"github.com/remit/remit/domain"
+	"github.com/remit/remit/internal/ledgercheck"
 	"github.com/remit/remit/internal/testdb"
+	"github.com/remit/remit/store"
 )
 
 // exec runs SQL straight on the database, bypassing the API (to plant rows
@@ -135,6 +141,96 @@ func TestOverflowStopsTheInvoice(t *testing.T) {
 				t.Fatalf("the huge invoice after the sweep: %v", inv)
 			}
 			s.refused(422, "amount_overflow", "", request{Method: "GET", Path: "/v1/invoices/" + huge + "/accrual"})
+		})
+	}
+}
+
+// pageLog records what each page of a sweep posted and how long it held
+// its transaction.
+type pageLog struct {
+	*store.SweepService
+	posted *[]int
+	took   *[]time.Duration
+}
+
+func (p pageLog) SweepPage(ctx context.Context, now time.Time, after string, limit int) (string, domain.SweepReport, error) {
+	start := time.Now()
+	last, r, err := p.SweepService.SweepPage(ctx, now, after, limit)
+	n := 0
+	for _, c := range r.ChargesPosted {
+		n += c
+	}
+	*p.posted, *p.took = append(*p.posted, n), append(*p.took, time.Since(start))
+	return last, r, err
+}
+
+// TestSweepWorksABacklogInBoundedPieces: a fee repeating daily for ten
+// years (the oldest an invoice can be) is a backlog of thousands of
+// charges; the sweep posts it in pages of bounded size, each its own
+// short transaction, and ends with exactly the charges the rules say, as
+// a daily sweep would have posted them (issue 14, item 4).
+func TestSweepWorksABacklogInBoundedPieces(t *testing.T) {
+	for _, dialect := range testdb.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			s := MustRunMain(t, pinned("2026-12-03"), func(c *Config) { c.DatabaseURL = testdb.URL(t, dialect) })
+			cli := s.mustClient("Backlog GmbH", "EUR", "UTC")
+			s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{"effective_from": "2016-12-03",
+				"payment_terms": "net_30", "late_fee": map[string]any{"flat": 100, "repeat_every_days": 1}, "interest": map[string]any{"annual_rate": "8"}}})
+			backlog := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true, "issue_date": "2016-12-03",
+				"lines": []map[string]any{{"description": "Work", "unit_amount": 1000000}}}})["id"].(string)
+			var others []string
+			for i := range 3 {
+				others = append(others, s.overdueInvoice("EUR", int64(20000+i), "2026-10-01", map[string]any{"payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}}))
+			}
+			var posted []int
+			var took []time.Duration
+			sw := &billing.Sweeper{Store: pageLog{SweepService: store.NewSweepService(s.DB), posted: &posted, took: &took}, Now: s.Now, Logger: s.Logger, PageSize: 500}
+			run, err := sw.Sweep(context.Background(), "test")
+			if err != nil || run.Error != "" || len(run.Skipped) != 0 {
+				t.Fatalf("run %+v: %v", run, err)
+			}
+			// 2017-01-03 to 2026-12-03 is 3622 days: a fee on each, and
+			// interest for each month from January 2017 to November 2026.
+			fees, interest := 3622, 119
+			if run.Posted[domain.ChargeLateFee] != fees+3 || run.Posted[domain.ChargeInterest] != interest || run.InvoicesExamined != 4 {
+				t.Fatalf("posted %v, examined %d", run.Posted, run.InvoicesExamined)
+			}
+			if len(posted) < 4 {
+				t.Fatalf("the backlog went in %d pages: %v", len(posted), posted)
+			}
+			for i, n := range posted {
+				if n > store.SweepChargesPerPage {
+					t.Fatalf("page %d posted %d charges, more than %d: %v", i, n, store.SweepChargesPerPage, posted)
+				}
+			}
+			t.Logf("pages posted %v in %v", posted, took)
+			for i, d := range took {
+				if d > time.Second {
+					t.Errorf("page %d held its transaction for %v", i, d)
+				}
+			}
+			charges := s.chargeList(backlog)
+			if len(charges) != fees+interest || charges[0] != "late_fee:1 2017-01-03 100" || charges[len(charges)-1] != "late_fee:3622 2026-12-03 100" {
+				t.Fatalf("%d charges, first %v", len(charges), charges[:1])
+			}
+			inv := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + backlog})
+			q := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + backlog + "/accrual"})
+			if num(inv, "charges_total") != num(q, "fees_outstanding")+num(q, "interest_posted_outstanding") ||
+				num(q, "fees_outstanding") != int64(fees)*100 {
+				t.Fatalf("invoice %v, quote %v", inv, q)
+			}
+			for _, id := range others {
+				if got := s.chargeList(id); len(got) != 1 {
+					t.Fatalf("%s: %v", id, got)
+				}
+			}
+			// A second sweep finds nothing left.
+			if run, err = sw.Sweep(context.Background(), "test"); err != nil || run.ChargesPosted() != 0 {
+				t.Fatalf("second sweep %+v %v", run.Posted, err)
+			}
+			if err := ledgercheck.Check(s.DB.SQL()); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }
