@@ -145,6 +145,7 @@ func (s *Server) routes() {
 	v1.GET("/clients", s.handleClientList, read...)
 	v1.GET("/clients/:id", s.handleClientGet, read...)
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
+	v1.GET("/clients/:id/credit", s.handleClientCredit, read...)
 
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
 	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)
