@@ -9,7 +9,7 @@ import (
 // anything else is a 400 naming the field, and nothing is written
 // (ENFORCEMENT.md section 2, issue 14 item 4).
 func TestDateBounds(t *testing.T) {
-	s := MustRunMain(t, pinned("2026-12-03"))
+	s := MustRunMain(t, pinned("2026-12-03"), withStripe("http://127.0.0.1:9"))
 	cli := s.mustClient("Bounds Ltd", "EUR", "Europe/Berlin")
 	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{"effective_from": "2016-12-03"}})
 	lines := []map[string]any{{"description": "Work", "unit_amount": 10000}}
@@ -60,6 +60,7 @@ func TestDateBounds(t *testing.T) {
 		{"time entry list", "GET", "/v1/time_entries?to=9999-12-31", nil, 400, "invalid", "to"},
 		{"client health", "GET", "/v1/clients/" + cli + "/health?from=0001-01-01", nil, 400, "invalid", "from"},
 		{"client report", "GET", "/v1/reports/clients?to=9999-12-31", nil, 400, "invalid", "to"},
+		{"stripe reconcile since", "POST", "/v1/stripe/reconcile", map[string]any{"since": "0001-01-01T00:00:00Z"}, 400, "invalid", "since"},
 	}
 	s.mustRefuseAll(t, cases)
 
