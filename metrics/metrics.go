@@ -79,7 +79,8 @@ func New(logger *slog.Logger) *Metrics {
 		}, []string{"action"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "sweep_invoices_skipped_total",
-			Help: "Invoices the enforcement sweeps of this process left alone, by kind: paused, missing_rate, or failed (could not be processed; named in the run log and tried again next run).",
+			Help: "Invoices the enforcement sweeps of this process left alone, by kind: paused, missing_rate, " +
+				"or failed (could not be processed; named in the run log and tried again next run).",
 		}, []string{"kind"}),
 		stripeEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "stripe_webhook_events_total",

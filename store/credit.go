@@ -9,7 +9,8 @@ import (
 )
 
 func (r *creditRow) toDomain() domain.CreditEntry {
-	e := domain.CreditEntry{ID: r.ID, ClientID: r.ClientID, Kind: r.Kind, Amount: r.Amount, Currency: r.Currency, CreatedAt: r.CreatedAt.UTC()}
+	e := domain.CreditEntry{ID: r.ID, ClientID: r.ClientID, Kind: r.Kind, Amount: r.Amount, Currency: r.Currency,
+		CreatedAt: r.CreatedAt.UTC()}
 	if r.InvoiceID != nil {
 		e.InvoiceID = *r.InvoiceID
 	}
@@ -50,7 +51,8 @@ func setCreditBalances(tx *gorm.DB, clients ...*domain.Client) error {
 }
 
 // FindCredits implements domain.ClientService.
-func (s *ClientService) FindCredits(ctx context.Context, clientID string, p domain.PageParams) (domain.Page[domain.CreditEntry], error) {
+func (s *ClientService) FindCredits(ctx context.Context, clientID string,
+	p domain.PageParams) (domain.Page[domain.CreditEntry], error) {
 	tx := s.db.reader(ctx)
 	if _, err := findClient(tx, clientID); err != nil {
 		return domain.Page[domain.CreditEntry]{}, err

@@ -368,10 +368,12 @@ func postable(row *invoiceRow, due []domain.DueCharge, posted []chargeRow) ([]do
 		fresh = append(fresh, d)
 	}
 	if _, err := domain.Sum(row.ChargesTotal, added); err != nil {
-		return nil, domain.Overflowf("posting %d minor units of charges would take the charges total %d past an int64", added, row.ChargesTotal)
+		return nil, domain.Overflowf("posting %d minor units of charges would take the charges total %d past an int64",
+			added, row.ChargesTotal)
 	}
 	if _, err := domain.Sum(row.BalanceDue, added); err != nil {
-		return nil, domain.Overflowf("posting %d minor units of charges would take the balance due %d past an int64", added, row.BalanceDue)
+		return nil, domain.Overflowf("posting %d minor units of charges would take the balance due %d past an int64",
+			added, row.BalanceDue)
 	}
 	return fresh, nil
 }
@@ -476,14 +478,16 @@ func (w *sweepWriter) addEvent(row *invoiceRow, typ string, data any) {
 	w.events, w.outbox = w.appendEvent(w.events, w.outbox, row, typ, data)
 }
 
-func (w *sweepWriter) appendEvent(events []eventRow, outbox []outboxRow, row *invoiceRow, typ string, data any) ([]eventRow, []outboxRow) {
+func (w *sweepWriter) appendEvent(events []eventRow, outbox []outboxRow, row *invoiceRow, typ string,
+	data any) ([]eventRow, []outboxRow) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return events, outbox
 	}
 	id := row.ID
 	ev := eventRow{ID: w.db.newID("evt"), Type: typ, ClientID: row.ClientID, InvoiceID: &id, Actor: domain.SystemActor.Name, Data: string(raw), CreatedAt: w.now}
-	return append(events, ev), append(outbox, outboxRow{ID: w.db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: row.ClientID, InvoiceID: &id, CreatedAt: w.now})
+	ob := outboxRow{ID: w.db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: row.ClientID, InvoiceID: &id, CreatedAt: w.now}
+	return append(events, ev), append(outbox, ob)
 }
 
 func (w *sweepWriter) setNext(row *invoiceRow, d domain.Date) {
@@ -546,7 +550,8 @@ func (w *sweepWriter) write(tx *gorm.DB, only map[string]bool) (domain.SweepRepo
 	for _, c := range w.charges {
 		if in(c.InvoiceID) {
 			charges = append(charges, c)
-			rows = append(rows, []any{c.ID, c.InvoiceID, c.Kind, c.Key, c.Amount, c.PostedOn, c.PeriodFrom, c.PeriodTo, c.Days, c.Description, c.Breakdown, 0, 0, "", c.CreatedAt})
+			rows = append(rows, []any{c.ID, c.InvoiceID, c.Kind, c.Key, c.Amount, c.PostedOn, c.PeriodFrom, c.PeriodTo, c.Days,
+				c.Description, c.Breakdown, 0, 0, "", c.CreatedAt})
 		}
 	}
 	var ids []string
