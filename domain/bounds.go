@@ -13,6 +13,22 @@ const (
 	PlannedDateYearsAhead = 5
 )
 
+// EnforceYears is how long after its due date the rules still compute an
+// invoice's charges: three times the oldest date the API takes. A due date
+// older than that is a stored value no request could have made, and
+// computing decades of daily fees for it would hold the sweep up.
+const EnforceYears = 3 * DateYearsBack
+
+// CheckEnforceable returns an EUNPROCESSABLE error when asOf is more than
+// EnforceYears after the due date.
+func CheckEnforceable(invoiceID string, due, asOf Date) error {
+	if limit := due.AddYears(EnforceYears); !due.IsZero() && asOf.After(limit) {
+		return Errorf(EUNPROCESSABLE, "invoice %s is due on %s, more than %d years before %s: its charges are not computed",
+			invoiceID, due, EnforceYears, asOf)
+	}
+	return nil
+}
+
 // DateWindow is the range of dates the API takes on one day: from Earliest
 // to Latest, and for milestone planned dates to LatestPlanned. Reference
 // rate rows are exempt: a series goes back as far as its history.

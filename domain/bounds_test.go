@@ -50,3 +50,18 @@ func TestDateWindow(t *testing.T) {
 		t.Fatalf("AddYears: %s", got)
 	}
 }
+
+func TestChargesStopAfterEnforceYears(t *testing.T) {
+	f := domain.InvoiceFacts{InvoiceID: "inv_old", Currency: "EUR", Principal: 10000, DueDate: domain.MustParseDate("0001-01-01"),
+		Agreement: domain.Agreement{LateFee: &domain.LateFee{Flat: 100, RepeatEveryDays: 1}}}
+	if _, err := domain.ChargesDue(f, domain.MustParseDate("2026-12-03")); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("a due date in year 1: %v", err)
+	}
+	f.DueDate = domain.MustParseDate("1996-12-03")
+	if due, err := domain.ChargesDue(f, domain.MustParseDate("2026-12-03")); err != nil || len(due) != 10957 {
+		t.Fatalf("30 years to the day: %d fees, %v", len(due), err)
+	}
+	if _, err := domain.ChargesDue(f, domain.MustParseDate("2026-12-04")); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("a day more: %v", err)
+	}
+}

@@ -239,6 +239,9 @@ func chargeSchedule(f InvoiceFacts, asOf Date) ([]DueCharge, *DueCharge, error) 
 	if f.DueDate.IsZero() {
 		return nil, nil, Errorf(EINVALID, "invoice %s has no due date", f.InvoiceID)
 	}
+	if err := CheckEnforceable(f.InvoiceID, f.DueDate, asOf); err != nil {
+		return nil, nil, err
+	}
 	l := newLedger(f)
 	if f.Principal <= 0 || asOf.Before(l.day1) || l.paidBefore(l.day1) {
 		return nil, nil, nil

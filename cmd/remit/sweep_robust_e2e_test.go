@@ -52,6 +52,10 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 			}
 			dueDate, terms, zone, refused := invoice(50001), invoice(50002), invoice(50003), invoice(50004)
 			good = append(good, invoice(60000))
+			// Due on 1 January of year 1 with a fee every day: 739,000 fees.
+			ancient := s.overdueInvoice("EUR", 50005, "2026-01-01", map[string]any{"payment_terms": "net_30",
+				"late_fee": map[string]any{"flat": 100, "repeat_every_days": 1}})
+			s.exec("UPDATE invoices SET due_date = '0001-01-01', next_action_on = '0001-01-02' WHERE id = '" + ancient + "'")
 			s.exec("UPDATE invoices SET due_date = '10000-01-30' WHERE id = '" + dueDate + "'")
 			s.exec("UPDATE invoices SET agreement = '{\"late_fee\": 12' WHERE id = '" + terms + "'")
 			s.exec("UPDATE invoices SET timezone = 'Mars/Olympus_Mons' WHERE id = '" + zone + "'")
@@ -65,7 +69,11 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 			}
 
 			s.setDay("2026-02-01")
+			start := time.Now()
 			run := s.sweep()
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("the sweep took %v", took)
+			}
 			if run["error"] != "" {
 				t.Fatalf("the run failed: %v", run)
 			}
@@ -75,7 +83,8 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 				}
 			}
 			skipped := skippedBy(run)
-			for id, want := range map[string]string{dueDate: "failed", terms: "failed", zone: "Mars/Olympus_Mons", refused: "planted: charges refused"} {
+			for id, want := range map[string]string{dueDate: "failed", terms: "failed", zone: "Mars/Olympus_Mons", refused: "planted: charges refused",
+				ancient: "0001-01-01"} {
 				if !strings.HasPrefix(skipped[id], "failed ") || !strings.Contains(skipped[id], want) {
 					t.Errorf("%s skipped as %q, want failed naming %q", id, skipped[id], want)
 				}
@@ -83,11 +92,11 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 					t.Errorf("bad invoice %s got charges %v", id, got)
 				}
 			}
-			if len(skipped) != 4 || num(run, "invoices_examined") != 8 || s.count("outbox", "type = 'charge.posted'") != 4 {
+			if len(skipped) != 5 || num(run, "invoices_examined") != 9 || s.count("outbox", "type = 'charge.posted'") != 4 {
 				t.Fatalf("skipped %v, run %v", skipped, run)
 			}
 			_, lines := scrape(t, s.URL()+"/metrics", testAdminKey)
-			requireLines(t, lines, `remit_sweep_invoices_skipped_total{kind="failed"} 4`)
+			requireLines(t, lines, `remit_sweep_invoices_skipped_total{kind="failed"} 5`)
 
 			// Once the database takes its charges, the next run sweeps it.
 			s.exec("DROP TRIGGER refuse_charges" + map[bool]string{true: " ON charges", false: ""}[dialect == "postgres"])
@@ -95,11 +104,11 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 			if got := s.chargeList(refused); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 2500" {
 				t.Fatalf("the refused invoice next run: %v (run %v)", got, run)
 			}
-			if skipped := skippedBy(run); len(skipped) != 3 || skipped[refused] != "" {
+			if skipped := skippedBy(run); len(skipped) != 4 || skipped[refused] != "" {
 				t.Fatalf("second run skipped %v", skipped)
 			}
 			_, lines = scrape(t, s.URL()+"/metrics", testAdminKey)
-			requireLines(t, lines, `remit_sweep_invoices_skipped_total{kind="failed"} 7`)
+			requireLines(t, lines, `remit_sweep_invoices_skipped_total{kind="failed"} 9`)
 		})
 	}
 }
