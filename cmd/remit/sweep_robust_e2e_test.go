@@ -222,6 +222,25 @@ func TestSweepWorksABacklogInBoundedPieces(t *testing.T) {
 			if len(charges) != fees+interest || charges[0] != "late_fee:1 2017-01-03 100" || charges[len(charges)-1] != "late_fee:3622 2026-12-03 100" {
 				t.Fatalf("%d charges, first %v", len(charges), charges[:1])
 			}
+			// Each month's interest, worked out here: 8 % act/365 on 10,000.00
+			// for the month's overdue days, rounded half up once.
+			var wantInterest, gotInterest []string
+			for m := time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC); m.Before(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)); m = m.AddDate(0, 1, 0) {
+				days := int64(m.AddDate(0, 1, -1).Day())
+				if m.Year() == 2017 && m.Month() == 1 {
+					days -= 2 // from day 1 overdue, 3 January
+				}
+				num, den := 1000000*8*days, int64(36500)
+				wantInterest = append(wantInterest, fmt.Sprintf("interest:%s %s %d", m.Format("2006-01"), m.AddDate(0, 1, 0).Format(time.DateOnly), (2*num+den)/(2*den)))
+			}
+			for _, c := range charges {
+				if strings.HasPrefix(c, "interest:") {
+					gotInterest = append(gotInterest, c)
+				}
+			}
+			if fmt.Sprint(gotInterest) != fmt.Sprint(wantInterest) {
+				t.Fatalf("interest\n%v\nwant\n%v", gotInterest, wantInterest)
+			}
 			inv := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + backlog})
 			q := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + backlog + "/accrual"})
 			if num(inv, "charges_total") != num(q, "fees_outstanding")+num(q, "interest_posted_outstanding") ||
