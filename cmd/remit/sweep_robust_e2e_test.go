@@ -194,9 +194,38 @@ func TestSweepWorksABacklogInBoundedPieces(t *testing.T) {
 			var posted []int
 			var took []time.Duration
 			sw := &billing.Sweeper{Store: pageLog{SweepService: store.NewSweepService(s.DB), posted: &posted, took: &took}, Now: s.Now, Logger: s.Logger, PageSize: 500}
+			// Writes go on while the sweep works: none waits long on it.
+			stop := make(chan struct{})
+			var slowest time.Duration
+			var writes int
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+					start := time.Now()
+					r := s.do(request{Method: "POST", Path: "/v1/clients", Key: testAdminKey, Body: map[string]any{
+						"name": fmt.Sprintf("Busy %d", i), "email": "ap@busy.example", "currency": "EUR"}})
+					if r.Status != 201 {
+						t.Errorf("a write during the sweep: %d %s", r.Status, r.Body)
+						return
+					}
+					slowest, writes = max(slowest, time.Since(start)), writes+1
+				}
+			}()
 			run, err := sw.Sweep(context.Background(), "test")
+			close(stop)
+			<-done
 			if err != nil || run.Error != "" || len(run.Skipped) != 0 {
 				t.Fatalf("run %+v: %v", run, err)
+			}
+			t.Logf("%d writes during the sweep, the slowest took %v", writes, slowest)
+			if slowest > time.Second {
+				t.Errorf("a write waited %v on the sweep", slowest)
 			}
 			// 2017-01-03 to 2026-12-03 is 3622 days: a fee on each, and
 			// interest for each month from January 2017 to November 2026.
