@@ -59,13 +59,15 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 			s.exec("UPDATE invoices SET due_date = '10000-01-30' WHERE id = '" + dueDate + "'")
 			s.exec("UPDATE invoices SET agreement = '{\"late_fee\": 12' WHERE id = '" + terms + "'")
 			s.exec("UPDATE invoices SET timezone = 'Mars/Olympus_Mons' WHERE id = '" + zone + "'")
+			// The database refuses the invoice's events, which are written
+			// after its charges: the charges must be rolled back with them.
 			if dialect == "postgres" {
-				s.exec(`CREATE FUNCTION refuse_charges() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-					IF NEW.invoice_id = '` + refused + `' THEN RAISE EXCEPTION 'planted: charges refused'; END IF; RETURN NEW; END $$`)
-				s.exec("CREATE TRIGGER refuse_charges BEFORE INSERT ON charges FOR EACH ROW EXECUTE FUNCTION refuse_charges()")
+				s.exec(`CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+					IF NEW.invoice_id = '` + refused + `' THEN RAISE EXCEPTION 'planted: events refused'; END IF; RETURN NEW; END $$`)
+				s.exec("CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events()")
 			} else {
-				s.exec("CREATE TRIGGER refuse_charges BEFORE INSERT ON charges WHEN NEW.invoice_id = '" + refused +
-					"' BEGIN SELECT RAISE(ABORT, 'planted: charges refused'); END")
+				s.exec("CREATE TRIGGER refuse_events BEFORE INSERT ON events WHEN NEW.invoice_id = '" + refused +
+					"' BEGIN SELECT RAISE(ABORT, 'planted: events refused'); END")
 			}
 
 			s.setDay("2026-02-01")
@@ -83,7 +85,7 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 				}
 			}
 			skipped := skippedBy(run)
-			for id, want := range map[string]string{dueDate: "failed", terms: "failed", zone: "Mars/Olympus_Mons", refused: "planted: charges refused",
+			for id, want := range map[string]string{dueDate: "failed", terms: "failed", zone: "Mars/Olympus_Mons", refused: "planted: events refused",
 				ancient: "0001-01-01"} {
 				if !strings.HasPrefix(skipped[id], "failed ") || !strings.Contains(skipped[id], want) {
 					t.Errorf("%s skipped as %q, want failed naming %q", id, skipped[id], want)
@@ -98,8 +100,8 @@ func TestSweepIsolatesBadInvoices(t *testing.T) {
 			_, lines := scrape(t, s.URL()+"/metrics", testAdminKey)
 			requireLines(t, lines, `remit_sweep_invoices_skipped_total{kind="failed"} 5`)
 
-			// Once the database takes its charges, the next run sweeps it.
-			s.exec("DROP TRIGGER refuse_charges" + map[bool]string{true: " ON charges", false: ""}[dialect == "postgres"])
+			// Once the database takes its rows, the next run sweeps it.
+			s.exec("DROP TRIGGER refuse_events" + map[bool]string{true: " ON events", false: ""}[dialect == "postgres"])
 			run = s.sweep()
 			if got := s.chargeList(refused); len(got) != 1 || got[0] != "late_fee:1 2026-02-01 2500" {
 				t.Fatalf("the refused invoice next run: %v (run %v)", got, run)
