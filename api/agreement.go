@@ -28,6 +28,9 @@ func (s *Server) handleAgreementCreate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	if err := s.dates().Err("effective_from", req.EffectiveFrom); err != nil {
+		return err
+	}
 	a := domain.Agreement{
 		EffectiveFrom: req.EffectiveFrom, PaymentTerms: req.PaymentTerms, GraceDays: req.GraceDays, LateFee: req.LateFee,
 		Interest: req.Interest, FixedCompensation: req.FixedCompensation, ReminderOffsets: req.ReminderOffsets,

@@ -48,6 +48,9 @@ func (s *Server) handleAccrual(c echo.Context) error {
 		if asOf, err = domain.ParseDate(v); err != nil {
 			return fieldError("as_of", "must be a date YYYY-MM-DD")
 		}
+		if err := s.dates().Err("as_of", asOf); err != nil {
+			return err
+		}
 	}
 	q, err := s.Invoices.Quote(c.Request().Context(), inv.ID, asOf)
 	if err != nil {

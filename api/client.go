@@ -98,6 +98,18 @@ func (s *Server) handleClientList(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+func (s *Server) handleClientCredit(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	out, err := s.Clients.FindCredits(c.Request().Context(), c.Param("id"), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func (s *Server) handleClientUpdate(c echo.Context) error {
 	var req clientUpdateRequest
 	if err := bind(c, &req); err != nil {

@@ -74,6 +74,9 @@ func (s *Server) statement(c echo.Context) (*domain.Statement, error) {
 		if asOf, err = domain.ParseDate(v); err != nil {
 			return nil, fieldError("as_of", "must be a date YYYY-MM-DD")
 		}
+		if err := s.dates().Err("as_of", asOf); err != nil {
+			return nil, err
+		}
 	}
 	return docs.Statement(c.Request().Context(), c.Param("id"), c.QueryParam("currency"), asOf)
 }

@@ -22,7 +22,7 @@ type healthResponse struct {
 }
 
 func (s *Server) handleClientHealth(c echo.Context) error {
-	from, to, err := dateRange(c)
+	from, to, err := s.dateRange(c)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ type reportResponse struct {
 }
 
 func (s *Server) handleClientReport(c echo.Context) error {
-	from, to, err := dateRange(c)
+	from, to, err := s.dateRange(c)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,12 @@ func (s *Server) handleInvoiceCreate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	f, w := domain.FieldErrors{}, s.dates()
+	w.Check(f, "issue_date", req.IssueDate)
+	w.Check(f, "due_date", req.DueDate)
+	if err := f.Err(); err != nil {
+		return err
+	}
 	inv, err := s.Invoices.CreateInvoice(c.Request().Context(), domain.InvoiceDraft{
 		ClientID: req.ClientID, Currency: req.Currency, CurrencyOverride: req.CurrencyOverride, Lines: req.Lines,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Memo: req.Memo, Issue: req.Issue,
@@ -81,6 +87,9 @@ func (s *Server) handleInvoiceList(c echo.Context) error {
 			if err != nil {
 				return fieldError(d.name, "must be a date YYYY-MM-DD")
 			}
+			if err := s.dates().Err(d.name, day); err != nil {
+				return err
+			}
 			*d.dst = day
 		}
 	}
@@ -94,6 +103,15 @@ func (s *Server) handleInvoiceList(c echo.Context) error {
 func (s *Server) handleInvoiceUpdate(c echo.Context) error {
 	var req invoiceUpdateRequest
 	if err := bind(c, &req); err != nil {
+		return err
+	}
+	f, w := domain.FieldErrors{}, s.dates()
+	for name, d := range map[string]*domain.Date{"issue_date": req.IssueDate, "due_date": req.DueDate} {
+		if d != nil {
+			w.Check(f, name, *d)
+		}
+	}
+	if err := f.Err(); err != nil {
 		return err
 	}
 	inv, err := s.Invoices.UpdateInvoice(c.Request().Context(), c.Param("id"), domain.InvoiceUpdate{
@@ -160,6 +178,9 @@ func (s *Server) handlePaymentCreate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	if err := s.dates().Err("paid_on", req.PaidOn); err != nil {
+		return err
+	}
 	if req.Method == "" {
 		req.Method = "bank_transfer"
 	}
@@ -207,6 +228,9 @@ func (s *Server) handleRefundCreate(c echo.Context) error {
 		return err
 	}
 	if err := domain.CheckReason(req.Reason, false); err != nil {
+		return err
+	}
+	if err := s.dates().Err("refunded_on", req.RefundedOn); err != nil {
 		return err
 	}
 	r, err := s.Invoices.RefundPayment(c.Request().Context(), c.Param("id"), domain.RefundInput{

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -53,8 +54,13 @@ func (s *Server) handleProjectCreate(c echo.Context) error {
 		return err
 	}
 	in := domain.ProjectInput{ClientID: req.ClientID, Name: req.Name, Milestones: make([]domain.MilestoneInput, len(req.Milestones))}
+	f, w := domain.FieldErrors{}, s.dates()
 	for i, m := range req.Milestones {
 		in.Milestones[i] = domain.MilestoneInput{Name: m.Name, Amount: m.Amount, PlannedDate: m.PlannedDate, Deposit: m.Deposit}
+		w.CheckPlanned(f, fmt.Sprintf("milestones[%d].planned_date", i), m.PlannedDate)
+	}
+	if err := f.Err(); err != nil {
+		return err
 	}
 	p, err := s.Projects.CreateProject(c.Request().Context(), in)
 	if err != nil {
@@ -79,8 +85,15 @@ func (s *Server) handleProjectUpdate(c echo.Context) error {
 	u := domain.ProjectUpdate{Name: req.Name}
 	if req.Milestones != nil {
 		list := make([]domain.MilestoneChange, len(*req.Milestones))
+		f, w := domain.FieldErrors{}, s.dates()
 		for i, m := range *req.Milestones {
 			list[i] = domain.MilestoneChange{ID: m.ID, Name: m.Name, Amount: m.Amount, PlannedDate: m.PlannedDate, Cancel: m.Cancel}
+			if m.PlannedDate != nil {
+				w.CheckPlanned(f, fmt.Sprintf("milestones[%d].planned_date", i), *m.PlannedDate)
+			}
+		}
+		if err := f.Err(); err != nil {
+			return err
 		}
 		u.Milestones = &list
 	}

@@ -161,6 +161,7 @@ func (s *Server) routes() {
 	v1.GET("/clients", s.handleClientList, read...)
 	v1.GET("/clients/:id", s.handleClientGet, read...)
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
+	v1.GET("/clients/:id/credit", s.handleClientCredit, read...)
 
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
 	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)
@@ -223,6 +224,12 @@ func (s *Server) routes() {
 	v1.POST("/api_keys", s.handleAPIKeyCreate, admin...)
 	v1.GET("/api_keys", s.handleAPIKeyList, admin...)
 	v1.DELETE("/api_keys/:id", s.handleAPIKeyRevoke, admin...)
+}
+
+// dates returns the window of dates the API takes today, by the server's
+// clock (ENFORCEMENT.md section 2).
+func (s *Server) dates() domain.DateWindow {
+	return domain.DateWindowOn(domain.DateOf(s.now(), time.UTC))
 }
 
 // now returns the server's clock.

@@ -107,6 +107,9 @@ func (s *Server) handleStripeReconcile(c echo.Context) error {
 	}
 	since := s.now().Add(-ReconcileWindow)
 	if req.Since != nil {
+		if err := s.dates().Err("since", domain.DateOf(*req.Since, time.UTC)); err != nil {
+			return err
+		}
 		since = *req.Since
 	}
 	report, err := s.Payments.Reconcile(c.Request().Context(), since)

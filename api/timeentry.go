@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -43,6 +44,9 @@ func (s *Server) handleTimeEntryCreate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	if err := s.dates().Err("date", req.Date); err != nil {
+		return err
+	}
 	out, err := s.TimeEntries.CreateTimeEntries(c.Request().Context(), apiKey(c).ID, []domain.TimeEntryInput{req.input()}, false)
 	if err != nil {
 		return err
@@ -60,8 +64,13 @@ func (s *Server) handleTimeEntryBulk(c echo.Context) error {
 		return err
 	}
 	in := make([]domain.TimeEntryInput, len(req.Entries))
+	f, w := domain.FieldErrors{}, s.dates()
 	for i, e := range req.Entries {
 		in[i] = e.input()
+		w.Check(f, fmt.Sprintf("entries[%d].date", i), e.Date)
+	}
+	if err := f.Err(); err != nil {
+		return err
 	}
 	out, err := s.TimeEntries.CreateTimeEntries(c.Request().Context(), apiKey(c).ID, in, true)
 	if err != nil {
@@ -80,7 +89,7 @@ func (s *Server) handleTimeEntryList(c echo.Context) error {
 		return err
 	}
 	f := domain.TimeEntryFilter{ClientID: c.QueryParam("client_id"), ProjectID: c.QueryParam("project_id"), Page: p}
-	if f.From, f.To, err = dateRange(c); err != nil {
+	if f.From, f.To, err = s.dateRange(c); err != nil {
 		return err
 	}
 	out, err := s.TimeEntries.FindTimeEntries(c.Request().Context(), f)
@@ -90,9 +99,9 @@ func (s *Server) handleTimeEntryList(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// dateRange reads ?from= and ?to= (YYYY-MM-DD, both optional) and checks
-// that from is not after to.
-func dateRange(c echo.Context) (from, to domain.Date, err error) {
+// dateRange reads ?from= and ?to= (YYYY-MM-DD, both optional, within the
+// dates the API takes) and checks that from is not after to.
+func (s *Server) dateRange(c echo.Context) (from, to domain.Date, err error) {
 	for _, d := range []struct {
 		name string
 		dst  *domain.Date
@@ -101,6 +110,9 @@ func dateRange(c echo.Context) (from, to domain.Date, err error) {
 			day, err := domain.ParseDate(v)
 			if err != nil {
 				return from, to, fieldError(d.name, "must be a date YYYY-MM-DD")
+			}
+			if err := s.dates().Err(d.name, day); err != nil {
+				return from, to, err
 			}
 			*d.dst = day
 		}

@@ -53,7 +53,7 @@ func (s *Sweeper) Sweep(ctx context.Context, trigger string) (*domain.BillingRun
 	run := &domain.BillingRun{
 		Trigger: trigger, AsOf: domain.DateOf(started, time.UTC), StartedAt: started,
 		InvoicesExamined: report.Examined, Reminders: report.Reminders, SuspensionWarnings: report.Warnings,
-		Suspensions: report.Suspensions, Reinstatements: report.Reinstatements, Skipped: report.SkippedDetail,
+		Suspensions: report.Suspensions, Reinstatements: report.Reinstatements, Skipped: report.SkippedDetail, SkippedByKind: report.Skipped,
 		Posted: map[domain.ChargeKind]int{},
 	}
 	for k, n := range report.ChargesPosted {

@@ -55,8 +55,12 @@ type Client struct {
 	TurnaroundDays int           `json:"turnaround_days"`
 	Relationship   string        `json:"relationship"`
 	Status         string        `json:"status"`
-	CreatedAt      time.Time     `json:"created_at"`
-	UpdatedAt      time.Time     `json:"updated_at"`
+	// CreditBalance is the client's unused credit in minor units of its
+	// currency; the client service sets it, and it is nil (left out) where a
+	// client is embedded in another resource.
+	CreditBalance *int64    `json:"credit_balance,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Location returns the client's time zone; Validate guarantees it loads.
@@ -175,4 +179,7 @@ type ClientService interface {
 	// UpdateClient applies upd and returns the result. Returns ENOTFOUND,
 	// EINVALID, ECLIENTOFFBOARDED.
 	UpdateClient(ctx context.Context, id string, upd ClientUpdate) (*Client, error)
+	// FindCredits lists the client's credit entries, newest first. Returns
+	// ENOTFOUND.
+	FindCredits(ctx context.Context, clientID string, p PageParams) (Page[CreditEntry], error)
 }

@@ -208,7 +208,7 @@ func Accrual(f InvoiceFacts, asOf Date) (Quote, error) {
 	if err != nil {
 		return Quote{}, err
 	}
-	return l.Quote(f), nil
+	return l.Quote(f)
 }
 
 // RemindersDue returns the reminders, one per distinct offset, whose day

@@ -299,7 +299,7 @@ func AssessHealth(facts []ClientFacts, t Thresholds, p Period, today Date) []Cli
 			byCurrency[f.Currency] = tot
 		}
 		tot.minutes += f.Minutes
-		tot.received += f.Received
+		tot.received = SaturatingAdd(tot.received, f.Received) // a share, held rather than wrapped
 	}
 	all := make([]ClientHealth, len(facts))
 	ranked := make([]*ClientHealth, len(facts))

@@ -105,6 +105,9 @@ func ComputeLedger(f InvoiceFacts, asOf Date) (*Ledger, error) {
 	if f.DueDate.IsZero() {
 		return nil, Errorf(EINVALID, "invoice %s has no due date", f.InvoiceID)
 	}
+	if err := CheckEnforceable(f.InvoiceID, f.DueDate, asOf); err != nil {
+		return nil, err
+	}
 	s := newSimulation(f)
 	if err := s.run(asOf); err != nil {
 		return nil, err
@@ -362,11 +365,11 @@ func (s *simulation) lateFee(d Date) (DueCharge, bool, error) {
 		From: d, To: d, PostOn: d,
 		Description: s.lateFeeDescription(seq, d, base, percent),
 	}
-	amount, err := RoundHalfAway(new(big.Rat).Add(new(big.Rat).SetInt64(lf.Flat), percentOf(base, percent)))
+	amount, err := roundCharge(new(big.Rat).Add(new(big.Rat).SetInt64(lf.Flat), percentOf(base, percent)), "a late fee")
 	if err != nil {
 		return DueCharge{}, false, err
 	}
-	if lf.MaxTotal > 0 && s.feeTotal+amount > lf.MaxTotal {
+	if sum, ok := AddInt64(s.feeTotal, amount); lf.MaxTotal > 0 && (!ok || sum > lf.MaxTotal) {
 		amount = max(lf.MaxTotal-s.feeTotal, 0)
 		fee.Description += fmt.Sprintf(", cut to fit the %s cap", FormatMoney(lf.MaxTotal, s.f.Currency))
 	}
@@ -376,7 +379,9 @@ func (s *simulation) lateFee(d Date) (DueCharge, bool, error) {
 	}
 	fee.Amount = amount
 	s.feesCharged++
-	s.feeTotal += amount
+	if s.feeTotal, err = Sum(s.feeTotal, amount); err != nil {
+		return DueCharge{}, false, err
+	}
 	return fee, true, nil
 }
 
@@ -391,9 +396,12 @@ func sameMonth(x, y Date) bool { return x.Year() == y.Year() && x.Month() == y.M
 func (s *simulation) accrue(d Date) error {
 	base := s.principal
 	if s.a.Interest.Compound {
+		var ok bool
 		for _, c := range s.charges {
 			if c.Kind == ChargeInterest && c.PostOn.Before(d) {
-				base += max(c.Unpaid(), 0)
+				if base, ok = AddInt64(base, max(c.Unpaid(), 0)); !ok {
+					return Overflowf("the compounded interest base of invoice %s on %s exceeds an int64 of minor units", s.f.InvoiceID, d)
+				}
 			}
 		}
 	}
@@ -431,7 +439,7 @@ func (s *simulation) closeMonth(postOn Date) error {
 func (s *simulation) monthCharge(postOn Date) (DueCharge, error) {
 	m := monthAccrual{charge: s.month.charge, keys: s.month.keys, factors: s.month.factors}
 	m.charge.Breakdown = slices.Clone(s.month.charge.Breakdown)
-	amount, err := RoundHalfAway(m.close())
+	amount, err := roundCharge(m.close(), "the interest of "+m.charge.Period)
 	if err != nil {
 		return DueCharge{}, err
 	}
@@ -591,28 +599,38 @@ func (s *simulation) ledger(asOf Date) (*Ledger, error) {
 
 // Quote returns the payoff on the ledger's day: what is owed of each kind,
 // the interest accrued and not yet posted, and the days overdue.
-func (l *Ledger) Quote(f InvoiceFacts) Quote {
+// A figure that would not fit an int64 gives EOVERFLOW.
+func (l *Ledger) Quote(f InvoiceFacts) (Quote, error) {
 	q := Quote{AsOf: l.AsOf, Principal: f.Principal, PrincipalOutstanding: l.PrincipalOutstanding}
+	var err error
 	for i := range l.Charges {
 		c := &l.Charges[i]
+		var owed *int64
 		switch c.Kind {
 		case ChargeCompensation:
-			q.CompensationOutstanding += c.Unpaid()
+			owed = &q.CompensationOutstanding
 		case ChargeLateFee:
-			q.FeesOutstanding += c.Unpaid()
+			owed = &q.FeesOutstanding
 		case ChargeInterest:
-			q.InterestPostedOutstanding += c.Unpaid()
+			owed = &q.InterestPostedOutstanding
+		default:
+			continue
+		}
+		if *owed, err = Sum(*owed, c.Unpaid()); err != nil {
+			return Quote{}, err
 		}
 	}
 	if l.Open != nil {
 		q.InterestAccruedUnposted = l.Open.Amount
 	}
-	q.Payoff = q.PrincipalOutstanding + q.CompensationOutstanding + q.FeesOutstanding +
-		q.InterestPostedOutstanding + q.InterestAccruedUnposted
+	if q.Payoff, err = Sum(q.PrincipalOutstanding, q.CompensationOutstanding, q.FeesOutstanding,
+		q.InterestPostedOutstanding, q.InterestAccruedUnposted); err != nil {
+		return Quote{}, err
+	}
 	if threshold := f.DueDate.AddDays(f.Agreement.GraceDays); q.PrincipalOutstanding > 0 && l.AsOf.After(threshold) {
 		q.DaysOverdue = l.AsOf.DaysSince(threshold)
 	}
-	return q
+	return q, nil
 }
 
 // AdjustmentKey returns the key of the n-th correction (from 1) of the

@@ -390,7 +390,9 @@ const (
 // reference rate that is not loaded).
 type SkippedInvoice struct {
 	InvoiceID string `json:"invoice_id"`
-	Reason    string `json:"reason"`
+	// Kind is SkipPaused, SkipMissingRate or SkipFailed.
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
 }
 
 // BillingRun is what one enforcement sweep did: the day it enforced
@@ -411,6 +413,9 @@ type BillingRun struct {
 	Suspensions        int                `json:"suspensions"`
 	Reinstatements     int                `json:"reinstatements"`
 	Skipped            []SkippedInvoice   `json:"skipped"`
+	// SkippedByKind counts every invoice skipped, by kind, where Skipped
+	// names only the first 100. Not stored: it feeds the metrics.
+	SkippedByKind map[string]int `json:"-"`
 	// Error is why the run stopped early; "" when it finished.
 	Error string `json:"error"`
 }

@@ -624,7 +624,8 @@ type ProjectService interface {
 	UpdateProject(ctx context.Context, id string, u ProjectUpdate) (*Project, error)
 	// CancelProject cancels the project and its pending milestones; invoices
 	// already issued stay as they are, and milestones in progress can still
-	// be delivered (and so invoiced) or cancelled one by one.
+	// be delivered (and so invoiced) or cancelled one by one, but the sweep
+	// never invoices them under the client-delay rule.
 	// Returns ENOTFOUND, EPROJECTCANCELLED.
 	CancelProject(ctx context.Context, id string) (*Project, error)
 	// StartMilestone starts a pending milestone (see Project.CheckStart),
@@ -645,6 +646,6 @@ type ProjectService interface {
 	// the agreement's client_delay_days has passed by now (in the client's
 	// time zone). The sweep calls it every run; a second run, on this
 	// replica or another, issues nothing more. Milestones whose client is
-	// offboarded are left alone. It returns how many invoices it issued.
+	// offboarded, or whose project is cancelled, are left alone. It returns how many invoices it issued.
 	IssueDelayedMilestones(ctx context.Context, now time.Time) (issued int, err error)
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -69,17 +70,19 @@ func NextActionOn(a Agreement, due, asOf Date, paid bool) Date {
 type SweepReport struct {
 	// Examined counts the invoices whose next action day had come in their
 	// own time zone.
-	Examined       int              `json:"examined"`
-	ChargesPosted  map[string]int   `json:"charges_posted"`
-	AmountPosted   int64            `json:"amount_posted"`
-	Reminders      int              `json:"reminders"`
-	Overdue        int              `json:"overdue_notices"`
-	Warnings       int              `json:"suspension_warnings"`
-	Suspensions    int              `json:"suspensions"`
-	Reinstatements int              `json:"reinstatements"`
-	Milestones     int              `json:"milestone_invoices"`
-	Skipped        map[string]int   `json:"skipped"`
-	SkippedDetail  []SkippedInvoice `json:"skipped_detail"`
+	Examined       int            `json:"examined"`
+	ChargesPosted  map[string]int `json:"charges_posted"`
+	AmountPosted   int64          `json:"amount_posted"`
+	Reminders      int            `json:"reminders"`
+	Overdue        int            `json:"overdue_notices"`
+	Warnings       int            `json:"suspension_warnings"`
+	Suspensions    int            `json:"suspensions"`
+	Reinstatements int            `json:"reinstatements"`
+	Milestones     int            `json:"milestone_invoices"`
+	// Skipped counts the invoices left alone, by kind (SkipPaused, ...);
+	// SkippedDetail names the first 100 and why.
+	Skipped       map[string]int   `json:"skipped"`
+	SkippedDetail []SkippedInvoice `json:"skipped_detail"`
 }
 
 // Posted counts a charge (or correction) of kind posted for amount.
@@ -88,13 +91,29 @@ func (r *SweepReport) Posted(kind string, amount int64) {
 		r.ChargesPosted = map[string]int{}
 	}
 	r.ChargesPosted[kind]++
-	r.AmountPosted += amount
+	r.AmountPosted = SaturatingAdd(r.AmountPosted, amount)
 }
+
+// Why the sweep leaves an invoice alone (SkippedInvoice.Kind). Each is
+// tried again next run: its next action day stays due.
+const (
+	// SkipPaused: disputed, or a payment is processing.
+	SkipPaused = "paused"
+	// SkipMissingRate: a reference rate the invoice needs is not loaded.
+	SkipMissingRate = "missing_rate"
+	// SkipFailed: the invoice could not be processed (a bad stored value, a
+	// figure that would overflow, a row the database refused); the reason
+	// is the error.
+	SkipFailed = "failed"
+)
+
+// maxSkipReason bounds the reason of a failed invoice in the run log.
+const maxSkipReason = 500
 
 // Add folds other into r.
 func (r *SweepReport) Add(other SweepReport) {
 	r.Examined += other.Examined
-	r.AmountPosted += other.AmountPosted
+	r.AmountPosted = SaturatingAdd(r.AmountPosted, other.AmountPosted)
 	r.Reminders += other.Reminders
 	r.Overdue += other.Overdue
 	r.Warnings += other.Warnings
@@ -118,15 +137,29 @@ func (r *SweepReport) Add(other SweepReport) {
 	}
 }
 
-// Skip records an invoice left alone for reason.
-func (r *SweepReport) Skip(invoiceID, reason string) {
+// Skip records an invoice left alone, of kind (SkipPaused, ...), for reason.
+func (r *SweepReport) Skip(invoiceID, kind, reason string) {
 	if r.Skipped == nil {
 		r.Skipped = map[string]int{}
 	}
-	r.Skipped[reason]++
+	r.Skipped[kind]++
 	if len(r.SkippedDetail) < 100 {
-		r.SkippedDetail = append(r.SkippedDetail, SkippedInvoice{InvoiceID: invoiceID, Reason: reason})
+		r.SkippedDetail = append(r.SkippedDetail, SkippedInvoice{InvoiceID: invoiceID, Kind: kind, Reason: reason})
 	}
+}
+
+// Fail records an invoice the sweep could not process, with its error: it
+// is skipped (SkipFailed) and tried again next run.
+func (r *SweepReport) Fail(invoiceID string, err error) {
+	reason := err.Error()
+	var e *Error
+	if errors.As(err, &e) {
+		reason = e.Code + ": " + e.Message
+	}
+	if len(reason) > maxSkipReason {
+		reason = reason[:maxSkipReason] + "..."
+	}
+	r.Skip(invoiceID, SkipFailed, reason)
 }
 
 // SweepStore is the database side of the enforcement sweep.

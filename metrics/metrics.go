@@ -39,6 +39,7 @@ type Metrics struct {
 	runDuration   prometheus.Histogram
 	charges       *prometheus.CounterVec
 	actions       *prometheus.CounterVec
+	skipped       *prometheus.CounterVec
 	stripeEvents  *prometheus.CounterVec
 	outboxBacklog *dbGauge
 	failed        *dbGauge
@@ -76,6 +77,11 @@ func New(logger *slog.Logger) *Metrics {
 			Namespace: Namespace, Name: "enforcement_actions_total",
 			Help: "Reminders, suspension warnings, suspensions and reinstatements done by the sweeps of this process.",
 		}, []string{"action"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "sweep_invoices_skipped_total",
+			Help: "Invoices the enforcement sweeps of this process left alone, by kind: paused, missing_rate, " +
+				"or failed (could not be processed; named in the run log and tried again next run).",
+		}, []string{"kind"}),
 		stripeEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "stripe_webhook_events_total",
 			Help: "Stripe webhook events received with a valid signature and answered 200, by event type.",
@@ -93,11 +99,14 @@ func New(logger *slog.Logger) *Metrics {
 	for _, a := range []string{"reminder", "suspension_warning", "suspension", "reinstatement"} {
 		m.actions.WithLabelValues(a)
 	}
+	for _, k := range []string{domain.SkipPaused, domain.SkipMissingRate, domain.SkipFailed} {
+		m.skipped.WithLabelValues(k)
+	}
 	m.outboxBacklog.logger, m.failed.logger = logger, logger
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.latency, m.runs, m.runDuration, m.charges, m.actions, m.stripeEvents,
+		m.requests, m.latency, m.runs, m.runDuration, m.charges, m.actions, m.skipped, m.stripeEvents,
 		m.outboxBacklog, m.failed,
 	)
 	return m
@@ -142,6 +151,9 @@ func (m *Metrics) ObserveRun(run *domain.BillingRun) {
 	m.actions.WithLabelValues("suspension_warning").Add(float64(run.SuspensionWarnings))
 	m.actions.WithLabelValues("suspension").Add(float64(run.Suspensions))
 	m.actions.WithLabelValues("reinstatement").Add(float64(run.Reinstatements))
+	for kind, n := range run.SkippedByKind {
+		m.skipped.WithLabelValues(kind).Add(float64(n))
+	}
 }
 
 // WatchOutboxBacklog sets the query behind remit_outbox_backlog: the number

@@ -68,12 +68,21 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	row := clientToRow(c)
 	// One INSERT is atomic on its own; an explicit transaction would only
 	// hold the single SQLite writer longer.
-	return translate(s.db.writer(ctx).Create(&row).Error)
+	if err := s.db.writer(ctx).Create(&row).Error; err != nil {
+		return translate(err)
+	}
+	c.CreditBalance = new(int64) // a new client has no credit
+	return nil
 }
 
 // FindClientByID implements domain.ClientService.
 func (s *ClientService) FindClientByID(ctx context.Context, id string) (*domain.Client, error) {
-	return findClient(s.db.reader(ctx), id)
+	tx := s.db.reader(ctx)
+	c, err := findClient(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c, translate(setCreditBalances(tx, c))
 }
 
 func findClient(tx *gorm.DB, id string) (*domain.Client, error) {
@@ -98,7 +107,12 @@ func (s *ClientService) FindClients(ctx context.Context, f domain.ClientFilter) 
 	if err := page(q, f.Page).Find(&rows).Error; err != nil {
 		return domain.Page[domain.Client]{}, translate(err)
 	}
-	return finishPage(rows, f.Page, (*clientRow).toDomain), nil
+	out := finishPage(rows, f.Page, (*clientRow).toDomain)
+	list := make([]*domain.Client, len(out.Data))
+	for i := range out.Data {
+		list[i] = &out.Data[i]
+	}
+	return out, translate(setCreditBalances(s.db.reader(ctx), list...))
 }
 
 // UpdateClient implements domain.ClientService.
@@ -132,7 +146,7 @@ func (s *ClientService) UpdateClient(ctx context.Context, id string, upd domain.
 			return err
 		}
 		out = c
-		return nil
+		return setCreditBalances(tx, c)
 	})
 	return out, err
 }

@@ -256,7 +256,11 @@ func (db *DB) refreshThen(ctx context.Context, tx *gorm.DB, id string, day domai
 func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledgerTotals, day domain.Date, next *domain.Date) error {
 	row.ChargesTotal, row.AmountPaid, row.CreditCreated, row.CreditApplied, row.PrincipalPaid =
 		t.Charges, t.Paid, t.CreditCreated, t.CreditApplied, t.PrincipalPaid
-	row.BalanceDue = row.Total + row.ChargesTotal - row.AmountPaid - row.CreditApplied
+	balance, err := domain.Sum(row.Total, row.ChargesTotal, -row.AmountPaid, -row.CreditApplied)
+	if err != nil {
+		return err
+	}
+	row.BalanceDue = balance
 	if row.Status == domain.InvoiceStatusVoid {
 		row.BalanceDue = 0
 	}
@@ -514,14 +518,19 @@ func (db *DB) writeCharges(ctx context.Context, tx *gorm.DB, row *invoiceRow, lr
 // and returns the invoice's totals.
 func (db *DB) writeAllocations(ctx context.Context, tx *gorm.DB, row *invoiceRow, lr *ledgerRows, l *domain.Ledger) (ledgerTotals, error) {
 	t := ledgerTotals{CreditApplied: lr.creditApplied, PrincipalPaid: lr.creditApplied}
+	var err error
 	for i := range l.Charges {
-		t.Charges += l.Charges[i].Amount - l.Charges[i].Waived
+		if t.Charges, err = domain.Sum(t.Charges, l.Charges[i].Amount-l.Charges[i].Waived); err != nil {
+			return t, err
+		}
 	}
 	credit := map[string]int64{} // credit each payment created, less refunds
 	for i := range lr.payments {
 		p := &lr.payments[i]
 		a := l.Payments[p.ID]
-		t.Paid += a.Compensation + a.Fees + a.Interest + a.Principal
+		if t.Paid, err = domain.Sum(t.Paid, a.Compensation, a.Fees, a.Interest, a.Principal); err != nil {
+			return t, err
+		}
 		t.PrincipalPaid += a.Principal
 		t.CreditCreated += a.Credit
 		credit[p.ID] += a.Credit
@@ -756,9 +765,13 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 		return err
 	}
 	t := row.totals()
-	t.Paid += alloc.Principal
-	t.PrincipalPaid += alloc.Principal
-	t.CreditCreated += alloc.Credit
+	if t.Paid, err = domain.Sum(t.Paid, alloc.Principal); err != nil {
+		return err
+	}
+	if t.CreditCreated, err = domain.Sum(t.CreditCreated, alloc.Credit); err != nil {
+		return err
+	}
+	t.PrincipalPaid += alloc.Principal // at most the total
 	return s.db.settle(ctx, tx, row, t, p.PaidOn, nil)
 }
 

@@ -69,9 +69,10 @@ func (r *milestoneRow) toDomain() domain.Milestone {
 }
 
 // awaitsDelayInvoice reports whether the client-delay rule may still
-// invoice the milestone.
-func (r *milestoneRow) awaitsDelayInvoice() bool {
-	return r.Status == domain.MilestoneInProgress && r.InvoiceID == nil && r.ClientDelayOn != nil && r.DelayInvoicedOn == nil
+// invoice the milestone of project p: never once the project is cancelled.
+func (r *milestoneRow) awaitsDelayInvoice(p *projectRow) bool {
+	return p.Status != domain.ProjectCancelled &&
+		r.Status == domain.MilestoneInProgress && r.InvoiceID == nil && r.ClientDelayOn != nil && r.DelayInvoicedOn == nil
 }
 
 // ProjectService implements domain.ProjectService. Every change locks the
@@ -151,7 +152,7 @@ func (db *DB) loadProject(tx *gorm.DB, id string, lock bool) (*projectState, err
 		if st.rows[i].InvoiceID != nil {
 			invoiceIDs = append(invoiceIDs, *st.rows[i].InvoiceID)
 		}
-		delayed = delayed || st.rows[i].awaitsDelayInvoice()
+		delayed = delayed || st.rows[i].awaitsDelayInvoice(&row)
 	}
 	invoices := map[string]*domain.MilestoneInvoice{}
 	if len(invoiceIDs) > 0 {
@@ -181,7 +182,7 @@ func (db *DB) loadProject(tx *gorm.DB, id string, lock bool) (*projectState, err
 		if r.InvoiceID != nil {
 			m.Invoice = invoices[*r.InvoiceID]
 		}
-		if r.awaitsDelayInvoice() {
+		if r.awaitsDelayInvoice(&row) {
 			m.ClientDelay.InvoiceOn = domain.ClientDelayInvoiceOn(m.PlannedDate, rules)
 		}
 	}
@@ -514,6 +515,7 @@ func (s *ProjectService) IssueDelayedMilestones(ctx context.Context, now time.Ti
 	if err := s.db.reader(ctx).Model(&milestoneRow{}).
 		Where("status = ? AND invoice_id IS NULL AND client_delay_on IS NOT NULL AND delay_invoiced_on IS NULL AND planned_date < ?",
 			domain.MilestoneInProgress, horizon.String()).
+		Where("project_id IN (SELECT id FROM projects WHERE status <> ?)", domain.ProjectCancelled).
 		Order("id").Pluck("id", &ids).Error; err != nil {
 		return 0, translate(err)
 	}
@@ -550,7 +552,7 @@ func (s *ProjectService) issueDelayed(ctx context.Context, id string, now time.T
 			return err
 		}
 		r := st.milestoneRow(id)
-		if r == nil || !r.awaitsDelayInvoice() || st.client.Status == domain.ClientOffboarded {
+		if r == nil || !r.awaitsDelayInvoice(st.row) || st.client.Status == domain.ClientOffboarded {
 			return nil
 		}
 		today := domain.DateOf(now, st.client.Location())

@@ -384,3 +384,40 @@ func TestMilestoneInvoiceVoidAndCredit(t *testing.T) {
 		checkLedger(t, db, "void and credit")
 	})
 }
+
+// A cancelled project stays cancelled: the sweep never invoices a milestone
+// of it, even one in progress held up by the client (issue 14, item 6).
+func TestCancelledProjectNotInvoicedForDelay(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newProjectFixture(t, db)
+		p := f.create()
+		design := p.Milestones[1]
+		f.pay(p.Milestones[0].Invoice.ID, 50000, "2026-03-02", "k1")
+		if _, err := f.projects.StartMilestone(ctx, design.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.projects.RecordClientDelay(ctx, design.ID, "the client has not sent the copy"); err != nil {
+			t.Fatal(err)
+		}
+		cancelled, err := f.projects.CancelProject(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := cancelled.Milestones[1]; m.ClientDelay == nil || !m.ClientDelay.InvoiceOn.IsZero() {
+			t.Fatalf("a cancelled project's milestone still shows a delay invoice day: %+v", m.ClientDelay)
+		}
+		later := time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC)
+		f.at(later)
+		n, err := f.projects.IssueDelayedMilestones(ctx, later)
+		if err != nil || n != 0 {
+			t.Fatalf("the sweep invoiced %d milestones of a cancelled project (%v)", n, err)
+		}
+		if n := f.count("SELECT COUNT(*) FROM invoices"); n != 1 {
+			t.Fatalf("%d invoices, want only the deposit's", n)
+		}
+		if m := f.project(p.ID).Milestones[1]; m.Status != domain.MilestoneInProgress || m.Invoice != nil {
+			t.Fatalf("milestone after the sweep %+v", m)
+		}
+	})
+}

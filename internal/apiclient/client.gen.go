@@ -56,6 +56,27 @@ func (e AgreementInputAllocation) Valid() bool {
 	}
 }
 
+// Defines values for BillingRunSkippedKind.
+const (
+	BillingRunSkippedKindFailed      BillingRunSkippedKind = "failed"
+	BillingRunSkippedKindMissingRate BillingRunSkippedKind = "missing_rate"
+	BillingRunSkippedKindPaused      BillingRunSkippedKind = "paused"
+)
+
+// Valid indicates whether the value is a known member of the BillingRunSkippedKind enum.
+func (e BillingRunSkippedKind) Valid() bool {
+	switch e {
+	case BillingRunSkippedKindFailed:
+		return true
+	case BillingRunSkippedKindMissingRate:
+		return true
+	case BillingRunSkippedKindPaused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BillingRunTrigger.
 const (
 	Api       BillingRunTrigger = "api"
@@ -263,8 +284,36 @@ func (e CommunicationChannel) Valid() bool {
 	}
 }
 
+// Defines values for CreditEntryKind.
+const (
+	CreditEntryKindAdjusted    CreditEntryKind = "adjusted"
+	CreditEntryKindApplied     CreditEntryKind = "applied"
+	CreditEntryKindOverpayment CreditEntryKind = "overpayment"
+	CreditEntryKindRefund      CreditEntryKind = "refund"
+	CreditEntryKindReleased    CreditEntryKind = "released"
+)
+
+// Valid indicates whether the value is a known member of the CreditEntryKind enum.
+func (e CreditEntryKind) Valid() bool {
+	switch e {
+	case CreditEntryKindAdjusted:
+		return true
+	case CreditEntryKindApplied:
+		return true
+	case CreditEntryKindOverpayment:
+		return true
+	case CreditEntryKindRefund:
+		return true
+	case CreditEntryKindReleased:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
+	ErrorCodeAmountOverflow           ErrorCode = "amount_overflow"
 	ErrorCodeClientOffboarded         ErrorCode = "client_offboarded"
 	ErrorCodeConflict                 ErrorCode = "conflict"
 	ErrorCodeForbidden                ErrorCode = "forbidden"
@@ -300,6 +349,8 @@ const (
 // Valid indicates whether the value is a known member of the ErrorCode enum.
 func (e ErrorCode) Valid() bool {
 	switch e {
+	case ErrorCodeAmountOverflow:
+		return true
 	case ErrorCodeClientOffboarded:
 		return true
 	case ErrorCodeConflict:
@@ -1227,7 +1278,7 @@ type Agreement struct {
 	CreatedAt     time.Time           `json:"created_at"`
 	EffectiveFrom openapi_types.Date  `json:"effective_from"`
 
-	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	FixedCompensation Money           `json:"fixed_compensation"`
 	GraceDays         int             `json:"grace_days"`
 	Id                string          `json:"id"`
@@ -1252,7 +1303,7 @@ type AgreementInput struct {
 	Allocation    *AgreementInputAllocation `json:"allocation,omitempty"`
 	EffectiveFrom openapi_types.Date        `json:"effective_from"`
 
-	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	FixedCompensation *Money `json:"fixed_compensation,omitempty"`
 	GraceDays         *int   `json:"grace_days,omitempty"`
 
@@ -1276,19 +1327,19 @@ type AgreementInputAllocation string
 
 // Allocation defines model for Allocation.
 type Allocation struct {
-	// Compensation An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Compensation An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Compensation Money `json:"compensation"`
 
-	// Credit An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Credit An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Credit Money `json:"credit"`
 
-	// Fees An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Fees An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Fees Money `json:"fees"`
 
-	// Interest An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Interest An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Interest Money `json:"interest"`
 
-	// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Principal Money `json:"principal"`
 }
 
@@ -1307,9 +1358,15 @@ type BillingRun struct {
 	Posted         *map[string]int `json:"posted,omitempty"`
 	Reinstatements *int            `json:"reinstatements,omitempty"`
 	Reminders      *int            `json:"reminders,omitempty"`
-	Skipped        *[]struct {
-		InvoiceId *string `json:"invoice_id,omitempty"`
-		Reason    *string `json:"reason,omitempty"`
+
+	// Skipped Invoices left alone (the first 100), each tried again next run: `paused` (disputed or a payment
+	// processing), `missing_rate` (a reference rate not loaded), `failed` (the invoice could not be
+	// processed, for example a figure that would overflow or a row the database refused; reason is
+	// the error). One failed invoice never stops the others.
+	Skipped *[]struct {
+		InvoiceId *string                `json:"invoice_id,omitempty"`
+		Kind      *BillingRunSkippedKind `json:"kind,omitempty"`
+		Reason    *string                `json:"reason,omitempty"`
 	} `json:"skipped,omitempty"`
 	StartedAt          *time.Time         `json:"started_at,omitempty"`
 	SuspensionWarnings *int               `json:"suspension_warnings,omitempty"`
@@ -1317,12 +1374,15 @@ type BillingRun struct {
 	Trigger            *BillingRunTrigger `json:"trigger,omitempty"`
 }
 
+// BillingRunSkippedKind defines model for BillingRun.Skipped.Kind.
+type BillingRunSkippedKind string
+
 // BillingRunTrigger defines model for BillingRun.Trigger.
 type BillingRunTrigger string
 
 // Charge defines model for Charge.
 type Charge struct {
-	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Amount Money `json:"amount"`
 
 	// Breakdown Interest charges only (absent on others): the month's interest by span of days with one base and one rate.
@@ -1337,7 +1397,7 @@ type Charge struct {
 	Key  string     `json:"key"`
 	Kind ChargeKind `json:"kind"`
 
-	// Paid An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Paid An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Paid        Money              `json:"paid"`
 	PeriodFrom  *Date              `json:"period_from"`
 	PeriodTo    *Date              `json:"period_to"`
@@ -1345,7 +1405,7 @@ type Charge struct {
 	WaiveReason string             `json:"waive_reason"`
 	Waived      bool               `json:"waived"`
 
-	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	WaivedAmount Money `json:"waived_amount"`
 }
 
@@ -1354,11 +1414,14 @@ type ChargeKind string
 
 // Client defines model for Client.
 type Client struct {
-	AccountManager string             `json:"account_manager"`
-	Address        string             `json:"address"`
-	Communication  Communication      `json:"communication"`
-	ContactName    string             `json:"contact_name"`
-	CreatedAt      time.Time          `json:"created_at"`
+	AccountManager string        `json:"account_manager"`
+	Address        string        `json:"address"`
+	Communication  Communication `json:"communication"`
+	ContactName    string        `json:"contact_name"`
+	CreatedAt      time.Time     `json:"created_at"`
+
+	// CreditBalance Unused credit in minor units of the client's currency (the sum of its credit entries, GET /v1/clients/{id}/credit); applied to the next invoice issued.
+	CreditBalance  *int64             `json:"credit_balance,omitempty"`
 	Currency       string             `json:"currency"`
 	Email          string             `json:"email"`
 	Id             string             `json:"id"`
@@ -1416,7 +1479,7 @@ type ClientHealth struct {
 	// Exceptions Exceptions granted in the period (charges waived).
 	Exceptions *int `json:"exceptions,omitempty"`
 
-	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	ExceptionsAmount *Money  `json:"exceptions_amount,omitempty"`
 	Flags            *[]Flag `json:"flags,omitempty"`
 	Hours            *string `json:"hours,omitempty"`
@@ -1463,7 +1526,7 @@ type ClientHealth struct {
 	Suspensions       *int                `json:"suspensions,omitempty"`
 	TargetHourlyRate  *int                `json:"target_hourly_rate,omitempty"`
 
-	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	WaivedAmount  *Money `json:"waived_amount,omitempty"`
 	Waivers       *int   `json:"waivers,omitempty"`
 	WorstDaysLate *int   `json:"worst_days_late,omitempty"`
@@ -1513,6 +1576,26 @@ type Communication struct {
 // CommunicationChannel defines model for Communication.Channel.
 type CommunicationChannel string
 
+// CreditEntry defines model for CreditEntry.
+type CreditEntry struct {
+	// Amount Added to (+) or taken from (-) the client's credit, in minor units.
+	Amount    *int64     `json:"amount,omitempty"`
+	ClientId  *string    `json:"client_id,omitempty"`
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	Currency  *string    `json:"currency,omitempty"`
+	Id        *string    `json:"id,omitempty"`
+
+	// InvoiceId The invoice overpaid, paid down or voided; absent when none.
+	InvoiceId *string          `json:"invoice_id,omitempty"`
+	Kind      *CreditEntryKind `json:"kind,omitempty"`
+
+	// PaymentId The payment overpaid or refunded; absent when none.
+	PaymentId *string `json:"payment_id,omitempty"`
+}
+
+// CreditEntryKind defines model for CreditEntry.Kind.
+type CreditEntryKind string
+
 // Date defines model for Date.
 type Date = openapi_types.Date
 
@@ -1525,7 +1608,7 @@ type Error struct {
 		// 409 conflict, idempotency_in_progress, invoice_not_draft, invoice_paid, invoice_void, invoice_not_open,
 		// invoice_has_payments, client_offboarded, previous_milestone_unpaid, milestone_out_of_order,
 		// milestone_not_started, milestone_invoiced, milestone_cancelled, project_cancelled;
-		// 413 too_large; 422 idempotency_mismatch, unprocessable, notice_period; 429 rate_limited;
+		// 413 too_large; 422 idempotency_mismatch, unprocessable, notice_period, amount_overflow; 429 rate_limited;
 		// 500 internal; 503 unavailable, stripe_not_configured.
 		Code ErrorCode `json:"code"`
 
@@ -1541,7 +1624,7 @@ type Error struct {
 // 409 conflict, idempotency_in_progress, invoice_not_draft, invoice_paid, invoice_void, invoice_not_open,
 // invoice_has_payments, client_offboarded, previous_milestone_unpaid, milestone_out_of_order,
 // milestone_not_started, milestone_invoiced, milestone_cancelled, project_cancelled;
-// 413 too_large; 422 idempotency_mismatch, unprocessable, notice_period; 429 rate_limited;
+// 413 too_large; 422 idempotency_mismatch, unprocessable, notice_period, amount_overflow; 429 rate_limited;
 // 500 internal; 503 unavailable, stripe_not_configured.
 type ErrorCode string
 
@@ -1620,10 +1703,10 @@ type HealthPeriod struct {
 // InterestPeriod Days charged interest on the same base at the same rate. amount is the period's share of its month's posting:
 // the rounded running total less the rounded total before it, so the shares add up to the posting exactly.
 type InterestPeriod struct {
-	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Amount *Money `json:"amount,omitempty"`
 
-	// Base An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Base An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Base *Money `json:"base,omitempty"`
 
 	// DailyRate Percent a day, for an agreement with a daily rate.
@@ -1679,11 +1762,14 @@ type InterestSpanDayCount string
 
 // InterestTerms A statutory preset, or an annual rate with a day count, or a daily rate; rates are decimal strings of percent.
 type InterestTerms struct {
-	AnnualRate *string                `json:"annual_rate,omitempty"`
-	Compound   *bool                  `json:"compound,omitempty"`
-	DailyRate  *string                `json:"daily_rate,omitempty"`
-	DayCount   *InterestTermsDayCount `json:"day_count,omitempty"`
-	Preset     *InterestTermsPreset   `json:"preset,omitempty"`
+	// AnnualRate Percent a year, greater than 0 and at most 1000.
+	AnnualRate *string `json:"annual_rate,omitempty"`
+	Compound   *bool   `json:"compound,omitempty"`
+
+	// DailyRate Percent a day, greater than 0 and at most 3.
+	DailyRate *string                `json:"daily_rate,omitempty"`
+	DayCount  *InterestTermsDayCount `json:"day_count,omitempty"`
+	Preset    *InterestTermsPreset   `json:"preset,omitempty"`
 }
 
 // InterestTermsDayCount defines model for InterestTerms.DayCount.
@@ -1699,21 +1785,21 @@ type Invoice struct {
 	// is "default" and default_terms holds the terms that apply.
 	Agreement *Agreement `json:"agreement"`
 
-	// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	AmountPaid Money `json:"amount_paid"`
 
-	// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	BalanceDue Money `json:"balance_due"`
 
-	// ChargesTotal An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// ChargesTotal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	ChargesTotal Money     `json:"charges_total"`
 	ClientId     string    `json:"client_id"`
 	CreatedAt    time.Time `json:"created_at"`
 
-	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	CreditApplied Money `json:"credit_applied"`
 
-	// CreditCreated An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// CreditCreated An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	CreditCreated Money  `json:"credit_created"`
 	Currency      string `json:"currency"`
 	DaysOverdue   int    `json:"days_overdue"`
@@ -1736,17 +1822,17 @@ type Invoice struct {
 	PaymentProcessing bool          `json:"payment_processing"`
 	Status            InvoiceStatus `json:"status"`
 
-	// Subtotal An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Subtotal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Subtotal Money `json:"subtotal"`
 
-	// Tax An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Tax An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Tax Money `json:"tax"`
 
 	// TermsSource Where the terms of an issued invoice come from; null on a draft.
 	TermsSource *InvoiceTermsSource `json:"terms_source"`
 	Timezone    string              `json:"timezone"`
 
-	// Total An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Total An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Total     Money     `json:"total"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -1788,22 +1874,22 @@ type InvoiceLine struct {
 	// TaxRate Percent.
 	TaxRate string `json:"tax_rate"`
 
-	// UnitAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// UnitAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	UnitAmount Money `json:"unit_amount"`
 }
 
 // LateFee A flat amount and/or a percent of the principal outstanding, on day 1 overdue and, with repeat_every_days, again every that many days.
 type LateFee struct {
-	// Flat An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	Flat *Money `json:"flat,omitempty"`
+	// Flat Minor units.
+	Flat *int64 `json:"flat,omitempty"`
 
 	// MaxCount 0 = no limit.
 	MaxCount *int `json:"max_count,omitempty"`
 
-	// MaxTotal 0 = no limit.
-	MaxTotal *Money `json:"max_total,omitempty"`
+	// MaxTotal Minor units; 0 = no limit.
+	MaxTotal *int64 `json:"max_total,omitempty"`
 
-	// Percent Percent of the principal outstanding at assessment.
+	// Percent Percent of the principal outstanding at assessment, at most 100.
 	Percent         *string `json:"percent,omitempty"`
 	RepeatEveryDays *int    `json:"repeat_every_days,omitempty"`
 }
@@ -1818,17 +1904,17 @@ type LineInput struct {
 	// TaxRate Percent; default "0".
 	TaxRate *string `json:"tax_rate,omitempty"`
 
-	// UnitAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// UnitAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	UnitAmount Money `json:"unit_amount"`
 }
 
 // Milestone defines model for Milestone.
 type Milestone struct {
-	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Amount      Money `json:"amount"`
 	CancelledOn *Date `json:"cancelled_on"`
 	ClientDelay *struct {
-		// InvoiceOn While it waits: the first day the sweep invoices it (planned_date + client_delay_days + 1).
+		// InvoiceOn While it waits: the first day the sweep invoices it (planned_date + client_delay_days + 1); null once the project is cancelled.
 		InvoiceOn  *Date               `json:"invoice_on,omitempty"`
 		Note       *string             `json:"note,omitempty"`
 		RecordedOn *openapi_types.Date `json:"recorded_on,omitempty"`
@@ -1839,10 +1925,10 @@ type Milestone struct {
 	Deposit     bool      `json:"deposit"`
 	Id          string    `json:"id"`
 	Invoice     *struct {
-		// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		AmountPaid *Money `json:"amount_paid,omitempty"`
 
-		// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		BalanceDue *Money                  `json:"balance_due,omitempty"`
 		Currency   *string                 `json:"currency,omitempty"`
 		DueDate    *Date                   `json:"due_date,omitempty"`
@@ -1851,7 +1937,7 @@ type Milestone struct {
 		Number     *string                 `json:"number,omitempty"`
 		Status     *MilestoneInvoiceStatus `json:"status,omitempty"`
 
-		// Total An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// Total An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Total *Money `json:"total,omitempty"`
 	} `json:"invoice"`
 	InvoicedFor *MilestoneInvoicedFor `json:"invoiced_for,omitempty"`
@@ -1883,7 +1969,7 @@ type MilestoneStatus string
 
 // MilestoneInput defines model for MilestoneInput.
 type MilestoneInput struct {
-	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Amount Money `json:"amount"`
 
 	// Deposit Only the first milestone; invoiced at creation, due on receipt.
@@ -1903,14 +1989,14 @@ type MilestoneRules struct {
 	GateNextOnPayment *bool `json:"gate_next_on_payment,omitempty"`
 }
 
-// Money An amount in the currency's minor unit (cents; JPY has none, KWD three).
+// Money An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 type Money = int64
 
 // Payment defines model for Payment.
 type Payment struct {
 	Allocation Allocation `json:"allocation"`
 
-	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Amount    Money              `json:"amount"`
 	ClientId  string             `json:"client_id"`
 	CreatedAt time.Time          `json:"created_at"`
@@ -1921,7 +2007,7 @@ type Payment struct {
 	PaidOn    openapi_types.Date `json:"paid_on"`
 	Reference string             `json:"reference"`
 
-	// Refunded An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Refunded An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Refunded Money         `json:"refunded"`
 	Source   PaymentSource `json:"source"`
 }
@@ -1970,7 +2056,7 @@ type ProjectCreate struct {
 type ProjectUpdate struct {
 	// Milestones The whole list in its new order.
 	Milestones *[]struct {
-		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Amount *Money `json:"amount,omitempty"`
 		Cancel *bool  `json:"cancel,omitempty"`
 
@@ -2002,7 +2088,7 @@ type ReferenceRatesSeries string
 
 // Refund defines model for Refund.
 type Refund struct {
-	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Amount     Money              `json:"amount"`
 	CreatedAt  time.Time          `json:"created_at"`
 	Id         string             `json:"id"`
@@ -2032,20 +2118,20 @@ type StatementInvoice struct {
 	// AmountDue balance_due + charges_unposted + interest_accrued_unposted.
 	AmountDue *Money `json:"amount_due,omitempty"`
 
-	// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	AmountPaid *Money `json:"amount_paid,omitempty"`
 
-	// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	BalanceDue *Money    `json:"balance_due,omitempty"`
 	Charges    *[]Charge `json:"charges,omitempty"`
 
-	// ChargesTotal An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// ChargesTotal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	ChargesTotal *Money `json:"charges_total,omitempty"`
 
 	// ChargesUnposted Late fees and compensation due by as_of that the sweep has not posted yet (usually 0).
 	ChargesUnposted *Money `json:"charges_unposted,omitempty"`
 
-	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	CreditApplied *Money `json:"credit_applied,omitempty"`
 
 	// DaysOverdue On as_of.
@@ -2053,7 +2139,7 @@ type StatementInvoice struct {
 	DueDate     *openapi_types.Date `json:"due_date,omitempty"`
 	Id          *string             `json:"id,omitempty"`
 
-	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
 
 	// InterestPeriods Those of every interest charge not waived, then those accrued and not yet posted.
@@ -2066,7 +2152,7 @@ type StatementInvoice struct {
 	Payments   *[]Payment              `json:"payments,omitempty"`
 	Status     *StatementInvoiceStatus `json:"status,omitempty"`
 
-	// Total An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Total An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Total *Money `json:"total,omitempty"`
 }
 
@@ -2087,7 +2173,7 @@ type Suspension struct {
 type Terms struct {
 	Allocation TermsAllocation `json:"allocation"`
 
-	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	FixedCompensation Money           `json:"fixed_compensation"`
 	GraceDays         int             `json:"grace_days"`
 	Interest          *InterestTerms  `json:"interest"`
@@ -2328,6 +2414,14 @@ type CreateClientParams struct {
 type CreateAgreementParams struct {
 	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListClientCreditParams defines parameters for ListClientCredit.
+type ListClientCreditParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter The id of the last item of the previous page.
+	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
 }
 
 // GetClientHealthParams defines parameters for GetClientHealth.
@@ -3113,6 +3207,17 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{id}/agreements (the `CreateAgreement` operationId).
 	CreateAgreement(ctx context.Context, id ID, params *CreateAgreementParams, body CreateAgreementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListClientCredit List the client's credit entries, newest first (scope read)
+	//
+	// The client's credit ledger: `overpayment` (a payment beyond an invoice's balance, +), `applied` (credit used
+	// on a newly issued invoice, -), `released` (credit given back when that invoice is voided, +), `refund`
+	// (credit paid back with a refund, -), `adjusted` (+ or -: a payment or refund dated before it was recorded
+	// changed how much of a payment was over the invoice's balance). The client's `credit_balance` is the
+	// sum of its entries in the client's currency. 404 not_found for an unknown client.
+	//
+	// Corresponds with GET /v1/clients/{id}/credit (the `ListClientCredit` operationId).
+	ListClientCredit(ctx context.Context, id ID, params *ListClientCreditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetClientHealth What the client costs against what it brings, with red flags (scope read)
 	//
 	// Figures for the period (default: the last year to today in the business time zone), the client's rank among
@@ -3444,8 +3549,8 @@ type ClientInterface interface {
 	// CancelProject Cancel a project (scope write)
 	//
 	// Pending milestones are cancelled; invoices already issued stay as they are. Milestones in progress stay in
-	// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH.
-	// 409 project_cancelled when it already is.
+	// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH, but the
+	// sweep never invoices them under the client-delay rule. 409 project_cancelled when it already is.
 	//
 	// Corresponds with POST /v1/projects/{id}/cancel (the `CancelProject` operationId).
 	CancelProject(ctx context.Context, id ID, params *CancelProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4014,6 +4119,27 @@ func (c *HTTPClient) CreateAgreementWithBody(ctx context.Context, id ID, params 
 // Corresponds with POST /v1/clients/{id}/agreements (the `CreateAgreement` operationId).
 func (c *HTTPClient) CreateAgreement(ctx context.Context, id ID, params *CreateAgreementParams, body CreateAgreementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAgreementRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListClientCredit List the client's credit entries, newest first (scope read)
+//
+// The client's credit ledger: `overpayment` (a payment beyond an invoice's balance, +), `applied` (credit used
+// on a newly issued invoice, -), `released` (credit given back when that invoice is voided, +), `refund`
+// (credit paid back with a refund, -), `adjusted` (+ or -: a payment or refund dated before it was recorded
+// changed how much of a payment was over the invoice's balance). The client's `credit_balance` is the
+// sum of its entries in the client's currency. 404 not_found for an unknown client.
+//
+// Corresponds with GET /v1/clients/{id}/credit (the `ListClientCredit` operationId).
+func (c *HTTPClient) ListClientCredit(ctx context.Context, id ID, params *ListClientCreditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListClientCreditRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4725,8 +4851,8 @@ func (c *HTTPClient) UpdateProject(ctx context.Context, id ID, body UpdateProjec
 // CancelProject Cancel a project (scope write)
 //
 // Pending milestones are cancelled; invoices already issued stay as they are. Milestones in progress stay in
-// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH.
-// 409 project_cancelled when it already is.
+// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH, but the
+// sweep never invoices them under the client-delay rule. 409 project_cancelled when it already is.
 //
 // Corresponds with POST /v1/projects/{id}/cancel (the `CancelProject` operationId).
 func (c *HTTPClient) CancelProject(ctx context.Context, id ID, params *CancelProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5919,6 +6045,79 @@ func NewCreateAgreementRequestWithBody(server string, id ID, params *CreateAgree
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewListClientCreditRequest constructs an http.Request for the ListClientCredit method
+func NewListClientCreditRequest(server string, id ID, params *ListClientCreditParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/credit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -8797,6 +8996,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/agreements (the `CreateAgreement` operationId).
 	CreateAgreementWithResponse(ctx context.Context, id ID, params *CreateAgreementParams, body CreateAgreementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAgreementResponse, error)
 
+	// ListClientCreditWithResponse List the client's credit entries, newest first (scope read)
+	//
+	// The client's credit ledger: `overpayment` (a payment beyond an invoice's balance, +), `applied` (credit used
+	// on a newly issued invoice, -), `released` (credit given back when that invoice is voided, +), `refund`
+	// (credit paid back with a refund, -), `adjusted` (+ or -: a payment or refund dated before it was recorded
+	// changed how much of a payment was over the invoice's balance). The client's `credit_balance` is the
+	// sum of its entries in the client's currency. 404 not_found for an unknown client.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/clients/{id}/credit (the `ListClientCredit` operationId).
+	ListClientCreditWithResponse(ctx context.Context, id ID, params *ListClientCreditParams, reqEditors ...RequestEditorFn) (*ListClientCreditResponse, error)
+
 	// GetClientHealthWithResponse What the client costs against what it brings, with red flags (scope read)
 	//
 	// Figures for the period (default: the last year to today in the business time zone), the client's rank among
@@ -9162,8 +9374,8 @@ type ClientWithResponsesInterface interface {
 	// CancelProjectWithResponse Cancel a project (scope write)
 	//
 	// Pending milestones are cancelled; invoices already issued stay as they are. Milestones in progress stay in
-	// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH.
-	// 409 project_cancelled when it already is.
+	// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH, but the
+	// sweep never invoices them under the client-delay rule. 409 project_cancelled when it already is.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10372,6 +10584,76 @@ func (r CreateAgreementResponse) ContentType() string {
 	return ""
 }
 
+// ListClientCreditResponse200Headers the declared response headers of an HTTP 200 response for ListClientCredit
+type ListClientCreditResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListClientCreditResponseDefaultHeaders the declared response headers of an HTTP default response for ListClientCredit
+type ListClientCreditResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ListClientCreditResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *[]CreditEntry `json:"data,omitempty"`
+		HasMore *bool          `json:"has_more,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListClientCreditResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListClientCreditResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListClientCreditResponse) GetJSON200() *struct {
+	Data    *[]CreditEntry `json:"data,omitempty"`
+	HasMore *bool          `json:"has_more,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListClientCreditResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListClientCreditResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListClientCreditResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListClientCreditResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListClientCreditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetClientHealthResponse200Headers the declared response headers of an HTTP 200 response for GetClientHealth
 type GetClientHealthResponse200Headers struct {
 	XRequestId *string
@@ -10405,7 +10687,7 @@ type GetClientHealthResponse struct {
 		// Exceptions Exceptions granted in the period (charges waived).
 		Exceptions *int `json:"exceptions,omitempty"`
 
-		// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
 		Flags            *[]Flag             `json:"flags,omitempty"`
 		From             *openapi_types.Date `json:"from,omitempty"`
@@ -10457,7 +10739,7 @@ type GetClientHealthResponse struct {
 		Thresholds *Thresholds         `json:"thresholds,omitempty"`
 		To         *openapi_types.Date `json:"to,omitempty"`
 
-		// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		WaivedAmount  *Money `json:"waived_amount,omitempty"`
 		Waivers       *int   `json:"waivers,omitempty"`
 		WorstDaysLate *int   `json:"worst_days_late,omitempty"`
@@ -10488,7 +10770,7 @@ func (r GetClientHealthResponse) GetJSON200() *struct {
 	// Exceptions Exceptions granted in the period (charges waived).
 	Exceptions *int `json:"exceptions,omitempty"`
 
-	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
 	Flags            *[]Flag             `json:"flags,omitempty"`
 	From             *openapi_types.Date `json:"from,omitempty"`
@@ -10540,7 +10822,7 @@ func (r GetClientHealthResponse) GetJSON200() *struct {
 	Thresholds *Thresholds         `json:"thresholds,omitempty"`
 	To         *openapi_types.Date `json:"to,omitempty"`
 
-	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	WaivedAmount  *Money `json:"waived_amount,omitempty"`
 	Waivers       *int   `json:"waivers,omitempty"`
 	WorstDaysLate *int   `json:"worst_days_late,omitempty"`
@@ -10670,7 +10952,7 @@ type OffboardClientResponse struct {
 		CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
 		ClientId            *string                   `json:"client_id,omitempty"`
 		DepositRefunds      *[]struct {
-			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			Amount      *Money                                              `json:"amount,omitempty"`
 			Currency    *string                                             `json:"currency,omitempty"`
 			InvoiceId   *string                                             `json:"invoice_id,omitempty"`
@@ -10702,7 +10984,7 @@ func (r OffboardClientResponse) GetJSON200() *struct {
 	CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
 	ClientId            *string                   `json:"client_id,omitempty"`
 	DepositRefunds      *[]struct {
-		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Amount      *Money                                              `json:"amount,omitempty"`
 		Currency    *string                                             `json:"currency,omitempty"`
 		InvoiceId   *string                                             `json:"invoice_id,omitempty"`
@@ -11171,28 +11453,28 @@ type GetAccrualResponse struct {
 	JSON200 *struct {
 		AsOf *openapi_types.Date `json:"as_of,omitempty"`
 
-		// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
 		Currency                *string `json:"currency,omitempty"`
 		DaysOverdue             *int    `json:"days_overdue,omitempty"`
 
-		// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
 
-		// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
 
-		// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
 		InvoiceId                 *string `json:"invoice_id,omitempty"`
 
-		// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Payoff *Money `json:"payoff,omitempty"`
 
-		// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Principal *Money `json:"principal,omitempty"`
 
-		// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -11207,28 +11489,28 @@ type GetAccrualResponse struct {
 func (r GetAccrualResponse) GetJSON200() *struct {
 	AsOf *openapi_types.Date `json:"as_of,omitempty"`
 
-	// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
 	Currency                *string `json:"currency,omitempty"`
 	DaysOverdue             *int    `json:"days_overdue,omitempty"`
 
-	// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
 
-	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
 
-	// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
 	InvoiceId                 *string `json:"invoice_id,omitempty"`
 
-	// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Payoff *Money `json:"payoff,omitempty"`
 
-	// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Principal *Money `json:"principal,omitempty"`
 
-	// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
 } {
 	return r.JSON200
@@ -11421,7 +11703,7 @@ type CreateCheckoutResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *struct {
-		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Amount     *Money     `json:"amount,omitempty"`
 		Currency   *string    `json:"currency,omitempty"`
 		CustomerId *string    `json:"customer_id,omitempty"`
@@ -11440,7 +11722,7 @@ type CreateCheckoutResponse struct {
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r CreateCheckoutResponse) GetJSON201() *struct {
-	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Amount     *Money     `json:"amount,omitempty"`
 	Currency   *string    `json:"currency,omitempty"`
 	CustomerId *string    `json:"customer_id,omitempty"`
@@ -13942,6 +14224,25 @@ func (c *ClientWithResponses) CreateAgreementWithResponse(ctx context.Context, i
 	return ParseCreateAgreementResponse(rsp)
 }
 
+// ListClientCreditWithResponse List the client's credit entries, newest first (scope read)
+//
+// The client's credit ledger: `overpayment` (a payment beyond an invoice's balance, +), `applied` (credit used
+// on a newly issued invoice, -), `released` (credit given back when that invoice is voided, +), `refund`
+// (credit paid back with a refund, -), `adjusted` (+ or -: a payment or refund dated before it was recorded
+// changed how much of a payment was over the invoice's balance). The client's `credit_balance` is the
+// sum of its entries in the client's currency. 404 not_found for an unknown client.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/clients/{id}/credit (the `ListClientCredit` operationId).
+func (c *ClientWithResponses) ListClientCreditWithResponse(ctx context.Context, id ID, params *ListClientCreditParams, reqEditors ...RequestEditorFn) (*ListClientCreditResponse, error) {
+	rsp, err := c.ListClientCredit(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListClientCreditResponse(rsp)
+}
+
 // GetClientHealthWithResponse What the client costs against what it brings, with red flags (scope read)
 //
 // Figures for the period (default: the last year to today in the business time zone), the client's rank among
@@ -14529,8 +14830,8 @@ func (c *ClientWithResponses) UpdateProjectWithResponse(ctx context.Context, id 
 // CancelProjectWithResponse Cancel a project (scope write)
 //
 // Pending milestones are cancelled; invoices already issued stay as they are. Milestones in progress stay in
-// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH.
-// 409 project_cancelled when it already is.
+// progress: they can still be delivered (and so invoiced for the work done) or cancelled with PATCH, but the
+// sweep never invoices them under the client-delay rule. 409 project_cancelled when it already is.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15952,6 +16253,79 @@ func ParseCreateAgreementResponse(rsp *http.Response) (*CreateAgreementResponse,
 	return response, nil
 }
 
+// ParseListClientCreditResponse parses an HTTP response from a ListClientCreditWithResponse call
+func ParseListClientCreditResponse(rsp *http.Response) (*ListClientCreditResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListClientCreditResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *[]CreditEntry `json:"data,omitempty"`
+			HasMore *bool          `json:"has_more,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListClientCreditResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListClientCreditResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetClientHealthResponse parses an HTTP response from a GetClientHealthWithResponse call
 func ParseGetClientHealthResponse(rsp *http.Response) (*GetClientHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15984,7 +16358,7 @@ func ParseGetClientHealthResponse(rsp *http.Response) (*GetClientHealthResponse,
 			// Exceptions Exceptions granted in the period (charges waived).
 			Exceptions *int `json:"exceptions,omitempty"`
 
-			// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
 			Flags            *[]Flag             `json:"flags,omitempty"`
 			From             *openapi_types.Date `json:"from,omitempty"`
@@ -16036,7 +16410,7 @@ func ParseGetClientHealthResponse(rsp *http.Response) (*GetClientHealthResponse,
 			Thresholds *Thresholds         `json:"thresholds,omitempty"`
 			To         *openapi_types.Date `json:"to,omitempty"`
 
-			// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			WaivedAmount  *Money `json:"waived_amount,omitempty"`
 			Waivers       *int   `json:"waivers,omitempty"`
 			WorstDaysLate *int   `json:"worst_days_late,omitempty"`
@@ -16211,7 +16585,7 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 			CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
 			ClientId            *string                   `json:"client_id,omitempty"`
 			DepositRefunds      *[]struct {
-				// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+				// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 				Amount      *Money                                              `json:"amount,omitempty"`
 				Currency    *string                                             `json:"currency,omitempty"`
 				InvoiceId   *string                                             `json:"invoice_id,omitempty"`
@@ -16766,28 +17140,28 @@ func ParseGetAccrualResponse(rsp *http.Response) (*GetAccrualResponse, error) {
 		var dest struct {
 			AsOf *openapi_types.Date `json:"as_of,omitempty"`
 
-			// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
 			Currency                *string `json:"currency,omitempty"`
 			DaysOverdue             *int    `json:"days_overdue,omitempty"`
 
-			// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
 
-			// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
 
-			// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
 			InvoiceId                 *string `json:"invoice_id,omitempty"`
 
-			// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			Payoff *Money `json:"payoff,omitempty"`
 
-			// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			Principal *Money `json:"principal,omitempty"`
 
-			// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17010,7 +17384,7 @@ func ParseCreateCheckoutResponse(rsp *http.Response) (*CreateCheckoutResponse, e
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest struct {
-			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			Amount     *Money     `json:"amount,omitempty"`
 			Currency   *string    `json:"currency,omitempty"`
 			CustomerId *string    `json:"customer_id,omitempty"`
