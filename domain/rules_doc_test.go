@@ -242,6 +242,30 @@ func assertExact(t *testing.T, c domain.DueCharge, want string) {
 	}
 }
 
+func TestRulesExampleLLatePaymentCorrection(t *testing.T) {
+	f := domain.InvoiceFacts{InvoiceID: "inv_l", Currency: "EUR", Principal: 200000, DueDate: d("2026-03-31"),
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "9"}}}
+	before := mustCharges(t, f, "2026-05-03")
+	assertBriefs(t, before, []brief{{"interest:2026-04", "2026-05-01", 1479}})
+	assertExact(t, before[0], "108000/73")
+	f.Payments = []domain.PaymentFact{{ID: "pay_l", On: d("2026-04-10"), Amount: 80000}}
+	l, err := domain.ComputeLedger(f, d("2026-05-03"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := []domain.DueCharge{l.Charges[0].DueCharge}
+	assertBriefs(t, after, []brief{{"interest:2026-04", "2026-05-01", 1085}})
+	assertExact(t, after[0], "79200/73")
+	posted := []domain.Charge{{Key: "interest:2026-04", Kind: domain.ChargeInterest, Amount: 1479}}
+	diff := domain.ChargeDifferences(l.Charges, posted, "EUR")
+	if len(diff) != 1 || !diff[0].Correction || diff[0].Key != "interest:2026-04" || diff[0].Amount != -394 {
+		t.Fatalf("correction %+v", diff)
+	}
+	if a := l.Payments["pay_l"]; a != (domain.Allocation{Principal: 80000}) {
+		t.Fatalf("allocation %+v", a)
+	}
+}
+
 // TestRulesDocFigures keeps docs/RULES.md and this file together: every
 // figure the tests above assert appears on the page.
 func TestRulesDocFigures(t *testing.T) {
@@ -260,6 +284,7 @@ func TestRulesDocFigures(t *testing.T) {
 		"**100.00 GBP**", "828000/73", "**113.42 GBP**", "855600/73", "**117.21 GBP**",
 		"74750000/183", "**4,084.70 RUB**", "120125000/183", "**6,564.21 RUB**",
 		"2026-05-12, 05-15, 05-22, 05-29 and\n06-14", "warning on 2026-06-10", "suspension on 2026-06-17", "on 2026-07-11",
+		"108000/73", "**14.79**", "79200/73", "**10.85**", "`interest:2026-04:adj:1` of **-3.94**",
 	} {
 		if !strings.Contains(page, s) {
 			t.Errorf("docs/RULES.md does not show %q", s)
