@@ -60,19 +60,22 @@ type DB struct {
 // (an optional "sqlite://" or "file:" prefix is allowed). It does not migrate.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
 	db := &DB{Now: func() time.Time { return time.Now().UTC() }, url: rawURL}
-	// GORM's statement cache serves PostgreSQL; SQLite's connections keep
-	// their own (see openSQLite).
-	cfg := func(prepareStmt bool) *gorm.Config {
+	// Both drivers keep a prepared statement per query text on each
+	// connection: pgx by default, SQLite's connections through our own
+	// cache (see openSQLite). GORM's PrepareStmt stays off: it prepares a
+	// statement first seen outside a transaction on a connection of its
+	// own, while transactions that want the same text wait for it; with
+	// every pooled connection held by such transactions, nothing moves.
+	cfg := func() *gorm.Config {
 		return &gorm.Config{
 			Logger:                 logger.Discard,
 			SkipDefaultTransaction: true,
-			PrepareStmt:            prepareStmt,
 			TranslateError:         true,
 			NowFunc:                func() time.Time { return db.now() },
 		}
 	}
 	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
-		g, err := gorm.Open(postgres.Open(rawURL), cfg(true))
+		g, err := gorm.Open(postgres.Open(rawURL), cfg())
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -100,7 +103,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	// the checkpointer unless it falls far behind. (Mapping the file with
 	// mmap_size was measured too: it cost 15 % more CPU per client created,
 	// as the mapping follows the growing file.)
-	w, err := openSQLite("file:"+path+"?"+common+"&_txlock=immediate", cfg(false),
+	w, err := openSQLite("file:"+path+"?"+common+"&_txlock=immediate", cfg(),
 		fmt.Sprintf("PRAGMA cache_size = -%d", sqliteWriterCacheKiB), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walBackstopPages))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -113,7 +116,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := openSQLite("file:"+path+"?"+common+"&_query_only=1", cfg(false))
+	r, err := openSQLite("file:"+path+"?"+common+"&_query_only=1", cfg())
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
