@@ -147,6 +147,21 @@ func (db *DB) addCredit(tx *gorm.DB, clientID, currency string, amount int64, ki
 	return tx.Create(&row).Error
 }
 
+// lockCredit locks a client's credit (the client's row) until the
+// transaction ends, on PostgreSQL; SQLite's single writer already
+// serialises. Every use of credit (applying it to an invoice, refunding the
+// payment that created it) reads the balance and writes its line under
+// this lock, so two uses cannot both spend the same credit. Lock order: an
+// invoice's row before its client's. FOR NO KEY UPDATE leaves rows that
+// refer to the client (new invoices, credit lines) free to be inserted.
+func lockCredit(tx *gorm.DB, clientID string) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	var id string
+	return rawScan(tx, "SELECT id FROM clients WHERE id = ? FOR NO KEY UPDATE", []any{clientID}, &id)
+}
+
 func creditBalance(tx *gorm.DB, clientID, currency string) (int64, error) {
 	var n int64
 	err := rawScan(tx, "SELECT COALESCE(SUM(amount), 0) FROM client_credits WHERE client_id = ? AND currency = ?", []any{clientID, currency}, &n)
@@ -168,6 +183,14 @@ func (s *InvoiceService) ClientCredit(ctx context.Context, clientID string) (int
 func (s *InvoiceService) applyCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow) (int64, error) {
 	avail, err := creditBalance(tx, row.ClientID, row.Currency)
 	if err != nil || avail <= 0 {
+		return 0, err
+	}
+	// There is credit to use: read it again under the lock, as a
+	// concurrent use may have taken it.
+	if err := lockCredit(tx, row.ClientID); err != nil {
+		return 0, err
+	}
+	if avail, err = creditBalance(tx, row.ClientID, row.Currency); err != nil || avail <= 0 {
 		return 0, err
 	}
 	use := min(avail, row.Total)
@@ -683,6 +706,11 @@ func (s *InvoiceService) refundPaymentTx(ctx context.Context, tx *gorm.DB, payme
 	if err != nil {
 		return err
 	}
+	// Read the payment again under the invoice's lock: a concurrent refund
+	// of it may have committed since.
+	if err := tx.Take(&pay, "id = ?", paymentID).Error; err != nil {
+		return err
+	}
 	if left := pay.Amount - pay.Refunded; r.Amount > left {
 		return fieldError("amount", "is more than the "+domain.FormatMoney(left, pay.Currency)+" of this payment not yet refunded")
 	}
@@ -699,9 +727,15 @@ func (s *InvoiceService) refundPaymentTx(ctx context.Context, tx *gorm.DB, payme
 		FROM refunds WHERE payment_id = ?`, paymentID).Scan(&prior).Error; err != nil {
 		return err
 	}
-	credit, err := creditBalance(tx, row.ClientID, row.Currency)
-	if err != nil {
-		return err
+	var credit int64
+	if pay.AllocCredit > prior.Credit {
+		// The refund may take back credit: read it under its lock.
+		if err := lockCredit(tx, row.ClientID); err != nil {
+			return err
+		}
+		if credit, err = creditBalance(tx, row.ClientID, row.Currency); err != nil {
+			return err
+		}
 	}
 	left := r.Amount
 	take := func(avail int64) int64 {
