@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -110,6 +111,31 @@ func TestRefundRacesCreditApply(t *testing.T) {
 				t.Errorf("trial %d: the refund and the invoice (%d applied) both took the credit", trial, issued.CreditApplied)
 			case refundErr != nil && (domain.ErrorCode(refundErr) != domain.EINVALID || issued.CreditApplied != 1_000_000):
 				t.Errorf("trial %d: refund refused (%v) with %d of credit applied", trial, refundErr, issued.CreditApplied)
+			}
+			checkLedger(t, db, fmt.Sprintf("trial %d", trial))
+		}
+	})
+}
+
+// TestRefundsOfOnePaymentRace refunds one payment twice at once, each
+// refund for more than half of it: one succeeds, the other is refused, and
+// the payment is never refunded beyond its amount.
+func TestRefundsOfOnePaymentRace(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		invoices := store.NewInvoiceService(db)
+		for trial := range 10 {
+			_, paymentID := creditFixture(t, db, fmt.Sprintf("Double refund %d", trial), 0)
+			var wg sync.WaitGroup
+			var errs [2]error
+			for r := range 2 {
+				wg.Go(func() {
+					_, errs[r] = invoices.RefundPayment(ctx, paymentID, domain.RefundInput{Amount: 6000, Reason: "twice", Key: fmt.Sprintf("r%d-%s", r, paymentID)})
+				})
+			}
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) || domain.ErrorCode(errors.Join(errs[0], errs[1])) != domain.EINVALID {
+				t.Errorf("trial %d: refunds answered %v and %v; want one refused", trial, errs[0], errs[1])
 			}
 			checkLedger(t, db, fmt.Sprintf("trial %d", trial))
 		}

@@ -66,6 +66,8 @@ func Check(db *sql.DB) error {
 	for _, q := range []struct{ what, sql string }{
 		{"invoice numbers used twice", `SELECT COUNT(*) FROM (SELECT number FROM invoices WHERE number IS NOT NULL GROUP BY number HAVING COUNT(*) > 1) x`},
 		{"charges posted twice", `SELECT COUNT(*) FROM (SELECT invoice_id, key FROM charges GROUP BY invoice_id, key HAVING COUNT(*) > 1) x`},
+		{"payments refunded beyond their amount, or otherwise than their refunds say", `SELECT COUNT(*) FROM payments p
+			WHERE p.refunded > p.amount OR p.refunded <> (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.payment_id = p.id)`},
 		{"payments recorded twice", `SELECT COUNT(*) FROM (SELECT external_key FROM payments GROUP BY external_key HAVING COUNT(*) > 1) x`},
 	} {
 		var n int
