@@ -185,13 +185,15 @@ func (s *InvoiceService) applyCredit(ctx context.Context, tx *gorm.DB, row *invo
 	if err != nil || avail <= 0 {
 		return 0, err
 	}
-	// There is credit to use: read it again under the lock, as a
-	// concurrent use may have taken it.
-	if err := lockCredit(tx, row.ClientID); err != nil {
-		return 0, err
-	}
-	if avail, err = creditBalance(tx, row.ClientID, row.Currency); err != nil || avail <= 0 {
-		return 0, err
+	if s.db.dialect == Postgres {
+		// There is credit to use: read it again under the lock, as a
+		// concurrent use may have taken it.
+		if err := lockCredit(tx, row.ClientID); err != nil {
+			return 0, err
+		}
+		if avail, err = creditBalance(tx, row.ClientID, row.Currency); err != nil || avail <= 0 {
+			return 0, err
+		}
 	}
 	use := min(avail, row.Total)
 	if use <= 0 {
