@@ -230,7 +230,7 @@ func TestReplicaChaosOnPostgres(t *testing.T) {
 	if len(c.failures) > 0 {
 		t.Errorf("%d answers were 5xx, the first: %s", len(c.failures), c.failures[0])
 	}
-	if kills < 5 {
+	if kills < 3 {
 		t.Errorf("only %d kills", kills)
 	}
 
