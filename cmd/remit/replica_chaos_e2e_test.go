@@ -96,14 +96,16 @@ func (c *chaos) pick(rng *rand.Rand, list []string) string {
 
 // work sends a random mix of issues, payments (a third of them more than
 // owed, which makes client credit that later issues apply), refunds,
-// sweeps and reads until c.stop.
+// sweeps, reads and credit bursts until c.stop.
 func (c *chaos) work(w int, seq *atomic.Int64) {
 	rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 	for time.Now().Before(c.stop) {
 		n := seq.Add(1)
 		key := fmt.Sprintf("chaos-%d", n)
-		switch op := rng.IntN(20); {
-		case op < 6:
+		switch op := rng.IntN(40); {
+		case op == 39:
+			c.creditBurst(rng, key)
+		case op < 12:
 			c.mu.Lock()
 			client := c.clients[rng.IntN(len(c.clients))]
 			c.mu.Unlock()
@@ -120,7 +122,7 @@ func (c *chaos) work(w int, seq *atomic.Int64) {
 				}
 				c.mu.Unlock()
 			}
-		case op < 12:
+		case op < 24:
 			id := c.pick(rng, c.open)
 			if id == "" {
 				continue
@@ -136,7 +138,7 @@ func (c *chaos) work(w int, seq *atomic.Int64) {
 				c.paid = append(c.paid, p["id"].(string))
 				c.mu.Unlock()
 			}
-		case op < 15:
+		case op < 30:
 			id := c.pick(rng, c.paid)
 			if id == "" {
 				continue
@@ -153,7 +155,7 @@ func (c *chaos) work(w int, seq *atomic.Int64) {
 				c.refunds[r["id"].(string)] = amount
 				c.mu.Unlock()
 			}
-		case op < 17:
+		case op < 34:
 			c.send(rng, "sweep", "POST", "/v1/billing/run", key, map[string]any{})
 		default:
 			if id := c.pick(rng, c.open); id != "" {
@@ -161,6 +163,59 @@ func (c *chaos) work(w int, seq *atomic.Int64) {
 			}
 		}
 	}
+}
+
+// creditBurst gives a new client 10,000.00 of credit (an overpayment) and
+// then, at once and through random replicas, issues eight invoices of
+// 5,000.00 for it, each in a series of its own, and refunds the overpayment
+// in full. Nothing else adds credit for this client, so if two of them
+// spent the same credit, its balance ends below zero.
+func (c *chaos) creditBurst(rng *rand.Rand, key string) {
+	st, cl := c.send(rng, "burst client", "POST", "/v1/clients", key+"-client", map[string]any{"name": "Burst " + key,
+		"email": key + "@x.example", "currency": "EUR"})
+	if st != http.StatusCreated {
+		return
+	}
+	client := cl["id"].(string)
+	st, inv := c.send(rng, "burst issue", "POST", "/v1/invoices", key+"-first", map[string]any{"client_id": client, "issue": true,
+		"issue_date": "2026-01-10", "lines": []map[string]any{{"description": "Work", "quantity": "1", "unit_amount": 10_000}}})
+	if st != http.StatusCreated {
+		return
+	}
+	c.mu.Lock()
+	c.invoices[inv["id"].(string)] = inv["number"].(string)
+	c.mu.Unlock()
+	st, p := c.send(rng, "burst pay", "POST", "/v1/invoices/"+inv["id"].(string)+"/payments", key+"-pay", map[string]any{"amount": 1_010_000, "paid_on": "2026-03-01"})
+	if st != http.StatusCreated {
+		return
+	}
+	paymentID := p["id"].(string)
+	c.mu.Lock()
+	c.payments[paymentID] = 1_010_000
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+			st, inv := c.send(rng, "burst issue", "POST", "/v1/invoices", fmt.Sprintf("%s-issue-%d", key, i), map[string]any{"client_id": client,
+				"issue": true, "issue_date": fmt.Sprintf("%d-02-%02d", 2024+i%3, 1+i), "lines": []map[string]any{{"description": "Work", "quantity": "1", "unit_amount": 500_000}}})
+			if st == http.StatusCreated {
+				c.mu.Lock()
+				c.invoices[inv["id"].(string)] = inv["number"].(string)
+				c.mu.Unlock()
+			}
+		})
+	}
+	wg.Go(func() {
+		rng := rand.New(rand.NewPCG(9, uint64(time.Now().UnixNano())))
+		st, r := c.send(rng, "burst refund", "POST", "/v1/payments/"+paymentID+"/refunds", key+"-refund", map[string]any{"amount": 1_010_000, "reason": "overpaid"})
+		if st == http.StatusCreated {
+			c.mu.Lock()
+			c.refunds[r["id"].(string)] = 1_010_000
+			c.mu.Unlock()
+		}
+	})
+	wg.Wait()
 }
 
 // TestReplicaChaosOnPostgres runs three Remit processes on one PostgreSQL
