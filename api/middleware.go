@@ -344,6 +344,10 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		if outsideTx[c.Path()] {
 			run = s.Idempotency.IdempotentOutside
 		}
+		// The store may run the handler more than once (a transaction that
+		// lost a deadlock is retried as a whole); only the last run's
+		// headers go out.
+		var header http.Header
 		resp, replayed, err := run(req.Context(), apiKey(c).ID, key, fingerprint, func(ctx context.Context) domain.IdempotentResponse {
 			buf := &bufferWriter{header: http.Header{echo.HeaderXRequestID: {requestIDOf(c)}}, status: http.StatusOK}
 			res.Writer, res.Committed, res.Status, res.Size = buf, false, 0, 0
@@ -355,9 +359,7 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			c.Set(storedKey, nil)
 			c.SetRequest(req)
-			for k, v := range buf.header {
-				real.Header()[k] = v
-			}
+			header = buf.header
 			return domain.IdempotentResponse{Status: buf.status, ContentType: buf.header.Get(echo.HeaderContentType), Body: buf.body.Bytes(), Stored: stored}
 		})
 		res.Writer, res.Committed, res.Size = real, false, 0
@@ -366,6 +368,10 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if replayed {
 			res.Header().Set("Idempotent-Replayed", "true")
+		} else {
+			for k, v := range header {
+				real.Header()[k] = v
+			}
 		}
 		return c.Blob(resp.Status, resp.ContentType, resp.Body)
 	}

@@ -10,12 +10,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/oklog/ulid/v2"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -58,19 +60,22 @@ type DB struct {
 // (an optional "sqlite://" or "file:" prefix is allowed). It does not migrate.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
 	db := &DB{Now: func() time.Time { return time.Now().UTC() }, url: rawURL}
-	// GORM's statement cache serves PostgreSQL; SQLite's connections keep
-	// their own (see openSQLite).
-	cfg := func(prepareStmt bool) *gorm.Config {
+	// Both drivers keep a prepared statement per query text on each
+	// connection: pgx by default, SQLite's connections through our own
+	// cache (see openSQLite). GORM's PrepareStmt stays off: it prepares a
+	// statement first seen outside a transaction on a connection of its
+	// own, while transactions that want the same text wait for it; with
+	// every pooled connection held by such transactions, nothing moves.
+	cfg := func() *gorm.Config {
 		return &gorm.Config{
 			Logger:                 logger.Discard,
 			SkipDefaultTransaction: true,
-			PrepareStmt:            prepareStmt,
 			TranslateError:         true,
 			NowFunc:                func() time.Time { return db.now() },
 		}
 	}
 	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
-		g, err := gorm.Open(postgres.Open(rawURL), cfg(true))
+		g, err := gorm.Open(postgres.Open(rawURL), cfg())
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -98,7 +103,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	// the checkpointer unless it falls far behind. (Mapping the file with
 	// mmap_size was measured too: it cost 15 % more CPU per client created,
 	// as the mapping follows the growing file.)
-	w, err := openSQLite("file:"+path+"?"+common+"&_txlock=immediate", cfg(false),
+	w, err := openSQLite("file:"+path+"?"+common+"&_txlock=immediate", cfg(),
 		fmt.Sprintf("PRAGMA cache_size = -%d", sqliteWriterCacheKiB), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walBackstopPages))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -111,7 +116,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := openSQLite("file:"+path+"?"+common+"&_query_only=1", cfg(false))
+	r, err := openSQLite("file:"+path+"?"+common+"&_query_only=1", cfg())
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -215,7 +220,10 @@ type txKey struct{}
 // store method called with that context joins it (their own transactions
 // become savepoints, their reads see its writes), and it commits only if fn
 // returns nil. The idempotency of POST requests is built on it, so that a
-// request's effect and its stored response commit together.
+// request's effect and its stored response commit together. On PostgreSQL,
+// when a statement of the transaction was chosen as a deadlock victim or
+// failed to serialize, the whole transaction is rolled back and fn runs
+// again (see retry); fn must therefore be safe to run again from scratch.
 func (db *DB) WithinTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
@@ -227,21 +235,78 @@ func (db *DB) WithinTx(ctx context.Context, fn func(ctx context.Context) error) 
 			return fn(context.WithValue(context.WithoutCancel(ctx), txKey{}, tx))
 		}))
 	}
-	return translate(db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	}))
+	return db.retry(ctx, func(note *retryNote) error {
+		return db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), retryKey{}, note))
+		})
+	})
 }
 
 // tx runs fn in a write transaction and translates its error; inside
-// WithinTx it runs in a savepoint of the request's transaction.
+// WithinTx it runs in a savepoint of the request's transaction. On
+// PostgreSQL a transaction of its own is retried when it is chosen as a
+// deadlock victim or fails to serialize; a savepoint is not, since the
+// locks its request already holds take part in the conflict: it notes the
+// failure, and WithinTx retries the request's transaction as a whole.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return translate(outer.WithContext(ctx).Transaction(fn))
+		err := outer.WithContext(ctx).Transaction(fn)
+		if note, ok := ctx.Value(retryKey{}).(*retryNote); ok && retryable(err) {
+			note.failed = true
+		}
+		return translate(err)
 	}
 	if db.group != nil {
 		return translate(db.group.run(ctx, fn))
 	}
-	return translate(db.write.WithContext(ctx).Transaction(fn))
+	return db.retry(ctx, func(*retryNote) error { return db.write.WithContext(ctx).Transaction(fn) })
+}
+
+// maxAttempts bounds how often retry runs a transaction.
+const maxAttempts = 8
+
+// retryKey is the context key of the *retryNote of a request-wide
+// transaction (see WithinTx).
+type retryKey struct{}
+
+// retryNote records that a savepoint of a request-wide transaction failed
+// in a way that only running the whole transaction again can fix. The
+// request may have turned the error into a response of its own (a 500)
+// rather than return it, so retry looks here too.
+type retryNote struct{ failed bool }
+
+// retry runs a PostgreSQL transaction until it is not a deadlock victim and
+// does not fail to serialize, at most maxAttempts times, waiting a little
+// longer (and a random part of it, so that the parties to a deadlock do
+// not meet again) between attempts. A transaction that committed is never
+// run again. After the last attempt the caller gets EUNAVAILABLE (503:
+// retry later), never the driver's error.
+func (db *DB) retry(ctx context.Context, run func(note *retryNote) error) error {
+	for attempt := 1; ; attempt++ {
+		note := &retryNote{}
+		err := run(note)
+		if err == nil || !note.failed && !retryable(err) {
+			return translate(err)
+		}
+		if attempt == maxAttempts {
+			return domain.Errorf(domain.EUNAVAILABLE, "the database could not order this request among concurrent ones in %d attempts; retry it", attempt)
+		}
+		backoff := min(time.Duration(1<<attempt)*2*time.Millisecond, 250*time.Millisecond)
+		backoff = backoff/2 + time.Duration(mrand.Int64N(int64(backoff)))
+		select {
+		case <-ctx.Done():
+			return translate(err)
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// retryable reports whether err is PostgreSQL's answer to a transaction
+// that lost a race and may succeed when run again: deadlock_detected
+// (40P01) or serialization_failure (40001).
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
 }
 
 // reader returns the read handle bound to ctx (the request's transaction

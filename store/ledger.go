@@ -148,6 +148,21 @@ func (db *DB) addCredit(tx *gorm.DB, clientID, currency string, amount int64, ki
 	return tx.Create(&row).Error
 }
 
+// lockCredit locks a client's credit (the client's row) until the
+// transaction ends, on PostgreSQL; SQLite's single writer already
+// serialises. Every use of credit (applying it to an invoice, refunding the
+// payment that created it) reads the balance and writes its line under
+// this lock, so two uses cannot both spend the same credit. Lock order: an
+// invoice's row before its client's. FOR NO KEY UPDATE leaves rows that
+// refer to the client (new invoices, credit lines) free to be inserted.
+func lockCredit(tx *gorm.DB, clientID string) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	var id string
+	return rawScan(tx, "SELECT id FROM clients WHERE id = ? FOR NO KEY UPDATE", []any{clientID}, &id)
+}
+
 func creditBalance(tx *gorm.DB, clientID, currency string) (int64, error) {
 	var n int64
 	err := rawScan(tx, "SELECT COALESCE(SUM(amount), 0) FROM client_credits WHERE client_id = ? AND currency = ?", []any{clientID, currency}, &n)
@@ -170,6 +185,16 @@ func (s *InvoiceService) applyCredit(ctx context.Context, tx *gorm.DB, row *invo
 	avail, err := creditBalance(tx, row.ClientID, row.Currency)
 	if err != nil || avail <= 0 {
 		return 0, err
+	}
+	if s.db.dialect == Postgres {
+		// There is credit to use: read it again under the lock, as a
+		// concurrent use may have taken it.
+		if err := lockCredit(tx, row.ClientID); err != nil {
+			return 0, err
+		}
+		if avail, err = creditBalance(tx, row.ClientID, row.Currency); err != nil || avail <= 0 {
+			return 0, err
+		}
 	}
 	use := min(avail, row.Total)
 	if use <= 0 {
@@ -601,6 +626,12 @@ func (db *DB) moveCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow, want
 		if diff == 0 {
 			continue
 		}
+		if !changed {
+			// The client's credit changes: under its lock (invoice, then client).
+			if err := lockCredit(tx, row.ClientID); err != nil {
+				return err
+			}
+		}
 		kind := "adjusted"
 		switch {
 		case entries[p] == 0 && diff > 0:
@@ -838,6 +869,11 @@ func (s *InvoiceService) refundPaymentTx(ctx context.Context, tx *gorm.DB, payme
 	if err != nil {
 		return err
 	}
+	// Read the payment again under the invoice's lock: a concurrent refund
+	// of it may have committed since.
+	if err := tx.Take(&pay, "id = ?", paymentID).Error; err != nil {
+		return err
+	}
 	if left := pay.Amount - pay.Refunded; r.Amount > left {
 		return fieldError("amount", "is more than the "+domain.FormatMoney(left, pay.Currency)+" of this payment not yet refunded")
 	}
@@ -853,6 +889,9 @@ func (s *InvoiceService) refundPaymentTx(ctx context.Context, tx *gorm.DB, payme
 	if row.Status == domain.InvoiceStatusVoid {
 		// A void invoice owes nothing: what it was paid is all credit.
 		ref.RevCredit = r.Amount
+		if err := lockCredit(tx, row.ClientID); err != nil {
+			return err
+		}
 		if err := s.db.addCredit(tx, row.ClientID, row.Currency, -r.Amount, "refund", pay.InvoiceID, pay.ID); err != nil {
 			return err
 		}

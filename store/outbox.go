@@ -274,6 +274,7 @@ func messages(tx *gorm.DB, ids []string) (map[string]domain.OutboxMessage, error
 func (s *OutboxService) ClaimWebhookJobs(ctx context.Context, limit int, lease time.Duration) ([]domain.WebhookJob, error) {
 	var jobs []domain.WebhookJob
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		jobs = nil // a retried claim starts afresh
 		rows, err := claimDue(s.db, tx, limit, lease, func(r *webhookDeliveryRow) string { return r.ID })
 		if err != nil || len(rows) == 0 {
 			return err
@@ -315,6 +316,7 @@ func (s *OutboxService) ClaimWebhookJobs(ctx context.Context, limit int, lease t
 func (s *OutboxService) ClaimEmailJobs(ctx context.Context, limit int, lease time.Duration) ([]domain.EmailJob, error) {
 	var jobs []domain.EmailJob
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		jobs = nil // a retried claim starts afresh
 		rows, err := claimDue(s.db, tx, limit, lease, func(r *emailDeliveryRow) string { return r.ID })
 		if err != nil || len(rows) == 0 {
 			return err

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,10 +29,6 @@ const (
 	// SweepChargesPerPage bounds the charges one page of the sweep posts.
 	SweepChargesPerPage = 2000
 )
-
-// sweepLockKey is the PostgreSQL advisory lock that makes replicas take
-// turns at sweeping pages; the unique keys stay the final guard.
-const sweepLockKey = 7_362_001
 
 // noticeRow is the notices table.
 type noticeRow struct {
@@ -198,13 +196,16 @@ func (b *ledgerBatch) posted(id string) []domain.Charge {
 // of the invoices_next_action index, (next_action_on, id), so that a page
 // reads only its own rows. SQLite is told not to use the status index (the
 // unary +), which its planner, without statistics, would otherwise prefer.
+// On PostgreSQL the page locks its invoices until it commits and passes
+// over those locked by others: a payment being recorded (whose own
+// transaction brings the invoice up to date), or another replica's page,
+// so that replicas sweeping at once share the work instead of repeating it.
 func (s *SweepService) pageQuery() string {
-	status := "+status"
 	if s.db.dialect == Postgres {
-		status = "status"
+		return invoiceSelect + " WHERE next_action_on <= ? AND (next_action_on, id) > (?, ?) AND status IN (?, ?)" +
+			" ORDER BY next_action_on, id LIMIT ? FOR NO KEY UPDATE SKIP LOCKED"
 	}
-	return invoiceSelect + " WHERE next_action_on <= ? AND (next_action_on, id) > (?, ?) AND " + status +
-		" IN (?, ?) ORDER BY next_action_on, id LIMIT ?"
+	return invoiceSelect + " WHERE next_action_on <= ? AND (next_action_on, id) > (?, ?) AND +status IN (?, ?) ORDER BY next_action_on, id LIMIT ?"
 }
 
 // SweepPage implements domain.SweepStore. The cursor is the last invoice's
@@ -222,11 +223,7 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 		cursor string
 	)
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		if s.db.dialect == Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", sweepLockKey).Error; err != nil {
-				return err
-			}
-		}
+		report, cursor = domain.SweepReport{}, "" // a retried page starts afresh
 		maxDay := domain.DateOf(now, latestZone).String()
 		afterDay, afterID, _ := strings.Cut(after, " ")
 		afterID, continuing, _ := strings.Cut(afterID, " ")
@@ -373,7 +370,10 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 		if unfinished != nil && failed[unfinished.ID] {
 			cursor = *unfinished.NextActionOn + " " + unfinished.ID // move on; the next run tries it again
 		}
-		for clientID, invoiceID := range suspend {
+		// Clients in id order, so that pages suspending the same clients
+		// at once lock them in one order.
+		for _, clientID := range slices.Sorted(maps.Keys(suspend)) {
+			invoiceID := suspend[clientID]
 			if failed[invoiceID] {
 				continue // its rows were rolled back; the next run decides
 			}

@@ -319,7 +319,8 @@ func TestConcurrentSweepersOnPostgres(t *testing.T) {
 	}
 	now := time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
-	for range 3 {
+	var examined [3]int
+	for i := range 3 {
 		db, err := store.Open(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
@@ -328,12 +329,21 @@ func TestConcurrentSweepersOnPostgres(t *testing.T) {
 		db.Now = func() time.Time { return now }
 		sw := &billing.Sweeper{Store: store.NewSweepService(db), Now: db.Now, Logger: s.Logger, PageSize: 4}
 		wg.Go(func() {
-			if _, err := sw.Sweep(context.Background(), "test"); err != nil {
+			run, err := sw.Sweep(context.Background(), "test")
+			if err != nil {
 				t.Error(err)
+				return
 			}
+			examined[i] = run.InvoicesExamined
 		})
 	}
 	wg.Wait()
+	// The sweepers share the invoices (each page locks its own and passes
+	// over the others'): together they examine each once.
+	if examined[0]+examined[1]+examined[2] != 30 {
+		t.Errorf("the sweepers examined %v invoices; want 30 in all", examined)
+	}
+	t.Logf("invoices examined by each sweeper: %v", examined)
 	var charges, events, distinct int
 	q := s.DB.SQL()
 	_ = q.QueryRow("SELECT COUNT(*) FROM charges").Scan(&charges)

@@ -1,8 +1,9 @@
 // Package ledgercheck verifies, straight from the tables, that Remit's money
 // is consistent: every invoice's cached figures agree with its ledger rows,
-// allocations add up, no number, charge or payment exists twice, and no
-// client's credit is negative. Tests of every kind (store, replicas, crashes)
-// call it.
+// an invoice is paid exactly when it owes nothing, allocations add up, no
+// number, charge or payment exists twice, and every client's credit agrees
+// with the payments, refunds and invoices that made and used it and was
+// never negative. Tests of every kind (store, replicas, crashes) call it.
 package ledgercheck
 
 import (
@@ -49,7 +50,7 @@ func Check(db *sql.DB) error {
 		case status == "paid" && balance != 0:
 			return fail("paid with balance %d", balance)
 		case status == "open" && balance == 0:
-			return fail("open with zero balance")
+			return fail("open with zero balance: paid if and only if nothing is owed")
 		case chargesPaid != allocCharges-revCharges:
 			return fail("charges paid %d, payments say %d", chargesPaid, allocCharges-revCharges)
 		case badAlloc > 0:
@@ -59,10 +60,14 @@ func Check(db *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	if err := Credit(db); err != nil {
+		return err
+	}
 	for _, q := range []struct{ what, sql string }{
-		{"clients with negative credit", `SELECT COUNT(*) FROM (SELECT client_id FROM client_credits GROUP BY client_id HAVING SUM(amount) < 0) x`},
 		{"invoice numbers used twice", `SELECT COUNT(*) FROM (SELECT number FROM invoices WHERE number IS NOT NULL GROUP BY number HAVING COUNT(*) > 1) x`},
 		{"charges posted twice", `SELECT COUNT(*) FROM (SELECT invoice_id, key FROM charges GROUP BY invoice_id, key HAVING COUNT(*) > 1) x`},
+		{"payments refunded beyond their amount, or otherwise than their refunds say", `SELECT COUNT(*) FROM payments p
+			WHERE p.refunded > p.amount OR p.refunded <> (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.payment_id = p.id)`},
 		{"payments recorded twice", `SELECT COUNT(*) FROM (SELECT external_key FROM payments GROUP BY external_key HAVING COUNT(*) > 1) x`},
 	} {
 		var n int
@@ -110,6 +115,120 @@ func Gapless(db *sql.DB) error {
 				return fmt.Errorf("series %s has %d numbers but no %d", series, len(nums), i)
 			}
 		}
+	}
+	return rows.Err()
+}
+
+// creditKinds are the lines of the client_credits ledger: an overpayment
+// creates credit, issuing an invoice applies it, voiding that invoice
+// releases it again, and refunding the payment that created it takes it back.
+var creditKinds = map[string]bool{"overpayment": true, "applied": true, "released": true, "refund": true}
+
+// Credit checks every client's credit in each currency: its ledger holds
+// only known kinds; what it says was created, applied and refunded equals
+// what the payments, invoices and refunds say; the balance is created minus
+// applied minus refunded; and, read in the order the lines were written,
+// it never went below zero.
+func Credit(db *sql.DB) error {
+	type sums struct{ created, applied, refunded, balance int64 }
+	ledger := map[account]*sums{}
+	rows, err := db.Query(`SELECT client_id, currency, kind, amount FROM client_credits ORDER BY client_id, currency, created_at, amount DESC, id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a account
+		var kind string
+		var amount int64
+		if err := rows.Scan(&a.client, &a.currency, &kind, &amount); err != nil {
+			return err
+		}
+		if !creditKinds[kind] {
+			return fmt.Errorf("client %s: credit line of unknown kind %q", a.client, kind)
+		}
+		s := ledger[a]
+		if s == nil {
+			s = &sums{}
+			ledger[a] = s
+		}
+		switch kind {
+		case "overpayment":
+			s.created += amount
+		case "applied", "released":
+			s.applied -= amount
+		case "refund":
+			s.refunded -= amount
+		}
+		s.balance += amount
+		if s.balance < 0 {
+			return fmt.Errorf("client %s: %s credit went negative (%d) at a %s line of %d", a.client, a.currency, s.balance, kind, amount)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The same three figures from the rows that caused them.
+	facts := map[account]*sums{}
+	for _, q := range []struct {
+		sql string
+		set func(s *sums, n int64)
+	}{
+		{`SELECT client_id, currency, SUM(alloc_credit) FROM payments GROUP BY client_id, currency`, func(s *sums, n int64) { s.created = n }},
+		{`SELECT i.client_id, i.currency, SUM(i.credit_applied) FROM invoices i GROUP BY i.client_id, i.currency`, func(s *sums, n int64) { s.applied = n }},
+		{`SELECT p.client_id, p.currency, SUM(r.rev_credit) FROM refunds r JOIN payments p ON p.id = r.payment_id GROUP BY p.client_id, p.currency`,
+			func(s *sums, n int64) { s.refunded = n }},
+	} {
+		if err := each(db, q.sql, func(a account, n int64) {
+			if facts[a] == nil {
+				facts[a] = &sums{}
+			}
+			q.set(facts[a], n)
+		}); err != nil {
+			return err
+		}
+	}
+	for a, f := range facts {
+		s := ledger[a]
+		if s == nil {
+			s = &sums{}
+		}
+		switch {
+		case s.created != f.created:
+			return fmt.Errorf("client %s: %s credit created %d, payments say %d", a.client, a.currency, s.created, f.created)
+		case s.applied != f.applied:
+			return fmt.Errorf("client %s: %s credit applied %d, invoices say %d", a.client, a.currency, s.applied, f.applied)
+		case s.refunded != f.refunded:
+			return fmt.Errorf("client %s: %s credit refunded %d, refunds say %d", a.client, a.currency, s.refunded, f.refunded)
+		case s.balance != f.created-f.applied-f.refunded:
+			return fmt.Errorf("client %s: %s credit %d != %d created - %d applied - %d refunded", a.client, a.currency, s.balance, f.created, f.applied, f.refunded)
+		}
+	}
+	for a, s := range ledger {
+		if facts[a] == nil && (s.created != 0 || s.applied != 0 || s.refunded != 0) {
+			return fmt.Errorf("client %s: %s credit lines without the payments or invoices that made them", a.client, a.currency)
+		}
+	}
+	return nil
+}
+
+// account is a client's credit in one currency.
+type account struct{ client, currency string }
+
+// each runs a query of (client, currency, sum) rows and calls fn on each.
+func each(db *sql.DB, query string, fn func(a account, n int64)) error {
+	rows, err := db.Query(query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a account
+		var n int64
+		if err := rows.Scan(&a.client, &a.currency, &n); err != nil {
+			return err
+		}
+		fn(a, n)
 	}
 	return rows.Err()
 }
