@@ -121,14 +121,16 @@ func Gapless(db *sql.DB) error {
 
 // creditKinds are the lines of the client_credits ledger: an overpayment
 // creates credit, issuing an invoice applies it, voiding that invoice
-// releases it again, and refunding the payment that created it takes it back.
-var creditKinds = map[string]bool{"overpayment": true, "applied": true, "released": true, "refund": true}
+// releases it again, refunding the payment that created it takes it back,
+// and a payment or refund recorded late adjusts what a payment created.
+var creditKinds = map[string]bool{"overpayment": true, "applied": true, "released": true, "refund": true, "adjusted": true}
 
 // Credit checks every client's credit in each currency: its ledger holds
-// only known kinds; what it says was created, applied and refunded equals
-// what the payments, invoices and refunds say; the balance is created minus
-// applied minus refunded; and, read in the order the lines were written,
-// it never went below zero.
+// only known kinds; what it says was applied equals what the invoices say,
+// and what payments created less what refunds took back (overpayment,
+// refund and adjusted lines) equals what the payments and refunds say; the
+// balance is that less what was applied; and, read in the order the lines
+// were written, it never went below zero.
 func Credit(db *sql.DB) error {
 	type sums struct{ created, applied, refunded, balance int64 }
 	ledger := map[account]*sums{}
@@ -153,7 +155,7 @@ func Credit(db *sql.DB) error {
 			ledger[a] = s
 		}
 		switch kind {
-		case "overpayment":
+		case "overpayment", "adjusted":
 			s.created += amount
 		case "applied", "released":
 			s.applied -= amount
@@ -194,12 +196,11 @@ func Credit(db *sql.DB) error {
 			s = &sums{}
 		}
 		switch {
-		case s.created != f.created:
-			return fmt.Errorf("client %s: %s credit created %d, payments say %d", a.client, a.currency, s.created, f.created)
+		case s.created-s.refunded != f.created-f.refunded:
+			return fmt.Errorf("client %s: %s credit created less refunded %d, payments and refunds say %d", a.client, a.currency,
+				s.created-s.refunded, f.created-f.refunded)
 		case s.applied != f.applied:
 			return fmt.Errorf("client %s: %s credit applied %d, invoices say %d", a.client, a.currency, s.applied, f.applied)
-		case s.refunded != f.refunded:
-			return fmt.Errorf("client %s: %s credit refunded %d, refunds say %d", a.client, a.currency, s.refunded, f.refunded)
 		case s.balance != f.created-f.applied-f.refunded:
 			return fmt.Errorf("client %s: %s credit %d != %d created - %d applied - %d refunded", a.client, a.currency, s.balance, f.created, f.applied, f.refunded)
 		}
