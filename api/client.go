@@ -69,7 +69,7 @@ func (s *Server) handleClientCreate(c echo.Context) error {
 	if err := s.Clients.CreateClient(c.Request().Context(), cl); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, cl)
+	return s.clientJSON(c, http.StatusCreated, cl)
 }
 
 func (s *Server) handleClientGet(c echo.Context) error {
@@ -77,7 +77,7 @@ func (s *Server) handleClientGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, cl)
+	return s.clientJSON(c, http.StatusOK, cl)
 }
 
 func (s *Server) handleClientList(c echo.Context) error {
@@ -93,6 +93,13 @@ func (s *Server) handleClientList(c echo.Context) error {
 	}
 	out, err := s.Clients.FindClients(c.Request().Context(), f)
 	if err != nil {
+		return err
+	}
+	cls := make([]*domain.Client, len(out.Data))
+	for i := range out.Data {
+		cls[i] = &out.Data[i]
+	}
+	if err := s.withClientLinks(c.Request().Context(), cls...); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
@@ -127,5 +134,13 @@ func (s *Server) handleClientUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, cl)
+	return s.clientJSON(c, http.StatusOK, cl)
+}
+
+// clientJSON answers with the client and its account page's link.
+func (s *Server) clientJSON(c echo.Context, status int, cl *domain.Client) error {
+	if err := s.withClientLinks(c.Request().Context(), cl); err != nil {
+		return err
+	}
+	return c.JSON(status, cl)
 }

@@ -49,7 +49,7 @@ func (s *Server) handleInvoiceCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, inv)
+	return s.invoiceJSON(c, http.StatusCreated, inv)
 }
 
 func (s *Server) handleInvoiceGet(c echo.Context) error {
@@ -57,7 +57,7 @@ func (s *Server) handleInvoiceGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, inv)
+	return s.invoiceJSON(c, http.StatusOK, inv)
 }
 
 func (s *Server) handleInvoiceList(c echo.Context) error {
@@ -97,6 +97,13 @@ func (s *Server) handleInvoiceList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	invs := make([]*domain.Invoice, len(out.Data))
+	for i := range out.Data {
+		invs[i] = &out.Data[i]
+	}
+	if err := s.withInvoiceLinks(c.Request().Context(), invs...); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -120,7 +127,7 @@ func (s *Server) handleInvoiceUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, inv)
+	return s.invoiceJSON(c, http.StatusOK, inv)
 }
 
 // invoiceStep serves a lifecycle step (issue, void, mark_uncollectible).
@@ -133,7 +140,7 @@ func (s *Server) invoiceStep(step func(domain.InvoiceService, context.Context, s
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, inv)
+		return s.invoiceJSON(c, http.StatusOK, inv)
 	}
 }
 
@@ -268,4 +275,12 @@ func (s *Server) handleChargeWaive(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, ch)
+}
+
+// invoiceJSON answers with the invoice and its hosted page's link.
+func (s *Server) invoiceJSON(c echo.Context, status int, inv *domain.Invoice) error {
+	if err := s.withInvoiceLinks(c.Request().Context(), inv); err != nil {
+		return err
+	}
+	return c.JSON(status, inv)
 }

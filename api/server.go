@@ -88,6 +88,12 @@ type Deps struct {
 	// download renders anew instead of coming from the PDF cache.
 	CheckoutURL func(ctx context.Context, invoiceID string) (string, error)
 
+	// Links keeps the tokens of the hosted pages; PublicURL is their base
+	// (REMIT_PUBLIC_URL). Without both, invoices and clients carry no
+	// links and the pages answer 404.
+	Links     domain.LinkService
+	PublicURL string
+
 	// Now is the clock (REMIT_NOW pins it); nil means the real time.
 	Now func() time.Time
 
@@ -105,6 +111,8 @@ type Server struct {
 	echo         *echo.Echo
 	limiter      *keyLimiter
 	authFailures *failureLimiter
+	// linkMisses throttles addresses that open wrong hosted-page links.
+	linkMisses *failureLimiter
 }
 
 // NewServer returns a server with its routes registered.
@@ -112,6 +120,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	s := &Server{Config: cfg, Deps: d}
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	s.authFailures = newFailureLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)
+	s.linkMisses = newFailureLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -144,6 +153,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/openapi.json", s.handleOpenAPI)
 	e.GET("/openapi.yaml", s.handleOpenAPI)
+	s.hostedRoutes()
 
 	v1 := e.Group("/v1")
 	read := []echo.MiddlewareFunc{s.authorize(domain.ScopeRead), s.rateLimit}
@@ -162,6 +172,7 @@ func (s *Server) routes() {
 	v1.GET("/clients/:id", s.handleClientGet, read...)
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
 	v1.GET("/clients/:id/credit", s.handleClientCredit, read...)
+	v1.POST("/clients/:id/rotate_link", s.handleClientRotateLink, admin...)
 
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
 	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)
@@ -173,6 +184,7 @@ func (s *Server) routes() {
 	v1.PATCH("/invoices/:id", s.handleInvoiceUpdate, write...)
 	v1.POST("/invoices/:id/issue", s.invoiceStep(domain.InvoiceService.IssueInvoice), write...)
 	v1.POST("/invoices/:id/void", s.invoiceStep(domain.InvoiceService.VoidInvoice), write...)
+	v1.POST("/invoices/:id/rotate_link", s.handleInvoiceRotateLink, admin...)
 	v1.POST("/invoices/:id/mark_uncollectible", s.invoiceStep(domain.InvoiceService.MarkUncollectible), write...)
 	v1.POST("/invoices/:id/payments", s.handlePaymentCreate, write...)
 	v1.GET("/invoices/:id/payments", s.handlePaymentList, read...)

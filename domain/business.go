@@ -14,6 +14,19 @@ type Business struct {
 	Timezone string
 	// NoticeDays is how long before it takes effect a tougher agreement must be announced.
 	NoticeDays int
+	// Bank is where a client pays by transfer (REMIT_BUSINESS_BANK_*).
+	Bank BankDetails
+}
+
+// BankDetails are the business's account for payments by bank transfer.
+type BankDetails struct {
+	AccountHolder string
+	BankName      string
+	IBAN          string
+	BIC           string
+	// AccountNumber and SortCode (or routing number) for accounts without an IBAN.
+	AccountNumber string
+	SortCode      string
 }
 
 // Location returns the business time zone, UTC if unset.

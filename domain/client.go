@@ -58,9 +58,12 @@ type Client struct {
 	// CreditBalance is the client's unused credit in minor units of its
 	// currency; the client service sets it, and it is nil (left out) where a
 	// client is embedded in another resource.
-	CreditBalance *int64    `json:"credit_balance,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	CreditBalance *int64 `json:"credit_balance,omitempty"`
+	// PortalURL is the client's account page; the api sets it when hosted
+	// pages are on.
+	PortalURL string    `json:"portal_url,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Location returns the client's time zone; Validate guarantees it loads.

@@ -92,6 +92,9 @@ var noticeEvents = []string{EventAgreementNotice, EventClientSuspensionWarning, 
 // IsNoticeEvent reports whether events of type t have a notice letter.
 func IsNoticeEvent(t string) bool { return slices.Contains(noticeEvents, t) }
 
+// NoticeEventTypes returns the event types that have a notice letter.
+func NoticeEventTypes() []string { return slices.Clone(noticeEvents) }
+
 // NoticeDocument is what a notice letter shows: the event it tells the
 // client about (agreement.notice, client.suspension_warning or
 // client.suspended), the client, the letter's date (the event's day in the
@@ -119,6 +122,9 @@ type DocumentService interface {
 	// shows. Returns ENOTFOUND (no such event of that client, or an event
 	// that has no letter).
 	Notice(ctx context.Context, clientID, eventID string) (*NoticeDocument, error)
+	// Notices lists the client's notice events (those with a letter),
+	// newest first, at most limit. Returns ENOTFOUND (client).
+	Notices(ctx context.Context, clientID string, limit int) ([]Event, error)
 }
 
 // MaxStatementDaysAhead bounds how far ahead of today a statement may be dated.

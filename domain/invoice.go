@@ -72,6 +72,10 @@ type Invoice struct {
 	Disputed          bool `json:"disputed"`
 	PaymentProcessing bool `json:"payment_processing"`
 
+	// HostedInvoiceURL is the page the client opens to see and pay the
+	// invoice; the api sets it on issued invoices when hosted pages are on.
+	HostedInvoiceURL string `json:"hosted_invoice_url,omitempty"`
+
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	IssuedAt  *time.Time `json:"issued_at"`

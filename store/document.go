@@ -242,3 +242,21 @@ func (s *DocumentService) Notice(ctx context.Context, clientID, eventID string) 
 	}
 	return &doc, nil
 }
+
+// Notices implements domain.DocumentService.
+func (s *DocumentService) Notices(ctx context.Context, clientID string, limit int) ([]domain.Event, error) {
+	tx := s.db.reader(ctx)
+	if _, err := findClient(tx, clientID); err != nil {
+		return nil, err
+	}
+	var rows []eventRow
+	err := tx.Where("client_id = ? AND type IN ?", clientID, domain.NoticeEventTypes()).Order("id DESC").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]domain.Event, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}

@@ -37,6 +37,11 @@ type Config struct {
 	SMTPURL  string
 	SMTPFrom string
 
+	// PublicURL is the base URL of the client-facing pages; LinkKey derives
+	// their tokens. Without PublicURL there are no hosted pages.
+	PublicURL string
+	LinkKey   string
+
 	// DeliveryInterval is how often webhooks and e-mails are sent; 0: not by this replica.
 	DeliveryInterval time.Duration
 	// WebhookAllowPrivate lets webhook endpoints reach loopback, private and
@@ -199,6 +204,23 @@ var envVars = []envVar{
 		return nil
 	}},
 	{"SMTP_FROM", "", "sender address of e-mail notices (default REMIT_BUSINESS_EMAIL)", func(v string, c *Config) error { c.SMTPFrom = v; return nil }},
+	{"REMIT_PUBLIC_URL", "", "base URL of the client-facing pages (hosted invoice and account pages), e.g. https://pay.example.com (empty: no hosted pages)", func(v string, c *Config) error {
+		c.PublicURL = strings.TrimRight(v, "/")
+		return checkHTTPURL(v)
+	}},
+	{"REMIT_LINK_KEY", "", "secret (at least 32 characters) the hosted pages' link tokens are derived from; required with REMIT_PUBLIC_URL; changing it changes every link", func(v string, c *Config) error {
+		if v != "" && len(v) < domain.MinLinkKeyLen {
+			return fmt.Errorf("must be at least %d characters", domain.MinLinkKeyLen)
+		}
+		c.LinkKey = v
+		return nil
+	}},
+	{"REMIT_BUSINESS_BANK_ACCOUNT_HOLDER", "", "bank transfer details shown on hosted invoice pages when Stripe is not configured: account holder", func(v string, c *Config) error { c.Business.Bank.AccountHolder = v; return nil }},
+	{"REMIT_BUSINESS_BANK_NAME", "", "bank transfer details: the bank's name", func(v string, c *Config) error { c.Business.Bank.BankName = v; return nil }},
+	{"REMIT_BUSINESS_BANK_IBAN", "", "bank transfer details: IBAN", func(v string, c *Config) error { c.Business.Bank.IBAN = v; return nil }},
+	{"REMIT_BUSINESS_BANK_BIC", "", "bank transfer details: BIC (SWIFT)", func(v string, c *Config) error { c.Business.Bank.BIC = v; return nil }},
+	{"REMIT_BUSINESS_BANK_ACCOUNT_NUMBER", "", "bank transfer details: account number (accounts without an IBAN)", func(v string, c *Config) error { c.Business.Bank.AccountNumber = v; return nil }},
+	{"REMIT_BUSINESS_BANK_SORT_CODE", "", "bank transfer details: sort code or routing number", func(v string, c *Config) error { c.Business.Bank.SortCode = v; return nil }},
 }
 
 // checkHTTPURL accepts "" or an absolute http(s) URL.
@@ -235,6 +257,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			return c, fmt.Errorf("%s=%q: %w", v.name, val, err)
 		}
+	}
+	if c.PublicURL != "" && c.LinkKey == "" {
+		return c, fmt.Errorf("REMIT_LINK_KEY is required with REMIT_PUBLIC_URL (at least %d characters; e.g. openssl rand -hex 32)", domain.MinLinkKeyLen)
 	}
 	return c, nil
 }

@@ -164,6 +164,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Documents:         store.NewDocumentService(db),
 		PDF:               pdf.NewRenderer(pdfCacheEntries),
 		Now:               m.Now,
+		Links:             m.newLinks(db),
+		PublicURL:         m.Config.PublicURL,
 
 		CheckWebhookURL: billing.WebhookURLChecker(m.Config.WebhookAllowPrivate, net.DefaultResolver),
 	})
@@ -233,6 +235,14 @@ func (m *Main) newNotifier(db *store.DB) (*billing.Notifier, error) {
 	}
 	n.Wall = time.Now // signatures carry the real time, whatever REMIT_NOW pins
 	return n, nil
+}
+
+// newLinks returns the hosted pages' links when REMIT_PUBLIC_URL is set.
+func (m *Main) newLinks(db *store.DB) domain.LinkService {
+	if m.Config.PublicURL == "" {
+		return nil
+	}
+	return store.NewLinkService(db, []byte(m.Config.LinkKey))
 }
 
 // newUnapplied returns the unapplied payment service; refunds go through

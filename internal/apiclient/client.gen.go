@@ -1421,11 +1421,14 @@ type Client struct {
 	CreatedAt      time.Time     `json:"created_at"`
 
 	// CreditBalance Unused credit in minor units of the client's currency (the sum of its credit entries, GET /v1/clients/{id}/credit); applied to the next invoice issued.
-	CreditBalance  *int64             `json:"credit_balance,omitempty"`
-	Currency       string             `json:"currency"`
-	Email          string             `json:"email"`
-	Id             string             `json:"id"`
-	Name           string             `json:"name"`
+	CreditBalance *int64 `json:"credit_balance,omitempty"`
+	Currency      string `json:"currency"`
+	Email         string `json:"email"`
+	Id            string `json:"id"`
+	Name          string `json:"name"`
+
+	// PortalUrl The client's account page (REMIT_PUBLIC_URL + /c/ + a token of 256 bits): open invoices, the statement as of today, notices, the terms; present when REMIT_PUBLIC_URL is set. POST /v1/clients/{id}/rotate_link replaces it.
+	PortalUrl      *string            `json:"portal_url,omitempty"`
 	Relationship   ClientRelationship `json:"relationship"`
 	Status         ClientStatus       `json:"status"`
 	Timezone       string             `json:"timezone"`
@@ -1807,14 +1810,17 @@ type Invoice struct {
 	// DefaultTerms When terms_source is "default", Remit's default terms (net 30, no grace, no late fee, interest or
 	// suspension, reminders 3 days before and 0, 7, 14 and 30 days after the due date, charges paid
 	// first); else null.
-	DefaultTerms *Terms        `json:"default_terms"`
-	Disputed     bool          `json:"disputed"`
-	DueDate      *Date         `json:"due_date"`
-	Id           string        `json:"id"`
-	IssueDate    *Date         `json:"issue_date"`
-	IssuedAt     *time.Time    `json:"issued_at"`
-	Lines        []InvoiceLine `json:"lines"`
-	Memo         string        `json:"memo"`
+	DefaultTerms *Terms `json:"default_terms"`
+	Disputed     bool   `json:"disputed"`
+	DueDate      *Date  `json:"due_date"`
+
+	// HostedInvoiceUrl The hosted invoice page the client opens without an API key (REMIT_PUBLIC_URL + /i/ + a token of 256 bits); present on issued invoices when REMIT_PUBLIC_URL is set. POST /v1/invoices/{id}/rotate_link replaces it.
+	HostedInvoiceUrl *string       `json:"hosted_invoice_url,omitempty"`
+	Id               string        `json:"id"`
+	IssueDate        *Date         `json:"issue_date"`
+	IssuedAt         *time.Time    `json:"issued_at"`
+	Lines            []InvoiceLine `json:"lines"`
+	Memo             string        `json:"memo"`
 
 	// Number Assigned at issue: INV-YYYY-NNNN, gapless per year.
 	Number            string        `json:"number"`
@@ -2346,6 +2352,9 @@ type IfNoneMatch = string
 // Limit defines model for Limit.
 type Limit = int
 
+// LinkToken defines model for LinkToken.
+type LinkToken = string
+
 // StartingAfter defines model for StartingAfter.
 type StartingAfter = string
 
@@ -2464,6 +2473,12 @@ type OffboardClientJSONBodyReason string
 
 // OffboardClient200JSONResponseBodyDepositRefundsVia defines parameters for OffboardClient.
 type OffboardClient200JSONResponseBodyDepositRefundsVia string
+
+// RotateClientLinkParams defines parameters for RotateClientLink.
+type RotateClientLinkParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // GetStatementParams defines parameters for GetStatement.
 type GetStatementParams struct {
@@ -2598,6 +2613,12 @@ type CreatePaymentJSONBodyMethod string
 type GetInvoicePDFParams struct {
 	// IfNoneMatch The ETag of a copy you hold; 304 when it is current.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// RotateInvoiceLinkParams defines parameters for RotateInvoiceLink.
+type RotateInvoiceLinkParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // VoidInvoiceParams defines parameters for VoidInvoice.
@@ -3076,10 +3097,57 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetHostedAccountPage The client's account page (a client's portal_url; no API key)
+	//
+	// HTML: every open invoice with its amount due today and its hosted page, the total, the statement
+	// of account as of today (PDF), the notices sent, the agreement in force in plain words and any
+	// announced later version with its effective date and what it changes. Same headers and 404 as
+	// the invoice page.
+	//
+	// Corresponds with GET /c/{token} (the `GetHostedAccountPage` operationId).
+	GetHostedAccountPage(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostedStatementPDF The statement of account as of today, authorized by the account page's token
+	//
+	// Corresponds with GET /c/{token}/statement.pdf (the `GetHostedStatementPDF` operationId).
+	GetHostedStatementPDF(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealthz Liveness
 	//
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostedStylesheet The stylesheet of the hosted pages
+	//
+	// Corresponds with GET /hosted.css (the `GetHostedStylesheet` operationId).
+	GetHostedStylesheet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostedInvoicePage The hosted invoice page (an invoice's hosted_invoice_url; no API key)
+	//
+	// HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
+	// charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
+	// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
+	// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
+	// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
+	// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+	// an address that tries too many wrong links is answered 429 for a while. Headers:
+	// Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
+	// X-Robots-Tag noindex, Cache-Control no-store.
+	//
+	// Corresponds with GET /i/{token} (the `GetHostedInvoicePage` operationId).
+	GetHostedInvoicePage(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostedInvoicePDF The invoice PDF, authorized by the hosted page's token
+	//
+	// Corresponds with GET /i/{token}/invoice.pdf (the `GetHostedInvoicePDF` operationId).
+	GetHostedInvoicePDF(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PayHostedInvoice The Pay button of the hosted invoice page (an HTML form post)
+	//
+	// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+	//
+	// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+	PayHostedInvoice(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMetrics Prometheus metrics (scope read)
 	//
@@ -3262,6 +3330,11 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{id}/offboard (the `OffboardClient` operationId).
 	OffboardClient(ctx context.Context, id ID, params *OffboardClientParams, body OffboardClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RotateClientLink Replace a client's portal_url (scope admin); the old link is a 404 from now on
+	//
+	// Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
+	RotateClientLink(ctx context.Context, id ID, params *RotateClientLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetStatement Statement of account (scope read)
 	//
 	// Every open or uncollectible invoice of the client in the currency with a balance: its charges, payments,
@@ -3426,6 +3499,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/invoices/{id}/pdf (the `GetInvoicePDF` operationId).
 	GetInvoicePDF(ctx context.Context, id ID, params *GetInvoicePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateInvoiceLink Replace an issued invoice's hosted_invoice_url (scope admin); the old link is a 404 from now on
+	//
+	// Corresponds with POST /v1/invoices/{id}/rotate_link (the `RotateInvoiceLink` operationId).
+	RotateInvoiceLink(ctx context.Context, id ID, params *RotateInvoiceLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// VoidInvoice Void a draft or an open invoice without payments (scope write); its number is never reused
 	//
@@ -3808,11 +3886,118 @@ type ClientInterface interface {
 	RollWebhookEndpointSecret(ctx context.Context, id ID, params *RollWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// GetHostedAccountPage The client's account page (a client's portal_url; no API key)
+//
+// HTML: every open invoice with its amount due today and its hosted page, the total, the statement
+// of account as of today (PDF), the notices sent, the agreement in force in plain words and any
+// announced later version with its effective date and what it changes. Same headers and 404 as
+// the invoice page.
+//
+// Corresponds with GET /c/{token} (the `GetHostedAccountPage` operationId).
+func (c *HTTPClient) GetHostedAccountPage(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostedAccountPageRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostedStatementPDF The statement of account as of today, authorized by the account page's token
+//
+// Corresponds with GET /c/{token}/statement.pdf (the `GetHostedStatementPDF` operationId).
+func (c *HTTPClient) GetHostedStatementPDF(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostedStatementPDFRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealthz Liveness
 //
 // Corresponds with GET /healthz (the `GetHealthz` operationId).
 func (c *HTTPClient) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostedStylesheet The stylesheet of the hosted pages
+//
+// Corresponds with GET /hosted.css (the `GetHostedStylesheet` operationId).
+func (c *HTTPClient) GetHostedStylesheet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostedStylesheetRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostedInvoicePage The hosted invoice page (an invoice's hosted_invoice_url; no API key)
+//
+// HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
+// charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
+// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
+// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
+// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
+// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+// an address that tries too many wrong links is answered 429 for a while. Headers:
+// Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
+// X-Robots-Tag noindex, Cache-Control no-store.
+//
+// Corresponds with GET /i/{token} (the `GetHostedInvoicePage` operationId).
+func (c *HTTPClient) GetHostedInvoicePage(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostedInvoicePageRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostedInvoicePDF The invoice PDF, authorized by the hosted page's token
+//
+// Corresponds with GET /i/{token}/invoice.pdf (the `GetHostedInvoicePDF` operationId).
+func (c *HTTPClient) GetHostedInvoicePDF(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostedInvoicePDFRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PayHostedInvoice The Pay button of the hosted invoice page (an HTML form post)
+//
+// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+//
+// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+func (c *HTTPClient) PayHostedInvoice(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPayHostedInvoiceRequest(c.Server, token)
 	if err != nil {
 		return nil, err
 	}
@@ -4234,6 +4419,21 @@ func (c *HTTPClient) OffboardClient(ctx context.Context, id ID, params *Offboard
 	return c.Client.Do(req)
 }
 
+// RotateClientLink Replace a client's portal_url (scope admin); the old link is a 404 from now on
+//
+// Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
+func (c *HTTPClient) RotateClientLink(ctx context.Context, id ID, params *RotateClientLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateClientLinkRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetStatement Statement of account (scope read)
 //
 // Every open or uncollectible invoice of the client in the currency with a balance: its charges, payments,
@@ -4599,6 +4799,21 @@ func (c *HTTPClient) CreatePayment(ctx context.Context, id ID, params *CreatePay
 // Corresponds with GET /v1/invoices/{id}/pdf (the `GetInvoicePDF` operationId).
 func (c *HTTPClient) GetInvoicePDF(ctx context.Context, id ID, params *GetInvoicePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetInvoicePDFRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateInvoiceLink Replace an issued invoice's hosted_invoice_url (scope admin); the old link is a 404 from now on
+//
+// Corresponds with POST /v1/invoices/{id}/rotate_link (the `RotateInvoiceLink` operationId).
+func (c *HTTPClient) RotateInvoiceLink(ctx context.Context, id ID, params *RotateInvoiceLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateInvoiceLinkRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5369,6 +5584,74 @@ func (c *HTTPClient) RollWebhookEndpointSecret(ctx context.Context, id ID, param
 	return c.Client.Do(req)
 }
 
+// NewGetHostedAccountPageRequest constructs an http.Request for the GetHostedAccountPage method
+func NewGetHostedAccountPageRequest(server string, token LinkToken) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/c/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostedStatementPDFRequest constructs an http.Request for the GetHostedStatementPDF method
+func NewGetHostedStatementPDFRequest(server string, token LinkToken) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/c/%s/statement.pdf", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetHealthzRequest constructs an http.Request for the GetHealthz method
 func NewGetHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -5389,6 +5672,135 @@ func NewGetHealthzRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostedStylesheetRequest constructs an http.Request for the GetHostedStylesheet method
+func NewGetHostedStylesheetRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/hosted.css")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostedInvoicePageRequest constructs an http.Request for the GetHostedInvoicePage method
+func NewGetHostedInvoicePageRequest(server string, token LinkToken) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/i/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetHostedInvoicePDFRequest constructs an http.Request for the GetHostedInvoicePDF method
+func NewGetHostedInvoicePDFRequest(server string, token LinkToken) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/i/%s/invoice.pdf", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPayHostedInvoiceRequest constructs an http.Request for the PayHostedInvoice method
+func NewPayHostedInvoiceRequest(server string, token LinkToken) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/i/%s/pay", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6295,6 +6707,55 @@ func NewOffboardClientRequestWithBody(server string, id ID, params *OffboardClie
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRotateClientLinkRequest constructs an http.Request for the RotateClientLink method
+func NewRotateClientLinkRequest(server string, id ID, params *RotateClientLinkParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/rotate_link", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -7296,6 +7757,55 @@ func NewGetInvoicePDFRequest(server string, id ID, params *GetInvoicePDFParams) 
 			}
 
 			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRotateInvoiceLinkRequest constructs an http.Request for the RotateInvoiceLink method
+func NewRotateInvoiceLinkRequest(server string, id ID, params *RotateInvoiceLinkParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/invoices/%s/rotate_link", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
 	}
@@ -8843,12 +9353,71 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetHostedAccountPageWithResponse The client's account page (a client's portal_url; no API key)
+	//
+	// HTML: every open invoice with its amount due today and its hosted page, the total, the statement
+	// of account as of today (PDF), the notices sent, the agreement in force in plain words and any
+	// announced later version with its effective date and what it changes. Same headers and 404 as
+	// the invoice page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /c/{token} (the `GetHostedAccountPage` operationId).
+	GetHostedAccountPageWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedAccountPageResponse, error)
+
+	// GetHostedStatementPDFWithResponse The statement of account as of today, authorized by the account page's token
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /c/{token}/statement.pdf (the `GetHostedStatementPDF` operationId).
+	GetHostedStatementPDFWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedStatementPDFResponse, error)
+
 	// GetHealthzWithResponse Liveness
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthzResponse, error)
+
+	// GetHostedStylesheetWithResponse The stylesheet of the hosted pages
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /hosted.css (the `GetHostedStylesheet` operationId).
+	GetHostedStylesheetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHostedStylesheetResponse, error)
+
+	// GetHostedInvoicePageWithResponse The hosted invoice page (an invoice's hosted_invoice_url; no API key)
+	//
+	// HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
+	// charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
+	// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
+	// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
+	// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
+	// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+	// an address that tries too many wrong links is answered 429 for a while. Headers:
+	// Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
+	// X-Robots-Tag noindex, Cache-Control no-store.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /i/{token} (the `GetHostedInvoicePage` operationId).
+	GetHostedInvoicePageWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedInvoicePageResponse, error)
+
+	// GetHostedInvoicePDFWithResponse The invoice PDF, authorized by the hosted page's token
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /i/{token}/invoice.pdf (the `GetHostedInvoicePDF` operationId).
+	GetHostedInvoicePDFWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedInvoicePDFResponse, error)
+
+	// PayHostedInvoiceWithResponse The Pay button of the hosted invoice page (an HTML form post)
+	//
+	// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+	PayHostedInvoiceWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error)
 
 	// GetMetricsWithResponse Prometheus metrics (scope read)
 	//
@@ -9057,6 +9626,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/offboard (the `OffboardClient` operationId).
 	OffboardClientWithResponse(ctx context.Context, id ID, params *OffboardClientParams, body OffboardClientJSONRequestBody, reqEditors ...RequestEditorFn) (*OffboardClientResponse, error)
 
+	// RotateClientLinkWithResponse Replace a client's portal_url (scope admin); the old link is a 404 from now on
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
+	RotateClientLinkWithResponse(ctx context.Context, id ID, params *RotateClientLinkParams, reqEditors ...RequestEditorFn) (*RotateClientLinkResponse, error)
+
 	// GetStatementWithResponse Statement of account (scope read)
 	//
 	// Every open or uncollectible invoice of the client in the currency with a balance: its charges, payments,
@@ -9243,6 +9819,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/invoices/{id}/pdf (the `GetInvoicePDF` operationId).
 	GetInvoicePDFWithResponse(ctx context.Context, id ID, params *GetInvoicePDFParams, reqEditors ...RequestEditorFn) (*GetInvoicePDFResponse, error)
+
+	// RotateInvoiceLinkWithResponse Replace an issued invoice's hosted_invoice_url (scope admin); the old link is a 404 from now on
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/invoices/{id}/rotate_link (the `RotateInvoiceLink` operationId).
+	RotateInvoiceLinkWithResponse(ctx context.Context, id ID, params *RotateInvoiceLinkParams, reqEditors ...RequestEditorFn) (*RotateInvoiceLinkResponse, error)
 
 	// VoidInvoiceWithResponse Void a draft or an open invoice without payments (scope write); its number is never reused
 	//
@@ -9653,6 +10236,102 @@ type ClientWithResponsesInterface interface {
 	RollWebhookEndpointSecretWithResponse(ctx context.Context, id ID, params *RollWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error)
 }
 
+// GetHostedAccountPageResponse200Headers the declared response headers of an HTTP 200 response for GetHostedAccountPage
+type GetHostedAccountPageResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetHostedAccountPageResponse404Headers the declared response headers of an HTTP 404 response for GetHostedAccountPage
+type GetHostedAccountPageResponse404Headers struct {
+	XRequestId *string
+}
+
+type GetHostedAccountPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostedAccountPageResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetHostedAccountPageResponse404Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostedAccountPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostedAccountPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostedAccountPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostedAccountPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHostedStatementPDFResponse200Headers the declared response headers of an HTTP 200 response for GetHostedStatementPDF
+type GetHostedStatementPDFResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetHostedStatementPDFResponse404Headers the declared response headers of an HTTP 404 response for GetHostedStatementPDF
+type GetHostedStatementPDFResponse404Headers struct {
+	XRequestId *string
+}
+
+type GetHostedStatementPDFResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostedStatementPDFResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetHostedStatementPDFResponse404Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostedStatementPDFResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostedStatementPDFResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostedStatementPDFResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostedStatementPDFResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthzResponse200Headers the declared response headers of an HTTP 200 response for GetHealthz
 type GetHealthzResponse200Headers struct {
 	XRequestId *string
@@ -9699,6 +10378,200 @@ func (r GetHealthzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHostedStylesheetResponse200Headers the declared response headers of an HTTP 200 response for GetHostedStylesheet
+type GetHostedStylesheetResponse200Headers struct {
+	XRequestId *string
+}
+
+type GetHostedStylesheetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostedStylesheetResponse200Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostedStylesheetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostedStylesheetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostedStylesheetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostedStylesheetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHostedInvoicePageResponse200Headers the declared response headers of an HTTP 200 response for GetHostedInvoicePage
+type GetHostedInvoicePageResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetHostedInvoicePageResponse404Headers the declared response headers of an HTTP 404 response for GetHostedInvoicePage
+type GetHostedInvoicePageResponse404Headers struct {
+	XRequestId *string
+}
+
+// GetHostedInvoicePageResponse429Headers the declared response headers of an HTTP 429 response for GetHostedInvoicePage
+type GetHostedInvoicePageResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+type GetHostedInvoicePageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostedInvoicePageResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetHostedInvoicePageResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetHostedInvoicePageResponse429Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostedInvoicePageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostedInvoicePageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostedInvoicePageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostedInvoicePageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHostedInvoicePDFResponse200Headers the declared response headers of an HTTP 200 response for GetHostedInvoicePDF
+type GetHostedInvoicePDFResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetHostedInvoicePDFResponse404Headers the declared response headers of an HTTP 404 response for GetHostedInvoicePDF
+type GetHostedInvoicePDFResponse404Headers struct {
+	XRequestId *string
+}
+
+type GetHostedInvoicePDFResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostedInvoicePDFResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetHostedInvoicePDFResponse404Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostedInvoicePDFResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostedInvoicePDFResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostedInvoicePDFResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostedInvoicePDFResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PayHostedInvoiceResponse303Headers the declared response headers of an HTTP 303 response for PayHostedInvoice
+type PayHostedInvoiceResponse303Headers struct {
+	Location   *string
+	XRequestId *string
+}
+
+// PayHostedInvoiceResponse404Headers the declared response headers of an HTTP 404 response for PayHostedInvoice
+type PayHostedInvoiceResponse404Headers struct {
+	XRequestId *string
+}
+
+type PayHostedInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *PayHostedInvoiceResponse303Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PayHostedInvoiceResponse404Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r PayHostedInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PayHostedInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PayHostedInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PayHostedInvoiceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11040,6 +11913,71 @@ func (r OffboardClientResponse) ContentType() string {
 	return ""
 }
 
+// RotateClientLinkResponse200Headers the declared response headers of an HTTP 200 response for RotateClientLink
+type RotateClientLinkResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RotateClientLinkResponseDefaultHeaders the declared response headers of an HTTP default response for RotateClientLink
+type RotateClientLinkResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type RotateClientLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Client
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RotateClientLinkResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RotateClientLinkResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateClientLinkResponse) GetJSON200() *Client {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RotateClientLinkResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateClientLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateClientLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateClientLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateClientLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetStatementResponse200Headers the declared response headers of an HTTP 200 response for GetStatement
 type GetStatementResponse200Headers struct {
 	XRequestId *string
@@ -12164,6 +13102,71 @@ func (r GetInvoicePDFResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetInvoicePDFResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateInvoiceLinkResponse200Headers the declared response headers of an HTTP 200 response for RotateInvoiceLink
+type RotateInvoiceLinkResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RotateInvoiceLinkResponseDefaultHeaders the declared response headers of an HTTP default response for RotateInvoiceLink
+type RotateInvoiceLinkResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type RotateInvoiceLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Invoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RotateInvoiceLinkResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RotateInvoiceLinkResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateInvoiceLinkResponse) GetJSON200() *Invoice {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RotateInvoiceLinkResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateInvoiceLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateInvoiceLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateInvoiceLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateInvoiceLinkResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13957,6 +14960,37 @@ func (r RollWebhookEndpointSecretResponse) ContentType() string {
 	return ""
 }
 
+// GetHostedAccountPageWithResponse The client's account page (a client's portal_url; no API key)
+//
+// HTML: every open invoice with its amount due today and its hosted page, the total, the statement
+// of account as of today (PDF), the notices sent, the agreement in force in plain words and any
+// announced later version with its effective date and what it changes. Same headers and 404 as
+// the invoice page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /c/{token} (the `GetHostedAccountPage` operationId).
+func (c *ClientWithResponses) GetHostedAccountPageWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedAccountPageResponse, error) {
+	rsp, err := c.GetHostedAccountPage(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostedAccountPageResponse(rsp)
+}
+
+// GetHostedStatementPDFWithResponse The statement of account as of today, authorized by the account page's token
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /c/{token}/statement.pdf (the `GetHostedStatementPDF` operationId).
+func (c *ClientWithResponses) GetHostedStatementPDFWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedStatementPDFResponse, error) {
+	rsp, err := c.GetHostedStatementPDF(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostedStatementPDFResponse(rsp)
+}
+
 // GetHealthzWithResponse Liveness
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13968,6 +15002,70 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetHealthzResponse(rsp)
+}
+
+// GetHostedStylesheetWithResponse The stylesheet of the hosted pages
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /hosted.css (the `GetHostedStylesheet` operationId).
+func (c *ClientWithResponses) GetHostedStylesheetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHostedStylesheetResponse, error) {
+	rsp, err := c.GetHostedStylesheet(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostedStylesheetResponse(rsp)
+}
+
+// GetHostedInvoicePageWithResponse The hosted invoice page (an invoice's hosted_invoice_url; no API key)
+//
+// HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
+// charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
+// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
+// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
+// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
+// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+// an address that tries too many wrong links is answered 429 for a while. Headers:
+// Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
+// X-Robots-Tag noindex, Cache-Control no-store.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /i/{token} (the `GetHostedInvoicePage` operationId).
+func (c *ClientWithResponses) GetHostedInvoicePageWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedInvoicePageResponse, error) {
+	rsp, err := c.GetHostedInvoicePage(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostedInvoicePageResponse(rsp)
+}
+
+// GetHostedInvoicePDFWithResponse The invoice PDF, authorized by the hosted page's token
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /i/{token}/invoice.pdf (the `GetHostedInvoicePDF` operationId).
+func (c *ClientWithResponses) GetHostedInvoicePDFWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedInvoicePDFResponse, error) {
+	rsp, err := c.GetHostedInvoicePDF(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostedInvoicePDFResponse(rsp)
+}
+
+// PayHostedInvoiceWithResponse The Pay button of the hosted invoice page (an HTML form post)
+//
+// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+func (c *ClientWithResponses) PayHostedInvoiceWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error) {
+	rsp, err := c.PayHostedInvoice(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePayHostedInvoiceResponse(rsp)
 }
 
 // GetMetricsWithResponse Prometheus metrics (scope read)
@@ -14315,6 +15413,19 @@ func (c *ClientWithResponses) OffboardClientWithResponse(ctx context.Context, id
 	return ParseOffboardClientResponse(rsp)
 }
 
+// RotateClientLinkWithResponse Replace a client's portal_url (scope admin); the old link is a 404 from now on
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
+func (c *ClientWithResponses) RotateClientLinkWithResponse(ctx context.Context, id ID, params *RotateClientLinkParams, reqEditors ...RequestEditorFn) (*RotateClientLinkResponse, error) {
+	rsp, err := c.RotateClientLink(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateClientLinkResponse(rsp)
+}
+
 // GetStatementWithResponse Statement of account (scope read)
 //
 // Every open or uncollectible invoice of the client in the currency with a balance: its charges, payments,
@@ -14626,6 +15737,19 @@ func (c *ClientWithResponses) GetInvoicePDFWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseGetInvoicePDFResponse(rsp)
+}
+
+// RotateInvoiceLinkWithResponse Replace an issued invoice's hosted_invoice_url (scope admin); the old link is a 404 from now on
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/invoices/{id}/rotate_link (the `RotateInvoiceLink` operationId).
+func (c *ClientWithResponses) RotateInvoiceLinkWithResponse(ctx context.Context, id ID, params *RotateInvoiceLinkParams, reqEditors ...RequestEditorFn) (*RotateInvoiceLinkResponse, error) {
+	rsp, err := c.RotateInvoiceLink(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateInvoiceLinkResponse(rsp)
 }
 
 // VoidInvoiceWithResponse Void a draft or an open invoice without payments (scope write); its number is never reused
@@ -15264,6 +16388,84 @@ func (c *ClientWithResponses) RollWebhookEndpointSecretWithResponse(ctx context.
 	return ParseRollWebhookEndpointSecretResponse(rsp)
 }
 
+// ParseGetHostedAccountPageResponse parses an HTTP response from a GetHostedAccountPageWithResponse call
+func ParseGetHostedAccountPageResponse(rsp *http.Response) (*GetHostedAccountPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostedAccountPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostedAccountPageResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetHostedAccountPageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHostedStatementPDFResponse parses an HTTP response from a GetHostedStatementPDFWithResponse call
+func ParseGetHostedStatementPDFResponse(rsp *http.Response) (*GetHostedStatementPDFResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostedStatementPDFResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostedStatementPDFResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetHostedStatementPDFResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthzResponse parses an HTTP response from a GetHealthzWithResponse call
 func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15300,6 +16502,176 @@ func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 			headers.XRequestId = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHostedStylesheetResponse parses an HTTP response from a GetHostedStylesheetWithResponse call
+func ParseGetHostedStylesheetResponse(rsp *http.Response) (*GetHostedStylesheetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostedStylesheetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostedStylesheetResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHostedInvoicePageResponse parses an HTTP response from a GetHostedInvoicePageWithResponse call
+func ParseGetHostedInvoicePageResponse(rsp *http.Response) (*GetHostedInvoicePageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostedInvoicePageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostedInvoicePageResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetHostedInvoicePageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetHostedInvoicePageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHostedInvoicePDFResponse parses an HTTP response from a GetHostedInvoicePDFWithResponse call
+func ParseGetHostedInvoicePDFResponse(rsp *http.Response) (*GetHostedInvoicePDFResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostedInvoicePDFResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostedInvoicePDFResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetHostedInvoicePDFResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePayHostedInvoiceResponse parses an HTTP response from a PayHostedInvoiceWithResponse call
+func ParsePayHostedInvoiceResponse(rsp *http.Response) (*PayHostedInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PayHostedInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers PayHostedInvoiceResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers303 = &headers
+	case rsp.StatusCode == 404:
+		var headers PayHostedInvoiceResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
 	}
 
 	return response, nil
@@ -16665,6 +18037,83 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 	return response, nil
 }
 
+// ParseRotateClientLinkResponse parses an HTTP response from a RotateClientLinkWithResponse call
+func ParseRotateClientLinkResponse(rsp *http.Response) (*RotateClientLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateClientLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Client
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RotateClientLinkResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RotateClientLinkResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetStatementResponse parses an HTTP response from a GetStatementWithResponse call
 func ParseGetStatementResponse(rsp *http.Response) (*GetStatementResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17901,6 +19350,83 @@ func ParseGetInvoicePDFResponse(rsp *http.Response) (*GetInvoicePDFResponse, err
 		response.Headers304 = &headers
 	case true:
 		var headers GetInvoicePDFResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateInvoiceLinkResponse parses an HTTP response from a RotateInvoiceLinkWithResponse call
+func ParseRotateInvoiceLinkResponse(rsp *http.Response) (*RotateInvoiceLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateInvoiceLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Invoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RotateInvoiceLinkResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RotateInvoiceLinkResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -1,0 +1,552 @@
+package api
+
+// The client-facing pages: the hosted invoice page and the client's account
+// page, opened from an unguessable link (REMIT_PUBLIC_URL + a token) with
+// no API key. Server-rendered html/template; no JavaScript.
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/remit/remit/domain"
+)
+
+//go:embed hosted/*.html hosted/*.css
+var hostedFiles embed.FS
+
+var hostedTemplates = template.Must(template.New("").Funcs(template.FuncMap{
+	"date": func(d domain.Date) string {
+		if d.IsZero() {
+			return ""
+		}
+		return d.LongString()
+	},
+}).ParseFS(hostedFiles, "hosted/*.html"))
+
+// hostedCSP is the pages' Content-Security-Policy: nothing but the served
+// stylesheet; forms post to Remit, which may redirect to Stripe Checkout.
+const hostedCSP = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; " +
+	"frame-ancestors 'none'; form-action 'self' https://checkout.stripe.com"
+
+// Hosted page paths (PublicURL + path + token).
+const (
+	hostedInvoicePath = "/i/"
+	hostedAccountPath = "/c/"
+)
+
+func (s *Server) hostedRoutes() {
+	e := s.echo
+	e.GET("/hosted.css", s.handleHostedCSS)
+	e.GET("/i/:token", s.hosted(s.handleHostedInvoice))
+	e.GET("/i/:token/invoice.pdf", s.hosted(s.handleHostedInvoicePDF))
+	e.POST("/i/:token/pay", s.hosted(s.handleHostedPay))
+	e.GET("/c/:token", s.hosted(s.handleHostedAccount))
+	e.GET("/c/:token/statement.pdf", s.hosted(s.handleHostedStatementPDF))
+}
+
+// errHostedMiss is a link that leads nowhere: answered with a plain 404.
+var errHostedMiss = errors.New("no such page")
+
+// hosted wraps a page handler: the security headers, a throttle on
+// addresses that try wrong links, and errors as plain pages that give
+// nothing away (a wrong, rotated or disabled link is the same 404 as a
+// path that never existed).
+func (s *Server) hosted(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Content-Security-Policy", hostedCSP)
+		hd.Set("X-Robots-Tag", "noindex, nofollow")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Cache-Control", "no-store")
+		addr := clientAddr(c)
+		if wait := s.linkMisses.wait(addr); wait > 0 {
+			return s.throttledPage(c, wait)
+		}
+		err := h(c)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errHostedMiss) || domain.ErrorCode(err) == domain.ENOTFOUND:
+			if wait := s.linkMisses.fail(addr); wait > 0 {
+				return s.throttledPage(c, wait)
+			}
+			return c.String(http.StatusNotFound, "404 page not found\n")
+		}
+		// The path holds the token: log the route, never the path.
+		s.Logger.LogAttrs(c.Request().Context(), slog.LevelError, "hosted page failed",
+			slog.String("request_id", requestIDOf(c)), slog.String("route", c.Path()), slog.String("error", err.Error()))
+		return c.String(http.StatusInternalServerError, "This page cannot be shown right now; please try again later.\n")
+	}
+}
+
+func (s *Server) throttledPage(c echo.Context, wait time.Duration) error {
+	c.Response().Header().Set("Retry-After", retryAfter(wait))
+	return c.String(http.StatusTooManyRequests, "Too many requests; please wait a minute.\n")
+}
+
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int(d.Round(time.Second)/time.Second)))
+}
+
+func (s *Server) handleHostedCSS(c echo.Context) error {
+	b, err := hostedFiles.ReadFile("hosted/hosted.css")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", b)
+}
+
+// linksOn reports whether this process serves hosted pages.
+func (s *Server) linksOn() bool { return s.Links != nil && s.PublicURL != "" }
+
+// resolve finds the subject of the request's link of kind.
+func (s *Server) resolve(c echo.Context, kind string) (string, error) {
+	token := c.Param("token")
+	if !s.linksOn() || len(token) != 43 {
+		return "", errHostedMiss
+	}
+	id, err := s.Links.ResolveLink(c.Request().Context(), kind, token)
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// hostedURL is the page of a link.
+func (s *Server) hostedURL(path, token string) string {
+	return strings.TrimRight(s.PublicURL, "/") + path + token
+}
+
+// withInvoiceLinks sets hosted_invoice_url on each issued invoice.
+func (s *Server) withInvoiceLinks(ctx context.Context, invs ...*domain.Invoice) error {
+	if !s.linksOn() {
+		return nil
+	}
+	var ids []string
+	for _, inv := range invs {
+		if inv.Status != domain.InvoiceStatusDraft {
+			ids = append(ids, inv.ID)
+		}
+	}
+	tokens, err := s.Links.LinkTokens(ctx, domain.LinkInvoice, ids)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		if t, ok := tokens[inv.ID]; ok {
+			inv.HostedInvoiceURL = s.hostedURL(hostedInvoicePath, t)
+		}
+	}
+	return nil
+}
+
+// withClientLinks sets portal_url on each client.
+func (s *Server) withClientLinks(ctx context.Context, cls ...*domain.Client) error {
+	if !s.linksOn() {
+		return nil
+	}
+	ids := make([]string, len(cls))
+	for i, cl := range cls {
+		ids[i] = cl.ID
+	}
+	tokens, err := s.Links.LinkTokens(ctx, domain.LinkClient, ids)
+	if err != nil {
+		return err
+	}
+	for _, cl := range cls {
+		cl.PortalURL = s.hostedURL(hostedAccountPath, tokens[cl.ID])
+	}
+	return nil
+}
+
+// handleInvoiceRotateLink serves POST /v1/invoices/{id}/rotate_link.
+func (s *Server) handleInvoiceRotateLink(c echo.Context) error {
+	if err := bindOptional(c); err != nil {
+		return err
+	}
+	if !s.linksOn() {
+		return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
+	}
+	ctx := c.Request().Context()
+	inv, err := s.Invoices.FindInvoiceByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if inv.Status == domain.InvoiceStatusDraft {
+		return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; it has a hosted page once issued", inv.ID)
+	}
+	token, err := s.Links.RotateLink(ctx, domain.LinkInvoice, inv.ID)
+	if err != nil {
+		return err
+	}
+	inv.HostedInvoiceURL = s.hostedURL(hostedInvoicePath, token)
+	return c.JSON(http.StatusOK, inv)
+}
+
+// handleClientRotateLink serves POST /v1/clients/{id}/rotate_link.
+func (s *Server) handleClientRotateLink(c echo.Context) error {
+	if err := bindOptional(c); err != nil {
+		return err
+	}
+	if !s.linksOn() {
+		return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
+	}
+	ctx := c.Request().Context()
+	cl, err := s.Clients.FindClientByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	token, err := s.Links.RotateLink(ctx, domain.LinkClient, cl.ID)
+	if err != nil {
+		return err
+	}
+	cl.PortalURL = s.hostedURL(hostedAccountPath, token)
+	return c.JSON(http.StatusOK, cl)
+}
+
+// moneyLine is a label and a formatted amount.
+type pageLine struct {
+	Date        string
+	Label       string
+	Description string
+	Quantity    string
+	Unit        string
+	Amount      string
+	Note        string
+}
+
+// invoicePage is what the invoice page shows.
+type invoicePage struct {
+	Title       string
+	Business    domain.Business
+	Client      domain.Client
+	Invoice     *domain.Invoice
+	Lines       []pageLine
+	Subtotal    string
+	Tax         string
+	Total       string
+	Charges     []pageLine
+	Payments    []pageLine
+	AmountPaid  string
+	BalanceDue  string
+	DueToday    string
+	AsOf        string
+	DueNote     string
+	Terms       []string
+	TermsFrom   string
+	Default     bool
+	PDFURL      string
+	PayURL      string
+	Bank        *domain.BankDetails
+	Reference   string
+	State       string // paid, processing, cancelled, void, ""
+	Payable     bool
+	AccountLink string
+}
+
+func (s *Server) handleHostedInvoice(c echo.Context) error {
+	id, err := s.resolve(c, domain.LinkInvoice)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	docs, err := s.documents()
+	if err != nil {
+		return err
+	}
+	doc, err := docs.InvoiceDocument(ctx, id)
+	if err != nil {
+		return err
+	}
+	inv := &doc.Invoice
+	if inv.Status == domain.InvoiceStatusDraft {
+		return errHostedMiss
+	}
+	cur := inv.Currency
+	money := func(m int64) string { return domain.FormatMoneySymbol(m, cur) }
+	token := c.Param("token")
+	page := invoicePage{
+		Title: "Invoice " + inv.Number, Business: s.Business, Client: doc.Client, Invoice: inv,
+		Subtotal: money(inv.Subtotal), Tax: money(inv.Tax), Total: money(inv.Total),
+		AmountPaid: money(inv.AmountPaid), BalanceDue: money(inv.BalanceDue),
+		Terms:   domain.DescribeTerms(doc.Agreement, cur, inv.DueDate),
+		Default: doc.Agreement.IsDefault(),
+		PDFURL:  hostedInvoicePath + token + "/invoice.pdf",
+		Payable: (inv.Status == domain.InvoiceStatusOpen || inv.Status == domain.InvoiceStatusUncollectible) && inv.BalanceDue > 0,
+	}
+	if !doc.Agreement.IsDefault() {
+		page.TermsFrom = doc.Agreement.EffectiveFrom.LongString()
+	}
+	for _, l := range inv.Lines {
+		page.Lines = append(page.Lines, pageLine{Description: l.Description, Quantity: l.Quantity, Unit: money(l.UnitAmount), Amount: money(l.Amount)})
+	}
+	for _, ch := range doc.Charges {
+		pl := chargeLine(ch, cur)
+		line := pageLine{Date: date(ch.PostedOn), Label: chargeLabel(ch.Kind), Description: pl.Description, Amount: money(ch.Amount)}
+		if ch.Waived {
+			line.Note = "waived"
+		}
+		page.Charges = append(page.Charges, line)
+	}
+	for _, p := range paymentLines(doc.Payments, doc.Refunds) {
+		page.Payments = append(page.Payments, pageLine{Date: date(p.PaidOn), Label: p.Method, Description: p.Reference, Amount: money(p.Amount)})
+	}
+	today := domain.DateOf(s.now(), invoiceZone(inv))
+	page.AsOf = today.LongString()
+	page.DueToday = page.BalanceDue
+	if page.Payable {
+		q, err := s.Invoices.Quote(ctx, inv.ID, today)
+		switch {
+		case err == nil:
+			page.DueToday = money(q.Payoff)
+			if q.InterestAccruedUnposted > 0 {
+				page.DueNote = "including " + money(q.InterestAccruedUnposted) + " of interest accrued to today and not yet posted"
+			}
+		case domain.ErrorCode(err) == "missing_reference_rate":
+			page.DueNote = "interest accrued since the last posting is not included yet"
+		default:
+			return err
+		}
+	}
+	switch {
+	case inv.Status == domain.InvoiceStatusPaid:
+		page.State = "paid"
+	case inv.Status == domain.InvoiceStatusVoid:
+		page.State = "void"
+	case inv.PaymentProcessing || c.QueryParam("checkout") == "success" && page.Payable:
+		page.State = "processing"
+	case c.QueryParam("checkout") == "cancelled":
+		page.State = "cancelled"
+	}
+	if page.Payable {
+		if s.Payments != nil {
+			page.PayURL = hostedInvoicePath + token + "/pay"
+		} else if b := s.Business.Bank; b.IBAN != "" || b.AccountNumber != "" {
+			page.Bank, page.Reference = &b, inv.Number
+		}
+	}
+	return renderPage(c, "invoice.html", page)
+}
+
+func renderPage(c echo.Context, name string, data any) error {
+	var b strings.Builder
+	if err := hostedTemplates.ExecuteTemplate(&b, name, data); err != nil {
+		return err
+	}
+	return c.HTMLBlob(http.StatusOK, []byte(b.String()))
+}
+
+func chargeLabel(k domain.ChargeKind) string {
+	switch k {
+	case domain.ChargeLateFee:
+		return "Late fee"
+	case domain.ChargeInterest:
+		return "Interest"
+	case domain.ChargeCompensation:
+		return "Compensation for recovery costs"
+	}
+	return string(k)
+}
+
+func date(d domain.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.LongString()
+}
+
+func invoiceZone(inv *domain.Invoice) *time.Location {
+	if loc, err := domain.LoadZone(inv.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+func (s *Server) handleHostedInvoicePDF(c echo.Context) error {
+	id, err := s.resolve(c, domain.LinkInvoice)
+	if err != nil {
+		return err
+	}
+	inv, err := s.Invoices.FindInvoiceByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if inv.Status == domain.InvoiceStatusDraft {
+		return errHostedMiss
+	}
+	name, b, err := s.invoicePDF(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return servePDF(c, name, b)
+}
+
+// handleHostedPay opens a Stripe Checkout Session for the invoice and sends
+// the payer there; Stripe sends them back to the invoice page.
+func (s *Server) handleHostedPay(c echo.Context) error {
+	id, err := s.resolve(c, domain.LinkInvoice)
+	if err != nil {
+		return err
+	}
+	back := s.hostedURL(hostedInvoicePath, c.Param("token"))
+	if s.Payments == nil {
+		return c.Redirect(http.StatusSeeOther, back)
+	}
+	sess, err := s.Payments.CreateCheckout(c.Request().Context(), id, domain.CheckoutInput{
+		SuccessURL: back + "?checkout=success", CancelURL: back + "?checkout=cancelled",
+	})
+	switch domain.ErrorCode(err) {
+	case "":
+	case domain.EINVOICEPAID, domain.EINVOICEVOID, domain.EINVOICENOTOPEN:
+		// Paid (or voided) meanwhile: the page says so.
+		return c.Redirect(http.StatusSeeOther, back)
+	default:
+		return err
+	}
+	if u, err := url.Parse(sess.URL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
+		return errors.New("checkout session without a usable URL")
+	}
+	return c.Redirect(http.StatusSeeOther, sess.URL)
+}
+
+// accountPage is what the client's account page shows.
+type accountPage struct {
+	Title        string
+	Business     domain.Business
+	Client       domain.Client
+	AsOf         string
+	Invoices     []accountInvoice
+	TotalDue     string
+	StatementURL string
+	Notices      []pageLine
+	Agreement    *accountAgreement
+	Upcoming     []accountAgreement
+}
+
+type accountInvoice struct {
+	Number      string
+	URL         string
+	IssueDate   string
+	DueDate     string
+	DaysOverdue int
+	Balance     string
+	AmountDue   string
+}
+
+type accountAgreement struct {
+	Version   int
+	From      string
+	Terms     []string
+	Changes   []string
+	IsDefault bool
+}
+
+var noticeTitles = map[string]string{
+	domain.EventAgreementNotice:         "Notice of new payment terms",
+	domain.EventClientSuspensionWarning: "Warning of suspension",
+	domain.EventClientSuspended:         "Notice of suspension",
+}
+
+func (s *Server) handleHostedAccount(c echo.Context) error {
+	id, err := s.resolve(c, domain.LinkClient)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	docs, err := s.documents()
+	if err != nil {
+		return err
+	}
+	cl, err := s.Clients.FindClientByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	today := domain.DateOf(s.now(), cl.Location())
+	token := c.Param("token")
+	page := accountPage{Title: "Account of " + cl.Name, Business: s.Business, Client: *cl, AsOf: today.LongString(),
+		StatementURL: hostedAccountPath + token + "/statement.pdf"}
+	st, err := docs.Statement(ctx, id, "", today)
+	if err != nil && domain.ErrorCode(err) != "missing_reference_rate" {
+		return err
+	}
+	if st != nil {
+		money := func(m int64) string { return domain.FormatMoneySymbol(m, st.Currency) }
+		page.TotalDue = money(st.TotalDue)
+		ids := make([]string, len(st.Invoices))
+		for i, si := range st.Invoices {
+			ids[i] = si.ID
+		}
+		tokens, err := s.Links.LinkTokens(ctx, domain.LinkInvoice, ids)
+		if err != nil {
+			return err
+		}
+		for _, si := range st.Invoices {
+			page.Invoices = append(page.Invoices, accountInvoice{Number: si.Number, URL: hostedInvoicePath + tokens[si.ID],
+				IssueDate: date(si.IssueDate), DueDate: date(si.DueDate), DaysOverdue: si.DaysOverdue,
+				Balance: money(si.BalanceDue), AmountDue: money(si.AmountDue)})
+		}
+	}
+	notices, err := docs.Notices(ctx, id, 50)
+	if err != nil {
+		return err
+	}
+	for _, n := range notices {
+		page.Notices = append(page.Notices, pageLine{Date: domain.DateOf(n.CreatedAt, cl.Location()).LongString(), Label: noticeTitles[n.Type]})
+	}
+	inForce, err := s.Agreements.AgreementInForce(ctx, id, today)
+	if err != nil {
+		return err
+	}
+	page.Agreement = &accountAgreement{Version: inForce.Version, Terms: domain.DescribeTerms(inForce, cl.Currency, domain.Date{}),
+		IsDefault: inForce.IsDefault()}
+	if !inForce.IsDefault() {
+		page.Agreement.From = inForce.EffectiveFrom.LongString()
+	}
+	versions, err := s.Agreements.FindAgreements(ctx, id)
+	if err != nil {
+		return err
+	}
+	prev := inForce
+	for _, v := range versions {
+		if !v.EffectiveFrom.After(today) {
+			continue
+		}
+		page.Upcoming = append(page.Upcoming, accountAgreement{Version: v.Version, From: v.EffectiveFrom.LongString(),
+			Terms: domain.DescribeTerms(v, cl.Currency, domain.Date{}), Changes: domain.TermChanges(prev, v, cl.Currency)})
+		prev = v
+	}
+	return renderPage(c, "account.html", page)
+}
+
+func (s *Server) handleHostedStatementPDF(c echo.Context) error {
+	id, err := s.resolve(c, domain.LinkClient)
+	if err != nil {
+		return err
+	}
+	docs, err := s.documents()
+	if err != nil {
+		return err
+	}
+	st, err := docs.Statement(c.Request().Context(), id, "", domain.Date{})
+	if err != nil {
+		return err
+	}
+	b, err := s.renderer().Statement(statementPDF(s.Business, st))
+	if err != nil {
+		return err
+	}
+	return servePDF(c, "statement-"+st.AsOf.String()+".pdf", b)
+}

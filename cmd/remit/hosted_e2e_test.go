@@ -1,0 +1,299 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/remit/remit/domain"
+)
+
+// testPublicURL is REMIT_PUBLIC_URL in the hosted page tests; page opens
+// the path of such a link on the test server.
+const testPublicURL = "https://pay.remit.example"
+
+// withHostedPages turns the client-facing pages on, with bank details.
+func withHostedPages(c *Config) {
+	c.PublicURL, c.LinkKey = testPublicURL, "test-link-key-0123456789abcdef-0123456789"
+	c.Business.Name, c.Business.Email = "Studio Remit", "billing@studio.example"
+	c.Business.Bank = domain.BankDetails{AccountHolder: "Studio Remit GmbH", BankName: "Sparkasse", IBAN: "DE89370400440532013000", BIC: "COBADEFFXXX"}
+}
+
+// page is what a hosted page answered, fetched like a browser would: no
+// API key, redirects not followed.
+type page struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// open fetches a hosted link (a REMIT_PUBLIC_URL address) from the test server.
+func (s *testServer) open(method, link string, form url.Values) page {
+	s.tb.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	target := s.URL() + u.RequestURI()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	client := &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+// overdueInvoice makes a client with late-payment terms and an invoice of
+// 1,000.00 EUR issued 2026-01-01, due 2026-01-31, and sweeps on 2026-03-01.
+func overdueInvoice(t *testing.T, s *testServer) (clientID string, inv map[string]any) {
+	t.Helper()
+	clientID = s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{
+		"name": "Acme GmbH", "email": "ap@acme.example", "contact_name": "Jana Novak", "currency": "EUR", "timezone": "Europe/Berlin",
+		"address": "Hauptstr. 1\n10115 Berlin"}})["id"].(string)
+	s.must(201, request{Method: "POST", Path: "/v1/clients/" + clientID + "/agreements", Body: map[string]any{
+		"effective_from": "2026-01-01", "payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500},
+		"interest": map[string]any{"annual_rate": "12"}}})
+	inv = s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": clientID, "issue": true,
+		"issue_date": "2026-01-01", "lines": []map[string]any{{"description": "Website redesign", "quantity": "1", "unit_amount": 100000}}}})
+	s.must(200, request{Method: "POST", Path: "/v1/billing/run"})
+	return clientID, inv
+}
+
+func mustHeader(t *testing.T, p page, name, want string) {
+	t.Helper()
+	if got := p.Header.Get(name); got != want {
+		t.Errorf("%s: %q, want %q", name, got, want)
+	}
+}
+
+func TestHostedInvoicePage(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"), withHostedPages)
+	_, inv := overdueInvoice(t, s)
+	id := inv["id"].(string)
+	link, _ := inv["hosted_invoice_url"].(string)
+	token, ok := strings.CutPrefix(link, testPublicURL+"/i/")
+	if !ok || len(token) != 43 {
+		t.Fatalf("hosted_invoice_url %q", link)
+	}
+	if got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})["hosted_invoice_url"]; got != link {
+		t.Fatalf("GET gives %v, want the same link %q", got, link)
+	}
+	if n := s.count("links", "token_hash = ?", domain.LinkTokenHash(token)); n != 1 {
+		t.Fatalf("%d links stored under the token's SHA-256", n)
+	}
+	if n := s.count("links", "token_hash = ? OR nonce = ?", token, token); n != 0 {
+		t.Fatal("the token itself is stored")
+	}
+	draft := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": inv["client_id"],
+		"lines": []map[string]any{{"description": "Later", "unit_amount": 100}}}})
+	if _, has := draft["hosted_invoice_url"]; has {
+		t.Fatalf("a draft has a hosted page: %v", draft)
+	}
+
+	quote := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id + "/accrual"})
+	// 1,000.00 + a late fee of 25.00 + February's interest (28 days at 12 %
+	// on 1,000.00: 9.21) + March 1st's (0.33).
+	if num(quote, "payoff") != 103454 {
+		t.Fatalf("quote %v", quote)
+	}
+	p := s.open("GET", link, nil)
+	if p.Status != 200 || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("page: %d %v\n%s", p.Status, p.Header, p.Body)
+	}
+	mustHeader(t, p, "Referrer-Policy", "no-referrer")
+	mustHeader(t, p, "X-Robots-Tag", "noindex, nofollow")
+	mustHeader(t, p, "Cache-Control", "no-store")
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "style-src 'self'") ||
+		strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q", csp)
+	}
+	mustContain(t, p.Body, "Invoice INV-2026-0001", "Studio Remit", "Acme GmbH", "Jana Novak", "1 January 2026", "31 January 2026",
+		"Website redesign", `id="amount-due-today">€1,034.54<`, "As of 1 March 2026", "€0.33 of interest accrued to today",
+		"Late fee", "€25.00", "Interest", "February 2026, 28 days at 12 % a year (act/365) on 1,000.00 EUR", "€9.21",
+		"Payment is due within 30 days of the issue date (by 31 January 2026).",
+		"DE89370400440532013000", "COBADEFFXXX", `id="reference">INV-2026-0001<`, "/i/"+token+"/invoice.pdf")
+	if strings.Contains(p.Body, "<script") || strings.Contains(p.Body, "style=") || strings.Contains(p.Body, "<style") {
+		t.Error("the page has inline script or style")
+	}
+
+	// A day later the page owes one more day of interest.
+	s.SetNow(s.Now().Add(24 * time.Hour))
+	mustContain(t, s.open("GET", link, nil).Body, `id="amount-due-today">€1,034.87<`)
+
+	pdfPage := s.open("GET", testPublicURL+"/i/"+token+"/invoice.pdf", nil)
+	if pdfPage.Status != 200 || pdfPage.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdfPage.Body, "%PDF") {
+		t.Fatalf("pdf: %d %v", pdfPage.Status, pdfPage.Header)
+	}
+	css := s.open("GET", testPublicURL+"/hosted.css", nil)
+	if css.Status != 200 || !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("stylesheet: %d %v", css.Status, css.Header)
+	}
+
+	// A payment shows on the page and lowers what is due.
+	s.must(201, request{Method: "POST", Path: "/v1/invoices/" + id + "/payments", Body: map[string]any{"amount": 50000, "paid_on": "2026-03-02", "reference": "TX-77"}})
+	mustContain(t, s.open("GET", link, nil).Body, "Payments received", "TX-77", "€500.00", `id="amount-due-today">€534.87<`)
+
+	// Wrong, foreign and rotated tokens are the same plain 404.
+	rotated := s.must(200, request{Method: "POST", Path: "/v1/invoices/" + id + "/rotate_link"})["hosted_invoice_url"].(string)
+	if rotated == link || !strings.HasPrefix(rotated, testPublicURL+"/i/") {
+		t.Fatalf("rotated link %q", rotated)
+	}
+	if got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})["hosted_invoice_url"]; got != rotated {
+		t.Fatalf("after rotation GET gives %v", got)
+	}
+	wrong := []string{link, link + "/invoice.pdf", testPublicURL + "/i/" + strings.Repeat("A", 43), testPublicURL + "/i/short",
+		testPublicURL + "/c/" + strings.TrimPrefix(rotated, testPublicURL+"/i/")}
+	for _, w := range wrong {
+		if p := s.open("GET", w, nil); p.Status != 404 || p.Body != "404 page not found\n" || p.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: %d %q", w, p.Status, p.Body)
+		}
+	}
+	if p := s.open("GET", rotated, nil); p.Status != 200 {
+		t.Fatalf("rotated link: %d", p.Status)
+	}
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + draft["id"].(string) + "/rotate_link", Key: testAdminKey}); r.Status != 409 || r.ErrorCode() != "invoice_not_open" {
+		t.Fatalf("rotate a draft's link: %d %s", r.Status, r.Body)
+	}
+	_, writeKey := s.newKey("writer", "write")
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + id + "/rotate_link", Key: writeKey}); r.Status != 403 {
+		t.Fatalf("rotate with a write key: %d %s", r.Status, r.Body)
+	}
+
+	// Guessing is throttled per address: after the burst of misses even a
+	// good link waits.
+	var last page
+	for range 40 {
+		if last = s.open("GET", testPublicURL+"/i/"+strings.Repeat("B", 43), nil); last.Status == 429 {
+			break
+		}
+	}
+	if last.Status != 429 || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("40 wrong links: %d", last.Status)
+	}
+	if p := s.open("GET", rotated, nil); p.Status != 429 {
+		t.Fatalf("a good link from a throttled address: %d", p.Status)
+	}
+}
+
+func TestHostedPagesOff(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"))
+	_, inv := overdueInvoice(t, s)
+	if _, has := inv["hosted_invoice_url"]; has {
+		t.Fatalf("hosted_invoice_url without REMIT_PUBLIC_URL: %v", inv)
+	}
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + inv["id"].(string) + "/rotate_link", Key: testAdminKey}); r.Status != 409 {
+		t.Fatalf("rotate without hosted pages: %d %s", r.Status, r.Body)
+	}
+	if p := s.open("GET", testPublicURL+"/i/"+strings.Repeat("A", 43), nil); p.Status != 404 {
+		t.Fatalf("page without hosted pages: %d", p.Status)
+	}
+	if _, err := LoadConfig(func(k string) string {
+		return map[string]string{"REMIT_PUBLIC_URL": "https://pay.example.com"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "REMIT_LINK_KEY") {
+		t.Fatalf("REMIT_PUBLIC_URL without REMIT_LINK_KEY: %v", err)
+	}
+}
+
+func TestHostedInvoicePayByCard(t *testing.T) {
+	proxy := newStripeProxy(t, startStripeMock(t))
+	s := MustRunMain(t, pinned("2026-03-01"), withStripe(proxy.URL), withHostedPages)
+	_, inv := overdueInvoice(t, s)
+	link := inv["hosted_invoice_url"].(string)
+	token := strings.TrimPrefix(link, testPublicURL+"/i/")
+
+	p := s.open("GET", link, nil)
+	mustContain(t, p.Body, `<form method="post" action="/i/`+token+`/pay">`, "Pay €1,034.54 by card")
+	if strings.Contains(p.Body, "DE89370400440532013000") {
+		t.Error("bank details shown although Stripe is configured")
+	}
+	pay := s.open("POST", link+"/pay", url.Values{})
+	if pay.Status != 303 || !strings.HasPrefix(pay.Header.Get("Location"), "https://") {
+		t.Fatalf("pay: %d %v %s", pay.Status, pay.Header, pay.Body)
+	}
+	sent := proxy.sent("POST", "/v1/checkout/sessions")
+	if len(sent) != 1 || sent[0].Form.Get("success_url") != link+"?checkout=success" || sent[0].Form.Get("cancel_url") != link+"?checkout=cancelled" {
+		t.Fatalf("checkout requests %+v", sent)
+	}
+	mustContain(t, s.open("GET", link+"?checkout=success", nil).Body, "Your payment is processing")
+	mustContain(t, s.open("GET", link+"?checkout=cancelled", nil).Body, "The payment was cancelled")
+
+	// Stripe's webhook records the payment: the page says paid, without a Pay button.
+	s.must(201, request{Method: "POST", Path: "/v1/invoices/" + inv["id"].(string) + "/payments", Body: map[string]any{"amount": 103454, "method": "card"}})
+	paid := s.open("GET", link+"?checkout=success", nil).Body
+	mustContain(t, paid, "Paid on 1 March 2026")
+	if strings.Contains(paid, "/pay") || strings.Contains(paid, "processing") {
+		t.Errorf("a paid invoice's page:\n%s", paid)
+	}
+	if again := s.open("POST", link+"/pay", url.Values{}); again.Status != 303 || again.Header.Get("Location") != link {
+		t.Fatalf("pay a paid invoice: %d %v", again.Status, again.Header.Get("Location"))
+	}
+}
+
+func TestHostedAccountPage(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"), withHostedPages)
+	cli, inv := overdueInvoice(t, s)
+	client := s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli})
+	link, _ := client["portal_url"].(string)
+	if token, ok := strings.CutPrefix(link, testPublicURL+"/c/"); !ok || len(token) != 43 {
+		t.Fatalf("portal_url %q", link)
+	}
+	list := s.must(200, request{Method: "GET", Path: "/v1/clients"})["data"].([]any)
+	if list[0].(map[string]any)["portal_url"] != link {
+		t.Fatalf("the list gives %v", list[0])
+	}
+	// A tougher version announced for May.
+	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{
+		"effective_from": "2026-05-01", "payment_terms": "net_15", "late_fee": map[string]any{"flat": 5000},
+		"interest": map[string]any{"annual_rate": "12"}}})
+
+	p := s.open("GET", link, nil)
+	if p.Status != 200 {
+		t.Fatalf("account page: %d %s", p.Status, p.Body)
+	}
+	mustHeader(t, p, "Referrer-Policy", "no-referrer")
+	mustHeader(t, p, "X-Robots-Tag", "noindex, nofollow")
+	mustContain(t, p.Body, "Acme GmbH", "as of 1 March 2026", `id="total-due">€1,034.54<`,
+		`<a href="`+strings.TrimPrefix(inv["hosted_invoice_url"].(string), testPublicURL)+`">INV-2026-0001</a>`, "29 days overdue",
+		"Version 1, in force since 1 January 2026.", "A late fee of 25.00 EUR applies.",
+		"New terms from 1 May 2026", "Payment is due within 15 days of the issue date.", "A late fee of 50.00 EUR applies.",
+		"No longer: A late fee of 25.00 EUR applies.", "Notice of new payment terms")
+
+	pdfLink := link + "/statement.pdf"
+	st := s.open("GET", pdfLink, nil)
+	if st.Status != 200 || st.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("statement: %d %v", st.Status, st.Header)
+	}
+	mustContain(t, pdfText(t, []byte(st.Body)), "INV-2026-0001", "1,034.54")
+
+	rotated := s.must(200, request{Method: "POST", Path: "/v1/clients/" + cli + "/rotate_link"})["portal_url"].(string)
+	if rotated == link {
+		t.Fatal("rotation kept the link")
+	}
+	for _, old := range []string{link, pdfLink} {
+		if p := s.open("GET", old, nil); p.Status != 404 {
+			t.Errorf("%s after rotation: %d", old, p.Status)
+		}
+	}
+	if p := s.open("GET", rotated, nil); p.Status != 200 {
+		t.Fatalf("the new link: %d", p.Status)
+	}
+}
