@@ -21,6 +21,9 @@ type agreementRequest struct {
 	Suspension        *domain.Suspension     `json:"suspension"`
 	Allocation        string                 `json:"allocation"`
 	Milestones        *domain.MilestoneRules `json:"milestones"`
+	// RequireAcceptance and EnforceOnlyIfAccepted: see domain.Agreement.
+	RequireAcceptance     bool `json:"require_acceptance"`
+	EnforceOnlyIfAccepted bool `json:"enforce_only_if_accepted"`
 }
 
 func (s *Server) handleAgreementCreate(c echo.Context) error {
@@ -35,6 +38,7 @@ func (s *Server) handleAgreementCreate(c echo.Context) error {
 		EffectiveFrom: req.EffectiveFrom, PaymentTerms: req.PaymentTerms, GraceDays: req.GraceDays, LateFee: req.LateFee,
 		Interest: req.Interest, FixedCompensation: req.FixedCompensation, ReminderOffsets: req.ReminderOffsets,
 		Suspension: req.Suspension, Allocation: req.Allocation, Milestones: req.Milestones,
+		RequireAcceptance: req.RequireAcceptance, EnforceOnlyIfAccepted: req.EnforceOnlyIfAccepted,
 	}
 	out, err := s.Agreements.CreateAgreement(c.Request().Context(), c.Param("id"), a)
 	if err != nil {

@@ -91,6 +91,13 @@ func (s *Server) handleClientList(c echo.Context) error {
 	default:
 		return fieldError("status", "must be active, suspended or offboarded")
 	}
+	switch c.QueryParam("acceptance") {
+	case "":
+	case "pending":
+		f.AcceptancePending = true
+	default:
+		return fieldError("acceptance", "must be pending")
+	}
 	out, err := s.Clients.FindClients(c.Request().Context(), f)
 	if err != nil {
 		return err

@@ -232,3 +232,21 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 	}
 	return n, nil
 }
+
+// acceptancePDF is the letter confirming a version accepted by the client:
+// the exact text accepted and the evidence.
+func acceptancePDF(b domain.Business, cl *domain.Client, a domain.Agreement) pdf.Notice {
+	acc := a.Acceptance
+	loc := cl.Location()
+	paras := []string{fmt.Sprintf("This confirms that the payment terms below, version %d of our agreement, were accepted on your account page.", a.Version)}
+	paras = append(paras, strings.Split(acc.TermsText, "\n")...)
+	paras = append(paras,
+		"Evidence of acceptance:",
+		"Accepted at: "+acc.AcceptedAt.In(loc).Format("2 January 2006, 15:04:05 MST")+" ("+acc.AcceptedAt.UTC().Format("2006-01-02T15:04:05Z")+")",
+		"Name typed: "+acc.Name,
+		"IP address: "+acc.IPAddress,
+		"Browser: "+acc.UserAgent,
+		"SHA-256 of the text shown: "+acc.TermsSHA256)
+	return pdf.Notice{Kind: pdf.NoticeTermsAccepted, Business: pdfBusiness(b), Client: pdfParty(*cl),
+		Date: domain.DateOf(acc.AcceptedAt, loc), EffectiveOn: a.EffectiveFrom, Paragraphs: paras}
+}

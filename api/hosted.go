@@ -6,8 +6,12 @@ package api
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -52,6 +56,8 @@ func (s *Server) hostedRoutes() {
 	e.POST("/i/:token/pay", s.hosted(s.handleHostedPay))
 	e.GET("/c/:token", s.hosted(s.handleHostedAccount))
 	e.GET("/c/:token/statement.pdf", s.hosted(s.handleHostedStatementPDF))
+	e.POST("/c/:token/accept", s.hosted(s.handleHostedAccept))
+	e.GET("/c/:token/agreements/:agreement_id/acceptance.pdf", s.hosted(s.handleHostedAcceptancePDF))
 }
 
 // errHostedMiss is a link that leads nowhere: answered with a plain 404.
@@ -338,15 +344,15 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 			page.Bank, page.Reference = &b, inv.Number
 		}
 	}
-	return renderPage(c, "invoice.html", page)
+	return renderPage(c, http.StatusOK, "invoice.html", page)
 }
 
-func renderPage(c echo.Context, name string, data any) error {
+func renderPage(c echo.Context, status int, name string, data any) error {
 	var b strings.Builder
 	if err := hostedTemplates.ExecuteTemplate(&b, name, data); err != nil {
 		return err
 	}
-	return c.HTMLBlob(http.StatusOK, []byte(b.String()))
+	return c.HTMLBlob(status, []byte(b.String()))
 }
 
 func chargeLabel(k domain.ChargeKind) string {
@@ -434,6 +440,7 @@ type accountPage struct {
 	Notices      []pageLine
 	Agreement    *accountAgreement
 	Upcoming     []accountAgreement
+	Accepted     bool
 }
 
 type accountInvoice struct {
@@ -452,6 +459,24 @@ type accountAgreement struct {
 	Terms     []string
 	Changes   []string
 	IsDefault bool
+	// Accept is the form of a version awaiting the client's acceptance;
+	// Accepted says when and by whom it was accepted, with the PDF.
+	Accept   *acceptForm
+	Accepted string
+	PDFURL   string
+}
+
+// acceptForm is the accept form of one version: the exact text shown, its
+// SHA-256, and a token that ties the form to this link, version and text.
+type acceptForm struct {
+	Action      string
+	AgreementID string
+	Lines       []string
+	TermsSHA256 string
+	FormToken   string
+	Enforced    bool
+	Name        string
+	Error       string
 }
 
 var noticeTitles = map[string]string{
@@ -465,22 +490,33 @@ func (s *Server) handleHostedAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page, err := s.accountPage(c, id, nil)
+	if err != nil {
+		return err
+	}
+	page.Accepted = c.QueryParam("accepted") == "1"
+	return renderPage(c, http.StatusOK, "account.html", page)
+}
+
+// accountPage gathers the account page of client id; failed, when set, is
+// an accept form sent back with what was wrong.
+func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*accountPage, error) {
 	ctx := c.Request().Context()
 	docs, err := s.documents()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cl, err := s.Clients.FindClientByID(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	today := domain.DateOf(s.now(), cl.Location())
 	token := c.Param("token")
-	page := accountPage{Title: "Account of " + cl.Name, Business: s.Business, Client: *cl, AsOf: today.LongString(),
+	page := &accountPage{Title: "Account of " + cl.Name, Business: s.Business, Client: *cl, AsOf: today.LongString(),
 		StatementURL: hostedAccountPath + token + "/statement.pdf"}
 	st, err := docs.Statement(ctx, id, "", today)
 	if err != nil && domain.ErrorCode(err) != "missing_reference_rate" {
-		return err
+		return nil, err
 	}
 	if st != nil {
 		money := func(m int64) string { return domain.FormatMoneySymbol(m, st.Currency) }
@@ -491,7 +527,7 @@ func (s *Server) handleHostedAccount(c echo.Context) error {
 		}
 		tokens, err := s.Links.LinkTokens(ctx, domain.LinkInvoice, ids)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, si := range st.Invoices {
 			page.Invoices = append(page.Invoices, accountInvoice{Number: si.Number, URL: hostedInvoicePath + tokens[si.ID],
@@ -501,34 +537,162 @@ func (s *Server) handleHostedAccount(c echo.Context) error {
 	}
 	notices, err := docs.Notices(ctx, id, 50)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, n := range notices {
 		page.Notices = append(page.Notices, pageLine{Date: domain.DateOf(n.CreatedAt, cl.Location()).LongString(), Label: noticeTitles[n.Type]})
 	}
 	inForce, err := s.Agreements.AgreementInForce(ctx, id, today)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	page.Agreement = &accountAgreement{Version: inForce.Version, Terms: domain.DescribeTerms(inForce, cl.Currency, domain.Date{}),
-		IsDefault: inForce.IsDefault()}
-	if !inForce.IsDefault() {
-		page.Agreement.From = inForce.EffectiveFrom.LongString()
-	}
+	page.Agreement = s.accountAgreement(token, cl, inForce, failed)
+	page.Agreement.IsDefault = inForce.IsDefault()
 	versions, err := s.Agreements.FindAgreements(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prev := inForce
 	for _, v := range versions {
 		if !v.EffectiveFrom.After(today) {
 			continue
 		}
-		page.Upcoming = append(page.Upcoming, accountAgreement{Version: v.Version, From: v.EffectiveFrom.LongString(),
-			Terms: domain.DescribeTerms(v, cl.Currency, domain.Date{}), Changes: domain.TermChanges(prev, v, cl.Currency)})
+		up := s.accountAgreement(token, cl, v, failed)
+		up.Changes = domain.TermChanges(prev, v, cl.Currency)
+		page.Upcoming = append(page.Upcoming, *up)
 		prev = v
 	}
-	return renderPage(c, "account.html", page)
+	return page, nil
+}
+
+func (s *Server) accountAgreement(token string, cl *domain.Client, a domain.Agreement, failed *acceptForm) *accountAgreement {
+	out := &accountAgreement{Version: a.Version, Terms: domain.DescribeTerms(a, cl.Currency, domain.Date{})}
+	if a.IsDefault() {
+		return out
+	}
+	out.From = a.EffectiveFrom.LongString()
+	switch {
+	case a.Acceptance != nil:
+		out.Accepted = fmt.Sprintf("Accepted by %s on %s.", a.Acceptance.Name,
+			a.Acceptance.AcceptedAt.In(cl.Location()).Format("2 January 2006 at 15:04 MST"))
+		out.PDFURL = hostedAccountPath + token + "/agreements/" + a.ID + "/acceptance.pdf"
+	case a.RequireAcceptance:
+		text := domain.AcceptanceText(a, cl.Currency)
+		sum := sha256.Sum256([]byte(text))
+		f := &acceptForm{Action: hostedAccountPath + token + "/accept", AgreementID: a.ID, Lines: strings.Split(text, "\n"),
+			TermsSHA256: hex.EncodeToString(sum[:]), Enforced: a.EnforceOnlyIfAccepted}
+		f.FormToken = acceptFormToken(token, a.ID, f.TermsSHA256)
+		if failed != nil && failed.AgreementID == a.ID {
+			f.Name, f.Error = failed.Name, failed.Error
+		}
+		out.Accept = f
+	}
+	return out
+}
+
+// acceptFormToken ties an accept form to the link it was served under, the
+// version and the exact text: a form made anywhere else does not carry it.
+func acceptFormToken(linkToken, agreementID, termsSHA string) string {
+	m := hmac.New(sha256.New, []byte(linkToken))
+	m.Write([]byte("accept\x00" + agreementID + "\x00" + termsSHA))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// handleHostedAccept records the client's acceptance of a version from the
+// account page's form.
+func (s *Server) handleHostedAccept(c echo.Context) error {
+	id, err := s.resolve(c, domain.LinkClient)
+	if err != nil {
+		return err
+	}
+	// A browser says where a form came from; one posted from another site
+	// is refused (the form token below refuses the rest).
+	if site := c.Request().Header.Get("Sec-Fetch-Site"); site == "cross-site" {
+		return c.String(http.StatusForbidden, "This form must be sent from its own page.\n")
+	}
+	token := c.Param("token")
+	form := &acceptForm{AgreementID: c.FormValue("agreement_id"), Name: strings.TrimSpace(c.FormValue("name"))}
+	sha := c.FormValue("terms_sha256")
+	if !hmac.Equal([]byte(c.FormValue("form_token")), []byte(acceptFormToken(token, form.AgreementID, sha))) {
+		return c.String(http.StatusForbidden, "This form has expired; please open the page again.\n")
+	}
+	ctx := c.Request().Context()
+	versions, err := s.Agreements.FindAgreements(ctx, id)
+	if err != nil {
+		return err
+	}
+	var ag *domain.Agreement
+	for i := range versions {
+		if versions[i].ID == form.AgreementID {
+			ag = &versions[i]
+		}
+	}
+	if ag == nil {
+		return errHostedMiss
+	}
+	cl, err := s.Clients.FindClientByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	text := domain.AcceptanceText(*ag, cl.Currency)
+	sum := sha256.Sum256([]byte(text))
+	switch {
+	case hex.EncodeToString(sum[:]) != sha:
+		form.Error = "These terms have changed since the page was opened; please read them again."
+	case form.Name == "" || len(form.Name) > domain.MaxNameLen || domain.TextProblem(form.Name, false) != "":
+		form.Error = "Please type your full name."
+	case c.FormValue("agree") != "yes":
+		form.Error = "Please tick the box to accept the terms."
+	}
+	if form.Error == "" {
+		ua := c.Request().UserAgent()
+		if len(ua) > 500 {
+			ua = ua[:500]
+		}
+		_, err := s.Agreements.AcceptAgreement(ctx, id, ag.ID, domain.Acceptance{Name: form.Name, IPAddress: clientAddr(c), UserAgent: ua,
+			TermsSHA256: sha, TermsText: text})
+		switch domain.ErrorCode(err) {
+		case "":
+			return c.Redirect(http.StatusSeeOther, hostedAccountPath+token+"?accepted=1#agreement-h")
+		case domain.ECONFLICT:
+			return c.Redirect(http.StatusSeeOther, hostedAccountPath+token)
+		default:
+			return err
+		}
+	}
+	page, err := s.accountPage(c, id, form)
+	if err != nil {
+		return err
+	}
+	return renderPage(c, http.StatusBadRequest, "account.html", page)
+}
+
+// handleHostedAcceptancePDF serves the accepted terms with the evidence.
+func (s *Server) handleHostedAcceptancePDF(c echo.Context) error {
+	id, err := s.resolve(c, domain.LinkClient)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	versions, err := s.Agreements.FindAgreements(ctx, id)
+	if err != nil {
+		return err
+	}
+	cl, err := s.Clients.FindClientByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, a := range versions {
+		if a.ID != c.Param("agreement_id") || a.Acceptance == nil {
+			continue
+		}
+		b, err := s.renderer().Notice(acceptancePDF(s.Business, cl, a))
+		if err != nil {
+			return err
+		}
+		return servePDF(c, fmt.Sprintf("terms-v%d-accepted.pdf", a.Version), b)
+	}
+	return errHostedMiss
 }
 
 func (s *Server) handleHostedStatementPDF(c echo.Context) error {

@@ -66,8 +66,50 @@ type Agreement struct {
 	Suspension        *Suspension     `json:"suspension"`
 	Allocation        string          `json:"allocation"`
 	Milestones        *MilestoneRules `json:"milestones"`
-	CreatedAt         time.Time       `json:"created_at"`
+	// RequireAcceptance asks the client to accept this version on the
+	// account page; EnforceOnlyIfAccepted (which needs it) holds its fees,
+	// interest and compensation back until the client has.
+	RequireAcceptance     bool `json:"require_acceptance"`
+	EnforceOnlyIfAccepted bool `json:"enforce_only_if_accepted"`
+	// Acceptance is the client's acceptance of this version, nil until
+	// then (and on the copy an invoice keeps).
+	Acceptance *Acceptance `json:"acceptance"`
+	CreatedAt  time.Time   `json:"created_at"`
 }
+
+// Acceptance is the evidence that the client accepted an agreement
+// version: when, the full name typed, from which address and browser, and
+// the exact text shown with its SHA-256 (hex).
+type Acceptance struct {
+	AcceptedAt  time.Time `json:"accepted_at"`
+	Name        string    `json:"name"`
+	IPAddress   string    `json:"ip_address"`
+	UserAgent   string    `json:"user_agent"`
+	TermsSHA256 string    `json:"terms_sha256"`
+	TermsText   string    `json:"terms_text"`
+}
+
+// AcceptanceText is the exact text of version a that the client reads and
+// accepts, for a client billed in currency: a title line, then one plain
+// sentence per line (DescribeTerms).
+func AcceptanceText(a Agreement, currency string) string {
+	title := fmt.Sprintf("Payment terms, version %d, in force from %s.", a.Version, a.EffectiveFrom.LongString())
+	return strings.Join(append([]string{title}, DescribeTerms(a, currency, Date{})...), "\n")
+}
+
+// HeldBack returns the terms the ledger applies: a itself, or, for a
+// version enforced only once accepted and not accepted, a without its late
+// fee, interest and fixed compensation.
+func (a Agreement) HeldBack(accepted bool) Agreement {
+	if !a.EnforceOnlyIfAccepted || accepted {
+		return a
+	}
+	a.LateFee, a.Interest, a.FixedCompensation = nil, nil, 0
+	return a
+}
+
+// AwaitsAcceptance reports whether a asks for an acceptance it does not have.
+func (a Agreement) AwaitsAcceptance() bool { return a.RequireAcceptance && a.Acceptance == nil }
 
 // LateFee is a flat amount and/or a percent of the principal outstanding,
 // assessed on day 1 overdue and, with RepeatEveryDays > 0, again every that
@@ -173,6 +215,10 @@ func (a Agreement) WithDefaults() Agreement {
 // in clientCurrency, and returns one EINVALID error naming every bad field by
 // its JSON path ("late_fee.percent", "reminder_offsets[2]").
 func (a Agreement) Validate(clientCurrency string) error {
+	if a.EnforceOnlyIfAccepted && !a.RequireAcceptance {
+		return &Error{Code: EINVALID, Message: "enforce_only_if_accepted: needs require_acceptance",
+			Fields: map[string]string{"enforce_only_if_accepted": "needs \"require_acceptance\": true"}}
+	}
 	a = a.WithDefaults()
 	f := FieldErrors{}
 	if _, err := ParseTerms(a.PaymentTerms); err != nil {

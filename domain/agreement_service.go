@@ -15,4 +15,10 @@ type AgreementService interface {
 	// AgreementInForce returns the version in force on day, or the business
 	// default when the client has none. Returns ENOTFOUND.
 	AgreementInForce(ctx context.Context, clientID string, day Date) (Agreement, error)
+	// AcceptAgreement records the client's acceptance of a version that
+	// requires it (acc.AcceptedAt is set to now), emits agreement.accepted
+	// and returns the version with its acceptance. Returns ENOTFOUND (no
+	// such version of the client), ECONFLICT (accepted already, or the
+	// version asks for no acceptance).
+	AcceptAgreement(ctx context.Context, clientID, agreementID string, acc Acceptance) (*Agreement, error)
 }

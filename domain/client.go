@@ -167,7 +167,10 @@ func set[T any](dst *T, v *T) {
 // ClientFilter selects clients for a list.
 type ClientFilter struct {
 	Status string
-	Page   PageParams
+	// AcceptancePending keeps the clients with a version in force or
+	// announced that requires acceptance and has none.
+	AcceptancePending bool
+	Page              PageParams
 }
 
 // ClientService stores clients.

@@ -35,6 +35,8 @@ const (
 	EventMilestoneReopened            = "milestone.reopened"
 	EventInvoiceDisputeOpened         = "invoice.dispute_opened"
 	EventInvoiceDisputeClosed         = "invoice.dispute_closed"
+	// EventAgreementAccepted: the client accepted a version on the account page.
+	EventAgreementAccepted = "agreement.accepted"
 	// EventAll in an endpoint's filter stands for every type.
 	EventAll = "*"
 )
@@ -59,7 +61,7 @@ var emailEventTypes = []string{
 // eventTypes lists every outgoing event type: those e-mailed, then those
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
-	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed)
+	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed, EventAgreementAccepted)
 
 // ForBusiness reports whether events of type t are mailed to the business
 // (REMIT_BUSINESS_EMAIL) rather than to the client they concern.

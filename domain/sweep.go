@@ -101,6 +101,10 @@ const (
 	SkipPaused = "paused"
 	// SkipMissingRate: a reference rate the invoice needs is not loaded.
 	SkipMissingRate = "missing_rate"
+	// SkipAwaitingAcceptance: the invoice's agreement version is enforced
+	// only once the client accepts it, and it is not accepted: its fees,
+	// interest and compensation are held back (reminders still go out).
+	SkipAwaitingAcceptance = "awaiting_acceptance"
 	// SkipFailed: the invoice could not be processed (a bad stored value, a
 	// figure that would overflow, a row the database refused); the reason
 	// is the error.

@@ -12,6 +12,9 @@ const (
 	NoticePolicyChange      = "policy_change"
 	NoticeSuspensionWarning = "suspension_warning"
 	NoticeSuspension        = "suspension"
+	// NoticeTermsAccepted confirms the client's acceptance of a version of
+	// the terms, with the evidence; its Paragraphs are the whole body.
+	NoticeTermsAccepted = "terms_accepted"
 )
 
 // Notice is a letter to a client: a change to their terms, a warning that
@@ -38,6 +41,7 @@ var noticeTitles = map[string][2]string{
 	NoticePolicyChange:      {"NOTICE", "Notice of a change to your payment terms"},
 	NoticeSuspensionWarning: {"WARNING", "Warning: your service will be suspended"},
 	NoticeSuspension:        {"NOTICE", "Notice of suspension of service"},
+	NoticeTermsAccepted:     {"ACCEPTED", "Payment terms accepted"},
 }
 
 var noticeInvoiceCols = []column{

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/remit/remit/domain"
 )
@@ -19,10 +21,89 @@ type agreementRow struct {
 	Version       int
 	EffectiveFrom string
 	Terms         string
-	CreatedAt     time.Time
+	// RequireAcceptance repeats the terms' require_acceptance, for
+	// GET /v1/clients?acceptance=pending.
+	RequireAcceptance bool
+	CreatedAt         time.Time
 }
 
 func (agreementRow) TableName() string { return "agreements" }
+
+// acceptanceRow is the agreement_acceptances table.
+type acceptanceRow struct {
+	AgreementID string `gorm:"primaryKey"`
+	ClientID    string
+	AcceptedAt  time.Time
+	Name        string
+	IPAddress   string
+	UserAgent   string
+	TermsSHA256 string `gorm:"column:terms_sha256"`
+	TermsText   string
+}
+
+func (acceptanceRow) TableName() string { return "agreement_acceptances" }
+
+func (r *acceptanceRow) toDomain() *domain.Acceptance {
+	return &domain.Acceptance{AcceptedAt: r.AcceptedAt.UTC(), Name: r.Name, IPAddress: r.IPAddress, UserAgent: r.UserAgent,
+		TermsSHA256: r.TermsSHA256, TermsText: r.TermsText}
+}
+
+// withAcceptances returns copies of the versions (which may be shared
+// values of the terms cache) with their acceptances.
+func withAcceptances(tx *gorm.DB, ags []domain.Agreement) ([]domain.Agreement, error) {
+	var ids []string
+	for _, a := range ags {
+		if a.RequireAcceptance && a.ID != "" {
+			ids = append(ids, a.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return ags, nil
+	}
+	var rows []acceptanceRow
+	if err := tx.Where("agreement_id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := slices.Clone(ags)
+	for i := range rows {
+		for j := range out {
+			if out[j].ID == rows[i].AgreementID {
+				out[j].Acceptance = rows[i].toDomain()
+			}
+		}
+	}
+	return out, nil
+}
+
+// accepted reports which of the versions were accepted.
+func acceptedVersions(tx *gorm.DB, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var got []string
+	if err := tx.Model(&acceptanceRow{}).Where("agreement_id IN ?", ids).Pluck("agreement_id", &got).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// enforced returns the terms the ledger applies to an invoice issued under
+// ag: ag, or ag without fees and interest while it awaits an acceptance
+// it is enforced only with.
+func enforced(tx *gorm.DB, ag domain.Agreement) (domain.Agreement, error) {
+	if !ag.EnforceOnlyIfAccepted {
+		return ag, nil
+	}
+	ok, err := acceptedVersions(tx, []string{ag.ID})
+	if err != nil {
+		return ag, err
+	}
+	return ag.HeldBack(ok[ag.ID]), nil
+}
 
 func (r *agreementRow) toDomain() (domain.Agreement, error) {
 	var a domain.Agreement
@@ -91,7 +172,8 @@ func (s *AgreementService) CreateAgreement(ctx context.Context, clientID string,
 		if err != nil {
 			return err
 		}
-		row := agreementRow{ID: a.ID, ClientID: clientID, Version: a.Version, EffectiveFrom: a.EffectiveFrom.String(), Terms: string(terms), CreatedAt: a.CreatedAt}
+		row := agreementRow{ID: a.ID, ClientID: clientID, Version: a.Version, EffectiveFrom: a.EffectiveFrom.String(), Terms: string(terms),
+			RequireAcceptance: a.RequireAcceptance, CreatedAt: a.CreatedAt}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -136,7 +218,8 @@ func (s *AgreementService) FindAgreements(ctx context.Context, clientID string) 
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	out, err := withAcceptances(tx, out)
+	return out, translate(err)
 }
 
 // AgreementInForce implements domain.AgreementService.
@@ -145,7 +228,59 @@ func (s *AgreementService) AgreementInForce(ctx context.Context, clientID string
 	if _, err := findClient(tx, clientID); err != nil {
 		return domain.Agreement{}, err
 	}
-	return agreementInForce(tx, clientID, day)
+	ag, err := agreementInForce(tx, clientID, day)
+	if err != nil {
+		return ag, err
+	}
+	list, err := withAcceptances(tx, []domain.Agreement{ag})
+	if err != nil {
+		return ag, translate(err)
+	}
+	return list[0], nil
+}
+
+// AcceptAgreement implements domain.AgreementService.
+func (s *AgreementService) AcceptAgreement(ctx context.Context, clientID, agreementID string, acc domain.Acceptance) (*domain.Agreement, error) {
+	var out domain.Agreement
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		var r agreementRow
+		if err := tx.Where("id = ? AND client_id = ?", agreementID, clientID).Take(&r).Error; err != nil {
+			return err
+		}
+		ag, err := r.toDomain()
+		if err != nil {
+			return err
+		}
+		if !ag.RequireAcceptance {
+			return domain.Conflictf(domain.ECONFLICT, "agreement %s asks for no acceptance", agreementID)
+		}
+		acc.AcceptedAt = s.db.now()
+		row := acceptanceRow{AgreementID: ag.ID, ClientID: clientID, AcceptedAt: acc.AcceptedAt, Name: acc.Name, IPAddress: acc.IPAddress,
+			UserAgent: acc.UserAgent, TermsSHA256: acc.TermsSHA256, TermsText: acc.TermsText}
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return domain.Conflictf(domain.ECONFLICT, "agreement %s is accepted already", agreementID)
+		}
+		ag.Acceptance = row.toDomain()
+		if ag.EnforceOnlyIfAccepted {
+			// What was held back is due now: the next sweep looks at the
+			// client's open invoices today.
+			today := domain.DateOf(acc.AcceptedAt, time.UTC).AddDays(-1).String()
+			if err := tx.Model(&invoiceRow{}).Where("client_id = ? AND status = ? AND (next_action_on IS NULL OR next_action_on > ?)",
+				clientID, domain.InvoiceStatusOpen, today).Update("next_action_on", today).Error; err != nil {
+				return err
+			}
+		}
+		out = ag
+		return s.db.emit(ctx, tx, domain.EventAgreementAccepted, clientID, "", ag, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // agreementInForce returns the latest version effective on or before day, or

@@ -103,6 +103,14 @@ func (s *ClientService) FindClients(ctx context.Context, f domain.ClientFilter) 
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
+	if f.AcceptancePending {
+		// A version asking for acceptance, without one, that no later
+		// version has replaced by today.
+		today := s.db.now().Format(time.DateOnly)
+		q = q.Where(`id IN (SELECT a.client_id FROM agreements a WHERE a.require_acceptance
+			AND NOT EXISTS (SELECT 1 FROM agreement_acceptances x WHERE x.agreement_id = a.id)
+			AND NOT EXISTS (SELECT 1 FROM agreements b WHERE b.client_id = a.client_id AND b.version > a.version AND b.effective_from <= ?))`, today)
+	}
 	var rows []clientRow
 	if err := page(q, f.Page).Find(&rows).Error; err != nil {
 		return domain.Page[domain.Client]{}, translate(err)

@@ -362,6 +362,9 @@ func (db *DB) loadFacts(tx *gorm.DB, row *invoiceRow) (*ledgerRows, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ag, err = enforced(tx, ag); err != nil {
+		return nil, err
+	}
 	lr := &ledgerRows{facts: domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total,
 		DueDate: dateOf(row.DueDate), Agreement: ag}}
 	if err := rawQuery(tx, paymentSelect+" WHERE invoice_id = ? ORDER BY paid_on, id", []any{row.ID}, func(scan func(dest ...any) error) error {

@@ -274,6 +274,10 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 			return *rows[i].NextActionOn + " " + rows[i].ID
 		}
 		var unfinished *invoiceRow // posted only part of its charges
+		accepted, err := acceptedVersions(tx, heldVersions(rows))
+		if err != nil {
+			return err
+		}
 		for i := range rows {
 			row := &rows[i]
 			if len(w.charges) >= SweepChargesPerPage {
@@ -305,6 +309,13 @@ func (s *SweepService) SweepPage(ctx context.Context, now time.Time, after strin
 			if row.Disputed || row.Processing > 0 {
 				report.Skip(row.ID, domain.SkipPaused, "paused: disputed or payment processing")
 				continue
+			}
+			if ag.EnforceOnlyIfAccepted && !accepted[ag.ID] {
+				// Reminders still go out; fees and interest wait for the
+				// client's acceptance (then the ledger posts them all).
+				report.Skip(row.ID, domain.SkipAwaitingAcceptance, fmt.Sprintf(
+					"fees and interest held back: agreement version %d (%s) is enforced only once the client accepts it", ag.Version, ag.ID))
+				ag = ag.HeldBack(false)
 			}
 			l, err := domain.ComputeLedger(batch.facts(row, ag), asOf)
 			var missing *domain.MissingRateError
@@ -739,4 +750,15 @@ func (db *DB) reinstateIfClear(ctx context.Context, tx *gorm.DB, clientID string
 		return false, res.Error
 	}
 	return true, db.emit(ctx, tx, "client.reinstated", clientID, "", map[string]any{"reason": "every invoice past the suspension line is paid"}, true)
+}
+
+// heldVersions lists the agreement versions of rows enforced only once accepted.
+func heldVersions(rows []invoiceRow) []string {
+	var ids []string
+	for i := range rows {
+		if ag, err := rows[i].agreement(); err == nil && ag.EnforceOnlyIfAccepted && !slices.Contains(ids, ag.ID) {
+			ids = append(ids, ag.ID)
+		}
+	}
+	return ids
 }

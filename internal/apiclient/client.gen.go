@@ -58,14 +58,17 @@ func (e AgreementInputAllocation) Valid() bool {
 
 // Defines values for BillingRunSkippedKind.
 const (
-	BillingRunSkippedKindFailed      BillingRunSkippedKind = "failed"
-	BillingRunSkippedKindMissingRate BillingRunSkippedKind = "missing_rate"
-	BillingRunSkippedKindPaused      BillingRunSkippedKind = "paused"
+	BillingRunSkippedKindAwaitingAcceptance BillingRunSkippedKind = "awaiting_acceptance"
+	BillingRunSkippedKindFailed             BillingRunSkippedKind = "failed"
+	BillingRunSkippedKindMissingRate        BillingRunSkippedKind = "missing_rate"
+	BillingRunSkippedKindPaused             BillingRunSkippedKind = "paused"
 )
 
 // Valid indicates whether the value is a known member of the BillingRunSkippedKind enum.
 func (e BillingRunSkippedKind) Valid() bool {
 	switch e {
+	case BillingRunSkippedKindAwaitingAcceptance:
+		return true
 	case BillingRunSkippedKindFailed:
 		return true
 	case BillingRunSkippedKindMissingRate:
@@ -484,6 +487,7 @@ func (e EventType1) Valid() bool {
 
 // Defines values for EventType.
 const (
+	EventTypeAgreementAccepted            EventType = "agreement.accepted"
 	EventTypeAgreementNotice              EventType = "agreement.notice"
 	EventTypeChargeAdjusted               EventType = "charge.adjusted"
 	EventTypeChargePosted                 EventType = "charge.posted"
@@ -507,6 +511,8 @@ const (
 // Valid indicates whether the value is a known member of the EventType enum.
 func (e EventType) Valid() bool {
 	switch e {
+	case EventTypeAgreementAccepted:
+		return true
 	case EventTypeAgreementNotice:
 		return true
 	case EventTypeChargeAdjusted:
@@ -1010,6 +1016,21 @@ func (e WebhookDeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for AcceptHostedTermsFormdataBodyAgree.
+const (
+	Yes AcceptHostedTermsFormdataBodyAgree = "yes"
+)
+
+// Valid indicates whether the value is a known member of the AcceptHostedTermsFormdataBodyAgree enum.
+func (e AcceptHostedTermsFormdataBodyAgree) Valid() bool {
+	switch e {
+	case Yes:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetHealthz200JSONResponseBodyStatus.
 const (
 	Ok GetHealthz200JSONResponseBodyStatus = "ok"
@@ -1040,6 +1061,21 @@ func (e ListClientsParamsStatus) Valid() bool {
 	case ListClientsParamsStatusOffboarded:
 		return true
 	case ListClientsParamsStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListClientsParamsAcceptance.
+const (
+	ListClientsParamsAcceptancePending ListClientsParamsAcceptance = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ListClientsParamsAcceptance enum.
+func (e ListClientsParamsAcceptance) Valid() bool {
+	switch e {
+	case ListClientsParamsAcceptancePending:
 		return true
 	default:
 		return false
@@ -1273,10 +1309,28 @@ type APIKey struct {
 
 // Agreement One version of a client's agreement, as stored.
 type Agreement struct {
-	Allocation    AgreementAllocation `json:"allocation"`
-	ClientId      string              `json:"client_id"`
-	CreatedAt     time.Time           `json:"created_at"`
-	EffectiveFrom openapi_types.Date  `json:"effective_from"`
+	// Acceptance The client's acceptance of this version (null until then; always null on the copy an invoice keeps).
+	Acceptance *struct {
+		AcceptedAt time.Time `json:"accepted_at"`
+
+		// IpAddress The address the form came from (the TCP peer).
+		IpAddress string `json:"ip_address"`
+
+		// Name The full name the client typed.
+		Name string `json:"name"`
+
+		// TermsSha256 SHA-256 (hex) of terms_text.
+		TermsSha256 string `json:"terms_sha256"`
+
+		// TermsText The exact text shown and accepted: a title line, then one sentence per line.
+		TermsText string `json:"terms_text"`
+		UserAgent string `json:"user_agent"`
+	} `json:"acceptance,omitempty"`
+	Allocation            AgreementAllocation `json:"allocation"`
+	ClientId              string              `json:"client_id"`
+	CreatedAt             time.Time           `json:"created_at"`
+	EffectiveFrom         openapi_types.Date  `json:"effective_from"`
+	EnforceOnlyIfAccepted *bool               `json:"enforce_only_if_accepted,omitempty"`
 
 	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	FixedCompensation Money           `json:"fixed_compensation"`
@@ -1290,9 +1344,10 @@ type Agreement struct {
 	PaymentTerms string `json:"payment_terms"`
 
 	// ReminderOffsets Days from the due date.
-	ReminderOffsets []int       `json:"reminder_offsets"`
-	Suspension      *Suspension `json:"suspension"`
-	Version         int         `json:"version"`
+	ReminderOffsets   []int       `json:"reminder_offsets"`
+	RequireAcceptance *bool       `json:"require_acceptance,omitempty"`
+	Suspension        *Suspension `json:"suspension"`
+	Version           int         `json:"version"`
 }
 
 // AgreementAllocation defines model for Agreement.Allocation.
@@ -1302,6 +1357,9 @@ type AgreementAllocation string
 type AgreementInput struct {
 	Allocation    *AgreementInputAllocation `json:"allocation,omitempty"`
 	EffectiveFrom openapi_types.Date        `json:"effective_from"`
+
+	// EnforceOnlyIfAccepted Late fees, interest and compensation of this version are held back until the client accepts it (then the ledger posts what is due); the sweep's run log lists the invoices held back (skipped kind awaiting_acceptance). Needs require_acceptance. Default false.
+	EnforceOnlyIfAccepted *bool `json:"enforce_only_if_accepted,omitempty"`
 
 	// FixedCompensation An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	FixedCompensation *Money `json:"fixed_compensation,omitempty"`
@@ -1318,8 +1376,11 @@ type AgreementInput struct {
 	PaymentTerms *string `json:"payment_terms,omitempty"`
 
 	// ReminderOffsets Days from the due date; default [-3, 0, 7, 14, 30].
-	ReminderOffsets *[]int      `json:"reminder_offsets,omitempty"`
-	Suspension      *Suspension `json:"suspension,omitempty"`
+	ReminderOffsets *[]int `json:"reminder_offsets,omitempty"`
+
+	// RequireAcceptance The client is asked to accept this version on the account page (portal_url): full name and a checkbox. Default false.
+	RequireAcceptance *bool       `json:"require_acceptance,omitempty"`
+	Suspension        *Suspension `json:"suspension,omitempty"`
 }
 
 // AgreementInputAllocation defines model for AgreementInput.Allocation.
@@ -1362,7 +1423,9 @@ type BillingRun struct {
 	// Skipped Invoices left alone (the first 100), each tried again next run: `paused` (disputed or a payment
 	// processing), `missing_rate` (a reference rate not loaded), `failed` (the invoice could not be
 	// processed, for example a figure that would overflow or a row the database refused; reason is
-	// the error). One failed invoice never stops the others.
+	// the error), `awaiting_acceptance` (its agreement version is enforced only once the client accepts
+	// it: fees, interest and compensation are held back, reminders still go). One failed invoice never
+	// stops the others.
 	Skipped *[]struct {
 		InvoiceId *string                `json:"invoice_id,omitempty"`
 		Kind      *BillingRunSkippedKind `json:"kind,omitempty"`
@@ -1661,7 +1724,8 @@ type Event_Type struct {
 // EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 // the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
 // before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only;
+// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed and agreement.accepted (the client
+// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
 // payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
 type EventType string
 
@@ -2293,7 +2357,8 @@ type WebhookDelivery struct {
 	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
 	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-	// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only;
+	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed and agreement.accepted (the client
+	// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
 	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
 	EventType      *EventType `json:"event_type,omitempty"`
 	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
@@ -2364,6 +2429,18 @@ type StatementCurrency = string
 // To defines model for To.
 type To = openapi_types.Date
 
+// AcceptHostedTermsFormdataBody defines parameters for AcceptHostedTerms.
+type AcceptHostedTermsFormdataBody struct {
+	Agree       *AcceptHostedTermsFormdataBodyAgree `form:"agree,omitempty" json:"agree,omitempty"`
+	AgreementId *string                             `form:"agreement_id,omitempty" json:"agreement_id,omitempty"`
+	FormToken   *string                             `form:"form_token,omitempty" json:"form_token,omitempty"`
+	Name        *string                             `form:"name,omitempty" json:"name,omitempty"`
+	TermsSha256 *string                             `form:"terms_sha256,omitempty" json:"terms_sha256,omitempty"`
+}
+
+// AcceptHostedTermsFormdataBodyAgree defines parameters for AcceptHostedTerms.
+type AcceptHostedTermsFormdataBodyAgree string
+
 // GetHealthz200JSONResponseBodyStatus defines parameters for GetHealthz.
 type GetHealthz200JSONResponseBodyStatus string
 
@@ -2408,10 +2485,16 @@ type ListClientsParams struct {
 	// StartingAfter The id of the last item of the previous page.
 	StartingAfter *StartingAfter           `form:"starting_after,omitempty" json:"starting_after,omitempty"`
 	Status        *ListClientsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Acceptance pending: only clients with an agreement version (in force or announced) that requires acceptance and has none.
+	Acceptance *ListClientsParamsAcceptance `form:"acceptance,omitempty" json:"acceptance,omitempty"`
 }
 
 // ListClientsParamsStatus defines parameters for ListClients.
 type ListClientsParamsStatus string
+
+// ListClientsParamsAcceptance defines parameters for ListClients.
+type ListClientsParamsAcceptance string
 
 // CreateClientParams defines parameters for CreateClient.
 type CreateClientParams struct {
@@ -2833,6 +2916,9 @@ type RollWebhookEndpointSecretParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// AcceptHostedTermsFormdataRequestBody defines body for AcceptHostedTerms for application/x-www-form-urlencoded ContentType.
+type AcceptHostedTermsFormdataRequestBody AcceptHostedTermsFormdataBody
+
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody CreateAPIKeyJSONBody
 
@@ -3106,6 +3192,39 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /c/{token} (the `GetHostedAccountPage` operationId).
 	GetHostedAccountPage(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptHostedTermsWithBody The accept form of the account page (an HTML form post)
+	//
+	// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+	// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+	// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+	// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+	// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+	// with the reason (400).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+	AcceptHostedTermsWithBody(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptHostedTermsWithFormdataBody The accept form of the account page (an HTML form post)
+	//
+	// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+	// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+	// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+	// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+	// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+	// with the reason (400).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+	AcceptHostedTermsWithFormdataBody(ctx context.Context, token LinkToken, body AcceptHostedTermsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHostedAcceptancePDF The accepted terms with the evidence of acceptance (when, name, IP address, browser, SHA-256 of the text), as PDF
+	//
+	// Corresponds with GET /c/{token}/agreements/{agreement_id}/acceptance.pdf (the `GetHostedAcceptancePDF` operationId).
+	GetHostedAcceptancePDF(ctx context.Context, token LinkToken, agreementId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHostedStatementPDF The statement of account as of today, authorized by the account page's token
 	//
@@ -3896,6 +4015,69 @@ type ClientInterface interface {
 // Corresponds with GET /c/{token} (the `GetHostedAccountPage` operationId).
 func (c *HTTPClient) GetHostedAccountPage(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHostedAccountPageRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptHostedTermsWithBody The accept form of the account page (an HTML form post)
+//
+// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+// with the reason (400).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+func (c *HTTPClient) AcceptHostedTermsWithBody(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptHostedTermsRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptHostedTermsWithFormdataBody The accept form of the account page (an HTML form post)
+//
+// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+// with the reason (400).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+func (c *HTTPClient) AcceptHostedTermsWithFormdataBody(ctx context.Context, token LinkToken, body AcceptHostedTermsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptHostedTermsRequestWithFormdataBody(c.Server, token, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHostedAcceptancePDF The accepted terms with the evidence of acceptance (when, name, IP address, browser, SHA-256 of the text), as PDF
+//
+// Corresponds with GET /c/{token}/agreements/{agreement_id}/acceptance.pdf (the `GetHostedAcceptancePDF` operationId).
+func (c *HTTPClient) GetHostedAcceptancePDF(ctx context.Context, token LinkToken, agreementId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostedAcceptancePDFRequest(c.Server, token, agreementId)
 	if err != nil {
 		return nil, err
 	}
@@ -5618,6 +5800,94 @@ func NewGetHostedAccountPageRequest(server string, token LinkToken) (*http.Reque
 	return req, nil
 }
 
+// NewAcceptHostedTermsRequestWithFormdataBody calls the generic AcceptHostedTerms builder with application/x-www-form-urlencoded body
+func NewAcceptHostedTermsRequestWithFormdataBody(server string, token LinkToken, body AcceptHostedTermsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAcceptHostedTermsRequestWithBody(server, token, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAcceptHostedTermsRequestWithBody constructs an http.Request for the AcceptHostedTerms method, with any body, and a specified content type
+func NewAcceptHostedTermsRequestWithBody(server string, token LinkToken, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/c/%s/accept", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetHostedAcceptancePDFRequest constructs an http.Request for the GetHostedAcceptancePDF method
+func NewGetHostedAcceptancePDFRequest(server string, token LinkToken, agreementId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "agreement_id", agreementId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/c/%s/agreements/%s/acceptance.pdf", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetHostedStatementPDFRequest constructs an http.Request for the GetHostedStatementPDF method
 func NewGetHostedStatementPDFRequest(server string, token LinkToken) (*http.Request, error) {
 	var err error
@@ -6207,6 +6477,18 @@ func NewListClientsRequest(server string, params *ListClientsParams) (*http.Requ
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Acceptance != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "acceptance", *params.Acceptance, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9365,6 +9647,41 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /c/{token} (the `GetHostedAccountPage` operationId).
 	GetHostedAccountPageWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedAccountPageResponse, error)
 
+	// AcceptHostedTermsWithBodyWithResponse The accept form of the account page (an HTML form post)
+	//
+	// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+	// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+	// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+	// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+	// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+	// with the reason (400).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+	AcceptHostedTermsWithBodyWithResponse(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcceptHostedTermsResponse, error)
+
+	// AcceptHostedTermsWithFormdataBodyWithResponse The accept form of the account page (an HTML form post)
+	//
+	// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+	// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+	// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+	// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+	// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+	// with the reason (400).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+	AcceptHostedTermsWithFormdataBodyWithResponse(ctx context.Context, token LinkToken, body AcceptHostedTermsFormdataRequestBody, reqEditors ...RequestEditorFn) (*AcceptHostedTermsResponse, error)
+
+	// GetHostedAcceptancePDFWithResponse The accepted terms with the evidence of acceptance (when, name, IP address, browser, SHA-256 of the text), as PDF
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /c/{token}/agreements/{agreement_id}/acceptance.pdf (the `GetHostedAcceptancePDF` operationId).
+	GetHostedAcceptancePDFWithResponse(ctx context.Context, token LinkToken, agreementId string, reqEditors ...RequestEditorFn) (*GetHostedAcceptancePDFResponse, error)
+
 	// GetHostedStatementPDFWithResponse The statement of account as of today, authorized by the account page's token
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10278,6 +10595,117 @@ func (r GetHostedAccountPageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHostedAccountPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcceptHostedTermsResponse303Headers the declared response headers of an HTTP 303 response for AcceptHostedTerms
+type AcceptHostedTermsResponse303Headers struct {
+	Location   *string
+	XRequestId *string
+}
+
+// AcceptHostedTermsResponse400Headers the declared response headers of an HTTP 400 response for AcceptHostedTerms
+type AcceptHostedTermsResponse400Headers struct {
+	XRequestId *string
+}
+
+// AcceptHostedTermsResponse403Headers the declared response headers of an HTTP 403 response for AcceptHostedTerms
+type AcceptHostedTermsResponse403Headers struct {
+	XRequestId *string
+}
+
+// AcceptHostedTermsResponse404Headers the declared response headers of an HTTP 404 response for AcceptHostedTerms
+type AcceptHostedTermsResponse404Headers struct {
+	XRequestId *string
+}
+
+type AcceptHostedTermsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *AcceptHostedTermsResponse303Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AcceptHostedTermsResponse400Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AcceptHostedTermsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AcceptHostedTermsResponse404Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptHostedTermsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptHostedTermsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptHostedTermsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptHostedTermsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHostedAcceptancePDFResponse200Headers the declared response headers of an HTTP 200 response for GetHostedAcceptancePDF
+type GetHostedAcceptancePDFResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetHostedAcceptancePDFResponse404Headers the declared response headers of an HTTP 404 response for GetHostedAcceptancePDF
+type GetHostedAcceptancePDFResponse404Headers struct {
+	XRequestId *string
+}
+
+type GetHostedAcceptancePDFResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostedAcceptancePDFResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetHostedAcceptancePDFResponse404Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHostedAcceptancePDFResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHostedAcceptancePDFResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHostedAcceptancePDFResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHostedAcceptancePDFResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14978,6 +15406,59 @@ func (c *ClientWithResponses) GetHostedAccountPageWithResponse(ctx context.Conte
 	return ParseGetHostedAccountPageResponse(rsp)
 }
 
+// AcceptHostedTermsWithBodyWithResponse The accept form of the account page (an HTML form post)
+//
+// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+// with the reason (400).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+func (c *ClientWithResponses) AcceptHostedTermsWithBodyWithResponse(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcceptHostedTermsResponse, error) {
+	rsp, err := c.AcceptHostedTermsWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptHostedTermsResponse(rsp)
+}
+
+// AcceptHostedTermsWithFormdataBodyWithResponse The accept form of the account page (an HTML form post)
+//
+// Fields: agreement_id, name (the full name typed), agree=yes (the checkbox), terms_sha256 (of the text
+// shown) and form_token (an HMAC, keyed by the page's link, of the version and that hash: a form not
+// served by the page is refused 403, as is a post whose Sec-Fetch-Site is cross-site). Records the
+// acceptance (time, name, IP address, user agent, the text and its SHA-256), emits agreement.accepted and
+// answers 303 back to the page; a missing name or box, or terms changed since, renders the page again
+// with the reason (400).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /c/{token}/accept (the `AcceptHostedTerms` operationId).
+func (c *ClientWithResponses) AcceptHostedTermsWithFormdataBodyWithResponse(ctx context.Context, token LinkToken, body AcceptHostedTermsFormdataRequestBody, reqEditors ...RequestEditorFn) (*AcceptHostedTermsResponse, error) {
+	rsp, err := c.AcceptHostedTermsWithFormdataBody(ctx, token, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptHostedTermsResponse(rsp)
+}
+
+// GetHostedAcceptancePDFWithResponse The accepted terms with the evidence of acceptance (when, name, IP address, browser, SHA-256 of the text), as PDF
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /c/{token}/agreements/{agreement_id}/acceptance.pdf (the `GetHostedAcceptancePDF` operationId).
+func (c *ClientWithResponses) GetHostedAcceptancePDFWithResponse(ctx context.Context, token LinkToken, agreementId string, reqEditors ...RequestEditorFn) (*GetHostedAcceptancePDFResponse, error) {
+	rsp, err := c.GetHostedAcceptancePDF(ctx, token, agreementId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHostedAcceptancePDFResponse(rsp)
+}
+
 // GetHostedStatementPDFWithResponse The statement of account as of today, authorized by the account page's token
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16414,6 +16895,111 @@ func ParseGetHostedAccountPageResponse(rsp *http.Response) (*GetHostedAccountPag
 		response.Headers200 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetHostedAccountPageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAcceptHostedTermsResponse parses an HTTP response from a AcceptHostedTermsWithResponse call
+func ParseAcceptHostedTermsResponse(rsp *http.Response) (*AcceptHostedTermsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptHostedTermsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers AcceptHostedTermsResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers303 = &headers
+	case rsp.StatusCode == 400:
+		var headers AcceptHostedTermsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 403:
+		var headers AcceptHostedTermsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers AcceptHostedTermsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHostedAcceptancePDFResponse parses an HTTP response from a GetHostedAcceptancePDFWithResponse call
+func ParseGetHostedAcceptancePDFResponse(rsp *http.Response) (*GetHostedAcceptancePDFResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHostedAcceptancePDFResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostedAcceptancePDFResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetHostedAcceptancePDFResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
