@@ -13,6 +13,7 @@ test: tools
 tools:
 	@command -v stripe-mock >/dev/null 2>&1 || { echo "installing stripe-mock"; $(GO) install github.com/stripe/stripe-mock@v0.203.0; }
 	@command -v pdftotext >/dev/null 2>&1 || echo "note: pdftotext (poppler-utils) is missing; PDF text tests will be skipped"
+	@command -v chromium >/dev/null 2>&1 || echo "note: chromium is missing; the browser tests will be skipped (apt-get install -y chromium)"
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -221,7 +221,7 @@ func TestHostedInvoicePayByCard(t *testing.T) {
 	token := strings.TrimPrefix(link, testPublicURL+"/i/")
 
 	p := s.open("GET", link, nil)
-	mustContain(t, p.Body, `<form method="post" action="/i/`+token+`/pay">`, "Pay €1,034.54 by card")
+	mustContain(t, p.Body, `<form method="post" action="/i/`+token+`/pay">`, "Pay €1,034.21 by card", "interest accrued since the last posting is charged with the next one")
 	if strings.Contains(p.Body, "DE89370400440532013000") {
 		t.Error("bank details shown although Stripe is configured")
 	}
