@@ -289,5 +289,7 @@ func TestBrowserClientPages(t *testing.T) {
 
 // emulateMobile sets the viewport's mobile flag.
 func emulateMobile(mobile bool) chromedp.EmulateViewportOption {
-	return func(p *emulation.SetDeviceMetricsOverrideParams, _ *emulation.SetTouchEmulationEnabledParams) { p.Mobile = mobile }
+	return func(p *emulation.SetDeviceMetricsOverrideParams, _ *emulation.SetTouchEmulationEnabledParams) {
+		p.Mobile = mobile
+	}
 }
