@@ -195,6 +195,8 @@ type noticeData struct {
 	EffectiveFrom domain.Date       `json:"effective_from"`
 	Terms         []string          `json:"terms"`
 	SuspendOn     domain.Date       `json:"suspend_on"`
+	// First marks the client's first agreement: its terms, not a change.
+	First bool `json:"first"`
 }
 
 // noticePDF maps a notice event to its letter.
@@ -220,6 +222,13 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 			n.Changes = domain.DescribeTerms(*data.Agreement, doc.Client.Currency, domain.Date{})
 		default:
 			n.Changes = data.Terms
+		}
+		if data.First {
+			// The first agreement is no change: the letter gives its terms.
+			n.Subject = "Your payment terms"
+			n.Paragraphs = append([]string{fmt.Sprintf("These are the payment terms of our agreement, in force from %s. "+
+				"Invoices issued from that date carry them.", data.EffectiveFrom.LongString())}, n.Changes...)
+			n.Changes, n.EffectiveOn = nil, domain.Date{}
 		}
 	case pdf.NoticeSuspensionWarning:
 		n.EffectiveOn = data.SuspendOn

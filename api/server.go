@@ -173,6 +173,7 @@ func (s *Server) routes() {
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
 	v1.GET("/clients/:id/credit", s.handleClientCredit, read...)
 	v1.POST("/clients/:id/rotate_link", s.handleClientRotateLink, admin...)
+	v1.GET("/clients/:id/email_deliveries", s.handleEmailDeliveryList, read...)
 
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
 	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)

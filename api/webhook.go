@@ -63,6 +63,23 @@ func (s *Server) handleWebhookDeliveryList(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// handleEmailDeliveryList serves GET /v1/clients/{id}/email_deliveries.
+func (s *Server) handleEmailDeliveryList(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	f := domain.DeliveryFilter{Status: c.QueryParam("status"), Page: p}
+	if f.Status != "" && !domain.ValidDeliveryStatus(f.Status) {
+		return fieldError("status", "must be pending, succeeded or failed")
+	}
+	out, err := s.Webhooks.FindEmailDeliveries(c.Request().Context(), c.Param("id"), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 // checkWebhookURL refuses a URL that reaches inside the network (see
 // Deps.CheckWebhookURL).
 func (s *Server) checkWebhookURL(c echo.Context, url string) error {

@@ -95,7 +95,11 @@ func newMailer(c SMTPConfig) (*mailer, error) {
 func (n *Notifier) sendEmail(ctx context.Context, j domain.EmailJob) domain.DeliveryAttempt {
 	at := n.now()
 	a := domain.DeliveryAttempt{At: at}
-	msg, err := n.mailer.compose(j, at)
+	var ec *domain.EmailContext
+	if n.Context != nil {
+		ec = n.Context(ctx, j.Message)
+	}
+	msg, err := n.mailer.compose(j, at, ec)
 	if err == nil && n.Attach != nil {
 		if name, pdf, ok := n.Attach(ctx, j.Message); ok {
 			err = msg.AttachReader(name, bytes.NewReader(pdf), mail.WithFileContentType(mail.ContentType("application/pdf")))
@@ -125,8 +129,8 @@ func (n *Notifier) sendEmail(ctx context.Context, j domain.EmailJob) domain.Deli
 }
 
 // compose builds the plain-text mail of a notice.
-func (m *mailer) compose(j domain.EmailJob, at time.Time) (*mail.Msg, error) {
-	subject, body := noticeText(m.fromName, j.Message)
+func (m *mailer) compose(j domain.EmailJob, at time.Time, ec *domain.EmailContext) (*mail.Msg, error) {
+	subject, body := noticeText(m.fromName, j.Message, ec)
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.FromFormat(m.fromName, m.from); err != nil {
 		return nil, err
@@ -139,8 +143,9 @@ func (m *mailer) compose(j domain.EmailJob, at time.Time) (*mail.Msg, error) {
 	// The same Message-ID on every attempt lets a receiver drop a duplicate
 	// when an attempt was delivered but its reply was lost.
 	msg.SetMessageIDWithValue(j.Delivery.ID + "@" + m.idDomain)
-	msg.SetGenHeader(mail.Header(HeaderEventID), j.Message.EventID)
 	msg.SetGenHeader(mail.Header(HeaderEventType), j.Message.Type)
+	// Sent by a program: auto-responders stay quiet (RFC 3834).
+	msg.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
 	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
 	msg.SetBodyString(mail.TypeTextPlain, body)
 	return msg, nil
@@ -158,21 +163,41 @@ func (m *mailer) send(ctx context.Context, msg *mail.Msg) error {
 }
 
 // noticeText returns the subject and body of the e-mail for an event, in
-// plain words, from the event JSON.
-func noticeText(business string, m domain.OutboxMessage) (subject, body string) {
+// plain words, from the event JSON and, for a client, what ec adds: the
+// amount due today, the date to pay by, how to pay and the basis. It never
+// shows Remit's internal ids.
+func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext) (subject, body string) {
 	var env struct {
-		ID   string         `json:"id"`
 		Data map[string]any `json:"data"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(m.Payload))
 	dec.UseNumber()
 	_ = dec.Decode(&env) // an unreadable payload still gets a generic mail
 	d := eventData(env.Data)
+	if ec == nil {
+		ec = &domain.EmailContext{}
+	}
+	currency := d.text("currency")
+	if currency == "" {
+		currency = ec.Currency
+	}
+	money := func(key string) string {
+		minor, err := strconv.ParseInt(d.text(key), 10, 64)
+		if err != nil || !domain.ValidCurrency(currency) {
+			return ""
+		}
+		return domain.FormatMoney(minor, currency)
+	}
+	number := d.text("number")
+	if number == "" {
+		number = ec.InvoiceNumber
+	}
 	invoice := "your invoice"
-	if n := d.text("number"); n != "" {
-		invoice = "invoice " + n
+	if number != "" {
+		invoice = "invoice " + number
 	}
 	var lead string
+	payable := true // the mail says what is due and how to pay
 	switch m.Type {
 	case domain.EventInvoiceIssued:
 		subject, lead = "New "+invoice, "Please find the details of "+invoice+" below."
@@ -181,40 +206,64 @@ func noticeText(business string, m domain.OutboxMessage) (subject, body string) 
 	case domain.EventInvoiceOverdue:
 		subject, lead = capitalize(invoice)+" is overdue", capitalize(invoice)+" is past its due date. Please arrange payment."
 	case domain.EventInvoicePaid:
-		subject, lead = capitalize(invoice)+" is paid", "Thank you: "+invoice+" is paid in full."
+		subject, lead, payable = capitalize(invoice)+" is paid", "Thank you: "+invoice+" is paid in full.", false
+	case domain.EventPaymentReceived:
+		subject, lead = "Payment received: "+invoice, "Thank you: we received a payment"
+		if a := money("amount"); a != "" {
+			lead += " of " + a
+		}
+		lead += " for " + invoice + ". Part of it remains to be paid."
 	case domain.EventChargePosted:
-		subject, lead = "A charge was added to "+invoice, "Under the agreed payment terms, a charge was added to "+invoice+"."
+		subject, lead = "A charge was added to "+invoice, "Under the agreed payment terms, a charge"
+		if a := money("amount"); a != "" {
+			lead += " of " + a
+		}
+		lead += " was added to " + invoice + "."
 	case domain.EventChargeAdjusted:
 		subject, lead = "A charge on "+invoice+" was corrected", "A payment or refund dated earlier than when we recorded it changed what "+
 			invoice+" owes under the agreed payment terms; the charge was corrected."
 	case domain.EventClientSuspensionWarning:
 		subject, lead = "Service will be suspended", "Service will be suspended unless the overdue invoices are paid."
+		if on, err := domain.ParseDate(d.text("suspend_on")); err == nil {
+			subject = "Service will be suspended on " + on.LongString()
+			lead = "Unless the overdue invoices are paid in full, service will be suspended on " + on.LongString() + "."
+		}
 	case domain.EventClientSuspended:
 		subject, lead = "Service suspended", "Service is suspended because invoices are overdue. Paying them in full restores it."
 	case domain.EventClientReinstated:
-		subject, lead = "Service restored", "Thank you for your payment: service is restored."
+		subject, lead, payable = "Service restored", "Thank you for your payment: service is restored.", false
 	case domain.EventAgreementNotice:
-		subject, lead = "Notice of new payment terms", "The payment terms below will apply."
+		payable = false
+		if d["first"] == true {
+			subject, lead = "Your payment terms", "These are the payment terms of our agreement."
+		} else {
+			subject, lead = "Notice of new payment terms", "The payment terms of our agreement change. The terms below will apply."
+		}
 	case domain.EventMilestonePaid:
-		subject, lead = "Milestone paid", "Thank you: the milestone is paid."
+		subject, lead, payable = "Milestone paid", "Thank you: the milestone is paid.", false
 	case domain.EventMilestoneUnlocked:
-		subject, lead = "Next milestone unlocked", "Work on the next milestone can start."
+		subject, lead, payable = "Next milestone unlocked", "Work on the next milestone can start.", false
 	case domain.EventClientOffboarded:
 		subject, lead = "Our work together has ended", "Our engagement has ended. The details are below."
 	case domain.EventPaymentUnapplied:
+		payable = false
 		subject = "A Stripe payment could not be applied"
 		lead = "Stripe collected a payment (" + d.text("payment_intent_id") + ") that Remit could not apply to an invoice (" +
 			d.text("reason") + ", invoice " + d.text("invoice_id") + "). It is kept as unapplied payment " + d.text("id") +
 			": apply it to an invoice of its currency (POST /v1/unapplied_payments/" + d.text("id") + "/apply) or refund it (.../refund)."
 	default:
-		subject, lead = "Notice: "+m.Type, "There is news about your account."
+		subject, lead, payable = "Notice: "+m.Type, "There is news about your account.", false
 	}
 	if business != "" {
 		subject += " (" + business + ")"
 	}
 	var b strings.Builder
-	b.WriteString("Hello,\n\n" + lead + "\n")
-	if facts := d.facts(); len(facts) > 0 {
+	if ec.Greeting != "" {
+		b.WriteString("Dear " + ec.Greeting + ",\n\n" + lead + "\n")
+	} else {
+		b.WriteString("Hello,\n\n" + lead + "\n")
+	}
+	if facts := d.facts(currency, number); len(facts) > 0 {
 		b.WriteString("\n" + strings.Join(facts, "\n") + "\n")
 	}
 	if terms := d.list("terms"); len(terms) > 0 {
@@ -223,8 +272,48 @@ func noticeText(business string, m domain.OutboxMessage) (subject, body string) 
 			b.WriteString("  - " + t + "\n")
 		}
 	}
-	b.WriteString("\nKind regards,\n" + business + "\n\n-- \nReference: " + env.ID + "\n")
+	if ec.AcceptURL != "" && m.Type == domain.EventAgreementNotice {
+		b.WriteString("\nYou can read these terms, and accept them where we ask you to, on your account page:\n" + ec.AcceptURL + "\n")
+	}
+	if payable && ec.Owed && domain.ValidCurrency(ec.Currency) {
+		b.WriteString("\nAmount due today (" + ec.AsOf.LongString() + "): " + domain.FormatMoney(ec.AmountDueToday, ec.Currency) +
+			", interest to today included.\n")
+		switch {
+		case !ec.PayBy.IsZero():
+			b.WriteString("Please pay by " + ec.PayBy.LongString() + ".\n")
+		case ec.Overdue:
+			b.WriteString("The due date has passed: please pay now.\n")
+		}
+		b.WriteString(howToPay(ec))
+	}
+	if ec.Basis != "" && payable {
+		b.WriteString("\nBasis: " + ec.Basis + ".\n")
+	}
+	b.WriteString("\nKind regards,\n" + business + "\n")
 	return subject, b.String()
+}
+
+// howToPay lists the ways to pay: the hosted page, and the bank details
+// with the reference to quote.
+func howToPay(ec *domain.EmailContext) string {
+	var ways []string
+	if ec.PayURL != "" {
+		ways = append(ways, "online (the amount due today, the invoice and the terms): "+ec.PayURL)
+	}
+	if bk := ec.Bank; bk.IBAN != "" || bk.AccountNumber != "" {
+		var parts []string
+		for _, p := range [][2]string{{"", bk.AccountHolder}, {"", bk.BankName}, {"IBAN ", bk.IBAN}, {"BIC ", bk.BIC},
+			{"account ", bk.AccountNumber}, {"sort code ", bk.SortCode}, {"reference ", ec.Reference}} {
+			if p[1] != "" {
+				parts = append(parts, p[0]+p[1])
+			}
+		}
+		ways = append(ways, "by bank transfer: "+strings.Join(parts, ", "))
+	}
+	if len(ways) == 0 {
+		return ""
+	}
+	return "How to pay:\n  - " + strings.Join(ways, "\n  - ") + "\n"
 }
 
 // eventData reads the fields of an event's data for people.
@@ -255,15 +344,17 @@ func (d eventData) list(key string) []string {
 
 // facts returns "Label: value" lines for the fields people care about;
 // amounts only when the currency is known, so minor units are never shown raw.
-func (d eventData) facts() []string {
+func (d eventData) facts(currency, number string) []string {
 	var out []string
-	currency := d.text("currency")
 	for _, f := range []struct{ key, label string }{
 		{"number", "Invoice"}, {"description", "Charge"}, {"issue_date", "Issued"}, {"due_date", "Due"},
 		{"total", "Total"}, {"amount", "Amount"}, {"charges_total", "Charges"}, {"amount_paid", "Paid"},
 		{"balance_due", "Balance due"}, {"paid_on", "Paid on"}, {"effective_from", "Effective from"},
 	} {
 		v := d.text(f.key)
+		if f.key == "number" {
+			v = number
+		}
 		if v == "" {
 			continue
 		}

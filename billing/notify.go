@@ -82,6 +82,10 @@ type Notifier struct {
 	// Attach, when set, adds a PDF to an e-mail notice (the invoice, for
 	// invoice notices); ok false sends the mail without one.
 	Attach func(ctx context.Context, m domain.OutboxMessage) (filename string, pdf []byte, ok bool)
+	// Context, when set, gives a client e-mail what it states beyond its
+	// event (the amount due today, how to pay, the basis, the greeting);
+	// nil leaves them out.
+	Context func(ctx context.Context, m domain.OutboxMessage) *domain.EmailContext
 	// Jitter shortens a retry wait d by a random amount; tests pin it.
 	// The default takes a uniform wait between d/2 and d.
 	Jitter func(d time.Duration) time.Duration

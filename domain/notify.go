@@ -35,6 +35,9 @@ const (
 	EventMilestoneReopened            = "milestone.reopened"
 	EventInvoiceDisputeOpened         = "invoice.dispute_opened"
 	EventInvoiceDisputeClosed         = "invoice.dispute_closed"
+	// EventPaymentReceived: a payment that leaves part of the invoice to
+	// pay (the client gets a receipt).
+	EventPaymentReceived = "payment.received"
 	// EventAgreementAccepted: the client accepted a version on the account page.
 	EventAgreementAccepted = "agreement.accepted"
 	// EventAll in an endpoint's filter stands for every type.
@@ -55,7 +58,7 @@ var emailEventTypes = []string{
 	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
 	EventChargePosted, EventChargeAdjusted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
 	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
-	EventPaymentUnapplied,
+	EventPaymentUnapplied, EventPaymentReceived,
 }
 
 // eventTypes lists every outgoing event type: those e-mailed, then those
@@ -235,6 +238,10 @@ type WebhookService interface {
 	// FindWebhookDeliveries lists an endpoint's deliveries, newest first.
 	// Returns ENOTFOUND when the endpoint does not exist.
 	FindWebhookDeliveries(ctx context.Context, endpointID string, f DeliveryFilter) (Page[WebhookDelivery], error)
+	// FindEmailDeliveries lists the e-mails to a client, newest first: each
+	// with its attempts and, for a bounce, the server's refusal (a 5xx
+	// last_status_code, status failed). Returns ENOTFOUND (client).
+	FindEmailDeliveries(ctx context.Context, clientID string, f DeliveryFilter) (Page[EmailDelivery], error)
 	// UpdateWebhookEndpoint changes the URL, description, event filter or
 	// enabled flag. A disabled endpoint gets no new deliveries and its
 	// pending ones wait until it is enabled again. Returns EINVALID, ENOTFOUND.
@@ -439,4 +446,33 @@ type BillingRunService interface {
 	RecordRun(ctx context.Context, r *BillingRun) error
 	// FindRuns lists runs, newest first.
 	FindRuns(ctx context.Context, p PageParams) (Page[BillingRun], error)
+}
+
+// EmailContext is what a client's e-mail states beyond its event, read when
+// the mail is sent: whom to greet, what is due today, by when, how to pay
+// and on what basis.
+type EmailContext struct {
+	// Greeting is the contact's name, else the client's.
+	Greeting string
+	Currency string
+	// InvoiceNumber is the invoice the mail is about ("" for a client-wide notice).
+	InvoiceNumber string
+	// Owed: AmountDueToday is the payoff on AsOf (interest to that day
+	// included): the invoice's, or for a client-wide notice the total of
+	// the client's statement.
+	Owed           bool
+	AmountDueToday int64
+	AsOf           Date
+	// PayBy is the due date while it is still ahead; Overdue says it passed.
+	PayBy   Date
+	Overdue bool
+	// PayURL is the hosted invoice page (or the account page); Bank the
+	// transfer details; Reference what a transfer should quote.
+	PayURL    string
+	Bank      BankDetails
+	Reference string
+	// Basis is what the terms rest on: the agreement version, or the law.
+	Basis string
+	// AcceptURL is the account page when a version awaits the client's acceptance.
+	AcceptURL string
 }

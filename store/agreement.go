@@ -180,12 +180,19 @@ func (s *AgreementService) CreateAgreement(ctx context.Context, clientID string,
 		if err := s.db.emit(ctx, tx, "agreement.created", clientID, "", a, false); err != nil {
 			return err
 		}
-		if raises {
+		// The first version is told as the terms themselves (first: true,
+		// no previous terms the client never agreed to); a later one as a
+		// change, when it raises the burden.
+		if first := last == 0; raises || first {
 			notice := map[string]any{
 				"agreement":      a,
-				"previous":       prev,
 				"effective_from": a.EffectiveFrom,
 				"terms":          domain.DescribeTerms(a, c.Currency, domain.Date{}),
+			}
+			if first {
+				notice["first"] = true
+			} else {
+				notice["previous"] = prev
 			}
 			if err := s.db.emit(ctx, tx, "agreement.notice", clientID, "", notice, true); err != nil {
 				return err

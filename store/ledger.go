@@ -716,6 +716,29 @@ func (s *InvoiceService) RecordPayment(ctx context.Context, invoiceID string, p 
 // Stripe ledger records a payment in the transaction of its event); it
 // leaves the payment, or the one recorded before under the same key, in out.
 func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment) error {
+	var created bool
+	if err := s.recordPaymentOnce(ctx, tx, invoiceID, p, out, &created); err != nil || !created {
+		return err
+	}
+	// A payment that leaves part of the invoice to pay gets a receipt; one
+	// that pays it in full is told by invoice.paid.
+	var number, currency, status string
+	var balance int64
+	if err := rawScan(tx, "SELECT number, currency, status, balance_due FROM invoices WHERE id = ?", []any{invoiceID},
+		&number, &currency, &status, &balance); err != nil {
+		return err
+	}
+	if status != domain.InvoiceStatusOpen && status != domain.InvoiceStatusUncollectible || balance <= 0 {
+		return nil
+	}
+	return s.db.emit(ctx, tx, domain.EventPaymentReceived, out.ClientID, invoiceID, map[string]any{
+		"number": number, "currency": currency, "amount": out.Amount, "paid_on": out.PaidOn, "balance_due": balance,
+	}, true)
+}
+
+// recordPaymentOnce records the payment unless its key was recorded before;
+// created says whether it wrote one.
+func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment, created *bool) error {
 	var existing paymentRow
 	err := rawScan(tx, paymentSelect+" WHERE external_key = ?", []any{p.Key}, existing.fields()...)
 	switch {
@@ -779,6 +802,7 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 	if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
 		return err
 	}
+	*created = true
 	if !simple {
 		_, err := s.db.refreshThen(ctx, tx, invoiceID, p.PaidOn, func() error {
 			if err := rawScan(tx, paymentSelect+" WHERE id = ?", []any{pay.ID}, pay.fields()...); err != nil {

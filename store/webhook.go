@@ -230,3 +230,19 @@ func (s *WebhookService) FindWebhookDeliveries(ctx context.Context, endpointID s
 	}
 	return finishPage(rows, f.Page, (*webhookDeliveryRow).toDomain), nil
 }
+
+// FindEmailDeliveries implements domain.WebhookService.
+func (s *WebhookService) FindEmailDeliveries(ctx context.Context, clientID string, f domain.DeliveryFilter) (domain.Page[domain.EmailDelivery], error) {
+	if _, err := findClient(s.db.reader(ctx), clientID); err != nil {
+		return domain.Page[domain.EmailDelivery]{}, err
+	}
+	q := s.db.reader(ctx).Model(&emailDeliveryRow{}).Where("client_id = ?", clientID)
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	var rows []emailDeliveryRow
+	if err := page(q, f.Page).Find(&rows).Error; err != nil {
+		return domain.Page[domain.EmailDelivery]{}, translate(err)
+	}
+	return finishPage(rows, f.Page, (*emailDeliveryRow).toDomain), nil
+}

@@ -352,9 +352,19 @@ func TestNoticePDFEndToEnd(t *testing.T) {
 	s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true, "lines": []map[string]any{{"description": "Work", "unit_amount": 100000}}}})
 	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{
 		"effective_from": "2026-03-31", "payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}}})
-	var evt string
-	if err := s.DB.SQL().QueryRow("SELECT id FROM events WHERE type = 'agreement.notice' AND client_id = ?", cli).Scan(&evt); err != nil {
-		t.Fatal(err)
+	// The first version sends its terms (no change to compare); the
+	// second is the change notice.
+	var first, evt string
+	if err := s.DB.SQL().QueryRow("SELECT MIN(id), MAX(id) FROM events WHERE type = 'agreement.notice' AND client_id = ?", cli).Scan(&first, &evt); err != nil || first == evt {
+		t.Fatal("want two agreement notices", err)
+	}
+	firstText := pdfText(t, s.getPDF("/v1/clients/"+cli+"/notices/"+first+".pdf", nil).Body)
+	mustContain(t, firstText, "Your payment terms", "These are the payment terms of our agreement, in force from 1 March 2026.",
+		"Payment is due within 30 days of the issue date.")
+	for _, wrong := range []string{"No longer", "What changes", "will change"} {
+		if strings.Contains(firstText, wrong) {
+			t.Errorf("the first agreement's letter says %q:\n%s", wrong, firstText)
+		}
 	}
 
 	r := s.getPDF("/v1/clients/"+cli+"/notices/"+evt+".pdf", nil)

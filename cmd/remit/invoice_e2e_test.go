@@ -168,9 +168,9 @@ func TestNoticePeriod(t *testing.T) {
 	}
 	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{
 		"effective_from": "2026-03-31", "payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}}})
-	// The notice is recorded for delivery.
+	// The notice is recorded for delivery (after the first version's terms).
 	var n int
-	if err := s.DB.SQL().QueryRow("SELECT COUNT(*) FROM outbox WHERE type = 'agreement.notice' AND client_id = ?", cli).Scan(&n); err != nil || n != 1 {
+	if err := s.DB.SQL().QueryRow("SELECT COUNT(*) FROM outbox WHERE type = 'agreement.notice' AND client_id = ?", cli).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("notices in outbox: %d %v", n, err)
 	}
 	// Easing the terms needs no notice.

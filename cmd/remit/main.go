@@ -190,6 +190,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Notifier.Attach = m.Server.OutboxAttachment // e-mail notices carry their PDF
+	m.Notifier.Context = m.Server.EmailContext    // and what is due today, how to pay, the basis
 	if m.Config.DeliveryInterval > 0 {
 		m.workers.Go(func() { m.Notifier.Run(bg, m.Config.DeliveryInterval) })
 	}

@@ -314,6 +314,27 @@ func (e CreditEntryKind) Valid() bool {
 	}
 }
 
+// Defines values for EmailDeliveryStatus.
+const (
+	EmailDeliveryStatusFailed    EmailDeliveryStatus = "failed"
+	EmailDeliveryStatusPending   EmailDeliveryStatus = "pending"
+	EmailDeliveryStatusSucceeded EmailDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the EmailDeliveryStatus enum.
+func (e EmailDeliveryStatus) Valid() bool {
+	switch e {
+	case EmailDeliveryStatusFailed:
+		return true
+	case EmailDeliveryStatusPending:
+		return true
+	case EmailDeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
 	ErrorCodeAmountOverflow           ErrorCode = "amount_overflow"
@@ -505,6 +526,7 @@ const (
 	EventTypeMilestonePaid                EventType = "milestone.paid"
 	EventTypeMilestoneReopened            EventType = "milestone.reopened"
 	EventTypeMilestoneUnlocked            EventType = "milestone.unlocked"
+	EventTypePaymentReceived              EventType = "payment.received"
 	EventTypePaymentUnapplied             EventType = "payment.unapplied"
 )
 
@@ -546,6 +568,8 @@ func (e EventType) Valid() bool {
 	case EventTypeMilestoneReopened:
 		return true
 	case EventTypeMilestoneUnlocked:
+		return true
+	case EventTypePaymentReceived:
 		return true
 	case EventTypePaymentUnapplied:
 		return true
@@ -1076,6 +1100,27 @@ const (
 func (e ListClientsParamsAcceptance) Valid() bool {
 	switch e {
 	case ListClientsParamsAcceptancePending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListClientEmailDeliveriesParamsStatus.
+const (
+	ListClientEmailDeliveriesParamsStatusFailed    ListClientEmailDeliveriesParamsStatus = "failed"
+	ListClientEmailDeliveriesParamsStatusPending   ListClientEmailDeliveriesParamsStatus = "pending"
+	ListClientEmailDeliveriesParamsStatusSucceeded ListClientEmailDeliveriesParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ListClientEmailDeliveriesParamsStatus enum.
+func (e ListClientEmailDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case ListClientEmailDeliveriesParamsStatusFailed:
+		return true
+	case ListClientEmailDeliveriesParamsStatusPending:
+		return true
+	case ListClientEmailDeliveriesParamsStatusSucceeded:
 		return true
 	default:
 		return false
@@ -1665,6 +1710,39 @@ type CreditEntryKind string
 // Date defines model for Date.
 type Date = openapi_types.Date
 
+// EmailDelivery defines model for EmailDelivery.
+type EmailDelivery struct {
+	Attempts    *int       `json:"attempts,omitempty"`
+	ClientId    *string    `json:"client_id,omitempty"`
+	CreatedAt   *time.Time `json:"created_at,omitempty"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	EventId     *string    `json:"event_id,omitempty"`
+
+	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
+	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
+	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
+	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed and agreement.accepted (the client
+	// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
+	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; payment.received
+	// (a payment that leaves part of the invoice to pay: the client's receipt) is e-mailed to the client.
+	EventType      *EventType `json:"event_type,omitempty"`
+	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
+	Id             *string    `json:"id,omitempty"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at,omitempty"`
+	LastError      *string    `json:"last_error,omitempty"`
+
+	// LastStatusCode SMTP reply code of the latest attempt; 0 when there was none. A bounce is status failed with a 5xx code (the server refused the mailbox for good: not retried).
+	LastStatusCode *int `json:"last_status_code,omitempty"`
+
+	// NextAttemptAt Set while pending.
+	NextAttemptAt *time.Time           `json:"next_attempt_at,omitempty"`
+	Recipient     *string              `json:"recipient,omitempty"`
+	Status        *EmailDeliveryStatus `json:"status,omitempty"`
+}
+
+// EmailDeliveryStatus defines model for EmailDelivery.Status.
+type EmailDeliveryStatus string
+
 // Error defines model for Error.
 type Error struct {
 	Error struct {
@@ -1726,7 +1804,8 @@ type Event_Type struct {
 // before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
 // milestone's invoice), invoice.dispute_opened, invoice.dispute_closed and agreement.accepted (the client
 // accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
-// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
+// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; payment.received
+// (a payment that leaves part of the invoice to pay: the client's receipt) is e-mailed to the client.
 type EventType string
 
 // EventTypeFilter defines model for EventTypeFilter.
@@ -2359,7 +2438,8 @@ type WebhookDelivery struct {
 	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
 	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed and agreement.accepted (the client
 	// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
-	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
+	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; payment.received
+	// (a payment that leaves part of the invoice to pay: the client's receipt) is e-mailed to the client.
 	EventType      *EventType `json:"event_type,omitempty"`
 	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
 	Id             *string    `json:"id,omitempty"`
@@ -2515,6 +2595,20 @@ type ListClientCreditParams struct {
 	// StartingAfter The id of the last item of the previous page.
 	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
 }
+
+// ListClientEmailDeliveriesParams defines parameters for ListClientEmailDeliveries.
+type ListClientEmailDeliveriesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter The id of the last item of the previous page.
+	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+
+	// Status failed lists bounces and mails given up after 3 days of retries.
+	Status *ListClientEmailDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListClientEmailDeliveriesParamsStatus defines parameters for ListClientEmailDeliveries.
+type ListClientEmailDeliveriesParamsStatus string
 
 // GetClientHealthParams defines parameters for GetClientHealth.
 type GetClientHealthParams struct {
@@ -3404,6 +3498,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/clients/{id}/credit (the `ListClientCredit` operationId).
 	ListClientCredit(ctx context.Context, id ID, params *ListClientCreditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListClientEmailDeliveries The e-mails sent (or being sent) to a client, newest first, with bounces (scope read)
+	//
+	// Corresponds with GET /v1/clients/{id}/email_deliveries (the `ListClientEmailDeliveries` operationId).
+	ListClientEmailDeliveries(ctx context.Context, id ID, params *ListClientEmailDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetClientHealth What the client costs against what it brings, with red flags (scope read)
 	//
@@ -4507,6 +4606,21 @@ func (c *HTTPClient) CreateAgreement(ctx context.Context, id ID, params *CreateA
 // Corresponds with GET /v1/clients/{id}/credit (the `ListClientCredit` operationId).
 func (c *HTTPClient) ListClientCredit(ctx context.Context, id ID, params *ListClientCreditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListClientCreditRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListClientEmailDeliveries The e-mails sent (or being sent) to a client, newest first, with bounces (scope read)
+//
+// Corresponds with GET /v1/clients/{id}/email_deliveries (the `ListClientEmailDeliveries` operationId).
+func (c *HTTPClient) ListClientEmailDeliveries(ctx context.Context, id ID, params *ListClientEmailDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListClientEmailDeliveriesRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6794,6 +6908,91 @@ func NewListClientCreditRequest(server string, id ID, params *ListClientCreditPa
 		if params.StartingAfter != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListClientEmailDeliveriesRequest constructs an http.Request for the ListClientEmailDeliveries method
+func NewListClientEmailDeliveriesRequest(server string, id ID, params *ListClientEmailDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/email_deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9895,6 +10094,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/clients/{id}/credit (the `ListClientCredit` operationId).
 	ListClientCreditWithResponse(ctx context.Context, id ID, params *ListClientCreditParams, reqEditors ...RequestEditorFn) (*ListClientCreditResponse, error)
 
+	// ListClientEmailDeliveriesWithResponse The e-mails sent (or being sent) to a client, newest first, with bounces (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/clients/{id}/email_deliveries (the `ListClientEmailDeliveries` operationId).
+	ListClientEmailDeliveriesWithResponse(ctx context.Context, id ID, params *ListClientEmailDeliveriesParams, reqEditors ...RequestEditorFn) (*ListClientEmailDeliveriesResponse, error)
+
 	// GetClientHealthWithResponse What the client costs against what it brings, with red flags (scope read)
 	//
 	// Figures for the period (default: the last year to today in the business time zone), the client's rank among
@@ -11949,6 +12155,76 @@ func (r ListClientCreditResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListClientCreditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListClientEmailDeliveriesResponse200Headers the declared response headers of an HTTP 200 response for ListClientEmailDeliveries
+type ListClientEmailDeliveriesResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListClientEmailDeliveriesResponseDefaultHeaders the declared response headers of an HTTP default response for ListClientEmailDeliveries
+type ListClientEmailDeliveriesResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ListClientEmailDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    []EmailDelivery `json:"data"`
+		HasMore bool            `json:"has_more"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListClientEmailDeliveriesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListClientEmailDeliveriesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListClientEmailDeliveriesResponse) GetJSON200() *struct {
+	Data    []EmailDelivery `json:"data"`
+	HasMore bool            `json:"has_more"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListClientEmailDeliveriesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListClientEmailDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListClientEmailDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListClientEmailDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListClientEmailDeliveriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15822,6 +16098,19 @@ func (c *ClientWithResponses) ListClientCreditWithResponse(ctx context.Context, 
 	return ParseListClientCreditResponse(rsp)
 }
 
+// ListClientEmailDeliveriesWithResponse The e-mails sent (or being sent) to a client, newest first, with bounces (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/clients/{id}/email_deliveries (the `ListClientEmailDeliveries` operationId).
+func (c *ClientWithResponses) ListClientEmailDeliveriesWithResponse(ctx context.Context, id ID, params *ListClientEmailDeliveriesParams, reqEditors ...RequestEditorFn) (*ListClientEmailDeliveriesResponse, error) {
+	rsp, err := c.ListClientEmailDeliveries(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListClientEmailDeliveriesResponse(rsp)
+}
+
 // GetClientHealthWithResponse What the client costs against what it brings, with red flags (scope read)
 //
 // Figures for the period (default: the last year to today in the business time zone), the client's rank among
@@ -18257,6 +18546,79 @@ func ParseListClientCreditResponse(rsp *http.Response) (*ListClientCreditRespons
 		response.Headers200 = &headers
 	case true:
 		var headers ListClientCreditResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListClientEmailDeliveriesResponse parses an HTTP response from a ListClientEmailDeliveriesWithResponse call
+func ParseListClientEmailDeliveriesResponse(rsp *http.Response) (*ListClientEmailDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListClientEmailDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    []EmailDelivery `json:"data"`
+			HasMore bool            `json:"has_more"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListClientEmailDeliveriesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListClientEmailDeliveriesResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
