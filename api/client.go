@@ -26,6 +26,7 @@ type clientCreateRequest struct {
 	Communication  communicationInput `json:"communication"`
 	TurnaroundDays int                `json:"turnaround_days"`
 	Relationship   string             `json:"relationship"`
+	Language       string             `json:"language"`
 }
 
 // clientUpdateRequest is the body of PATCH /v1/clients/{id}: absent fields stay.
@@ -44,6 +45,7 @@ type clientUpdateRequest struct {
 	TurnaroundDays *int    `json:"turnaround_days"`
 	Relationship   *string `json:"relationship"`
 	Status         *string `json:"status"`
+	Language       *string `json:"language"`
 }
 
 func (s *Server) handleClientCreate(c echo.Context) error {
@@ -56,6 +58,10 @@ func (s *Server) handleClientCreate(c echo.Context) error {
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		Communication:  domain.Communication{Channel: req.Communication.Channel, ResponseTimeHours: req.Communication.ResponseTimeHours},
 		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive,
+		Language: req.Language,
+	}
+	if cl.Language == "" {
+		cl.Language = s.Business.Language
 	}
 	if cl.Timezone == "" {
 		cl.Timezone = s.Business.Timezone
@@ -133,6 +139,7 @@ func (s *Server) handleClientUpdate(c echo.Context) error {
 		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status,
+		Language: req.Language,
 	}
 	if req.Communication != nil {
 		upd.Channel, upd.ResponseHours = req.Communication.Channel, req.Communication.ResponseTimeHours

@@ -23,19 +23,22 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 )
 
 //go:embed hosted/*.html hosted/*.css
 var hostedFiles embed.FS
 
 var hostedTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"date": func(d domain.Date) string {
-		if d.IsZero() {
-			return ""
-		}
-		return d.LongString()
-	},
+	// pair hands a sub-template the page's locale with its value.
+	"pair": func(l *i18n.Locale, v any) localized { return localized{L: l, V: v} },
 }).ParseFS(hostedFiles, "hosted/*.html"))
+
+// localized is a value with the locale to show it in.
+type localized struct {
+	L *i18n.Locale
+	V any
+}
 
 // hostedCSP is the pages' Content-Security-Policy: nothing but the served
 // stylesheet; forms post to Remit, which may redirect to Stripe Checkout.
@@ -236,6 +239,7 @@ type pageLine struct {
 
 // invoicePage is what the invoice page shows.
 type invoicePage struct {
+	L           *i18n.Locale
 	Title       string
 	Business    domain.Business
 	Client      domain.Client
@@ -282,10 +286,12 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 		return errHostedMiss
 	}
 	cur := inv.Currency
-	money := func(m int64) string { return domain.FormatMoneySymbol(m, cur) }
+	l := i18n.For(doc.Client.Language)
+	money := func(m int64) string { return l.Money(m, cur) }
+	date := l.Date
 	token := c.Param("token")
 	page := invoicePage{
-		Title: "Invoice " + inv.Number, Business: s.Business, Client: doc.Client, Invoice: inv,
+		L: l, Title: l.T("invoice.title", "number", inv.Number), Business: s.Business, Client: doc.Client, Invoice: inv,
 		Subtotal: money(inv.Subtotal), Tax: money(inv.Tax), Total: money(inv.Total),
 		AmountPaid: money(inv.AmountPaid), BalanceDue: money(inv.BalanceDue),
 		Terms:   domain.DescribeTerms(doc.Agreement, cur, inv.DueDate),
@@ -294,16 +300,16 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 		Payable: (inv.Status == domain.InvoiceStatusOpen || inv.Status == domain.InvoiceStatusUncollectible) && inv.BalanceDue > 0,
 	}
 	if !doc.Agreement.IsDefault() {
-		page.TermsFrom = doc.Agreement.EffectiveFrom.LongString()
+		page.TermsFrom = date(doc.Agreement.EffectiveFrom)
 	}
 	for _, l := range inv.Lines {
 		page.Lines = append(page.Lines, pageLine{Description: l.Description, Quantity: l.Quantity, Unit: money(l.UnitAmount), Amount: money(l.Amount)})
 	}
 	for _, ch := range doc.Charges {
 		pl := chargeLine(ch, cur)
-		line := pageLine{Date: date(ch.PostedOn), Label: chargeLabel(ch.Kind), Description: pl.Description, Amount: money(ch.Amount)}
+		line := pageLine{Date: date(ch.PostedOn), Label: l.T("charge." + string(ch.Kind)), Description: pl.Description, Amount: money(ch.Amount)}
 		if ch.Waived {
-			line.Note = "waived"
+			line.Note = l.T("charge.waived")
 		}
 		page.Charges = append(page.Charges, line)
 	}
@@ -311,7 +317,7 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 		page.Payments = append(page.Payments, pageLine{Date: date(p.PaidOn), Label: p.Method, Description: p.Reference, Amount: money(p.Amount)})
 	}
 	today := domain.DateOf(s.now(), invoiceZone(inv))
-	page.AsOf = today.LongString()
+	page.AsOf = date(today)
 	page.DueToday = page.BalanceDue
 	if page.Payable {
 		q, err := s.Invoices.Quote(ctx, inv.ID, today)
@@ -319,10 +325,10 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 		case err == nil:
 			page.DueToday = money(q.Payoff)
 			if q.InterestAccruedUnposted > 0 {
-				page.DueNote = "including " + money(q.InterestAccruedUnposted) + " of interest accrued to today and not yet posted"
+				page.DueNote = l.T("due.including", "amount", money(q.InterestAccruedUnposted))
 			}
 		case domain.ErrorCode(err) == "missing_reference_rate":
-			page.DueNote = "interest accrued since the last posting is not included yet"
+			page.DueNote = l.T("due.missing_rate")
 		default:
 			return err
 		}
@@ -353,18 +359,6 @@ func renderPage(c echo.Context, status int, name string, data any) error {
 		return err
 	}
 	return c.HTMLBlob(status, []byte(b.String()))
-}
-
-func chargeLabel(k domain.ChargeKind) string {
-	switch k {
-	case domain.ChargeLateFee:
-		return "Late fee"
-	case domain.ChargeInterest:
-		return "Interest"
-	case domain.ChargeCompensation:
-		return "Compensation for recovery costs"
-	}
-	return string(k)
 }
 
 func date(d domain.Date) string {
@@ -430,6 +424,7 @@ func (s *Server) handleHostedPay(c echo.Context) error {
 
 // accountPage is what the client's account page shows.
 type accountPage struct {
+	L            *i18n.Locale
 	Title        string
 	Business     domain.Business
 	Client       domain.Client
@@ -479,12 +474,6 @@ type acceptForm struct {
 	Error       string
 }
 
-var noticeTitles = map[string]string{
-	domain.EventAgreementNotice:         "Notice of new payment terms",
-	domain.EventClientSuspensionWarning: "Warning of suspension",
-	domain.EventClientSuspended:         "Notice of suspension",
-}
-
 func (s *Server) handleHostedAccount(c echo.Context) error {
 	id, err := s.resolve(c, domain.LinkClient)
 	if err != nil {
@@ -512,14 +501,15 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 	}
 	today := domain.DateOf(s.now(), cl.Location())
 	token := c.Param("token")
-	page := &accountPage{Title: "Account of " + cl.Name, Business: s.Business, Client: *cl, AsOf: today.LongString(),
+	l := i18n.For(cl.Language)
+	page := &accountPage{L: l, Title: l.T("account.title", "name", cl.Name), Business: s.Business, Client: *cl, AsOf: l.Date(today),
 		StatementURL: hostedAccountPath + token + "/statement.pdf"}
 	st, err := docs.Statement(ctx, id, "", today)
 	if err != nil && domain.ErrorCode(err) != "missing_reference_rate" {
 		return nil, err
 	}
 	if st != nil {
-		money := func(m int64) string { return domain.FormatMoneySymbol(m, st.Currency) }
+		money := func(m int64) string { return l.Money(m, st.Currency) }
 		page.TotalDue = money(st.TotalDue)
 		ids := make([]string, len(st.Invoices))
 		for i, si := range st.Invoices {
@@ -531,7 +521,7 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 		}
 		for _, si := range st.Invoices {
 			page.Invoices = append(page.Invoices, accountInvoice{Number: si.Number, URL: hostedInvoicePath + tokens[si.ID],
-				IssueDate: date(si.IssueDate), DueDate: date(si.DueDate), DaysOverdue: si.DaysOverdue,
+				IssueDate: l.Date(si.IssueDate), DueDate: l.Date(si.DueDate), DaysOverdue: si.DaysOverdue,
 				Balance: money(si.BalanceDue), AmountDue: money(si.AmountDue)})
 		}
 	}
@@ -540,7 +530,7 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 		return nil, err
 	}
 	for _, n := range notices {
-		page.Notices = append(page.Notices, pageLine{Date: domain.DateOf(n.CreatedAt, cl.Location()).LongString(), Label: noticeTitles[n.Type]})
+		page.Notices = append(page.Notices, pageLine{Date: l.Date(domain.DateOf(n.CreatedAt, cl.Location())), Label: l.T("notice." + n.Type)})
 	}
 	inForce, err := s.Agreements.AgreementInForce(ctx, id, today)
 	if err != nil {
@@ -570,11 +560,13 @@ func (s *Server) accountAgreement(token string, cl *domain.Client, a domain.Agre
 	if a.IsDefault() {
 		return out
 	}
-	out.From = a.EffectiveFrom.LongString()
+	l := i18n.For(cl.Language)
+	out.From = l.Date(a.EffectiveFrom)
 	switch {
 	case a.Acceptance != nil:
-		out.Accepted = fmt.Sprintf("Accepted by %s on %s.", a.Acceptance.Name,
-			a.Acceptance.AcceptedAt.In(cl.Location()).Format("2 January 2006 at 15:04 MST"))
+		at := a.Acceptance.AcceptedAt.In(cl.Location())
+		out.Accepted = l.T("accepted.by", "name", a.Acceptance.Name, "date", l.Date(domain.DateOf(at, cl.Location())),
+			"time", at.Format("15:04 MST"))
 		out.PDFURL = hostedAccountPath + token + "/agreements/" + a.ID + "/acceptance.pdf"
 	case a.RequireAcceptance:
 		text := domain.AcceptanceText(a, cl.Currency)
@@ -638,11 +630,11 @@ func (s *Server) handleHostedAccept(c echo.Context) error {
 	sum := sha256.Sum256([]byte(text))
 	switch {
 	case hex.EncodeToString(sum[:]) != sha:
-		form.Error = "These terms have changed since the page was opened; please read them again."
+		form.Error = i18n.For(cl.Language).T("accept.err.changed")
 	case form.Name == "" || len(form.Name) > domain.MaxNameLen || domain.TextProblem(form.Name, false) != "":
-		form.Error = "Please type your full name."
+		form.Error = i18n.For(cl.Language).T("accept.err.name")
 	case c.FormValue("agree") != "yes":
-		form.Error = "Please tick the box to accept the terms."
+		form.Error = i18n.For(cl.Language).T("accept.err.box")
 	}
 	if form.Error == "" {
 		ua := c.Request().UserAgent()

@@ -14,6 +14,8 @@ type Business struct {
 	Timezone string
 	// NoticeDays is how long before it takes effect a tougher agreement must be announced.
 	NoticeDays int
+	// Language is a new client's language when none is given (REMIT_LANGUAGE).
+	Language string
 	// Bank is where a client pays by transfer (REMIT_BUSINESS_BANK_*).
 	Bank BankDetails
 }

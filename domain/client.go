@@ -3,8 +3,12 @@ package domain
 import (
 	"context"
 	"net/mail"
+	"slices"
 	"time"
 )
+
+// Languages are the languages a client may read Remit's pages in (BCP 47).
+var Languages = []string{"en", "ru", "bg", "de"}
 
 // Client statuses.
 const (
@@ -55,6 +59,9 @@ type Client struct {
 	TurnaroundDays int           `json:"turnaround_days"`
 	Relationship   string        `json:"relationship"`
 	Status         string        `json:"status"`
+	// Language is what the client reads (Languages; "" is English): the
+	// hosted pages speak it.
+	Language string `json:"language"`
 	// CreditBalance is the client's unused credit in minor units of its
 	// currency; the client service sets it, and it is nil (left out) where a
 	// client is embedded in another resource.
@@ -109,6 +116,9 @@ func (c *Client) Validate() error {
 	if c.Relationship != RelationshipStandard && c.Relationship != RelationshipFriendsFamily {
 		f.Add("relationship", "must be standard or friends_family")
 	}
+	if c.Language != "" && !slices.Contains(Languages, c.Language) {
+		f.Add("language", "must be one of en, ru, bg, de")
+	}
 	switch c.Status {
 	case ClientActive, ClientSuspended, ClientOffboarded:
 	default:
@@ -131,6 +141,7 @@ type ClientUpdate struct {
 	TurnaroundDays *int
 	Relationship   *string
 	Status         *string
+	Language       *string
 }
 
 // Apply changes c by the update. Offboarding happens only through the
@@ -155,6 +166,7 @@ func (u ClientUpdate) Apply(c *Client) error {
 	set(&c.TurnaroundDays, u.TurnaroundDays)
 	set(&c.Relationship, u.Relationship)
 	set(&c.Status, u.Status)
+	set(&c.Language, u.Language)
 	return c.Validate()
 }
 

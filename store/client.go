@@ -25,6 +25,7 @@ type clientRow struct {
 	Relationship      string
 	Status            string
 	SuspensionSource  string
+	Language          string
 	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt         time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -37,7 +38,7 @@ func clientToRow(c *domain.Client) clientRow {
 		AccountManager: c.AccountManager, Address: c.Address, Timezone: c.Timezone,
 		Currency: c.Currency, Channel: c.Communication.Channel,
 		ResponseTimeHours: c.Communication.ResponseTimeHours, TurnaroundDays: c.TurnaroundDays,
-		Relationship: c.Relationship, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Relationship: c.Relationship, Status: c.Status, Language: c.Language, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -47,7 +48,7 @@ func (r *clientRow) toDomain() domain.Client {
 		AccountManager: r.AccountManager, Address: r.Address, Timezone: r.Timezone,
 		Currency:       r.Currency,
 		Communication:  domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
-		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status,
+		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status, Language: r.Language,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -65,6 +66,9 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	}
 	now := s.db.now()
 	c.ID, c.CreatedAt, c.UpdatedAt = s.db.newID("cli"), now, now
+	if c.Language == "" {
+		c.Language = domain.Languages[0]
+	}
 	row := clientToRow(c)
 	// One INSERT is atomic on its own; an explicit transaction would only
 	// hold the single SQLite writer longer.

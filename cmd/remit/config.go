@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,13 @@ var envVars = []envVar{
 			return fmt.Errorf("must be an IANA time zone such as Europe/Berlin")
 		}
 		c.Business.Timezone = v
+		return nil
+	}},
+	{"REMIT_LANGUAGE", "en", "language of new clients' pages when a client names none: en, ru, bg or de", func(v string, c *Config) error {
+		if !slices.Contains(domain.Languages, v) {
+			return fmt.Errorf("must be one of en, ru, bg, de")
+		}
+		c.Business.Language = v
 		return nil
 	}},
 	{"REMIT_NOTICE_DAYS", "30", "days of notice before a tougher agreement takes effect", func(v string, c *Config) error {

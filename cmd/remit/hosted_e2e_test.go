@@ -297,3 +297,28 @@ func TestHostedAccountPage(t *testing.T) {
 		t.Fatalf("the new link: %d", p.Status)
 	}
 }
+
+// TestHostedPagesSpeakTheClientsLanguage: a client's language sets the
+// words of its pages and how numbers, money and dates are written.
+func TestHostedPagesSpeakTheClientsLanguage(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"), withHostedPages)
+	if r := s.do(request{Method: "POST", Path: "/v1/clients", Key: testAdminKey, Body: map[string]any{
+		"name": "X", "email": "x@x.example", "currency": "EUR", "timezone": "UTC", "language": "fr"}}); r.Status != 400 || !strings.Contains(string(r.Body), `"language"`) {
+		t.Fatalf("language fr: %d %s", r.Status, r.Body)
+	}
+	cli, inv := overdueInvoice(t, s)
+	if got := s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli})["language"]; got != "en" {
+		t.Fatalf("default language %v", got)
+	}
+	link := inv["hosted_invoice_url"].(string)
+	for _, c := range []struct{ lang, html, title, due, date string }{
+		{"de", `<html lang="de">`, "<h1>Rechnung INV-2026-0001</h1>", "1.034,54\u00a0€", "1. Januar 2026"},
+		{"ru", `<html lang="ru">`, "<h1>Счёт INV-2026-0001</h1>", "1\u00a0034,54\u00a0€", "1 января 2026 г."},
+		{"bg", `<html lang="bg">`, "<h1>Фактура INV-2026-0001</h1>", "1\u00a0034,54\u00a0€", "1 януари 2026 г."},
+	} {
+		s.must(200, request{Method: "PATCH", Path: "/v1/clients/" + cli, Body: map[string]any{"language": c.lang}})
+		mustContain(t, s.open("GET", link, nil).Body, c.html, c.title, `id="amount-due-today">`+c.due+`<`, c.date)
+	}
+	mustContain(t, s.open("GET", s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli})["portal_url"].(string), nil).Body,
+		`<html lang="bg">`, "Неплатени фактури", "1\u00a0034,54\u00a0€")
+}

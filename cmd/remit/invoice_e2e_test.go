@@ -135,7 +135,8 @@ func TestInvoiceLifecycleEndToEnd(t *testing.T) {
 			t.Fatalf("event without actor %v", ev)
 		}
 	}
-	want := []string{"invoice.created", "invoice.updated", "invoice.issued", "payment.recorded", "payment.recorded", "invoice.paid", "payment.refunded"}
+	// payment.received: the receipt of the first, part payment.
+	want := []string{"invoice.created", "invoice.updated", "invoice.issued", "payment.recorded", "payment.received", "payment.recorded", "invoice.paid", "payment.refunded"}
 	if !reflect.DeepEqual(types, want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

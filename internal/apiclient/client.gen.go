@@ -122,6 +122,30 @@ func (e ChargeKind) Valid() bool {
 	}
 }
 
+// Defines values for ClientLanguage.
+const (
+	ClientLanguageBg ClientLanguage = "bg"
+	ClientLanguageDe ClientLanguage = "de"
+	ClientLanguageEn ClientLanguage = "en"
+	ClientLanguageRu ClientLanguage = "ru"
+)
+
+// Valid indicates whether the value is a known member of the ClientLanguage enum.
+func (e ClientLanguage) Valid() bool {
+	switch e {
+	case ClientLanguageBg:
+		return true
+	case ClientLanguageDe:
+		return true
+	case ClientLanguageEn:
+		return true
+	case ClientLanguageRu:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientRelationship.
 const (
 	ClientRelationshipFriendsFamily ClientRelationship = "friends_family"
@@ -155,6 +179,30 @@ func (e ClientStatus) Valid() bool {
 	case ClientStatusOffboarded:
 		return true
 	case ClientStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateLanguage.
+const (
+	ClientCreateLanguageBg ClientCreateLanguage = "bg"
+	ClientCreateLanguageDe ClientCreateLanguage = "de"
+	ClientCreateLanguageEn ClientCreateLanguage = "en"
+	ClientCreateLanguageRu ClientCreateLanguage = "ru"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateLanguage enum.
+func (e ClientCreateLanguage) Valid() bool {
+	switch e {
+	case ClientCreateLanguageBg:
+		return true
+	case ClientCreateLanguageDe:
+		return true
+	case ClientCreateLanguageEn:
+		return true
+	case ClientCreateLanguageRu:
 		return true
 	default:
 		return false
@@ -212,6 +260,30 @@ func (e ClientHealthStatus) Valid() bool {
 	case ClientHealthStatusOffboarded:
 		return true
 	case ClientHealthStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateLanguage.
+const (
+	ClientUpdateLanguageBg ClientUpdateLanguage = "bg"
+	ClientUpdateLanguageDe ClientUpdateLanguage = "de"
+	ClientUpdateLanguageEn ClientUpdateLanguage = "en"
+	ClientUpdateLanguageRu ClientUpdateLanguage = "ru"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateLanguage enum.
+func (e ClientUpdateLanguage) Valid() bool {
+	switch e {
+	case ClientUpdateLanguageBg:
+		return true
+	case ClientUpdateLanguageDe:
+		return true
+	case ClientUpdateLanguageEn:
+		return true
+	case ClientUpdateLanguageRu:
 		return true
 	default:
 		return false
@@ -1533,7 +1605,10 @@ type Client struct {
 	Currency      string `json:"currency"`
 	Email         string `json:"email"`
 	Id            string `json:"id"`
-	Name          string `json:"name"`
+
+	// Language The language of the client's hosted pages (BCP 47); default REMIT_LANGUAGE.
+	Language *ClientLanguage `json:"language,omitempty"`
+	Name     string          `json:"name"`
 
 	// PortalUrl The client's account page (REMIT_PUBLIC_URL + /c/ + a token of 256 bits): open invoices, the statement as of today, notices, the terms; present when REMIT_PUBLIC_URL is set. POST /v1/clients/{id}/rotate_link replaces it.
 	PortalUrl      *string            `json:"portal_url,omitempty"`
@@ -1543,6 +1618,9 @@ type Client struct {
 	TurnaroundDays int                `json:"turnaround_days"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 }
+
+// ClientLanguage The language of the client's hosted pages (BCP 47); default REMIT_LANGUAGE.
+type ClientLanguage string
 
 // ClientRelationship defines model for Client.Relationship.
 type ClientRelationship string
@@ -1561,8 +1639,11 @@ type ClientCreate struct {
 	ContactName *string `json:"contact_name,omitempty"`
 
 	// Currency ISO 4217 code in upper case.
-	Currency     string                    `json:"currency"`
-	Email        openapi_types.Email       `json:"email"`
+	Currency string              `json:"currency"`
+	Email    openapi_types.Email `json:"email"`
+
+	// Language The language of the client's hosted pages; default REMIT_LANGUAGE (en).
+	Language     *ClientCreateLanguage     `json:"language,omitempty"`
 	Name         string                    `json:"name"`
 	Relationship *ClientCreateRelationship `json:"relationship,omitempty"`
 
@@ -1570,6 +1651,9 @@ type ClientCreate struct {
 	Timezone       *string `json:"timezone,omitempty"`
 	TurnaroundDays *int    `json:"turnaround_days,omitempty"`
 }
+
+// ClientCreateLanguage The language of the client's hosted pages; default REMIT_LANGUAGE (en).
+type ClientCreateLanguage string
 
 // ClientCreateRelationship defines model for ClientCreate.Relationship.
 type ClientCreateRelationship string
@@ -1663,6 +1747,7 @@ type ClientUpdate struct {
 	ContactName    *string                   `json:"contact_name,omitempty"`
 	Currency       *string                   `json:"currency,omitempty"`
 	Email          *string                   `json:"email,omitempty"`
+	Language       *ClientUpdateLanguage     `json:"language,omitempty"`
 	Name           *string                   `json:"name,omitempty"`
 	Relationship   *ClientUpdateRelationship `json:"relationship,omitempty"`
 
@@ -1671,6 +1756,9 @@ type ClientUpdate struct {
 	Timezone       *string             `json:"timezone,omitempty"`
 	TurnaroundDays *int                `json:"turnaround_days,omitempty"`
 }
+
+// ClientUpdateLanguage defines model for ClientUpdate.Language.
+type ClientUpdateLanguage string
 
 // ClientUpdateRelationship defines model for ClientUpdate.Relationship.
 type ClientUpdateRelationship string
