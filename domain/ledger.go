@@ -689,7 +689,7 @@ func ChargeDifferences(want []ChargeState, posted []Charge, currency string) []D
 			continue
 		}
 		out = append(out, DueCharge{Key: key, Kind: kinds[key], Correction: true, Amount: -sums[key],
-			Description: "Reversed: the terms no longer give this charge after dated payments or refunds (" + descriptions[key] + ")"})
+			Description: "Reversed after dated payments or refunds: the terms no longer give " + key + " (" + descriptions[key] + ")"})
 	}
 	return out
 }
