@@ -26,7 +26,7 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 		fail(err)
 		return nil
 	}
-	ec := &domain.EmailContext{Greeting: cl.ContactName, Currency: cl.Currency, Bank: s.Business.Bank}
+	ec := &domain.EmailContext{Greeting: cl.ContactName, Language: cl.Language, Currency: cl.Currency, Bank: s.Business.Bank}
 	if ec.Greeting == "" {
 		ec.Greeting = cl.Name
 	}

@@ -12,10 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	mail "github.com/wneessen/go-mail"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 )
 
 // smtpTimeout bounds one e-mail attempt.
@@ -163,9 +166,9 @@ func (m *mailer) send(ctx context.Context, msg *mail.Msg) error {
 }
 
 // noticeText returns the subject and body of the e-mail for an event, in
-// plain words, from the event JSON and, for a client, what ec adds: the
-// amount due today, the date to pay by, how to pay and the basis. It never
-// shows Remit's internal ids.
+// plain words of the client's language (i18n catalogues), from the event
+// JSON and, for a client, what ec adds: the amount due today, the date to
+// pay by, how to pay and the basis. It never shows Remit's internal ids.
 func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext) (subject, body string) {
 	var env struct {
 		Data map[string]any `json:"data"`
@@ -177,6 +180,7 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 	if ec == nil {
 		ec = &domain.EmailContext{}
 	}
+	l := i18n.For(ec.Language)
 	currency := d.text("currency")
 	if currency == "" {
 		currency = ec.Currency
@@ -186,134 +190,130 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 		if err != nil || !domain.ValidCurrency(currency) {
 			return ""
 		}
-		return domain.FormatMoney(minor, currency)
+		return l.Money(minor, currency)
 	}
 	number := d.text("number")
 	if number == "" {
 		number = ec.InvoiceNumber
 	}
-	invoice := "your invoice"
+	invoice := l.T("mail.your_invoice")
 	if number != "" {
-		invoice = "invoice " + number
+		invoice = l.T("mail.invoice", "number", number)
 	}
-	var lead string
-	payable := true // the mail says what is due and how to pay
+	args := []string{"invoice", invoice, "Invoice", capitalize(invoice), "amount", money("amount")}
+	key, payable := "", true // payable: the mail says what is due and how to pay
 	switch m.Type {
 	case domain.EventInvoiceIssued:
-		subject, lead = "New "+invoice, "Please find the details of "+invoice+" below."
+		key = "mail.issued"
 	case domain.EventInvoiceReminder:
-		subject, lead = "Payment reminder: "+invoice, "This is a friendly reminder about "+invoice+"."
+		key = "mail.reminder"
 	case domain.EventInvoiceOverdue:
-		subject, lead = capitalize(invoice)+" is overdue", capitalize(invoice)+" is past its due date. Please arrange payment."
+		key = "mail.overdue"
 	case domain.EventInvoicePaid:
-		subject, lead, payable = capitalize(invoice)+" is paid", "Thank you: "+invoice+" is paid in full.", false
+		key, payable = "mail.paid", false
 	case domain.EventPaymentReceived:
-		subject, lead = "Payment received: "+invoice, "Thank you: we received a payment"
-		if a := money("amount"); a != "" {
-			lead += " of " + a
-		}
-		lead += " for " + invoice + ". Part of it remains to be paid."
+		key = "mail.received"
 	case domain.EventChargePosted:
-		subject, lead = "A charge was added to "+invoice, "Under the agreed payment terms, a charge"
-		if a := money("amount"); a != "" {
-			lead += " of " + a
-		}
-		lead += " was added to " + invoice + "."
+		key = "mail.charge"
 	case domain.EventChargeAdjusted:
-		subject, lead = "A charge on "+invoice+" was corrected", "A payment or refund dated earlier than when we recorded it changed what "+
-			invoice+" owes under the agreed payment terms; the charge was corrected."
+		key = "mail.adjusted"
 	case domain.EventClientSuspensionWarning:
-		subject, lead = "Service will be suspended", "Service will be suspended unless the overdue invoices are paid."
+		key = "mail.warning"
 		if on, err := domain.ParseDate(d.text("suspend_on")); err == nil {
-			subject = "Service will be suspended on " + on.LongString()
-			lead = "Unless the overdue invoices are paid in full, service will be suspended on " + on.LongString() + "."
+			args = append(args, "date", l.Date(on))
 		}
 	case domain.EventClientSuspended:
-		subject, lead = "Service suspended", "Service is suspended because invoices are overdue. Paying them in full restores it."
+		key = "mail.suspended"
 	case domain.EventClientReinstated:
-		subject, lead, payable = "Service restored", "Thank you for your payment: service is restored.", false
+		key, payable = "mail.reinstated", false
 	case domain.EventAgreementNotice:
-		payable = false
+		key, payable = "mail.change", false
 		if d["first"] == true {
-			subject, lead = "Your payment terms", "These are the payment terms of our agreement."
-		} else {
-			subject, lead = "Notice of new payment terms", "The payment terms of our agreement change. The terms below will apply."
+			key = "mail.terms"
 		}
 	case domain.EventMilestonePaid:
-		subject, lead, payable = "Milestone paid", "Thank you: the milestone is paid.", false
+		key, payable = "mail.milestone_paid", false
 	case domain.EventMilestoneUnlocked:
-		subject, lead, payable = "Next milestone unlocked", "Work on the next milestone can start.", false
+		key, payable = "mail.unlocked", false
 	case domain.EventClientOffboarded:
-		subject, lead = "Our work together has ended", "Our engagement has ended. The details are below."
-	case domain.EventPaymentUnapplied:
+		key = "mail.offboarded"
+	}
+	var lead string
+	switch {
+	case m.Type == domain.EventPaymentUnapplied:
+		// To the business, in English: it is an instruction for the admin.
 		payable = false
 		subject = "A Stripe payment could not be applied"
 		lead = "Stripe collected a payment (" + d.text("payment_intent_id") + ") that Remit could not apply to an invoice (" +
 			d.text("reason") + ", invoice " + d.text("invoice_id") + "). It is kept as unapplied payment " + d.text("id") +
 			": apply it to an invoice of its currency (POST /v1/unapplied_payments/" + d.text("id") + "/apply) or refund it (.../refund)."
+	case key == "":
+		subject, lead, payable = "Notice: "+m.Type, l.T("mail.other.lead"), false
 	default:
-		subject, lead, payable = "Notice: "+m.Type, "There is news about your account.", false
+		subject, lead = l.T(key+".subject", args...), l.T(key+".lead", args...)
 	}
 	if business != "" {
 		subject += " (" + business + ")"
 	}
 	var b strings.Builder
 	if ec.Greeting != "" {
-		b.WriteString("Dear " + ec.Greeting + ",\n\n" + lead + "\n")
+		b.WriteString(l.T("mail.dear", "name", ec.Greeting) + "\n\n" + lead + "\n")
 	} else {
-		b.WriteString("Hello,\n\n" + lead + "\n")
+		b.WriteString(l.T("mail.hello") + "\n\n" + lead + "\n")
 	}
-	if facts := d.facts(currency, number); len(facts) > 0 {
+	if facts := d.facts(l, currency, number); len(facts) > 0 {
 		b.WriteString("\n" + strings.Join(facts, "\n") + "\n")
 	}
 	if terms := d.list("terms"); len(terms) > 0 {
-		b.WriteString("\nTerms:\n")
+		b.WriteString("\n" + l.T("mail.terms") + "\n")
 		for _, t := range terms {
 			b.WriteString("  - " + t + "\n")
 		}
 	}
 	if ec.AcceptURL != "" && m.Type == domain.EventAgreementNotice {
-		b.WriteString("\nYou can read these terms, and accept them where we ask you to, on your account page:\n" + ec.AcceptURL + "\n")
+		b.WriteString("\n" + l.T("mail.accept") + "\n" + ec.AcceptURL + "\n")
 	}
 	if payable && ec.Owed && domain.ValidCurrency(ec.Currency) {
-		b.WriteString("\nAmount due today (" + ec.AsOf.LongString() + "): " + domain.FormatMoney(ec.AmountDueToday, ec.Currency) +
-			", interest to today included.\n")
+		b.WriteString("\n" + l.T("mail.due_today", "date", l.Date(ec.AsOf), "amount", l.Money(ec.AmountDueToday, ec.Currency)) + "\n")
 		switch {
 		case !ec.PayBy.IsZero():
-			b.WriteString("Please pay by " + ec.PayBy.LongString() + ".\n")
+			b.WriteString(l.T("mail.pay_by", "date", l.Date(ec.PayBy)) + "\n")
 		case ec.Overdue:
-			b.WriteString("The due date has passed: please pay now.\n")
+			b.WriteString(l.T("mail.pay_now") + "\n")
 		}
-		b.WriteString(howToPay(ec))
+		b.WriteString(howToPay(l, ec))
 	}
 	if ec.Basis != "" && payable {
-		b.WriteString("\nBasis: " + ec.Basis + ".\n")
+		b.WriteString("\n" + l.T("mail.basis", "basis", ec.Basis) + "\n")
 	}
-	b.WriteString("\nKind regards,\n" + business + "\n")
+	b.WriteString("\n" + l.T("mail.regards") + "\n" + business + "\n")
 	return subject, b.String()
 }
 
 // howToPay lists the ways to pay: the hosted page, and the bank details
 // with the reference to quote.
-func howToPay(ec *domain.EmailContext) string {
+func howToPay(l *i18n.Locale, ec *domain.EmailContext) string {
 	var ways []string
 	if ec.PayURL != "" {
-		ways = append(ways, "online (the amount due today, the invoice and the terms): "+ec.PayURL)
+		ways = append(ways, l.T("mail.online", "url", ec.PayURL))
 	}
 	if bk := ec.Bank; bk.IBAN != "" || bk.AccountNumber != "" {
 		var parts []string
 		for _, p := range [][2]string{{"", bk.AccountHolder}, {"", bk.BankName}, {"IBAN ", bk.IBAN}, {"BIC ", bk.BIC},
-			{"account ", bk.AccountNumber}, {"sort code ", bk.SortCode}, {"reference ", ec.Reference}} {
+			{"", bk.AccountNumber}, {"", bk.SortCode}} {
 			if p[1] != "" {
 				parts = append(parts, p[0]+p[1])
 			}
 		}
-		ways = append(ways, "by bank transfer: "+strings.Join(parts, ", "))
+		if ec.Reference != "" {
+			parts = append(parts, l.T("mail.reference", "reference", ec.Reference))
+		}
+		ways = append(ways, l.T("mail.bank", "details", strings.Join(parts, ", ")))
 	}
 	if len(ways) == 0 {
 		return ""
 	}
-	return "How to pay:\n  - " + strings.Join(ways, "\n  - ") + "\n"
+	return l.T("mail.how") + "\n  - " + strings.Join(ways, "\n  - ") + "\n"
 }
 
 // eventData reads the fields of an event's data for people.
@@ -342,43 +342,42 @@ func (d eventData) list(key string) []string {
 	return out
 }
 
-// facts returns "Label: value" lines for the fields people care about;
-// amounts only when the currency is known, so minor units are never shown raw.
-func (d eventData) facts(currency, number string) []string {
+// facts returns "Label: value" lines for the fields people care about, in
+// the client's language; amounts only when the currency is known, so minor
+// units are never shown raw.
+func (d eventData) facts(l *i18n.Locale, currency, number string) []string {
 	var out []string
-	for _, f := range []struct{ key, label string }{
-		{"number", "Invoice"}, {"description", "Charge"}, {"issue_date", "Issued"}, {"due_date", "Due"},
-		{"total", "Total"}, {"amount", "Amount"}, {"charges_total", "Charges"}, {"amount_paid", "Paid"},
-		{"balance_due", "Balance due"}, {"paid_on", "Paid on"}, {"effective_from", "Effective from"},
-	} {
-		v := d.text(f.key)
-		if f.key == "number" {
+	for _, key := range []string{"number", "description", "issue_date", "due_date", "total", "amount", "charges_total",
+		"amount_paid", "balance_due", "paid_on", "effective_from"} {
+		v := d.text(key)
+		if key == "number" {
 			v = number
 		}
 		if v == "" {
 			continue
 		}
-		switch f.key {
+		switch key {
 		case "total", "amount", "charges_total", "amount_paid", "balance_due":
 			minor, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || !domain.ValidCurrency(currency) {
 				continue
 			}
-			v = domain.FormatMoney(minor, currency)
+			v = l.Money(minor, currency)
 		case "issue_date", "due_date", "paid_on", "effective_from":
 			if day, err := domain.ParseDate(v); err == nil {
-				v = day.LongString()
+				v = l.Date(day)
 			}
 		}
-		out = append(out, f.label+": "+v)
+		out = append(out, l.T("mail.fact."+key)+": "+v)
 	}
 	return out
 }
 
 // capitalize upper-cases the first letter of an ASCII phrase.
 func capitalize(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
 		return s
 	}
-	return string(s[0]-'a'+'A') + s[1:]
+	return string(unicode.ToUpper(r)) + s[n:]
 }

@@ -273,7 +273,7 @@ func TestEmailNoticesOverSMTP(t *testing.T) {
 		t.Fatalf("parts %+v", parts)
 	}
 	wantBody := "Hello,\r\n\r\nPlease find the details of invoice INV-2026-0007 below.\r\n\r\n" +
-		"Invoice: INV-2026-0007\r\nIssued: 1 March 2026\r\nDue: 31 March 2026\r\nTotal: 1,234.50 EUR\r\n\r\n" +
+		"Invoice: INV-2026-0007\r\nIssued: 1 March 2026\r\nDue: 31 March 2026\r\nTotal: €1,234.50\r\n\r\n" +
 		"Kind regards,\r\nAcme Studio\r\n"
 	if string(parts[0].body) != wantBody {
 		t.Fatalf("body:\n%q\nwant\n%q", parts[0].body, wantBody)

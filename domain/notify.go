@@ -454,6 +454,8 @@ type BillingRunService interface {
 type EmailContext struct {
 	// Greeting is the contact's name, else the client's.
 	Greeting string
+	// Language is the client's (Languages; "" is English).
+	Language string
 	Currency string
 	// InvoiceNumber is the invoice the mail is about ("" for a client-wide notice).
 	InvoiceNumber string

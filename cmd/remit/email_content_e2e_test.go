@@ -112,7 +112,7 @@ func TestEmailsTheClientCanActOn(t *testing.T) {
 		t.Fatalf("issued mails %v", mails)
 	}
 	mustContain(t, issued[0], "New invoice INV-2026-0001 (Studio Remit)", "Dear Jana Novak,", "Invoice: INV-2026-0001",
-		"Total: 1,000.00 EUR", "Amount due today (1 January 2026): 1,000.00 EUR, interest to today included.",
+		"Total: €1,000.00", "Amount due today (1 January 2026): €1,000.00, interest to today included.",
 		"Please pay by 31 January 2026.", "How to pay:\n  - online (the amount due today, the invoice and the terms): "+link,
 		"by bank transfer: Studio Remit GmbH, Sparkasse, IBAN DE89370400440532013000, BIC COBADEFFXXX, reference INV-2026-0001",
 		"Basis: the late-payment terms of our agreement (version 1, in force from 1 January 2026)")
@@ -123,8 +123,8 @@ func TestEmailsTheClientCanActOn(t *testing.T) {
 	if len(receipt) != 1 {
 		t.Fatal("no receipt for a part payment")
 	}
-	mustContain(t, receipt[0], "Payment received: invoice INV-2026-0001", "we received a payment of 400.00 EUR for invoice INV-2026-0001",
-		"Balance due: 600.00 EUR", "Amount due today (1 January 2026): 600.00 EUR")
+	mustContain(t, receipt[0], "Payment received: invoice INV-2026-0001", "we received a payment of €400.00 for invoice INV-2026-0001",
+		"Balance due: €600.00", "Amount due today (1 January 2026): €600.00")
 
 	// Overdue: the fee's mail states its amount, the payoff and that the date passed.
 	s.SetNow(time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC))
@@ -135,8 +135,20 @@ func TestEmailsTheClientCanActOn(t *testing.T) {
 		t.Fatalf("charge mails %v", late)
 	}
 	// 600.00 + 25.00 + interest at 12 % on 600.00 for Feb 1-10 (1.97).
-	mustContain(t, charge[0], "A charge was added to invoice INV-2026-0001", "a charge of 25.00 EUR was added to invoice INV-2026-0001",
-		"Amount due today (10 February 2026): 626.97 EUR", "The due date has passed: please pay now.", link)
+	mustContain(t, charge[0], "A charge was added to invoice INV-2026-0001", "a charge of €25.00 was added to invoice INV-2026-0001",
+		"Amount due today (10 February 2026): €626.97", "The due date has passed: please pay now.", link)
+
+	// In German: the same mail in the client's language.
+	s.must(200, request{Method: "PATCH", Path: "/v1/clients/" + id, Body: map[string]any{"language": "de"}})
+	s.must(201, request{Method: "POST", Path: "/v1/invoices/" + inv["id"].(string) + "/payments", Body: map[string]any{"amount": 10000}})
+	de := s.sentMails(t, sink)["payment.received"]
+	if len(de) != 1 {
+		t.Fatal("no receipt in German")
+	}
+	mustContain(t, de[0], "Zahlung erhalten: Rechnung INV-2026-0001", "Sehr geehrte(r) Jana Novak,",
+		"Wir haben eine Zahlung von 100,00\u00a0€ für die Rechnung INV-2026-0001 erhalten.", "Offener Betrag: 525,00\u00a0€",
+		"Heute fällig (10. Februar 2026): 526,97\u00a0€", "Das Fälligkeitsdatum ist überschritten", "So bezahlen Sie:",
+		"Verwendungszweck INV-2026-0001", "Mit freundlichen Grüßen")
 
 	list := s.must(200, request{Method: "GET", Path: "/v1/clients/" + id + "/email_deliveries"})["data"].([]any)
 	if len(list) < 4 {
