@@ -665,26 +665,44 @@ func (s *Server) handleHostedAcceptancePDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	versions, err := s.Agreements.FindAgreements(ctx, id)
+	name, b, err := s.acceptanceDocument(c.Request().Context(), id, c.Param("agreement_id"))
 	if err != nil {
 		return err
 	}
-	cl, err := s.Clients.FindClientByID(ctx, id)
+	return servePDF(c, name, b)
+}
+
+// handleAcceptancePDF serves GET /v1/clients/{id}/agreements/{agreement_id}/acceptance.pdf.
+func (s *Server) handleAcceptancePDF(c echo.Context) error {
+	name, b, err := s.acceptanceDocument(c.Request().Context(), c.Param("id"), c.Param("agreement_id"))
 	if err != nil {
 		return err
+	}
+	return servePDF(c, name, b)
+}
+
+// acceptanceDocument renders the client's accepted version with the
+// evidence. Returns ENOTFOUND (no such version, or not accepted).
+func (s *Server) acceptanceDocument(ctx context.Context, clientID, agreementID string) (string, []byte, error) {
+	versions, err := s.Agreements.FindAgreements(ctx, clientID)
+	if err != nil {
+		return "", nil, err
+	}
+	cl, err := s.Clients.FindClientByID(ctx, clientID)
+	if err != nil {
+		return "", nil, err
 	}
 	for _, a := range versions {
-		if a.ID != c.Param("agreement_id") || a.Acceptance == nil {
+		if a.ID != agreementID || a.Acceptance == nil {
 			continue
 		}
 		b, err := s.renderer().Notice(acceptancePDF(s.Business, cl, a))
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		return servePDF(c, fmt.Sprintf("terms-v%d-accepted.pdf", a.Version), b)
+		return fmt.Sprintf("terms-v%d-accepted.pdf", a.Version), b, nil
 	}
-	return errHostedMiss
+	return "", nil, domain.Errorf(domain.ENOTFOUND, "client %s has no accepted agreement %s", clientID, agreementID)
 }
 
 func (s *Server) handleHostedStatementPDF(c echo.Context) error {

@@ -178,6 +178,7 @@ func (s *Server) routes() {
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
 	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)
 	v1.GET("/clients/:id/agreements", s.handleAgreementList, read...)
+	v1.GET("/clients/:id/agreements/:agreement_id/acceptance.pdf", s.handleAcceptancePDF, read...)
 
 	v1.POST("/invoices", s.handleInvoiceCreate, write...)
 	v1.GET("/invoices", s.handleInvoiceList, read...)

@@ -132,6 +132,15 @@ func TestTermsAcceptance(t *testing.T) {
 	mustContain(t, pdfText(t, []byte(doc.Body)), "Payment terms accepted", "A late fee of 25.00 EUR applies.", "Name typed: Jana Novak",
 		"IP address: 127.0.0.1", "Browser: Go-http-client/1.1", form.Get("terms_sha256")[:40])
 
+	// The admin gets the same document through the API.
+	if r := s.do(request{Method: "GET", Path: "/v1/clients/" + id + "/agreements/" + form.Get("agreement_id") + "/acceptance.pdf", Key: testAdminKey}); r.Status != 200 ||
+		r.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(pdfText(t, r.Body), "Name typed: Jana Novak") {
+		t.Fatalf("acceptance PDF through the API: %d", r.Status)
+	}
+	if r := s.do(request{Method: "GET", Path: "/v1/clients/" + id + "/agreements/agr_missing/acceptance.pdf", Key: testAdminKey}); r.Status != 404 {
+		t.Fatalf("acceptance PDF of no version: %d", r.Status)
+	}
+
 	// Accepted: the next sweep posts what was held back.
 	s.must(200, request{Method: "POST", Path: "/v1/billing/run"})
 	if q := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + invID + "/accrual"}); num(q, "payoff") != 103454 {

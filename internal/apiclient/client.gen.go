@@ -2676,6 +2676,12 @@ type CreateAgreementParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetAcceptancePDFParams defines parameters for GetAcceptancePDF.
+type GetAcceptancePDFParams struct {
+	// IfNoneMatch The ETag of a copy you hold; 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListClientCreditParams defines parameters for ListClientCredit.
 type ListClientCreditParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -3575,6 +3581,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/clients/{id}/agreements (the `CreateAgreement` operationId).
 	CreateAgreement(ctx context.Context, id ID, params *CreateAgreementParams, body CreateAgreementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAcceptancePDF The accepted terms with the evidence of acceptance as PDF (scope read): the exact text, when, the name typed, IP address, browser, SHA-256
+	//
+	// Corresponds with GET /v1/clients/{id}/agreements/{agreement_id}/acceptance.pdf (the `GetAcceptancePDF` operationId).
+	GetAcceptancePDF(ctx context.Context, id ID, agreementId string, params *GetAcceptancePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListClientCredit List the client's credit entries, newest first (scope read)
 	//
@@ -4673,6 +4684,21 @@ func (c *HTTPClient) CreateAgreementWithBody(ctx context.Context, id ID, params 
 // Corresponds with POST /v1/clients/{id}/agreements (the `CreateAgreement` operationId).
 func (c *HTTPClient) CreateAgreement(ctx context.Context, id ID, params *CreateAgreementParams, body CreateAgreementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAgreementRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAcceptancePDF The accepted terms with the evidence of acceptance as PDF (scope read): the exact text, when, the name typed, IP address, browser, SHA-256
+//
+// Corresponds with GET /v1/clients/{id}/agreements/{agreement_id}/acceptance.pdf (the `GetAcceptancePDF` operationId).
+func (c *HTTPClient) GetAcceptancePDF(ctx context.Context, id ID, agreementId string, params *GetAcceptancePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAcceptancePDFRequest(c.Server, id, agreementId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6939,6 +6965,62 @@ func NewCreateAgreementRequestWithBody(server string, id ID, params *CreateAgree
 			}
 
 			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAcceptancePDFRequest constructs an http.Request for the GetAcceptancePDF method
+func NewGetAcceptancePDFRequest(server string, id ID, agreementId string, params *GetAcceptancePDFParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "agreement_id", agreementId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/agreements/%s/acceptance.pdf", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
 		}
 
 	}
@@ -10169,6 +10251,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/agreements (the `CreateAgreement` operationId).
 	CreateAgreementWithResponse(ctx context.Context, id ID, params *CreateAgreementParams, body CreateAgreementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAgreementResponse, error)
 
+	// GetAcceptancePDFWithResponse The accepted terms with the evidence of acceptance as PDF (scope read): the exact text, when, the name typed, IP address, browser, SHA-256
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/clients/{id}/agreements/{agreement_id}/acceptance.pdf (the `GetAcceptancePDF` operationId).
+	GetAcceptancePDFWithResponse(ctx context.Context, id ID, agreementId string, params *GetAcceptancePDFParams, reqEditors ...RequestEditorFn) (*GetAcceptancePDFResponse, error)
+
 	// ListClientCreditWithResponse List the client's credit entries, newest first (scope read)
 	//
 	// The client's credit ledger: `overpayment` (a payment beyond an invoice's balance, +), `applied` (credit used
@@ -10960,7 +11049,9 @@ func (r AcceptHostedTermsResponse) ContentType() string {
 
 // GetHostedAcceptancePDFResponse200Headers the declared response headers of an HTTP 200 response for GetHostedAcceptancePDF
 type GetHostedAcceptancePDFResponse200Headers struct {
-	XRequestId *string
+	ContentDisposition *string
+	ETag               *string
+	XRequestId         *string
 }
 
 // GetHostedAcceptancePDFResponse404Headers the declared response headers of an HTTP 404 response for GetHostedAcceptancePDF
@@ -11008,7 +11099,9 @@ func (r GetHostedAcceptancePDFResponse) ContentType() string {
 
 // GetHostedStatementPDFResponse200Headers the declared response headers of an HTTP 200 response for GetHostedStatementPDF
 type GetHostedStatementPDFResponse200Headers struct {
-	XRequestId *string
+	ContentDisposition *string
+	ETag               *string
+	XRequestId         *string
 }
 
 // GetHostedStatementPDFResponse404Headers the declared response headers of an HTTP 404 response for GetHostedStatementPDF
@@ -11205,7 +11298,9 @@ func (r GetHostedInvoicePageResponse) ContentType() string {
 
 // GetHostedInvoicePDFResponse200Headers the declared response headers of an HTTP 200 response for GetHostedInvoicePDF
 type GetHostedInvoicePDFResponse200Headers struct {
-	XRequestId *string
+	ContentDisposition *string
+	ETag               *string
+	XRequestId         *string
 }
 
 // GetHostedInvoicePDFResponse404Headers the declared response headers of an HTTP 404 response for GetHostedInvoicePDF
@@ -12173,6 +12268,73 @@ func (r CreateAgreementResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateAgreementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAcceptancePDFResponse200Headers the declared response headers of an HTTP 200 response for GetAcceptancePDF
+type GetAcceptancePDFResponse200Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	XRequestId         *string
+}
+
+// GetAcceptancePDFResponse304Headers the declared response headers of an HTTP 304 response for GetAcceptancePDF
+type GetAcceptancePDFResponse304Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// GetAcceptancePDFResponseDefaultHeaders the declared response headers of an HTTP default response for GetAcceptancePDF
+type GetAcceptancePDFResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type GetAcceptancePDFResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAcceptancePDFResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAcceptancePDFResponse304Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetAcceptancePDFResponseDefaultHeaders
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAcceptancePDFResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAcceptancePDFResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAcceptancePDFResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAcceptancePDFResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAcceptancePDFResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16167,6 +16329,19 @@ func (c *ClientWithResponses) CreateAgreementWithResponse(ctx context.Context, i
 	return ParseCreateAgreementResponse(rsp)
 }
 
+// GetAcceptancePDFWithResponse The accepted terms with the evidence of acceptance as PDF (scope read): the exact text, when, the name typed, IP address, browser, SHA-256
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/clients/{id}/agreements/{agreement_id}/acceptance.pdf (the `GetAcceptancePDF` operationId).
+func (c *ClientWithResponses) GetAcceptancePDFWithResponse(ctx context.Context, id ID, agreementId string, params *GetAcceptancePDFParams, reqEditors ...RequestEditorFn) (*GetAcceptancePDFResponse, error) {
+	rsp, err := c.GetAcceptancePDF(ctx, id, agreementId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAcceptancePDFResponse(rsp)
+}
+
 // ListClientCreditWithResponse List the client's credit entries, newest first (scope read)
 //
 // The client's credit ledger: `overpayment` (a payment beyond an invoice's balance, +), `applied` (credit used
@@ -17367,6 +17542,20 @@ func ParseGetHostedAcceptancePDFResponse(rsp *http.Response) (*GetHostedAcceptan
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetHostedAcceptancePDFResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -17406,6 +17595,20 @@ func ParseGetHostedStatementPDFResponse(rsp *http.Response) (*GetHostedStatement
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetHostedStatementPDFResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -17571,6 +17774,20 @@ func ParseGetHostedInvoicePDFResponse(rsp *http.Response) (*GetHostedInvoicePDFR
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetHostedInvoicePDFResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -18561,6 +18778,103 @@ func ParseCreateAgreementResponse(rsp *http.Response) (*CreateAgreementResponse,
 		response.Headers201 = &headers
 	case true:
 		var headers CreateAgreementResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAcceptancePDFResponse parses an HTTP response from a GetAcceptancePDFWithResponse call
+func ParseGetAcceptancePDFResponse(rsp *http.Response) (*GetAcceptancePDFResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAcceptancePDFResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAcceptancePDFResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAcceptancePDFResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers304 = &headers
+	case true:
+		var headers GetAcceptancePDFResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
