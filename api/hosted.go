@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -530,7 +531,14 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 		return nil, err
 	}
 	for _, n := range notices {
-		page.Notices = append(page.Notices, pageLine{Date: l.Date(domain.DateOf(n.CreatedAt, cl.Location())), Label: l.T("notice." + n.Type)})
+		label := l.T("notice." + n.Type)
+		var first struct {
+			First bool `json:"first"`
+		}
+		if n.Type == domain.EventAgreementNotice && json.Unmarshal(n.Data, &first) == nil && first.First {
+			label = l.T("notice.agreement.first") // the first terms, not a change
+		}
+		page.Notices = append(page.Notices, pageLine{Date: l.Date(domain.DateOf(n.CreatedAt, cl.Location())), Label: label})
 	}
 	inForce, err := s.Agreements.AgreementInForce(ctx, id, today)
 	if err != nil {

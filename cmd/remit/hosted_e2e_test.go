@@ -275,7 +275,7 @@ func TestHostedAccountPage(t *testing.T) {
 		`<a href="`+strings.TrimPrefix(inv["hosted_invoice_url"].(string), testPublicURL)+`">INV-2026-0001</a>`, "29 days overdue",
 		"Version 1, in force since 1 January 2026.", "A late fee of 25.00 EUR applies.",
 		"New terms from 1 May 2026", "Payment is due within 15 days of the issue date.", "A late fee of 50.00 EUR applies.",
-		"No longer: A late fee of 25.00 EUR applies.", "Notice of new payment terms")
+		"No longer: A late fee of 25.00 EUR applies.", "1 March 2026: Your payment terms", "1 March 2026: Notice of new payment terms")
 
 	pdfLink := link + "/statement.pdf"
 	st := s.open("GET", pdfLink, nil)
