@@ -148,7 +148,9 @@ func DefaultAgreement() Agreement {
 }
 
 // WithDefaults returns a copy with empty settings filled in: payment terms
-// net_30, allocation charges_first, the interest day count (the preset's, else
+// net_30, allocation charges_first (principal_first under
+// ru_civil_code_395, whose interest is repaid after the principal), the
+// interest day count (the preset's, else
 // act/365; none for a daily rate) and, when ReminderOffsets is nil (absent,
 // not an empty list), the default reminder offsets.
 func (a Agreement) WithDefaults() Agreement {
@@ -157,6 +159,9 @@ func (a Agreement) WithDefaults() Agreement {
 	}
 	if a.Allocation == "" {
 		a.Allocation = AllocationChargesFirst
+		if a.Interest != nil && a.Interest.Preset == PresetRUCivilCode395 {
+			a.Allocation = AllocationPrincipalFirst
+		}
 	}
 	if a.ReminderOffsets == nil {
 		a.ReminderOffsets = DefaultReminderOffsets()

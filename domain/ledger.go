@@ -313,7 +313,8 @@ func (s *simulation) waive(key string, d Date) {
 }
 
 // compensation returns the fixed compensation, posted on day 1 overdue: the
-// preset's statutory amount, else the agreement's fixed compensation.
+// preset's statutory amount, chosen by the principal outstanding at the
+// start of that day, else the agreement's fixed compensation.
 func (s *simulation) compensation() (DueCharge, bool) {
 	c := DueCharge{
 		Key: CompensationKey, Kind: ChargeCompensation,
@@ -321,7 +322,7 @@ func (s *simulation) compensation() (DueCharge, bool) {
 		Description: "Fixed compensation for recovery costs",
 	}
 	if it := s.a.Interest; it != nil {
-		c.Amount = PresetCompensation(it.Preset, s.f.Currency, s.f.Principal)
+		c.Amount = PresetCompensation(it.Preset, s.f.Currency, s.principal)
 		if c.Amount > 0 {
 			c.Description += " (" + PresetLaw(it.Preset) + ")"
 		}

@@ -1300,6 +1300,7 @@ type AgreementAllocation string
 
 // AgreementInput defines model for AgreementInput.
 type AgreementInput struct {
+	// Allocation default charges_first; principal_first under ru_civil_code_395
 	Allocation    *AgreementInputAllocation `json:"allocation,omitempty"`
 	EffectiveFrom openapi_types.Date        `json:"effective_from"`
 
@@ -1322,7 +1323,7 @@ type AgreementInput struct {
 	Suspension      *Suspension `json:"suspension,omitempty"`
 }
 
-// AgreementInputAllocation defines model for AgreementInput.Allocation.
+// AgreementInputAllocation default charges_first; principal_first under ru_civil_code_395
 type AgreementInputAllocation string
 
 // Allocation defines model for Allocation.

@@ -1,0 +1,103 @@
+package domain_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/remit/remit/domain"
+)
+
+// TestRUPresetAllocatesPrincipalFirst: under art. 395 a payment meets the
+// principal before the interest, unless the agreement says charges_first.
+func TestRUPresetAllocatesPrincipalFirst(t *testing.T) {
+	ru := domain.Agreement{Interest: &domain.InterestTerms{Preset: domain.PresetRUCivilCode395}}
+	if got := ru.WithDefaults().Allocation; got != domain.AllocationPrincipalFirst {
+		t.Fatalf("ru default allocation %s", got)
+	}
+	explicit := ru
+	explicit.Allocation = domain.AllocationChargesFirst
+	if got := explicit.WithDefaults().Allocation; got != domain.AllocationChargesFirst {
+		t.Fatalf("explicit allocation %s", got)
+	}
+	eu := domain.Agreement{Interest: &domain.InterestTerms{Preset: domain.PresetEULatePayment}}
+	if got := eu.WithDefaults().Allocation; got != domain.AllocationChargesFirst {
+		t.Fatalf("eu default allocation %s", got)
+	}
+}
+
+// TestUKCompensationFollowsDebtOnDayOne: 1,500.00 GBP with 600.00 paid
+// before the due date owes GBP 40, not 70.
+func TestUKCompensationFollowsDebtOnDayOne(t *testing.T) {
+	f := domain.InvoiceFacts{
+		InvoiceID: "inv_uk", Currency: "GBP", Principal: 150000, DueDate: d("2026-02-28"),
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{Preset: domain.PresetUKLatePayment}},
+		Payments:  []domain.PaymentFact{{ID: "pay_1", On: d("2026-02-20"), Amount: 60000}},
+		Rates:     domain.RateTable{"BOE_BASE": {{EffectiveFrom: d("2025-08-07"), Rate: "4.00"}}},
+	}
+	assertBriefs(t, mustCharges(t, f, "2026-03-01"), []brief{{"compensation", "2026-03-01", 4000}})
+	f.Payments = nil
+	assertBriefs(t, mustCharges(t, f, "2026-03-01"), []brief{{"compensation", "2026-03-01", 7000}})
+}
+
+// lawFigures are the figures of docs/RULES.md's examples M onwards that the
+// tests of this file assert; TestRulesDocLawFigures checks the page shows them.
+var lawFigures = []string{
+	"compensation **40.00 GBP**", "66960/73", "**9.17 GBP**",
+	"15200000/183", "**830.60 RUB**", "4800000/61", "**786.89 RUB**", "**49,169.40 RUB**",
+}
+
+func TestRulesDocLawFigures(t *testing.T) {
+	raw, err := os.ReadFile("../docs/RULES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range lawFigures {
+		if !strings.Contains(string(raw), s) {
+			t.Errorf("docs/RULES.md does not show %q", s)
+		}
+	}
+}
+
+func TestRulesExampleMUKDebtOnDayOne(t *testing.T) {
+	f := domain.InvoiceFacts{
+		InvoiceID: "inv_m", Currency: "GBP", Principal: 150000, DueDate: d("2026-02-28"),
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{Preset: domain.PresetUKLatePayment}},
+		Payments:  []domain.PaymentFact{{ID: "pay_m", On: d("2026-02-20"), Amount: 60000}},
+		Rates:     domain.RateTable{"BOE_BASE": {{EffectiveFrom: d("2025-08-07"), Rate: "4.00"}}},
+	}
+	got := mustCharges(t, f, "2026-04-01")
+	assertBriefs(t, got, []brief{{"compensation", "2026-03-01", 4000}, {"interest:2026-03", "2026-04-01", 917}})
+	assertExact(t, got[1], "66960/73")
+}
+
+func TestRulesExampleNRUPrincipalFirst(t *testing.T) {
+	f := domain.InvoiceFacts{
+		InvoiceID: "inv_n", Currency: "RUB", Principal: 10000000, DueDate: d("2024-02-10"),
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{Preset: domain.PresetRUCivilCode395}},
+		Payments:  []domain.PaymentFact{{ID: "pay_n", On: d("2024-03-05"), Amount: 5000000}},
+		Rates:     domain.RateTable{"CBR_KEY": {{EffectiveFrom: d("2023-12-18"), Rate: "16.00"}}},
+	}
+	l, err := domain.ComputeLedger(f, d("2024-04-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []domain.DueCharge
+	for _, c := range l.Charges {
+		got = append(got, c.DueCharge)
+	}
+	assertBriefs(t, got, []brief{{"interest:2024-02", "2024-03-01", 83060}, {"interest:2024-03", "2024-04-01", 78689}})
+	assertExact(t, got[0], "15200000/183")
+	assertExact(t, got[1], "4800000/61")
+	if a := l.Payments["pay_n"]; a != (domain.Allocation{Principal: 5000000}) {
+		t.Fatalf("allocation %+v", a)
+	}
+	f.Agreement.Allocation = domain.AllocationChargesFirst
+	l, err = domain.ComputeLedger(f, d("2024-03-05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := l.Payments["pay_n"]; a != (domain.Allocation{Interest: 83060, Principal: 4916940}) {
+		t.Fatalf("charges_first allocation %+v", a)
+	}
+}
