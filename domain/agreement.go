@@ -27,6 +27,8 @@ const (
 	DayCountAct365 = "act/365"
 	DayCountAct360 = "act/360"
 	DayCountActAct = "act/act"
+	// DayCount30E360 counts every whole month as 30 days of a 360-day year.
+	DayCount30E360 = "30e/360"
 )
 
 // Bounds that keep agreements sane; anything past them is a typo.
@@ -260,8 +262,9 @@ func (it *InterestTerms) validate(f FieldErrors, clientCurrency string) {
 	switch {
 	case it.DailyRate != "" && it.DayCount != "":
 		f.Add("interest.day_count", "a daily_rate is used as given; leave day_count empty")
-	case it.DayCount != "" && it.DayCount != DayCountAct365 && it.DayCount != DayCountAct360 && it.DayCount != DayCountActAct:
-		f.Add("interest.day_count", "must be %s, %s or %s", DayCountAct365, DayCountAct360, DayCountActAct)
+	case it.DayCount != "" && it.DayCount != DayCountAct365 && it.DayCount != DayCountAct360 && it.DayCount != DayCountActAct &&
+		it.DayCount != DayCount30E360:
+		f.Add("interest.day_count", "must be %s, %s, %s or %s", DayCountAct365, DayCountAct360, DayCountActAct, DayCount30E360)
 	}
 }
 
@@ -391,7 +394,10 @@ func interestRaised(prev, next *InterestTerms) bool {
 		return rateRaised(prev.DailyRate, next.DailyRate)
 	}
 	return rateRaised(prev.AnnualRate, next.AnnualRate) ||
-		dayCountRank(next.DayCount) > dayCountRank(prev.DayCount)
+		dayCountRank(next.DayCount) > dayCountRank(prev.DayCount) ||
+		// 30e/360 charges more than the actual days in some months and less
+		// in others: a change to or from it cannot be compared.
+		(next.DayCount != prev.DayCount && (next.DayCount == DayCount30E360 || prev.DayCount == DayCount30E360))
 }
 
 // dayCountRank orders day counts by how much interest they charge: act/360

@@ -38,8 +38,10 @@ type InterestPeriod struct {
 	Rate      string `json:"rate,omitempty"`
 	DailyRate string `json:"daily_rate,omitempty"`
 	DayCount  string `json:"day_count,omitempty"`
-	Amount    int64  `json:"amount"`
-	Posted    bool   `json:"posted"`
+	// CountedDays is what the days count for under 30e/360; absent otherwise.
+	CountedDays int   `json:"counted_days,omitempty"`
+	Amount      int64 `json:"amount"`
+	Posted      bool  `json:"posted"`
 }
 
 // StatementInvoice is one open invoice on a statement of account: its
@@ -174,6 +176,9 @@ func spanPeriods(spans []InterestSpan, total int64) ([]InterestPeriod, bool) {
 			return nil, false
 		}
 		p := InterestPeriod{From: s.From, To: s.To, Days: s.Days, Base: s.Base, Amount: upTo - before, DayCount: s.DayCount}
+		if s.DayCount == DayCount30E360 {
+			p.CountedDays = s.counted()
+		}
 		if s.DailyRate != "" {
 			p.DailyRate = s.DailyRate
 		} else {

@@ -88,7 +88,11 @@ type InterestSpan struct {
 	AnnualRate string // percent a year, "" with a daily rate
 	DailyRate  string // percent a day, "" with an annual rate
 	DayCount   string // "" with a daily rate
-	Amount     *big.Rat
+	// CountedDays is what the days count for under the day count: Days,
+	// but under 30e/360 day 31 counts 0 and the last day of February 3
+	// (2 in a leap year). Zero means Days (spans stored before it).
+	CountedDays int
+	Amount      *big.Rat
 }
 
 // interestSpanJSON is the JSON form of an InterestSpan, as the API shows a
@@ -103,6 +107,7 @@ type interestSpanJSON struct {
 	AnnualRate  string `json:"annual_rate,omitempty"`
 	DailyRate   string `json:"daily_rate,omitempty"`
 	DayCount    string `json:"day_count,omitempty"`
+	CountedDays int    `json:"counted_days,omitempty"`
 	AmountExact string `json:"amount_exact"`
 	AmountMinor int64  `json:"amount_minor"`
 }
@@ -111,6 +116,10 @@ type interestSpanJSON struct {
 func (s InterestSpan) MarshalJSON() ([]byte, error) {
 	out := interestSpanJSON{From: s.From, To: s.To, Days: s.Days, Base: s.Base,
 		AnnualRate: s.AnnualRate, DailyRate: s.DailyRate, DayCount: s.DayCount, AmountExact: "0"}
+	if s.DayCount == DayCount30E360 {
+		// Only where it differs in kind from days, so other spans read as before.
+		out.CountedDays = s.counted()
+	}
 	if s.Amount != nil {
 		out.AmountExact = s.Amount.RatString()
 		minor, err := RoundHalfAway(s.Amount)
@@ -138,10 +147,11 @@ func (s *InterestSpan) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = InterestSpan{From: v.From, To: v.To, Days: v.Days, Base: v.Base,
-		AnnualRate: cmp.Or(v.interestSpanJSON.AnnualRate, v.AnnualRate),
-		DailyRate:  cmp.Or(v.interestSpanJSON.DailyRate, v.DailyRate),
-		DayCount:   cmp.Or(v.interestSpanJSON.DayCount, v.DayCount),
-		Amount:     v.Amount}
+		AnnualRate:  cmp.Or(v.interestSpanJSON.AnnualRate, v.AnnualRate),
+		DailyRate:   cmp.Or(v.interestSpanJSON.DailyRate, v.DailyRate),
+		DayCount:    cmp.Or(v.interestSpanJSON.DayCount, v.DayCount),
+		CountedDays: v.CountedDays,
+		Amount:      v.Amount}
 	if v.AmountExact != "" {
 		r, ok := new(big.Rat).SetString(v.AmountExact)
 		if !ok {
@@ -150,6 +160,14 @@ func (s *InterestSpan) UnmarshalJSON(b []byte) error {
 		s.Amount = r
 	}
 	return nil
+}
+
+// counted returns the days the span counts for under its day count.
+func (s InterestSpan) counted() int {
+	if s.CountedDays == 0 && s.DayCount != DayCount30E360 {
+		return s.Days
+	}
+	return s.CountedDays
 }
 
 // Quote is what an invoice owes on AsOf (a payoff quote): principal still
@@ -329,16 +347,17 @@ type monthAccrual struct {
 }
 
 func (m *monthAccrual) add(d Date, base int64, key dayRateKey, rate dayRate) {
+	weight := int(dayWeight(rate.dayCount, d))
 	if n := len(m.keys); n > 0 {
 		last := &m.charge.Breakdown[n-1]
 		if last.Base == base && m.keys[n-1] == key && last.To.AddDays(1) == d {
-			last.To, last.Days = d, last.Days+1
+			last.To, last.Days, last.CountedDays = d, last.Days+1, last.CountedDays+weight
 			return
 		}
 	}
 	m.charge.Breakdown = append(m.charge.Breakdown, InterestSpan{
 		From: d, To: d, Days: 1, Base: base,
-		AnnualRate: rate.annualRate, DailyRate: rate.dailyRate, DayCount: rate.dayCount,
+		AnnualRate: rate.annualRate, DailyRate: rate.dailyRate, DayCount: rate.dayCount, CountedDays: weight,
 	})
 	m.keys = append(m.keys, key)
 	m.factors = append(m.factors, rate.factor)
@@ -349,7 +368,7 @@ func (m *monthAccrual) close() *big.Rat {
 	sum := new(big.Rat)
 	for i := range m.charge.Breakdown {
 		span := &m.charge.Breakdown[i]
-		baseDays := new(big.Int).Mul(big.NewInt(span.Base), big.NewInt(int64(span.Days)))
+		baseDays := new(big.Int).Mul(big.NewInt(span.Base), big.NewInt(int64(span.counted())))
 		span.Amount = new(big.Rat).SetInt(baseDays)
 		span.Amount.Mul(span.Amount, m.factors[i])
 		sum.Add(sum, span.Amount)

@@ -45,6 +45,7 @@ func TestUKCompensationFollowsDebtOnDayOne(t *testing.T) {
 var lawFigures = []string{
 	"compensation **40.00 GBP**", "66960/73", "**9.17 GBP**",
 	"15200000/183", "**830.60 RUB**", "4800000/61", "**786.89 RUB**", "**49,169.40 RUB**",
+	"**50.00** a month", "on 2016-07-30, is 50.00", "**350.00**", "1875/2", "**9.38**",
 }
 
 func TestRulesDocLawFigures(t *testing.T) {
@@ -99,5 +100,61 @@ func TestRulesExampleNRUPrincipalFirst(t *testing.T) {
 	}
 	if a := l.Payments["pay_n"]; a != (domain.Allocation{Interest: 83060, Principal: 4916940}) {
 		t.Fatalf("charges_first allocation %+v", a)
+	}
+}
+
+func TestRulesExampleODayCount30E360(t *testing.T) {
+	f := domain.InvoiceFacts{
+		InvoiceID: "inv_o", Currency: "EUR", Principal: 1000000, DueDate: d("2015-12-31"),
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "6", DayCount: "30e/360"}},
+		Payments:  []domain.PaymentFact{{ID: "pay_o", On: d("2016-07-30"), Amount: 1035000}},
+	}
+	l, err := domain.ComputeLedger(f, d("2016-08-31"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []domain.DueCharge
+	var sum int64
+	for _, c := range l.Charges {
+		got = append(got, c.DueCharge)
+		sum += c.Amount
+	}
+	assertBriefs(t, got, []brief{
+		{"interest:2016-01", "2016-02-01", 5000}, {"interest:2016-02", "2016-03-01", 5000}, {"interest:2016-03", "2016-04-01", 5000},
+		{"interest:2016-04", "2016-05-01", 5000}, {"interest:2016-05", "2016-06-01", 5000}, {"interest:2016-06", "2016-07-01", 5000},
+		{"interest:2016-07", "2016-07-30", 5000},
+	})
+	if sum != 35000 || l.Balance() != 0 {
+		t.Fatalf("interest in all %d, balance %d; want 35000 and 0", sum, l.Balance())
+	}
+	feb := got[1].Breakdown
+	if len(feb) != 1 || feb[0].Days != 29 || feb[0].CountedDays != 30 {
+		t.Fatalf("February 2016 %+v", feb)
+	}
+	if jan := got[0].Breakdown[0]; jan.Days != 31 || jan.CountedDays != 30 {
+		t.Fatalf("January %+v", jan)
+	}
+	may := mustCharges(t, exampleC("30e/360"), "2026-07-01")
+	assertBriefs(t, may, []brief{{"interest:2026-05", "2026-06-01", 938}, {"interest:2026-06", "2026-07-01", 1875}})
+	assertExact(t, may[0], "1875/2")
+	// February of a common year: the 28th counts 3.
+	feb26 := domain.InvoiceFacts{InvoiceID: "inv_f", Currency: "EUR", Principal: 360000, DueDate: d("2026-01-31"),
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "10", DayCount: "30e/360"}}}
+	assertBriefs(t, mustCharges(t, feb26, "2026-03-01"), []brief{{"interest:2026-02", "2026-03-01", 3000}})
+}
+
+func TestDayCount30E360Validates(t *testing.T) {
+	a := domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "6", DayCount: "30e/360"}}
+	if err := a.Validate("EUR"); err != nil {
+		t.Fatal(err)
+	}
+	a.Interest.DayCount = "30/360"
+	if err := a.Validate("EUR"); domain.ErrorCode(err) != domain.EINVALID {
+		t.Fatalf("30/360: %v", err)
+	}
+	prev := domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "6", DayCount: "act/360"}}
+	next := domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "6", DayCount: "30e/360"}}
+	if !domain.RaisesBurden(prev, next) || !domain.RaisesBurden(next, prev) {
+		t.Fatal("a change to or from 30e/360 cannot be compared and needs notice")
 	}
 }

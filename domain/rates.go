@@ -281,10 +281,28 @@ func dayCountOf(it InterestTerms) string {
 // daysInYear returns the denominator of a day's interest under a day count.
 func daysInYear(dayCount string, d Date) int64 {
 	switch dayCount {
-	case DayCountAct360:
+	case DayCountAct360, DayCount30E360:
 		return 360
 	case DayCountActAct:
 		return int64(d.DaysInYear())
 	}
 	return 365
+}
+
+// dayWeight returns how many days day d counts for under a day count: 1,
+// but under 30e/360 day 31 of a month counts 0 and the last day of February
+// counts 30 less the days of that February plus 1 (3, or 2 in a leap year),
+// so that every whole month counts 30 (ENFORCEMENT.md section 5).
+func dayWeight(dayCount string, d Date) int64 {
+	if dayCount != DayCount30E360 {
+		return 1
+	}
+	last := d.LastOfMonth().Day()
+	switch {
+	case d.Day() == 31:
+		return 0
+	case d.Month() == time.February && d.Day() == last:
+		return int64(30 - last + 1)
+	}
+	return 1
 }

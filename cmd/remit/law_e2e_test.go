@@ -63,3 +63,29 @@ func TestRulesExampleNRUPrincipalFirst(t *testing.T) {
 		t.Fatalf("charges\n%v\nwant\n%v", got, want)
 	}
 }
+
+// TestRulesExampleODayCount30E360: the published 30/360 example, 350.00.
+func TestRulesExampleODayCount30E360(t *testing.T) {
+	s := MustRunMain(t, pinned("2015-12-01"))
+	id := s.lawInvoice("EUR", 1000000, "2015-12-01", nil, map[string]any{"payment_terms": "net_30",
+		"interest": map[string]any{"annual_rate": "6", "day_count": "30e/360"}})["id"].(string)
+	for _, d := range []string{"2016-02-01", "2016-03-01", "2016-04-01", "2016-05-01", "2016-06-01", "2016-07-01"} {
+		s.setDay(d)
+		s.sweep()
+	}
+	inv := s.payInFull(id, "2016-07-30")
+	want := []string{"interest:2016-01 2016-02-01 5000", "interest:2016-02 2016-03-01 5000", "interest:2016-03 2016-04-01 5000",
+		"interest:2016-04 2016-05-01 5000", "interest:2016-05 2016-06-01 5000", "interest:2016-06 2016-07-01 5000",
+		"interest:2016-07 2016-07-30 5000"}
+	if got := s.chargeList(id); !reflect.DeepEqual(got, want) {
+		t.Fatalf("charges\n%v\nwant\n%v", got, want)
+	}
+	if num(inv, "charges_total") != 35000 {
+		t.Fatalf("interest in all %d, want 35000", num(inv, "charges_total"))
+	}
+	feb := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id + "/charges"})["data"].([]any)[1].(map[string]any)
+	span := feb["breakdown"].([]any)[0].(map[string]any)
+	if num(span, "days") != 29 || num(span, "counted_days") != 30 || span["day_count"] != "30e/360" {
+		t.Fatalf("February 2016 span %v", span)
+	}
+}

@@ -622,9 +622,10 @@ func (e FlagUnit) Valid() bool {
 
 // Defines values for InterestPeriodDayCount.
 const (
-	InterestPeriodDayCountAct360 InterestPeriodDayCount = "act/360"
-	InterestPeriodDayCountAct365 InterestPeriodDayCount = "act/365"
-	InterestPeriodDayCountActact InterestPeriodDayCount = "act/act"
+	InterestPeriodDayCountAct360  InterestPeriodDayCount = "act/360"
+	InterestPeriodDayCountAct365  InterestPeriodDayCount = "act/365"
+	InterestPeriodDayCountActact  InterestPeriodDayCount = "act/act"
+	InterestPeriodDayCountN30e360 InterestPeriodDayCount = "30e/360"
 )
 
 // Valid indicates whether the value is a known member of the InterestPeriodDayCount enum.
@@ -636,6 +637,8 @@ func (e InterestPeriodDayCount) Valid() bool {
 		return true
 	case InterestPeriodDayCountActact:
 		return true
+	case InterestPeriodDayCountN30e360:
+		return true
 	default:
 		return false
 	}
@@ -643,9 +646,10 @@ func (e InterestPeriodDayCount) Valid() bool {
 
 // Defines values for InterestSpanDayCount.
 const (
-	InterestSpanDayCountAct360 InterestSpanDayCount = "act/360"
-	InterestSpanDayCountAct365 InterestSpanDayCount = "act/365"
-	InterestSpanDayCountActact InterestSpanDayCount = "act/act"
+	InterestSpanDayCountAct360  InterestSpanDayCount = "act/360"
+	InterestSpanDayCountAct365  InterestSpanDayCount = "act/365"
+	InterestSpanDayCountActact  InterestSpanDayCount = "act/act"
+	InterestSpanDayCountN30e360 InterestSpanDayCount = "30e/360"
 )
 
 // Valid indicates whether the value is a known member of the InterestSpanDayCount enum.
@@ -657,6 +661,8 @@ func (e InterestSpanDayCount) Valid() bool {
 		return true
 	case InterestSpanDayCountActact:
 		return true
+	case InterestSpanDayCountN30e360:
+		return true
 	default:
 		return false
 	}
@@ -664,9 +670,10 @@ func (e InterestSpanDayCount) Valid() bool {
 
 // Defines values for InterestTermsDayCount.
 const (
-	InterestTermsDayCountAct360 InterestTermsDayCount = "act/360"
-	InterestTermsDayCountAct365 InterestTermsDayCount = "act/365"
-	InterestTermsDayCountActact InterestTermsDayCount = "act/act"
+	InterestTermsDayCountAct360  InterestTermsDayCount = "act/360"
+	InterestTermsDayCountAct365  InterestTermsDayCount = "act/365"
+	InterestTermsDayCountActact  InterestTermsDayCount = "act/act"
+	InterestTermsDayCountN30e360 InterestTermsDayCount = "30e/360"
 )
 
 // Valid indicates whether the value is a known member of the InterestTermsDayCount enum.
@@ -677,6 +684,8 @@ func (e InterestTermsDayCount) Valid() bool {
 	case InterestTermsDayCountAct365:
 		return true
 	case InterestTermsDayCountActact:
+		return true
+	case InterestTermsDayCountN30e360:
 		return true
 	default:
 		return false
@@ -1710,6 +1719,9 @@ type InterestPeriod struct {
 	// Base An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Base *Money `json:"base,omitempty"`
 
+	// CountedDays Under 30e/360 only: what the days count for.
+	CountedDays *int `json:"counted_days,omitempty"`
+
 	// DailyRate Percent a day, for an agreement with a daily rate.
 	DailyRate *string                 `json:"daily_rate,omitempty"`
 	DayCount  *InterestPeriodDayCount `json:"day_count,omitempty"`
@@ -1747,6 +1759,9 @@ type InterestSpan struct {
 
 	// Base The amount interest runs on.
 	Base Money `json:"base"`
+
+	// CountedDays Under 30e/360 only: what the days count for (day 31 counts 0, the last day of February 3, or 2 in a leap year).
+	CountedDays *int `json:"counted_days,omitempty"`
 
 	// DailyRate Percent a day; absent with an annual rate.
 	DailyRate *string `json:"daily_rate,omitempty"`
