@@ -29,7 +29,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 		Number: inv.Number, Status: inv.Status, Currency: inv.Currency, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
 		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue,
-		Terms:         domain.DescribeTerms(doc.Agreement, inv.Currency, inv.DueDate),
+		Terms:         domain.DescribeTermsFor(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		DefaultTerms:  doc.Agreement.IsDefault(),
 		CheckoutURL:   checkoutURL,

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -92,6 +93,9 @@ type InterestTerms struct {
 	DailyRate  string `json:"daily_rate,omitempty"`
 	DayCount   string `json:"day_count,omitempty"`
 	Compound   bool   `json:"compound"`
+	// RateFixing is half_year (the default) or at_due_date, for the presets
+	// that take it (eu_late_payment, fr_code_commerce).
+	RateFixing string `json:"rate_fixing,omitempty"`
 }
 
 // Suspension suspends the client when one of its invoices is AfterDays
@@ -243,7 +247,8 @@ func (it *InterestTerms) validate(f FieldErrors, clientCurrency string) {
 		p, ok := presetFor(it.Preset)
 		switch {
 		case !ok:
-			f.Add("interest.preset", "must be %s, %s or %s", PresetEULatePayment, PresetUKLatePayment, PresetRUCivilCode395)
+			f.Add("interest.preset", "must be %s, %s, %s, %s or %s", PresetEULatePayment, PresetUKLatePayment, PresetRUCivilCode395,
+				PresetDEBGB288, PresetFRCodeCommerce)
 		case p.currency != clientCurrency:
 			f.Add("interest.preset", "%s applies to debts in %s (%s); this client is billed in %s",
 				it.Preset, p.currency, p.law, clientCurrency)
@@ -251,7 +256,13 @@ func (it *InterestTerms) validate(f FieldErrors, clientCurrency string) {
 			f.Add("interest.day_count", "%s uses %s; leave day_count empty", it.Preset, p.dayCount)
 		case it.Compound:
 			f.Add("interest.compound", "statutory interest under %s is simple interest", it.Preset)
+		case it.RateFixing != "" && !p.rateFixing:
+			f.Add("interest.rate_fixing", "%s fixes its rate by law; leave rate_fixing empty", it.Preset)
+		case it.RateFixing != "" && it.RateFixing != RateFixingHalfYear && it.RateFixing != RateFixingAtDueDate:
+			f.Add("interest.rate_fixing", "must be %s or %s", RateFixingHalfYear, RateFixingAtDueDate)
 		}
+	} else if it.RateFixing != "" {
+		f.Add("interest.rate_fixing", "applies to the %s and %s presets only", PresetEULatePayment, PresetFRCodeCommerce)
 	}
 	if rate := fieldRate(f, "interest.annual_rate", it.AnnualRate, maxAnnualRate); rate != nil && rate.Sign() == 0 {
 		f.Add("interest.annual_rate", "must be greater than 0; leave interest out for none")
@@ -387,7 +398,8 @@ func interestRaised(prev, next *InterestTerms) bool {
 	case next.Compound && !prev.Compound:
 		return true
 	case next.Preset != "":
-		return false
+		// The fixing at the due date can charge more than the half-year one.
+		return cmp.Or(next.RateFixing, RateFixingHalfYear) != cmp.Or(prev.RateFixing, RateFixingHalfYear)
 	case (next.DailyRate != "") != (prev.DailyRate != ""):
 		return true
 	case next.DailyRate != "":
@@ -442,6 +454,12 @@ func suspensionRaised(prev, next *Suspension) bool {
 // period, late fees, fixed compensation, interest, suspension and how
 // payments are applied. A zero due date leaves the dates out.
 func DescribeTerms(a Agreement, currency string, due Date) []string {
+	return DescribeTermsFor(a, currency, ClientBusiness, due)
+}
+
+// DescribeTermsFor is DescribeTerms for a client of kind (business or
+// consumer), which some statutory presets' rate and compensation depend on.
+func DescribeTermsFor(a Agreement, currency, kind string, due Date) []string {
 	a = a.WithDefaults()
 	var out []string
 	days, err := ParseTerms(a.PaymentTerms)
@@ -467,12 +485,12 @@ func DescribeTerms(a Agreement, currency string, due Date) []string {
 		out = append(out, describeLateFee(*a.LateFee, currency, from)...)
 	}
 	if a.Interest != nil {
-		if s := describeCompensation(a, currency, from); s != "" {
+		if s := describeCompensation(a, currency, kind, from); s != "" {
 			out = append(out, s)
 		}
-		out = append(out, describeInterest(*a.Interest, from)...)
+		out = append(out, describeInterest(*a.Interest, kind, from)...)
 	} else if a.FixedCompensation > 0 {
-		out = append(out, describeCompensation(a, currency, from))
+		out = append(out, describeCompensation(a, currency, kind, from))
 	}
 	if s := a.Suspension; s != nil && s.AfterDays > 0 {
 		sentence := fmt.Sprintf("Service may be suspended when an invoice is %s overdue", withUnit(s.AfterDays, "day"))
@@ -524,9 +542,14 @@ func describeLateFee(lf LateFee, currency, from string) []string {
 	return out
 }
 
-func describeCompensation(a Agreement, currency, from string) string {
+func describeCompensation(a Agreement, currency, kind, from string) string {
 	if a.Interest != nil {
 		switch {
+		case a.Interest.Preset == PresetDEBGB288 && currency == "EUR" && kind != ClientConsumer:
+			return fmt.Sprintf("A flat sum of %s is due%s (German Civil Code, section 288(5)).", FormatMoney(4000, "EUR"), from)
+		case a.Interest.Preset == PresetFRCodeCommerce && currency == "EUR":
+			return fmt.Sprintf("A fixed indemnity of %s for recovery costs is due%s (French Commercial Code, art. L441-10 and D441-5).",
+				FormatMoney(4000, "EUR"), from)
 		case a.Interest.Preset == PresetEULatePayment && currency == "EUR":
 			return fmt.Sprintf("A fixed compensation of %s for recovery costs is due%s (Directive 2011/7/EU, art. 6).",
 				FormatMoney(4000, "EUR"), from)
@@ -543,12 +566,12 @@ func describeCompensation(a Agreement, currency, from string) string {
 	return ""
 }
 
-func describeInterest(it InterestTerms, from string) []string {
+func describeInterest(it InterestTerms, kind, from string) []string {
 	var out []string
 	switch {
 	case it.Preset != "":
 		out = append(out, fmt.Sprintf("Statutory interest accrues daily on the overdue principal%s under %s (%s).",
-			from, PresetLegalBasis(it.Preset), dayCountOf(it)))
+			from, InterestLegalBasis(it, kind), dayCountOf(it)))
 	case it.DailyRate != "":
 		out = append(out, fmt.Sprintf("Interest at %s %% a day accrues on the overdue principal%s.", displayRate(it.DailyRate), from))
 	default:

@@ -128,10 +128,11 @@ const MaxStatementDaysAhead = 366
 
 // LegalBasis says what an agreement's late-payment interest and
 // compensation rest on, for statements: the statutory preset's law and rate
-// rule (PresetLegalBasis), else the agreement version itself.
-func LegalBasis(a Agreement) string {
+// rule for a client of kind (InterestLegalBasis), else the agreement
+// version itself.
+func LegalBasis(a Agreement, kind string) string {
 	if a.Interest != nil && a.Interest.Preset != "" {
-		if s := PresetLegalBasis(a.Interest.Preset); s != "" {
+		if s := InterestLegalBasis(*a.Interest, kind); s != "" {
 			return s
 		}
 	}
@@ -201,7 +202,7 @@ func StatementLine(inv Invoice, charges []Charge, payments []Payment, f InvoiceF
 	line := StatementInvoice{
 		ID: inv.ID, Number: inv.Number, Status: inv.Status, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid, CreditApplied: inv.CreditApplied,
-		BalanceDue: inv.BalanceDue, Charges: charges, Payments: payments, LegalBasis: LegalBasis(f.Agreement),
+		BalanceDue: inv.BalanceDue, Charges: charges, Payments: payments, LegalBasis: LegalBasis(f.Agreement, f.ClientKind),
 		InterestPeriods: []InterestPeriod{},
 	}
 	if line.Charges == nil {

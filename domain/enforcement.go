@@ -57,6 +57,9 @@ type InvoiceFacts struct {
 	Refunds             []RefundFact
 	Waivers             []WaiverFact
 	Rates               RateTable
+	// ClientKind is the client's kind (business when empty), which some
+	// presets' margin and compensation depend on.
+	ClientKind string
 }
 
 // DueCharge is a charge the rules say must be on the invoiceLedger: its unique Key,
@@ -303,15 +306,16 @@ type dayRateKey struct {
 	denom  int64     // days in the year; 0 for a daily rate
 }
 
-// rateOn returns the rate of day d's interest and its key, reusing rates
-// already worked out for the same source and day count.
-func rateOn(a Agreement, rates RateTable, d Date, cache map[dayRateKey]dayRate) (dayRateKey, dayRate, error) {
+// rateOn returns the rate of day d's interest for a client of kind, the
+// reference rate fixed as on fixOn, and its key, reusing rates already
+// worked out for the same source and day count.
+func rateOn(a Agreement, kind string, rates RateTable, d, fixOn Date, cache map[dayRateKey]dayRate) (dayRateKey, dayRate, error) {
 	it := *a.Interest
 	var key dayRateKey
 	if it.DailyRate != "" && it.Preset == "" && it.AnnualRate == "" {
 		key.source.Rate = it.DailyRate
 	} else {
-		src, err := annualRateSource(it, rates, d)
+		src, err := annualRateSource(it, rates, fixOn)
 		if err != nil {
 			return key, dayRate{}, err
 		}
@@ -328,7 +332,7 @@ func rateOn(a Agreement, rates RateTable, d Date, cache map[dayRateKey]dayRate) 
 		}
 		r = dayRate{factor: new(big.Rat).Quo(daily, big.NewRat(100, 1)), dailyRate: FormatRate(daily)}
 	} else {
-		annual, err := annualRateFrom(it, key.source)
+		annual, err := annualRateFrom(it, kind, key.source)
 		if err != nil {
 			return key, r, err
 		}

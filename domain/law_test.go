@@ -46,6 +46,8 @@ var lawFigures = []string{
 	"compensation **40.00 GBP**", "66960/73", "**9.17 GBP**",
 	"15200000/183", "**830.60 RUB**", "4800000/61", "**786.89 RUB**", "**49,169.40 RUB**",
 	"**50.00** a month", "on 2016-07-30, is 50.00", "**350.00**", "1875/2", "**9.38**",
+	"205400/73", "**28.14**", "620000/73", "**84.93**", "125400/73", "**17.18**", "372000/73", "**50.96**",
+	"60750/73", "**8.32**", "368900/73", "**50.53**", "376650/73", "**51.60**", "306900/73", "**42.04**", "314650/73", "**43.10**",
 }
 
 func TestRulesDocLawFigures(t *testing.T) {
@@ -156,5 +158,85 @@ func TestDayCount30E360Validates(t *testing.T) {
 	next := domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "6", DayCount: "30e/360"}}
 	if !domain.RaisesBurden(prev, next) || !domain.RaisesBurden(next, prev) {
 		t.Fatal("a change to or from 30e/360 cannot be compared and needs notice")
+	}
+}
+
+// exampleP is 10,000.00 EUR due 2026-06-20 under de_bgb_288 for a client of kind.
+func exampleP(kind string) domain.InvoiceFacts {
+	return domain.InvoiceFacts{
+		InvoiceID: "inv_p", Currency: "EUR", Principal: 1000000, DueDate: d("2026-06-20"), ClientKind: kind,
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{Preset: domain.PresetDEBGB288}},
+		Rates:     domain.RateTable{"DE_BASE": {{EffectiveFrom: d("2026-01-01"), Rate: "1.27"}, {EffectiveFrom: d("2026-07-01"), Rate: "1.00"}}},
+	}
+}
+
+func TestRulesExamplePGermanBGB288(t *testing.T) {
+	business := mustCharges(t, exampleP("business"), "2026-08-01")
+	assertBriefs(t, business, []brief{{"compensation", "2026-06-21", 4000}, {"interest:2026-06", "2026-07-01", 2814},
+		{"interest:2026-07", "2026-08-01", 8493}})
+	assertExact(t, business[1], "205400/73")
+	assertExact(t, business[2], "620000/73")
+	consumer := mustCharges(t, exampleP("consumer"), "2026-08-01")
+	assertBriefs(t, consumer, []brief{{"interest:2026-06", "2026-07-01", 1718}, {"interest:2026-07", "2026-08-01", 5096}})
+	assertExact(t, consumer[0], "125400/73")
+	assertExact(t, consumer[1], "372000/73")
+	if r := consumer[0].Breakdown[0].AnnualRate; r != "6.27" {
+		t.Fatalf("consumer rate %s", r)
+	}
+	basis := domain.LegalBasis(exampleP("consumer").Agreement, "consumer")
+	if !strings.Contains(basis, "section 288") || !strings.Contains(basis, "+ 5 percentage points") {
+		t.Fatalf("legal basis %q", basis)
+	}
+}
+
+// exampleQ is 5,000.00 EUR due 2026-06-25 under preset with rate fixing.
+func exampleQ(preset, fixing string) domain.InvoiceFacts {
+	return domain.InvoiceFacts{
+		InvoiceID: "inv_q", Currency: "EUR", Principal: 500000, DueDate: d("2026-06-25"),
+		Agreement: domain.Agreement{Interest: &domain.InterestTerms{Preset: preset, RateFixing: fixing}},
+		Rates:     domain.RateTable{"ECB_MRO": {{EffectiveFrom: d("2025-06-11"), Rate: "2.15"}, {EffectiveFrom: d("2026-03-18"), Rate: "1.90"}}},
+	}
+}
+
+func TestRulesExampleQFrenchCodeAndRateFixing(t *testing.T) {
+	half := mustCharges(t, exampleQ(domain.PresetFRCodeCommerce, ""), "2026-08-01")
+	assertBriefs(t, half, []brief{{"compensation", "2026-06-26", 4000}, {"interest:2026-06", "2026-07-01", 832},
+		{"interest:2026-07", "2026-08-01", 5053}})
+	assertExact(t, half[1], "60750/73")
+	assertExact(t, half[2], "368900/73")
+	due := mustCharges(t, exampleQ(domain.PresetFRCodeCommerce, "at_due_date"), "2026-08-01")
+	assertBriefs(t, due, []brief{{"compensation", "2026-06-26", 4000}, {"interest:2026-06", "2026-07-01", 832},
+		{"interest:2026-07", "2026-08-01", 5160}})
+	assertExact(t, due[2], "376650/73")
+	eu := mustCharges(t, exampleQ(domain.PresetEULatePayment, "half_year"), "2026-08-01")
+	assertExact(t, eu[2], "306900/73")
+	euDue := mustCharges(t, exampleQ(domain.PresetEULatePayment, "at_due_date"), "2026-08-01")
+	assertExact(t, euDue[2], "314650/73")
+	if eu[2].Amount != 4204 || euDue[2].Amount != 4310 {
+		t.Fatalf("eu July %d and %d", eu[2].Amount, euDue[2].Amount)
+	}
+}
+
+func TestRateFixingValidates(t *testing.T) {
+	for _, tc := range []struct {
+		preset, fixing, currency string
+		ok                       bool
+	}{
+		{"eu_late_payment", "at_due_date", "EUR", true},
+		{"fr_code_commerce", "half_year", "EUR", true},
+		{"de_bgb_288", "", "EUR", true},
+		{"de_bgb_288", "at_due_date", "EUR", false},
+		{"uk_late_payment", "at_due_date", "GBP", false},
+		{"eu_late_payment", "daily", "EUR", false},
+		{"de_bgb_288", "", "GBP", false},
+	} {
+		a := domain.Agreement{Interest: &domain.InterestTerms{Preset: tc.preset, RateFixing: tc.fixing}}
+		if err := a.Validate(tc.currency); (err == nil) != tc.ok {
+			t.Errorf("%s %s %s: %v", tc.preset, tc.fixing, tc.currency, err)
+		}
+	}
+	a := domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "8", RateFixing: "half_year"}}
+	if err := a.Validate("EUR"); domain.ErrorCode(err) != domain.EINVALID {
+		t.Fatalf("rate_fixing without a preset: %v", err)
 	}
 }

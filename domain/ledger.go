@@ -322,7 +322,7 @@ func (s *simulation) compensation() (DueCharge, bool) {
 		Description: "Fixed compensation for recovery costs",
 	}
 	if it := s.a.Interest; it != nil {
-		c.Amount = PresetCompensation(it.Preset, s.f.Currency, s.principal)
+		c.Amount = presetCompensation(it.Preset, s.f.Currency, s.f.ClientKind, s.principal)
 		if c.Amount > 0 {
 			c.Description += " (" + PresetLaw(it.Preset) + ")"
 		}
@@ -406,7 +406,7 @@ func (s *simulation) accrue(d Date) error {
 			}
 		}
 	}
-	key, rate, err := rateOn(s.a, s.f.Rates, d, s.rates)
+	key, rate, err := rateOn(s.a, s.f.ClientKind, s.f.Rates, d, rateFixingDay(*s.a.Interest, s.day1, d), s.rates)
 	if err != nil {
 		return err
 	}

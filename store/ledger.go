@@ -377,6 +377,9 @@ func (db *DB) loadFacts(tx *gorm.DB, row *invoiceRow) (*ledgerRows, error) {
 		return nil, err
 	}
 	lr.facts.Payments, lr.facts.Refunds, lr.facts.Waivers = factsOf(lr.payments, lr.refunds, lr.charges)
+	if err := rawScan(tx, "SELECT kind FROM clients WHERE id = ?", []any{row.ClientID}, &lr.facts.ClientKind); err != nil {
+		return nil, err
+	}
 	// Credit applied at issue may not be on the row yet.
 	if err := rawScan(tx, "SELECT COALESCE(-SUM(amount), 0) FROM client_credits WHERE invoice_id = ? AND kind IN ('applied', 'released')",
 		[]any{row.ID}, &lr.creditApplied); err != nil {

@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 // lawInvoice creates a client (with the extra client fields) and an
-// agreement in force from 2015-01-01, and issues one invoice of total minor
+// agreement in force from the issue date, and issues one invoice of total minor
 // units on issued; it returns the invoice.
 func (s *testServer) lawInvoice(currency string, total int64, issued string, client, agreement map[string]any) map[string]any {
 	s.tb.Helper()
@@ -17,7 +18,7 @@ func (s *testServer) lawInvoice(currency string, total int64, issued string, cli
 		body[k] = v
 	}
 	cli := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: body})["id"].(string)
-	agreement["effective_from"] = "2015-01-01"
+	agreement["effective_from"] = issued
 	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: agreement})
 	return s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true, "issue_date": issued,
 		"lines": []map[string]any{{"description": "Services", "unit_amount": total}}}})
@@ -87,5 +88,70 @@ func TestRulesExampleODayCount30E360(t *testing.T) {
 	span := feb["breakdown"].([]any)[0].(map[string]any)
 	if num(span, "days") != 29 || num(span, "counted_days") != 30 || span["day_count"] != "30e/360" {
 		t.Fatalf("February 2016 span %v", span)
+	}
+}
+
+// TestRulesExamplePGermanBGB288: a business and a consumer client under
+// de_bgb_288; the statement and the invoice PDF name the law and the rate.
+func TestRulesExamplePGermanBGB288(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-05-21"))
+	s.putRates("DE_BASE", [2]string{"2026-01-01", "1.27"}, [2]string{"2026-07-01", "1.00"})
+	terms := func() map[string]any {
+		return map[string]any{"payment_terms": "net_30", "interest": map[string]any{"preset": "de_bgb_288"}}
+	}
+	business := s.lawInvoice("EUR", 1000000, "2026-05-21", nil, terms())
+	consumer := s.lawInvoice("EUR", 1000000, "2026-05-21", map[string]any{"kind": "consumer"}, terms())
+	for _, d := range []string{"2026-06-21", "2026-07-01", "2026-08-01"} {
+		s.setDay(d)
+		s.sweep()
+	}
+	want := []string{"compensation 2026-06-21 4000", "interest:2026-06 2026-07-01 2814", "interest:2026-07 2026-08-01 8493"}
+	if got := s.chargeList(business["id"].(string)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("business charges\n%v\nwant\n%v", got, want)
+	}
+	want = []string{"interest:2026-06 2026-07-01 1718", "interest:2026-07 2026-08-01 5096"}
+	if got := s.chargeList(consumer["id"].(string)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("consumer charges\n%v\nwant\n%v", got, want)
+	}
+	st := s.must(200, request{Method: "GET", Path: "/v1/clients/" + consumer["client_id"].(string) + "/statement?as_of=2026-08-01"})
+	basis := st["invoices"].([]any)[0].(map[string]any)["legal_basis"].(string)
+	if basis != "German Civil Code (BGB), section 288: Bundesbank base rate + 5 percentage points (a consumer debtor), "+
+		"fixed for each half-year at the rate in force on 1 January and on 1 July" {
+		t.Fatalf("legal basis %q", basis)
+	}
+	doc := s.getPDF("/v1/invoices/"+business["id"].(string)+"/pdf", nil)
+	mustContain(t, pdfText(t, doc.Body), "section 288(5)", "Bundesbank base rate + 9 percentage points")
+}
+
+// TestRulesExampleQFrenchCodeAndRateFixing: fr_code_commerce with the
+// half-year fixing and with the rate fixed at the due date.
+func TestRulesExampleQFrenchCodeAndRateFixing(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-05-26"))
+	s.putRates("ECB_MRO", [2]string{"2025-06-11", "2.15"}, [2]string{"2026-03-18", "1.90"})
+	half := s.lawInvoice("EUR", 500000, "2026-05-26", nil, map[string]any{"payment_terms": "net_30",
+		"interest": map[string]any{"preset": "fr_code_commerce"}})["id"].(string)
+	due := s.lawInvoice("EUR", 500000, "2026-05-26", nil, map[string]any{"payment_terms": "net_30",
+		"interest": map[string]any{"preset": "fr_code_commerce", "rate_fixing": "at_due_date"}})["id"].(string)
+	for _, d := range []string{"2026-06-26", "2026-07-01", "2026-08-01"} {
+		s.setDay(d)
+		s.sweep()
+	}
+	want := []string{"compensation 2026-06-26 4000", "interest:2026-06 2026-07-01 832", "interest:2026-07 2026-08-01 5053"}
+	if got := s.chargeList(half); !reflect.DeepEqual(got, want) {
+		t.Fatalf("half-year charges\n%v\nwant\n%v", got, want)
+	}
+	want = []string{"compensation 2026-06-26 4000", "interest:2026-06 2026-07-01 832", "interest:2026-07 2026-08-01 5160"}
+	if got := s.chargeList(due); !reflect.DeepEqual(got, want) {
+		t.Fatalf("at_due_date charges\n%v\nwant\n%v", got, want)
+	}
+	mustContain(t, pdfText(t, s.getPDF("/v1/invoices/"+due+"/pdf", nil).Body), "L441-10",
+		"half-year in which payment fell overdue")
+	if r := s.do(request{Method: "POST", Path: "/v1/clients/" + s.mustClient("Bad Fixing", "EUR", "UTC") + "/agreements", Key: testAdminKey,
+		Body: map[string]any{"effective_from": "2026-06-01", "interest": map[string]any{"preset": "de_bgb_288", "rate_fixing": "at_due_date"}}}); r.Status != 400 || !strings.Contains(string(r.Body), "interest.rate_fixing") {
+		t.Fatalf("rate_fixing on de_bgb_288: %d %s", r.Status, r.Body)
+	}
+	if r := s.do(request{Method: "POST", Path: "/v1/clients", Key: testAdminKey, Body: map[string]any{"name": "Kind", "email": "k@k.example",
+		"currency": "EUR", "kind": "household"}}); r.Status != 400 || !strings.Contains(string(r.Body), `"kind"`) {
+		t.Fatalf("a bad kind: %d %s", r.Status, r.Body)
 	}
 }

@@ -119,6 +119,24 @@ func (e ChargeKind) Valid() bool {
 	}
 }
 
+// Defines values for ClientKind.
+const (
+	ClientKindBusiness ClientKind = "business"
+	ClientKindConsumer ClientKind = "consumer"
+)
+
+// Valid indicates whether the value is a known member of the ClientKind enum.
+func (e ClientKind) Valid() bool {
+	switch e {
+	case ClientKindBusiness:
+		return true
+	case ClientKindConsumer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientRelationship.
 const (
 	ClientRelationshipFriendsFamily ClientRelationship = "friends_family"
@@ -152,6 +170,24 @@ func (e ClientStatus) Valid() bool {
 	case ClientStatusOffboarded:
 		return true
 	case ClientStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateKind.
+const (
+	ClientCreateKindBusiness ClientCreateKind = "business"
+	ClientCreateKindConsumer ClientCreateKind = "consumer"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateKind enum.
+func (e ClientCreateKind) Valid() bool {
+	switch e {
+	case ClientCreateKindBusiness:
+		return true
+	case ClientCreateKindConsumer:
 		return true
 	default:
 		return false
@@ -209,6 +245,24 @@ func (e ClientHealthStatus) Valid() bool {
 	case ClientHealthStatusOffboarded:
 		return true
 	case ClientHealthStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateKind.
+const (
+	ClientUpdateKindBusiness ClientUpdateKind = "business"
+	ClientUpdateKindConsumer ClientUpdateKind = "consumer"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateKind enum.
+func (e ClientUpdateKind) Valid() bool {
+	switch e {
+	case ClientUpdateKindBusiness:
+		return true
+	case ClientUpdateKindConsumer:
 		return true
 	default:
 		return false
@@ -694,7 +748,9 @@ func (e InterestTermsDayCount) Valid() bool {
 
 // Defines values for InterestTermsPreset.
 const (
+	DeBgb288       InterestTermsPreset = "de_bgb_288"
 	EuLatePayment  InterestTermsPreset = "eu_late_payment"
+	FrCodeCommerce InterestTermsPreset = "fr_code_commerce"
 	RuCivilCode395 InterestTermsPreset = "ru_civil_code_395"
 	UkLatePayment  InterestTermsPreset = "uk_late_payment"
 )
@@ -702,11 +758,33 @@ const (
 // Valid indicates whether the value is a known member of the InterestTermsPreset enum.
 func (e InterestTermsPreset) Valid() bool {
 	switch e {
+	case DeBgb288:
+		return true
 	case EuLatePayment:
+		return true
+	case FrCodeCommerce:
 		return true
 	case RuCivilCode395:
 		return true
 	case UkLatePayment:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InterestTermsRateFixing.
+const (
+	AtDueDate InterestTermsRateFixing = "at_due_date"
+	HalfYear  InterestTermsRateFixing = "half_year"
+)
+
+// Valid indicates whether the value is a known member of the InterestTermsRateFixing enum.
+func (e InterestTermsRateFixing) Valid() bool {
+	switch e {
+	case AtDueDate:
+		return true
+	case HalfYear:
 		return true
 	default:
 		return false
@@ -879,6 +957,7 @@ func (e ProjectStatus) Valid() bool {
 const (
 	BOEBASE ReferenceRatesSeries = "BOE_BASE"
 	CBRKEY  ReferenceRatesSeries = "CBR_KEY"
+	DEBASE  ReferenceRatesSeries = "DE_BASE"
 	ECBMRO  ReferenceRatesSeries = "ECB_MRO"
 )
 
@@ -888,6 +967,8 @@ func (e ReferenceRatesSeries) Valid() bool {
 	case BOEBASE:
 		return true
 	case CBRKEY:
+		return true
+	case DEBASE:
 		return true
 	case ECBMRO:
 		return true
@@ -1435,13 +1516,18 @@ type Client struct {
 	Currency       string             `json:"currency"`
 	Email          string             `json:"email"`
 	Id             string             `json:"id"`
+	Kind           *ClientKind        `json:"kind,omitempty"`
 	Name           string             `json:"name"`
 	Relationship   ClientRelationship `json:"relationship"`
 	Status         ClientStatus       `json:"status"`
+	TaxId          *string            `json:"tax_id,omitempty"`
 	Timezone       string             `json:"timezone"`
 	TurnaroundDays int                `json:"turnaround_days"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 }
+
+// ClientKind defines model for Client.Kind.
+type ClientKind string
 
 // ClientRelationship defines model for Client.Relationship.
 type ClientRelationship string
@@ -1460,15 +1546,24 @@ type ClientCreate struct {
 	ContactName *string `json:"contact_name,omitempty"`
 
 	// Currency ISO 4217 code in upper case.
-	Currency     string                    `json:"currency"`
-	Email        openapi_types.Email       `json:"email"`
+	Currency string              `json:"currency"`
+	Email    openapi_types.Email `json:"email"`
+
+	// Kind Some statutory presets (de_bgb_288) treat a consumer differently.
+	Kind         *ClientCreateKind         `json:"kind,omitempty"`
 	Name         string                    `json:"name"`
 	Relationship *ClientCreateRelationship `json:"relationship,omitempty"`
+
+	// TaxId The client's tax identifier (VAT number), printed on its invoices.
+	TaxId *string `json:"tax_id,omitempty"`
 
 	// Timezone IANA zone; default the business time zone.
 	Timezone       *string `json:"timezone,omitempty"`
 	TurnaroundDays *int    `json:"turnaround_days,omitempty"`
 }
+
+// ClientCreateKind Some statutory presets (de_bgb_288) treat a consumer differently.
+type ClientCreateKind string
 
 // ClientCreateRelationship defines model for ClientCreate.Relationship.
 type ClientCreateRelationship string
@@ -1562,14 +1657,19 @@ type ClientUpdate struct {
 	ContactName    *string                   `json:"contact_name,omitempty"`
 	Currency       *string                   `json:"currency,omitempty"`
 	Email          *string                   `json:"email,omitempty"`
+	Kind           *ClientUpdateKind         `json:"kind,omitempty"`
 	Name           *string                   `json:"name,omitempty"`
 	Relationship   *ClientUpdateRelationship `json:"relationship,omitempty"`
 
 	// Status Offboarding has its own endpoint.
 	Status         *ClientUpdateStatus `json:"status,omitempty"`
+	TaxId          *string             `json:"tax_id,omitempty"`
 	Timezone       *string             `json:"timezone,omitempty"`
 	TurnaroundDays *int                `json:"turnaround_days,omitempty"`
 }
+
+// ClientUpdateKind defines model for ClientUpdate.Kind.
+type ClientUpdateKind string
 
 // ClientUpdateRelationship defines model for ClientUpdate.Relationship.
 type ClientUpdateRelationship string
@@ -1786,6 +1886,10 @@ type InterestTerms struct {
 	DailyRate *string                `json:"daily_rate,omitempty"`
 	DayCount  *InterestTermsDayCount `json:"day_count,omitempty"`
 	Preset    *InterestTermsPreset   `json:"preset,omitempty"`
+
+	// RateFixing eu_late_payment and fr_code_commerce only. half_year (the default): each half-year takes the rate fixed for it;
+	// at_due_date: the rate fixed for the half-year of day 1 overdue applies for the whole delay.
+	RateFixing *InterestTermsRateFixing `json:"rate_fixing,omitempty"`
 }
 
 // InterestTermsDayCount defines model for InterestTerms.DayCount.
@@ -1793,6 +1897,10 @@ type InterestTermsDayCount string
 
 // InterestTermsPreset defines model for InterestTerms.Preset.
 type InterestTermsPreset string
+
+// InterestTermsRateFixing eu_late_payment and fr_code_commerce only. half_year (the default): each half-year takes the rate fixed for it;
+// at_due_date: the rate fixed for the half-year of day 1 overdue applies for the whole delay.
+type InterestTermsRateFixing string
 
 // Invoice defines model for Invoice.
 type Invoice struct {
