@@ -28,7 +28,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 		Memo:   inv.Memo,
 		Number: inv.Number, Status: inv.Status, Currency: inv.Currency, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
-		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue,
+		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue, Credited: inv.Credited,
 		Terms:         domain.DescribeTermsFor(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		DefaultTerms:  doc.Agreement.IsDefault(),
@@ -143,7 +143,7 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 	for _, si := range st.Invoices {
 		line := pdf.StatementInvoice{
 			Number: si.Number, IssueDate: si.IssueDate, DueDate: si.DueDate, DaysOverdue: si.DaysOverdue,
-			Total: si.Total, Paid: si.AmountPaid + si.CreditApplied,
+			Total: si.Total, Paid: si.AmountPaid + si.CreditApplied + si.Credited,
 			Charges: si.ChargesTotal + si.ChargesUnposted + si.InterestAccruedUnposted,
 			Balance: si.AmountDue, LegalBasis: si.LegalBasis,
 		}
@@ -161,6 +161,9 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 		// The lines add up to the Paid column: payments, refunds, credit.
 		if si.CreditApplied != 0 {
 			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: si.IssueDate, Method: "credit", Reference: "client credit applied", Amount: si.CreditApplied})
+		}
+		if si.Credited != 0 {
+			line.Payments = append(line.Payments, pdf.PaymentLine{Method: "credit notes", Reference: "taken off the principal", Amount: si.Credited})
 		}
 		for _, p := range si.Payments {
 			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: p.PaidOn, Method: strings.ReplaceAll(p.Method, "_", " "), Reference: p.Reference, Amount: p.Amount})
@@ -228,7 +231,8 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 	}
 	for _, si := range doc.Invoices {
 		n.Invoices = append(n.Invoices, pdf.StatementInvoice{Number: si.Number, IssueDate: si.IssueDate, DueDate: si.DueDate,
-			DaysOverdue: si.DaysOverdue, Total: si.Total, Paid: si.AmountPaid + si.CreditApplied, Charges: si.ChargesTotal, Balance: si.AmountDue})
+			DaysOverdue: si.DaysOverdue, Total: si.Total, Paid: si.AmountPaid + si.CreditApplied + si.Credited, Charges: si.ChargesTotal,
+			Balance: si.AmountDue})
 	}
 	return n, nil
 }

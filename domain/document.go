@@ -49,19 +49,21 @@ type InterestPeriod struct {
 // owes on the statement date. AmountDue = BalanceDue + ChargesUnposted +
 // InterestAccruedUnposted.
 type StatementInvoice struct {
-	ID            string    `json:"id"`
-	Number        string    `json:"number"`
-	Status        string    `json:"status"`
-	IssueDate     Date      `json:"issue_date"`
-	DueDate       Date      `json:"due_date"`
-	DaysOverdue   int       `json:"days_overdue"`
-	Total         int64     `json:"total"`
-	ChargesTotal  int64     `json:"charges_total"`
-	AmountPaid    int64     `json:"amount_paid"`
-	CreditApplied int64     `json:"credit_applied"`
-	BalanceDue    int64     `json:"balance_due"`
-	Charges       []Charge  `json:"charges"`
-	Payments      []Payment `json:"payments"`
+	ID            string `json:"id"`
+	Number        string `json:"number"`
+	Status        string `json:"status"`
+	IssueDate     Date   `json:"issue_date"`
+	DueDate       Date   `json:"due_date"`
+	DaysOverdue   int    `json:"days_overdue"`
+	Total         int64  `json:"total"`
+	ChargesTotal  int64  `json:"charges_total"`
+	AmountPaid    int64  `json:"amount_paid"`
+	CreditApplied int64  `json:"credit_applied"`
+	// Credited is the principal credit notes took off the invoice.
+	Credited   int64     `json:"credited"`
+	BalanceDue int64     `json:"balance_due"`
+	Charges    []Charge  `json:"charges"`
+	Payments   []Payment `json:"payments"`
 	// InterestPeriods are the periods of every interest charge not waived,
 	// then those of the interest accrued and not yet posted.
 	InterestPeriods []InterestPeriod `json:"interest_periods"`
@@ -201,7 +203,7 @@ func spanPeriods(spans []InterestSpan, total int64) ([]InterestPeriod, bool) {
 func StatementLine(inv Invoice, charges []Charge, payments []Payment, f InvoiceFacts, asOf Date) (StatementInvoice, error) {
 	line := StatementInvoice{
 		ID: inv.ID, Number: inv.Number, Status: inv.Status, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
-		Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid, CreditApplied: inv.CreditApplied,
+		Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid, CreditApplied: inv.CreditApplied, Credited: inv.Credited,
 		BalanceDue: inv.BalanceDue, Charges: charges, Payments: payments, LegalBasis: LegalBasis(f.Agreement, f.ClientKind),
 		InterestPeriods: []InterestPeriod{},
 	}

@@ -60,6 +60,19 @@ type InvoiceFacts struct {
 	// ClientKind is the client's kind (business when empty), which some
 	// presets' margin and compensation depend on.
 	ClientKind string
+	// CreditNotes reduce the principal on their dates; what exceeds the
+	// principal outstanding becomes client credit.
+	CreditNotes []CreditNoteFact
+}
+
+// CreditNoteFact is a credit note as the rules see it: Amount credited on
+// the invoice on On. Like a payment, it reduces the principal from the
+// day after (the interest of day On is on the principal at its start).
+// Credit notes of one day apply in the order of their IDs.
+type CreditNoteFact struct {
+	ID     string
+	On     Date
+	Amount int64
 }
 
 // DueCharge is a charge the rules say must be on the invoiceLedger: its unique Key,

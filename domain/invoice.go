@@ -60,6 +60,8 @@ type Invoice struct {
 	CreditApplied int64 `json:"credit_applied"`
 	CreditCreated int64 `json:"credit_created"`
 	BalanceDue    int64 `json:"balance_due"`
+	// Credited is the principal that credit notes took off the invoice.
+	Credited int64 `json:"credited"`
 
 	// Agreement is the version in force on the issue date, kept for good;
 	// nil on a draft. For a client with no version in force it is

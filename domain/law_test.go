@@ -47,6 +47,7 @@ var lawFigures = []string{
 	"15200000/183", "**830.60 RUB**", "4800000/61", "**786.89 RUB**", "**49,169.40 RUB**",
 	"**50.00** a month", "on 2016-07-30, is 50.00", "**350.00**", "1875/2", "**9.38**",
 	"205400/73", "**28.14**", "620000/73", "**84.93**", "125400/73", "**17.18**", "372000/73", "**50.96**",
+	"90000/73", "**12.33**", "8100/73", "**1.11**", "**13.44**", "CN-2026-0002",
 	"60750/73", "**8.32**", "368900/73", "**50.53**", "376650/73", "**51.60**", "306900/73", "**42.04**", "314650/73", "**43.10**",
 }
 
@@ -238,5 +239,31 @@ func TestRateFixingValidates(t *testing.T) {
 	a := domain.Agreement{Interest: &domain.InterestTerms{AnnualRate: "8", RateFixing: "half_year"}}
 	if err := a.Validate("EUR"); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("rate_fixing without a preset: %v", err)
+	}
+}
+
+func TestRulesExampleRCreditNotes(t *testing.T) {
+	f := domain.InvoiceFacts{
+		InvoiceID: "inv_r", Currency: "EUR", Principal: 200000, DueDate: d("2026-03-31"),
+		Agreement:   domain.Agreement{Allocation: "principal_first", Interest: &domain.InterestTerms{AnnualRate: "9"}},
+		CreditNotes: []domain.CreditNoteFact{{ID: "cn_1", On: d("2026-04-10"), Amount: 50000}, {ID: "cn_2", On: d("2026-05-05"), Amount: 100000}},
+		Payments:    []domain.PaymentFact{{ID: "pay_r", On: d("2026-05-02"), Amount: 100000}},
+	}
+	l, err := domain.ComputeLedger(f, d("2026-05-05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []domain.DueCharge
+	for _, c := range l.Charges {
+		got = append(got, c.DueCharge)
+	}
+	assertBriefs(t, got, []brief{{"interest:2026-04", "2026-05-01", 1233}, {"interest:2026-05", "2026-05-05", 111}})
+	assertExact(t, got[0], "90000/73")
+	assertExact(t, got[1], "8100/73")
+	if l.CreditNotes["cn_1"] != (domain.Allocation{Principal: 50000}) || l.CreditNotes["cn_2"] != (domain.Allocation{Principal: 50000, Credit: 50000}) {
+		t.Fatalf("credit notes %+v", l.CreditNotes)
+	}
+	if l.PrincipalOutstanding != 0 || l.Balance() != 1344 {
+		t.Fatalf("principal %d, balance %d", l.PrincipalOutstanding, l.Balance())
 	}
 }

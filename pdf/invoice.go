@@ -51,6 +51,14 @@ type PaymentLine struct {
 	Amount    int64       `json:"amount"`
 }
 
+// CreditNoteLine is a credit note that corrects the invoice.
+type CreditNoteLine struct {
+	Number    string      `json:"number"`
+	IssueDate domain.Date `json:"issue_date"`
+	Reason    string      `json:"reason"`
+	Amount    int64       `json:"amount"`
+}
+
 // Invoice is everything an invoice PDF shows. The api layer builds it from
 // domain values; amounts are minor units of Currency, and the figures are
 // printed as given, never recomputed.
@@ -74,6 +82,9 @@ type Invoice struct {
 	BalanceDue     int64         `json:"balance_due"`
 	Charges        []ChargeLine  `json:"charges"`
 	Payments       []PaymentLine `json:"payments"`
+	// CreditNotes correct the invoice; Credited is the principal they took off.
+	CreditNotes []CreditNoteLine `json:"credit_notes"`
+	Credited    int64            `json:"credited"`
 	// Terms are the payment and late-payment terms of the agreement version
 	// stored on the invoice, one sentence each (domain.DescribeTerms).
 	Terms []string `json:"terms"`
@@ -218,6 +229,17 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 		d.heading("Payments received", headRowH+lineBody+2*rowPad)
 		d.paymentTable(inv.Payments, "")
 	}
+	if len(inv.CreditNotes) > 0 {
+		d.heading("Credit notes", headRowH+lineBody+2*rowPad)
+		rows := make([][]string, len(inv.CreditNotes))
+		for i, n := range inv.CreditNotes {
+			rows[i] = []string{date(n.IssueDate), "No. " + n.Number + ": " + n.Reason, d.amount(n.Amount)}
+		}
+		t := d.table(chargeCols, rows, "", "Issued", "Credit note")
+		for _, r := range rows {
+			t.row(r...)
+		}
+	}
 	if len(inv.Terms) > 0 {
 		switch {
 		case inv.DefaultTerms:
@@ -284,6 +306,9 @@ func (d *document) totals(inv Invoice) {
 	}
 	if inv.CreditApplied != 0 {
 		rows = append(rows, [2]string{"Credit applied", d.money(-inv.CreditApplied)})
+	}
+	if inv.Credited != 0 {
+		rows = append(rows, [2]string{"Credit notes", d.money(-inv.Credited)})
 	}
 	const (
 		rowH = lineBody + 1.6

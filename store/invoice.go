@@ -36,6 +36,7 @@ type invoiceRow struct {
 	CreditCreated int64
 	PrincipalPaid int64
 	BalanceDue    int64
+	Credited      int64
 	AgreementID   *string
 	Agreement     *string
 	Disputed      bool
@@ -75,7 +76,7 @@ func (r *invoiceRow) agreement() (domain.Agreement, error) {
 // invoiceRow.fields and invoiceRow.values.
 var invoiceCols = []string{"id", "client_id", "number", "status", "currency", "timezone", "memo", "issue_date", "due_date",
 	"overdue_from", "overdue_at", "paid_on", "subtotal", "tax", "total", "charges_total", "amount_paid", "credit_applied",
-	"credit_created", "principal_paid", "balance_due", "agreement_id", "agreement", "disputed", "processing", "next_action_on",
+	"credit_created", "principal_paid", "balance_due", "credited", "agreement_id", "agreement", "disputed", "processing", "next_action_on",
 	"created_at", "updated_at", "issued_at"}
 
 // invoiceSelect reads whole invoice rows; add the WHERE clause.
@@ -85,7 +86,7 @@ var invoiceSelect = "SELECT " + strings.Join(invoiceCols, ", ") + " FROM invoice
 func (r *invoiceRow) fields() []any {
 	return []any{&r.ID, &r.ClientID, &r.Number, &r.Status, &r.Currency, &r.Timezone, &r.Memo, &r.IssueDate, &r.DueDate,
 		&r.OverdueFrom, &r.OverdueAt, &r.PaidOn, &r.Subtotal, &r.Tax, &r.Total, &r.ChargesTotal, &r.AmountPaid, &r.CreditApplied,
-		&r.CreditCreated, &r.PrincipalPaid, &r.BalanceDue, &r.AgreementID, &r.Agreement, &r.Disputed, &r.Processing, &r.NextActionOn,
+		&r.CreditCreated, &r.PrincipalPaid, &r.BalanceDue, &r.Credited, &r.AgreementID, &r.Agreement, &r.Disputed, &r.Processing, &r.NextActionOn,
 		&r.CreatedAt, &r.UpdatedAt, &r.IssuedAt}
 }
 
@@ -93,7 +94,7 @@ func (r *invoiceRow) fields() []any {
 func (r *invoiceRow) values() []any {
 	return []any{r.ID, r.ClientID, nullable(r.Number), r.Status, r.Currency, r.Timezone, r.Memo, nullable(r.IssueDate), nullable(r.DueDate),
 		nullable(r.OverdueFrom), nullable(r.OverdueAt), nullable(r.PaidOn), r.Subtotal, r.Tax, r.Total, r.ChargesTotal, r.AmountPaid, r.CreditApplied,
-		r.CreditCreated, r.PrincipalPaid, r.BalanceDue, nullable(r.AgreementID), nullable(r.Agreement), r.Disputed, r.Processing, nullable(r.NextActionOn),
+		r.CreditCreated, r.PrincipalPaid, r.BalanceDue, r.Credited, nullable(r.AgreementID), nullable(r.Agreement), r.Disputed, r.Processing, nullable(r.NextActionOn),
 		r.CreatedAt, r.UpdatedAt, nullable(r.IssuedAt)}
 }
 
@@ -115,7 +116,7 @@ func (r *invoiceRow) toDomain(lines []lineRow, now time.Time) domain.Invoice {
 		ID: r.ID, ClientID: r.ClientID, Status: r.Status, Currency: r.Currency, Timezone: r.Timezone, Memo: r.Memo,
 		IssueDate: dateOf(r.IssueDate), DueDate: dateOf(r.DueDate), PaidOn: dateOf(r.PaidOn),
 		Subtotal: r.Subtotal, Tax: r.Tax, Total: r.Total, ChargesTotal: r.ChargesTotal, AmountPaid: r.AmountPaid,
-		CreditApplied: r.CreditApplied, CreditCreated: r.CreditCreated, BalanceDue: r.BalanceDue,
+		CreditApplied: r.CreditApplied, CreditCreated: r.CreditCreated, BalanceDue: r.BalanceDue, Credited: r.Credited,
 		Disputed: r.Disputed, PaymentProcessing: r.Processing > 0,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Lines: make([]domain.InvoiceLine, 0, len(lines)),
 	}
@@ -541,6 +542,13 @@ func (s *InvoiceService) VoidInvoice(ctx context.Context, id string) (*domain.In
 				return err
 			}
 		}
+		if row.Status != domain.InvoiceStatusDraft {
+			// An issued invoice is not deleted: a credit note for what is
+			// not yet credited cancels it (drafts have no number to cancel).
+			if err := s.creditInFull(ctx, tx, row); err != nil {
+				return err
+			}
+		}
 		row.Status, row.UpdatedAt = domain.InvoiceStatusVoid, s.db.now()
 		if err := tx.Save(row).Error; err != nil {
 			return err
@@ -557,6 +565,34 @@ func (s *InvoiceService) VoidInvoice(ctx context.Context, id string) (*domain.In
 		return nil, err
 	}
 	return s.FindInvoiceByID(ctx, id)
+}
+
+// creditInFull issues the credit note that cancels an issued invoice being
+// voided: for the total not yet credited, dated today (or the issue date,
+// if later), all of it taken off the principal.
+func (s *InvoiceService) creditInFull(ctx context.Context, tx *gorm.DB, row *invoiceRow) error {
+	var credited int64
+	if err := rawScan(tx, "SELECT COALESCE(SUM(amount), 0) FROM credit_notes WHERE invoice_id = ?", []any{row.ID}, &credited); err != nil {
+		return err
+	}
+	amount := row.Total - credited
+	if amount <= 0 {
+		return nil
+	}
+	loc, err := domain.LoadZone(row.Timezone)
+	if err != nil {
+		return err
+	}
+	on := domain.DateOf(s.db.now(), loc)
+	if issued := dateOf(row.IssueDate); on.Before(issued) {
+		on = issued
+	}
+	id, err := s.db.issueCreditNote(ctx, tx, row, on, "The invoice is void.", nil, amount, 0, amount)
+	if err != nil {
+		return err
+	}
+	_, err = rawExec(tx, "UPDATE credit_notes SET alloc_principal = amount WHERE id = ?", id)
+	return err
 }
 
 // MarkUncollectible implements domain.InvoiceService.

@@ -56,11 +56,13 @@ type ledgerBatch struct {
 	notices  map[string]map[string]bool
 	rates    domain.RateTable
 	kinds    map[string]string // client kind by invoice id
+	notes    map[string][]creditNoteAlloc
 }
 
 func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	b := &ledgerBatch{payments: map[string][]paymentRow{}, refunds: map[string][]refundRow{}, charges: map[string][]chargeRow{},
-		notices: map[string]map[string]bool{}, rates: domain.RateTable{}, kinds: map[string]string{}}
+		notices: map[string]map[string]bool{}, rates: domain.RateTable{}, kinds: map[string]string{},
+		notes: map[string][]creditNoteAlloc{}}
 	// One IN list per table.
 	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
 	args := make([]any, len(ids))
@@ -135,6 +137,13 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	if err != nil {
 		return nil, err
 	}
+	notes, err := loadCreditNoteAllocs(tx, args)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		b.notes[n.InvoiceID] = append(b.notes[n.InvoiceID], n)
+	}
 	var rates []struct{ Series, EffectiveFrom, Rate string }
 	if err := tx.Table("reference_rates").Select("series, effective_from, rate").Find(&rates).Error; err != nil {
 		return nil, err
@@ -153,7 +162,7 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 // loadFacts reads one invoice at a time).
 func (b *ledgerBatch) facts(row *invoiceRow, ag domain.Agreement) domain.InvoiceFacts {
 	f := domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total, DueDate: dateOf(row.DueDate), Agreement: ag,
-		Rates: b.rates, ClientKind: b.kinds[row.ID]}
+		Rates: b.rates, ClientKind: b.kinds[row.ID], CreditNotes: creditNoteFacts(b.notes[row.ID])}
 	f.Payments, f.Refunds, f.Waivers = factsOf(b.payments[row.ID], b.refunds[row.ID], b.charges[row.ID])
 	if row.CreditApplied > 0 {
 		f.PrincipalReductions = []domain.Reduction{{On: dateOf(row.IssueDate), Amount: row.CreditApplied}}
@@ -183,6 +192,11 @@ func (b *ledgerBatch) onlyNew(id string, l *domain.Ledger, due []domain.DueCharg
 	for _, p := range b.payments[id] {
 		if l.Payments[p.ID] != (domain.Allocation{Compensation: p.AllocCompensation, Fees: p.AllocFees, Interest: p.AllocInterest,
 			Principal: p.AllocPrincipal, Credit: p.AllocCredit}) {
+			return false
+		}
+	}
+	for _, n := range b.notes[id] {
+		if a := l.CreditNotes[n.ID]; a.Principal != n.AllocPrincipal || a.Credit != n.AllocCredit {
 			return false
 		}
 	}

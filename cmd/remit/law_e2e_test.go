@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/remit/remit/internal/ledgercheck"
 )
 
 // lawInvoice creates a client (with the extra client fields) and an
@@ -153,5 +155,77 @@ func TestRulesExampleQFrenchCodeAndRateFixing(t *testing.T) {
 	if r := s.do(request{Method: "POST", Path: "/v1/clients", Key: testAdminKey, Body: map[string]any{"name": "Kind", "email": "k@k.example",
 		"currency": "EUR", "kind": "household"}}); r.Status != 400 || !strings.Contains(string(r.Body), `"kind"`) {
 		t.Fatalf("a bad kind: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestRulesExampleRCreditNotes: credit notes reduce the principal from
+// their dates, the excess becomes client credit, and voiding an issued
+// invoice issues a full credit note; numbers are gapless per year.
+func TestRulesExampleRCreditNotes(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"))
+	inv := s.lawInvoice("EUR", 200000, "2026-03-01", nil, map[string]any{"payment_terms": "net_30", "allocation": "principal_first",
+		"interest": map[string]any{"annual_rate": "9"}})
+	id, cli := inv["id"].(string), inv["client_id"].(string)
+	s.setDay("2026-04-10")
+	cn1 := s.must(201, request{Method: "POST", Path: "/v1/invoices/" + id + "/credit_notes", Body: map[string]any{
+		"reason": "Discount agreed for the late delivery", "lines": []map[string]any{{"description": "Discount", "unit_amount": 50000}}}})
+	if cn1["number"] != "CN-2026-0001" || cn1["invoice_number"] != inv["number"] || num(cn1, "amount") != 50000 ||
+		num(cn1, "applied_to_invoice") != 50000 || cn1["issue_date"] != "2026-04-10" {
+		t.Fatalf("first credit note %v", cn1)
+	}
+	s.setDay("2026-05-01")
+	s.sweep()
+	s.setDay("2026-05-02")
+	s.must(201, request{Method: "POST", Path: "/v1/invoices/" + id + "/payments", Body: map[string]any{"amount": 100000, "paid_on": "2026-05-02"}})
+	s.setDay("2026-05-05")
+	cn2 := s.must(201, request{Method: "POST", Path: "/v1/invoices/" + id + "/credit_notes", Body: map[string]any{
+		"reason": "Module B was cancelled", "amount": 100000}})
+	if cn2["number"] != "CN-2026-0002" || num(cn2, "applied_to_invoice") != 50000 || num(cn2, "credit_created") != 50000 {
+		t.Fatalf("second credit note %v", cn2)
+	}
+	want := []string{"interest:2026-04 2026-05-01 1233", "interest:2026-05 2026-05-05 111"}
+	if got := s.chargeList(id); !reflect.DeepEqual(got, want) {
+		t.Fatalf("charges\n%v\nwant\n%v", got, want)
+	}
+	got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})
+	if num(got, "credited") != 100000 || num(got, "balance_due") != 1344 || got["status"] != "open" {
+		t.Fatalf("invoice %v", got)
+	}
+	if c := s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli}); num(c, "credit_balance") != 50000 {
+		t.Fatalf("client credit %v", c["credit_balance"])
+	}
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + id + "/credit_notes", Key: testAdminKey,
+		Body: map[string]any{"reason": "too much", "amount": 50001}}); r.Status != 400 || !strings.Contains(string(r.Body), `"amount"`) {
+		t.Fatalf("crediting more than the total: %d %s", r.Status, r.Body)
+	}
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices/" + id + "/credit_notes", Key: testAdminKey,
+		Body: map[string]any{"amount": 100}}); r.Status != 400 || !strings.Contains(string(r.Body), `"reason"`) {
+		t.Fatalf("no reason: %d %s", r.Status, r.Body)
+	}
+	list := s.must(200, request{Method: "GET", Path: "/v1/credit_notes?invoice_id=" + id + "&issued_from=2026-05-01"})
+	if data := list["data"].([]any); len(data) != 1 || data[0].(map[string]any)["number"] != "CN-2026-0002" {
+		t.Fatalf("list %v", list)
+	}
+	mustContain(t, pdfText(t, s.getPDF("/v1/credit_notes/"+cn2["id"].(string)+"/pdf", nil).Body), "CREDIT NOTE", "CN-2026-0002",
+		inv["number"].(string), "Module B was cancelled")
+	mustContain(t, pdfText(t, s.getPDF("/v1/invoices/"+id+"/pdf", nil).Body), "CN-2026-0001", "CN-2026-0002")
+
+	st := s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli + "/statement?as_of=2026-05-05"})
+	if line := st["invoices"].([]any)[0].(map[string]any); num(line, "credited") != 100000 || num(line, "balance_due") != 1344 {
+		t.Fatalf("statement line %v", line)
+	}
+	mustContain(t, pdfText(t, s.getPDF("/v1/clients/"+cli+"/statement.pdf?as_of=2026-05-05", nil).Body), "credit notes")
+
+	other := s.lawInvoice("EUR", 30000, "2026-05-05", nil, map[string]any{"payment_terms": "net_30"})
+	s.must(200, request{Method: "POST", Path: "/v1/invoices/" + other["id"].(string) + "/void"})
+	cn3 := s.must(200, request{Method: "GET", Path: "/v1/credit_notes?invoice_id=" + other["id"].(string)})["data"].([]any)[0].(map[string]any)
+	if cn3["number"] != "CN-2026-0003" || num(cn3, "amount") != 30000 {
+		t.Fatalf("void credit note %v", cn3)
+	}
+	if err := ledgercheck.Check(s.DB.SQL()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledgercheck.Credit(s.DB.SQL()); err != nil {
+		t.Fatal(err)
 	}
 }
