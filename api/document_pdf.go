@@ -13,11 +13,11 @@ import (
 )
 
 func pdfBusiness(b domain.Business) pdf.Business {
-	return pdf.Business{Name: b.Name, Address: b.Address, Email: b.Email}
+	return pdf.Business{Name: b.Name, Address: b.Address, Email: b.Email, TaxID: b.TaxID}
 }
 
 func pdfParty(c domain.Client) pdf.Party {
-	return pdf.Party{Name: c.Name, ContactName: c.ContactName, Email: c.Email, Address: c.Address}
+	return pdf.Party{Name: c.Name, ContactName: c.ContactName, Email: c.Email, Address: c.Address, TaxID: c.TaxID}
 }
 
 // invoicePDF maps an invoice document; checkoutURL is "" without Stripe.
@@ -29,6 +29,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 		Number: inv.Number, Status: inv.Status, Currency: inv.Currency, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
 		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue, Credited: inv.Credited,
+		SupplyFrom: inv.SupplyDate, SupplyTo: inv.SupplyEndDate, ReverseCharge: inv.ReverseCharge,
 		Terms:         domain.DescribeTermsFor(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		DefaultTerms:  doc.Agreement.IsDefault(),

@@ -21,6 +21,9 @@ type invoiceCreateRequest struct {
 	DueDate          domain.Date        `json:"due_date"`
 	Memo             string             `json:"memo"`
 	Issue            bool               `json:"issue"`
+	SupplyDate       domain.Date        `json:"supply_date"`
+	SupplyEndDate    domain.Date        `json:"supply_end_date"`
+	ReverseCharge    bool               `json:"reverse_charge"`
 }
 
 // invoiceUpdateRequest is the body of PATCH /v1/invoices/{id} (drafts only).
@@ -39,12 +42,15 @@ func (s *Server) handleInvoiceCreate(c echo.Context) error {
 	f, w := domain.FieldErrors{}, s.dates()
 	w.Check(f, "issue_date", req.IssueDate)
 	w.Check(f, "due_date", req.DueDate)
+	w.Check(f, "supply_date", req.SupplyDate)
+	w.Check(f, "supply_end_date", req.SupplyEndDate)
 	if err := f.Err(); err != nil {
 		return err
 	}
 	inv, err := s.Invoices.CreateInvoice(c.Request().Context(), domain.InvoiceDraft{
 		ClientID: req.ClientID, Currency: req.Currency, CurrencyOverride: req.CurrencyOverride, Lines: req.Lines,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Memo: req.Memo, Issue: req.Issue,
+		SupplyDate: req.SupplyDate, SupplyEndDate: req.SupplyEndDate, ReverseCharge: req.ReverseCharge,
 	})
 	if err != nil {
 		return err

@@ -62,6 +62,11 @@ type Invoice struct {
 	BalanceDue    int64 `json:"balance_due"`
 	// Credited is the principal that credit notes took off the invoice.
 	Credited int64 `json:"credited"`
+	// SupplyDate and SupplyEndDate are the date or period of supply (zero
+	// when not given); ReverseCharge marks an EU reverse-charge service.
+	SupplyDate    Date `json:"supply_date"`
+	SupplyEndDate Date `json:"supply_end_date"`
+	ReverseCharge bool `json:"reverse_charge"`
 
 	// Agreement is the version in force on the issue date, kept for good;
 	// nil on a draft. For a client with no version in force it is
@@ -197,6 +202,13 @@ type InvoiceDraft struct {
 	DueDate          Date
 	Memo             string
 	Issue            bool
+	// SupplyDate (and SupplyEndDate, for a period) is when the service was
+	// supplied, printed when it differs from the issue date.
+	SupplyDate    Date
+	SupplyEndDate Date
+	// ReverseCharge marks a cross-border EU service whose VAT the client
+	// owes (Directive 2006/112/EC, art. 196): every line's tax rate is 0.
+	ReverseCharge bool
 }
 
 // InvoiceUpdate changes a draft; nil fields stay.
@@ -386,6 +398,19 @@ func (d InvoiceDraft) Validate() (lines []InvoiceLine, subtotal, tax int64, err 
 		f.Add("due_date", "give issue_date too, or leave due_date to the payment terms")
 	}
 	CheckMemo(f, d.Memo)
+	switch {
+	case !d.SupplyEndDate.IsZero() && d.SupplyDate.IsZero():
+		f.Add("supply_end_date", "give supply_date too: the period runs from supply_date to supply_end_date")
+	case !d.SupplyEndDate.IsZero() && d.SupplyEndDate.Before(d.SupplyDate):
+		f.Add("supply_end_date", "must not be before supply_date")
+	}
+	if d.ReverseCharge {
+		for i, l := range d.Lines {
+			if r, err := ParseRate(l.TaxRate); l.TaxRate != "" && (err != nil || r.Sign() != 0) {
+				f.Add("lines["+strconv.Itoa(i)+"].tax_rate", "must be 0 or empty under reverse_charge: the client owes the VAT")
+			}
+		}
+	}
 	return lines, subtotal, tax, f.Err()
 }
 

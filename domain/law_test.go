@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -265,5 +266,21 @@ func TestRulesExampleRCreditNotes(t *testing.T) {
 	}
 	if l.PrincipalOutstanding != 0 || l.Balance() != 1344 {
 		t.Fatalf("principal %d, balance %d", l.PrincipalOutstanding, l.Balance())
+	}
+}
+
+func TestInvoiceDraftReverseChargeAndSupply(t *testing.T) {
+	ok := domain.InvoiceDraft{ClientID: "cli", ReverseCharge: true, SupplyDate: d("2026-02-01"), SupplyEndDate: d("2026-02-28"),
+		Lines: []domain.LineInput{{Description: "x", UnitAmount: 100, TaxRate: "0"}, {Description: "y", UnitAmount: 100}}}
+	if _, _, tax, err := ok.Validate(); err != nil || tax != 0 {
+		t.Fatalf("tax %d, %v", tax, err)
+	}
+	bad := ok
+	bad.Lines = []domain.LineInput{{Description: "x", UnitAmount: 100, TaxRate: "19"}}
+	bad.SupplyEndDate = d("2026-01-31")
+	_, _, _, err := bad.Validate()
+	var e *domain.Error
+	if !errors.As(err, &e) || e.Fields["lines[0].tax_rate"] == "" || e.Fields["supply_end_date"] == "" {
+		t.Fatalf("error %v", err)
 	}
 }

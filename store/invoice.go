@@ -37,6 +37,9 @@ type invoiceRow struct {
 	PrincipalPaid int64
 	BalanceDue    int64
 	Credited      int64
+	SupplyDate    *string
+	SupplyEndDate *string
+	ReverseCharge bool
 	AgreementID   *string
 	Agreement     *string
 	Disputed      bool
@@ -76,7 +79,7 @@ func (r *invoiceRow) agreement() (domain.Agreement, error) {
 // invoiceRow.fields and invoiceRow.values.
 var invoiceCols = []string{"id", "client_id", "number", "status", "currency", "timezone", "memo", "issue_date", "due_date",
 	"overdue_from", "overdue_at", "paid_on", "subtotal", "tax", "total", "charges_total", "amount_paid", "credit_applied",
-	"credit_created", "principal_paid", "balance_due", "credited", "agreement_id", "agreement", "disputed", "processing", "next_action_on",
+	"credit_created", "principal_paid", "balance_due", "credited", "supply_date", "supply_end_date", "reverse_charge", "agreement_id", "agreement", "disputed", "processing", "next_action_on",
 	"created_at", "updated_at", "issued_at"}
 
 // invoiceSelect reads whole invoice rows; add the WHERE clause.
@@ -86,7 +89,7 @@ var invoiceSelect = "SELECT " + strings.Join(invoiceCols, ", ") + " FROM invoice
 func (r *invoiceRow) fields() []any {
 	return []any{&r.ID, &r.ClientID, &r.Number, &r.Status, &r.Currency, &r.Timezone, &r.Memo, &r.IssueDate, &r.DueDate,
 		&r.OverdueFrom, &r.OverdueAt, &r.PaidOn, &r.Subtotal, &r.Tax, &r.Total, &r.ChargesTotal, &r.AmountPaid, &r.CreditApplied,
-		&r.CreditCreated, &r.PrincipalPaid, &r.BalanceDue, &r.Credited, &r.AgreementID, &r.Agreement, &r.Disputed, &r.Processing, &r.NextActionOn,
+		&r.CreditCreated, &r.PrincipalPaid, &r.BalanceDue, &r.Credited, &r.SupplyDate, &r.SupplyEndDate, &r.ReverseCharge, &r.AgreementID, &r.Agreement, &r.Disputed, &r.Processing, &r.NextActionOn,
 		&r.CreatedAt, &r.UpdatedAt, &r.IssuedAt}
 }
 
@@ -94,7 +97,8 @@ func (r *invoiceRow) fields() []any {
 func (r *invoiceRow) values() []any {
 	return []any{r.ID, r.ClientID, nullable(r.Number), r.Status, r.Currency, r.Timezone, r.Memo, nullable(r.IssueDate), nullable(r.DueDate),
 		nullable(r.OverdueFrom), nullable(r.OverdueAt), nullable(r.PaidOn), r.Subtotal, r.Tax, r.Total, r.ChargesTotal, r.AmountPaid, r.CreditApplied,
-		r.CreditCreated, r.PrincipalPaid, r.BalanceDue, r.Credited, nullable(r.AgreementID), nullable(r.Agreement), r.Disputed, r.Processing, nullable(r.NextActionOn),
+		r.CreditCreated, r.PrincipalPaid, r.BalanceDue, r.Credited, nullable(r.SupplyDate), nullable(r.SupplyEndDate), r.ReverseCharge,
+		nullable(r.AgreementID), nullable(r.Agreement), r.Disputed, r.Processing, nullable(r.NextActionOn),
 		r.CreatedAt, r.UpdatedAt, nullable(r.IssuedAt)}
 }
 
@@ -117,6 +121,7 @@ func (r *invoiceRow) toDomain(lines []lineRow, now time.Time) domain.Invoice {
 		IssueDate: dateOf(r.IssueDate), DueDate: dateOf(r.DueDate), PaidOn: dateOf(r.PaidOn),
 		Subtotal: r.Subtotal, Tax: r.Tax, Total: r.Total, ChargesTotal: r.ChargesTotal, AmountPaid: r.AmountPaid,
 		CreditApplied: r.CreditApplied, CreditCreated: r.CreditCreated, BalanceDue: r.BalanceDue, Credited: r.Credited,
+		SupplyDate: dateOf(r.SupplyDate), SupplyEndDate: dateOf(r.SupplyEndDate), ReverseCharge: r.ReverseCharge,
 		Disputed: r.Disputed, PaymentProcessing: r.Processing > 0,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Lines: make([]domain.InvoiceLine, 0, len(lines)),
 	}
@@ -190,6 +195,7 @@ func (s *InvoiceService) draftRows(d domain.InvoiceDraft) (*invoiceRow, []lineRo
 	row := &invoiceRow{
 		ID: s.db.newID("inv"), Status: domain.InvoiceStatusDraft, Memo: d.Memo, IssueDate: dateCol(d.IssueDate), DueDate: dateCol(d.DueDate),
 		Subtotal: subtotal, Tax: tax, Total: subtotal + tax, BalanceDue: subtotal + tax, CreatedAt: now, UpdatedAt: now,
+		SupplyDate: dateCol(d.SupplyDate), SupplyEndDate: dateCol(d.SupplyEndDate), ReverseCharge: d.ReverseCharge,
 	}
 	return row, lineRows(row.ID, lines), nil
 }
@@ -243,7 +249,8 @@ func (s *InvoiceService) createInvoiceTx(ctx context.Context, tx *gorm.DB, d dom
 // checkClient checks the draft's client and currency and fills row with them.
 func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *invoiceRow) error {
 	var c clientRow
-	err := rawScan(tx, "SELECT id, status, currency, timezone FROM clients WHERE id = ?", []any{d.ClientID}, &c.ID, &c.Status, &c.Currency, &c.Timezone)
+	err := rawScan(tx, "SELECT id, status, currency, timezone, tax_id FROM clients WHERE id = ?", []any{d.ClientID},
+		&c.ID, &c.Status, &c.Currency, &c.Timezone, &c.TaxID)
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
 	}
@@ -252,6 +259,9 @@ func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *in
 	}
 	if c.Status == domain.ClientOffboarded {
 		return domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
+	}
+	if d.ReverseCharge && c.TaxID == "" {
+		return fieldError("reverse_charge", "the client has no tax_id: the reverse charge applies to a business client identified for VAT")
 	}
 	cur := d.Currency
 	switch {

@@ -229,3 +229,32 @@ func TestRulesExampleRCreditNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInvoiceTaxIDsSupplyAndReverseCharge: the invoice PDF shows both tax
+// identifiers, the supply period and, under the reverse charge, the legal
+// note with VAT at zero.
+func TestInvoiceTaxIDsSupplyAndReverseCharge(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"), func(c *Config) { c.Business.TaxID = "DE123456789" })
+	cli := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{"name": "Agence Lumière", "email": "ap@lumiere.example",
+		"currency": "EUR", "tax_id": "FR40303265045"}})["id"].(string)
+	inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
+		"supply_date": "2026-02-01", "supply_end_date": "2026-02-28", "reverse_charge": true,
+		"lines": []map[string]any{{"description": "Consulting, February", "unit_amount": 500000, "tax_rate": "0"}}}})
+	if inv["reverse_charge"] != true || inv["supply_date"] != "2026-02-01" || inv["supply_end_date"] != "2026-02-28" || num(inv, "tax") != 0 {
+		t.Fatalf("invoice %v", inv)
+	}
+	mustContain(t, pdfText(t, s.getPDF("/v1/invoices/"+inv["id"].(string)+"/pdf", nil).Body), "VAT ID DE123456789",
+		"Tax ID: FR40303265045", "Supplied from 1 February 2026", "Supplied to 28 February 2026", "2006/112/EC", "article 196", "No VAT is charged")
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices", Key: testAdminKey, Body: map[string]any{"client_id": cli, "reverse_charge": true,
+		"lines": []map[string]any{{"description": "x", "unit_amount": 100, "tax_rate": "20"}}}}); r.Status != 400 || !strings.Contains(string(r.Body), "lines[0].tax_rate") {
+		t.Fatalf("VAT under the reverse charge: %d %s", r.Status, r.Body)
+	}
+	plain := s.mustClient("No VAT Number", "EUR", "UTC")
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices", Key: testAdminKey, Body: map[string]any{"client_id": plain, "reverse_charge": true,
+		"lines": []map[string]any{{"description": "x", "unit_amount": 100}}}}); r.Status != 400 || !strings.Contains(string(r.Body), `"reverse_charge"`) {
+		t.Fatalf("reverse charge without a client tax_id: %d %s", r.Status, r.Body)
+	}
+	single := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": plain, "issue": true, "supply_date": "2026-02-20",
+		"lines": []map[string]any{{"description": "Workshop", "unit_amount": 100000}}}})
+	mustContain(t, pdfText(t, s.getPDF("/v1/invoices/"+single["id"].(string)+"/pdf", nil).Body), "Supply date", "20 February 2026")
+}

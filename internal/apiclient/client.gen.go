@@ -1987,10 +1987,13 @@ type Invoice struct {
 	Number            string        `json:"number"`
 	PaidOn            *Date         `json:"paid_on"`
 	PaymentProcessing bool          `json:"payment_processing"`
+	ReverseCharge     *bool         `json:"reverse_charge,omitempty"`
 	Status            InvoiceStatus `json:"status"`
 
 	// Subtotal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Subtotal Money `json:"subtotal"`
+	Subtotal      Money `json:"subtotal"`
+	SupplyDate    *Date `json:"supply_date,omitempty"`
+	SupplyEndDate *Date `json:"supply_end_date,omitempty"`
 
 	// Tax An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Tax Money `json:"tax"`
@@ -2024,6 +2027,16 @@ type InvoiceCreate struct {
 	IssueDate *openapi_types.Date `json:"issue_date,omitempty"`
 	Lines     []LineInput         `json:"lines"`
 	Memo      *string             `json:"memo,omitempty"`
+
+	// ReverseCharge A cross-border EU service whose VAT the client owes (Directive 2006/112/EC, art. 196): every line's tax_rate
+	// must be 0 or empty and the client must have a tax_id. The PDF prints the legal note.
+	ReverseCharge *bool `json:"reverse_charge,omitempty"`
+
+	// SupplyDate The date of supply, or the start of the supply period; printed when it differs from the issue date.
+	SupplyDate *openapi_types.Date `json:"supply_date,omitempty"`
+
+	// SupplyEndDate The end of the supply period (with supply_date).
+	SupplyEndDate *openapi_types.Date `json:"supply_end_date,omitempty"`
 }
 
 // InvoiceLine defines model for InvoiceLine.
