@@ -32,6 +32,9 @@ type invoiceUpdateRequest struct {
 	Memo      *string             `json:"memo"`
 	IssueDate *domain.Date        `json:"issue_date"`
 	DueDate   *domain.Date        `json:"due_date"`
+	SupplyDate    *domain.Date `json:"supply_date"`
+	SupplyEndDate *domain.Date `json:"supply_end_date"`
+	ReverseCharge *bool        `json:"reverse_charge"`
 }
 
 func (s *Server) handleInvoiceCreate(c echo.Context) error {
@@ -112,7 +115,8 @@ func (s *Server) handleInvoiceUpdate(c echo.Context) error {
 		return err
 	}
 	f, w := domain.FieldErrors{}, s.dates()
-	for name, d := range map[string]*domain.Date{"issue_date": req.IssueDate, "due_date": req.DueDate} {
+	for name, d := range map[string]*domain.Date{"issue_date": req.IssueDate, "due_date": req.DueDate,
+		"supply_date": req.SupplyDate, "supply_end_date": req.SupplyEndDate} {
 		if d != nil {
 			w.Check(f, name, *d)
 		}
@@ -122,6 +126,7 @@ func (s *Server) handleInvoiceUpdate(c echo.Context) error {
 	}
 	inv, err := s.Invoices.UpdateInvoice(c.Request().Context(), c.Param("id"), domain.InvoiceUpdate{
 		Lines: req.Lines, Memo: req.Memo, IssueDate: req.IssueDate, DueDate: req.DueDate,
+		SupplyDate: req.SupplyDate, SupplyEndDate: req.SupplyEndDate, ReverseCharge: req.ReverseCharge,
 	})
 	if err != nil {
 		return err

@@ -213,10 +213,13 @@ type InvoiceDraft struct {
 
 // InvoiceUpdate changes a draft; nil fields stay.
 type InvoiceUpdate struct {
-	Lines     *[]LineInput
-	Memo      *string
-	IssueDate *Date
-	DueDate   *Date
+	Lines         *[]LineInput
+	Memo          *string
+	IssueDate     *Date
+	DueDate       *Date
+	SupplyDate    *Date
+	SupplyEndDate *Date
+	ReverseCharge *bool
 }
 
 // InvoiceFilter selects invoices for a list.
@@ -398,20 +401,36 @@ func (d InvoiceDraft) Validate() (lines []InvoiceLine, subtotal, tax int64, err 
 		f.Add("due_date", "give issue_date too, or leave due_date to the payment terms")
 	}
 	CheckMemo(f, d.Memo)
-	switch {
-	case !d.SupplyEndDate.IsZero() && d.SupplyDate.IsZero():
-		f.Add("supply_end_date", "give supply_date too: the period runs from supply_date to supply_end_date")
-	case !d.SupplyEndDate.IsZero() && d.SupplyEndDate.Before(d.SupplyDate):
-		f.Add("supply_end_date", "must not be before supply_date")
-	}
+	CheckSupply(f, d.SupplyDate, d.SupplyEndDate)
 	if d.ReverseCharge {
+		rates := make([]string, len(d.Lines))
 		for i, l := range d.Lines {
-			if r, err := ParseRate(l.TaxRate); l.TaxRate != "" && (err != nil || r.Sign() != 0) {
-				f.Add("lines["+strconv.Itoa(i)+"].tax_rate", "must be 0 or empty under reverse_charge: the client owes the VAT")
-			}
+			rates[i] = l.TaxRate
 		}
+		CheckReverseChargeRates(f, rates)
 	}
 	return lines, subtotal, tax, f.Err()
+}
+
+// CheckSupply records a problem with a supply period: an end without a
+// start, or an end before the start.
+func CheckSupply(f FieldErrors, from, to Date) {
+	switch {
+	case !to.IsZero() && from.IsZero():
+		f.Add("supply_end_date", "give supply_date too: the period runs from supply_date to supply_end_date")
+	case !to.IsZero() && to.Before(from):
+		f.Add("supply_end_date", "must not be before supply_date")
+	}
+}
+
+// CheckReverseChargeRates records each line whose tax rate is not 0 or
+// empty: under the reverse charge the client owes the VAT.
+func CheckReverseChargeRates(f FieldErrors, rates []string) {
+	for i, rate := range rates {
+		if r, err := ParseRate(rate); rate != "" && (err != nil || r.Sign() != 0) {
+			f.Add("lines["+strconv.Itoa(i)+"].tax_rate", "must be 0 or empty under reverse_charge: the client owes the VAT")
+		}
+	}
 }
 
 // CheckReason validates the reason of a refund or a waiver: multi-line

@@ -396,6 +396,16 @@ func (s *InvoiceService) UpdateInvoice(ctx context.Context, id string, u domain.
 		if u.DueDate != nil {
 			row.DueDate = dateCol(*u.DueDate)
 		}
+		if u.SupplyDate != nil {
+			row.SupplyDate = dateCol(*u.SupplyDate)
+		}
+		if u.SupplyEndDate != nil {
+			row.SupplyEndDate = dateCol(*u.SupplyEndDate)
+		}
+		if u.ReverseCharge != nil {
+			row.ReverseCharge = *u.ReverseCharge
+		}
+		domain.CheckSupply(f, dateOf(row.SupplyDate), dateOf(row.SupplyEndDate))
 		issue, due := dateOf(row.IssueDate), dateOf(row.DueDate)
 		if !issue.IsZero() && !due.IsZero() && due.Before(issue) {
 			f.Add("due_date", "must not be before issue_date")
@@ -407,6 +417,11 @@ func (s *InvoiceService) UpdateInvoice(ctx context.Context, id string, u domain.
 			row.BalanceDue = row.Total
 		}
 		domain.CheckMemo(f, row.Memo)
+		if row.ReverseCharge {
+			if err := checkReverseCharge(tx, f, row, u.Lines); err != nil {
+				return err
+			}
+		}
 		if err := f.Err(); err != nil {
 			return err
 		}
@@ -603,6 +618,29 @@ func (s *InvoiceService) creditInFull(ctx context.Context, tx *gorm.DB, row *inv
 	}
 	_, err = rawExec(tx, "UPDATE credit_notes SET alloc_principal = amount WHERE id = ?", id)
 	return err
+}
+
+// checkReverseCharge records what keeps a draft from the reverse charge:
+// a line with VAT (the new lines, else the stored ones) or a client
+// without a tax_id.
+func checkReverseCharge(tx *gorm.DB, f domain.FieldErrors, row *invoiceRow, lines *[]domain.LineInput) error {
+	var rates []string
+	if lines != nil {
+		for _, l := range *lines {
+			rates = append(rates, l.TaxRate)
+		}
+	} else if err := tx.Model(&lineRow{}).Where("invoice_id = ?", row.ID).Order("position").Pluck("tax_rate", &rates).Error; err != nil {
+		return err
+	}
+	domain.CheckReverseChargeRates(f, rates)
+	var taxID string
+	if err := rawScan(tx, "SELECT tax_id FROM clients WHERE id = ?", []any{row.ClientID}, &taxID); err != nil {
+		return err
+	}
+	if taxID == "" {
+		f.Add("reverse_charge", "the client has no tax_id: the reverse charge applies to a business client identified for VAT")
+	}
+	return nil
 }
 
 // MarkUncollectible implements domain.InvoiceService.

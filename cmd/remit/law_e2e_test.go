@@ -254,6 +254,17 @@ func TestInvoiceTaxIDsSupplyAndReverseCharge(t *testing.T) {
 		"lines": []map[string]any{{"description": "x", "unit_amount": 100}}}}); r.Status != 400 || !strings.Contains(string(r.Body), `"reverse_charge"`) {
 		t.Fatalf("reverse charge without a client tax_id: %d %s", r.Status, r.Body)
 	}
+	draft := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli,
+		"lines": []map[string]any{{"description": "Audit", "unit_amount": 100000, "tax_rate": "20"}}}})["id"].(string)
+	if r := s.do(request{Method: "PATCH", Path: "/v1/invoices/" + draft, Key: testAdminKey, Body: map[string]any{"reverse_charge": true}}); r.Status != 400 ||
+		!strings.Contains(string(r.Body), "lines[0].tax_rate") {
+		t.Fatalf("a draft with VAT turned to the reverse charge: %d %s", r.Status, r.Body)
+	}
+	patched := s.must(200, request{Method: "PATCH", Path: "/v1/invoices/" + draft, Body: map[string]any{"reverse_charge": true,
+		"supply_date": "2026-02-10", "lines": []map[string]any{{"description": "Audit", "unit_amount": 100000, "tax_rate": "0"}}}})
+	if patched["reverse_charge"] != true || patched["supply_date"] != "2026-02-10" || num(patched, "tax") != 0 {
+		t.Fatalf("patched draft %v", patched)
+	}
 	single := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": plain, "issue": true, "supply_date": "2026-02-20",
 		"lines": []map[string]any{{"description": "Workshop", "unit_amount": 100000}}}})
 	mustContain(t, pdfText(t, s.getPDF("/v1/invoices/"+single["id"].(string)+"/pdf", nil).Body), "Supply date", "20 February 2026")

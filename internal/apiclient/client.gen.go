@@ -2721,6 +2721,11 @@ type UpdateInvoiceJSONBody struct {
 	// Lines Replaces every line.
 	Lines *[]LineInput `json:"lines,omitempty"`
 	Memo  *string      `json:"memo,omitempty"`
+
+	// ReverseCharge As on creation: the lines' tax rates 0 or empty, and a client with a tax_id.
+	ReverseCharge *bool               `json:"reverse_charge,omitempty"`
+	SupplyDate    *openapi_types.Date `json:"supply_date,omitempty"`
+	SupplyEndDate *openapi_types.Date `json:"supply_end_date,omitempty"`
 }
 
 // GetAccrualParams defines parameters for GetAccrual.
