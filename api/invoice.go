@@ -28,13 +28,13 @@ type invoiceCreateRequest struct {
 
 // invoiceUpdateRequest is the body of PATCH /v1/invoices/{id} (drafts only).
 type invoiceUpdateRequest struct {
-	Lines     *[]domain.LineInput `json:"lines"`
-	Memo      *string             `json:"memo"`
-	IssueDate *domain.Date        `json:"issue_date"`
-	DueDate   *domain.Date        `json:"due_date"`
-	SupplyDate    *domain.Date `json:"supply_date"`
-	SupplyEndDate *domain.Date `json:"supply_end_date"`
-	ReverseCharge *bool        `json:"reverse_charge"`
+	Lines         *[]domain.LineInput `json:"lines"`
+	Memo          *string             `json:"memo"`
+	IssueDate     *domain.Date        `json:"issue_date"`
+	DueDate       *domain.Date        `json:"due_date"`
+	SupplyDate    *domain.Date        `json:"supply_date"`
+	SupplyEndDate *domain.Date        `json:"supply_end_date"`
+	ReverseCharge *bool               `json:"reverse_charge"`
 }
 
 func (s *Server) handleInvoiceCreate(c echo.Context) error {
