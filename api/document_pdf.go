@@ -169,8 +169,11 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 		if si.CreditApplied != 0 {
 			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: si.IssueDate, Method: "credit", Reference: "client credit applied", Amount: si.CreditApplied})
 		}
-		if si.Credited != 0 {
-			line.Payments = append(line.Payments, pdf.PaymentLine{Method: "credit notes", Reference: "taken off the principal", Amount: si.Credited})
+		for _, n := range si.CreditNotes {
+			if n.AppliedToInvoice != 0 {
+				line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: n.IssueDate, Method: "credit note",
+					Reference: n.Number + ", taken off the principal", Amount: n.AppliedToInvoice})
+			}
 		}
 		for _, p := range si.Payments {
 			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: p.PaidOn, Method: strings.ReplaceAll(p.Method, "_", " "), Reference: p.Reference, Amount: p.Amount})

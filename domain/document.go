@@ -59,11 +59,13 @@ type StatementInvoice struct {
 	ChargesTotal  int64  `json:"charges_total"`
 	AmountPaid    int64  `json:"amount_paid"`
 	CreditApplied int64  `json:"credit_applied"`
-	// Credited is the principal credit notes took off the invoice.
-	Credited   int64     `json:"credited"`
-	BalanceDue int64     `json:"balance_due"`
-	Charges    []Charge  `json:"charges"`
-	Payments   []Payment `json:"payments"`
+	// Credited is the principal credit notes took off the invoice;
+	// CreditNotes are those credit notes, oldest first.
+	Credited    int64        `json:"credited"`
+	CreditNotes []CreditNote `json:"credit_notes"`
+	BalanceDue  int64        `json:"balance_due"`
+	Charges     []Charge     `json:"charges"`
+	Payments    []Payment    `json:"payments"`
 	// InterestPeriods are the periods of every interest charge not waived,
 	// then those of the interest accrued and not yet posted.
 	InterestPeriods []InterestPeriod `json:"interest_periods"`

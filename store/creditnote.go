@@ -217,6 +217,19 @@ func (s *CreditNoteService) FindCreditNotes(ctx context.Context, f domain.Credit
 	return finishPage(rows, f.Page, func(r *creditNoteRow) domain.CreditNote { return r.toDomain(numbers[r.InvoiceID]) }), nil
 }
 
+// invoiceCreditNotes returns the credit notes of an invoice, oldest first.
+func invoiceCreditNotes(tx *gorm.DB, inv *invoiceRow) ([]domain.CreditNote, error) {
+	var rows []creditNoteRow
+	if err := tx.Where("invoice_id = ?", inv.ID).Order("issue_date, id").Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	out := make([]domain.CreditNote, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain(orID(inv))
+	}
+	return out, nil
+}
+
 // invoiceNumbers returns the numbers of the invoices ids.
 func invoiceNumbers(tx *gorm.DB, ids []string) (map[string]string, error) {
 	out := map[string]string{}

@@ -214,7 +214,10 @@ func TestRulesExampleRCreditNotes(t *testing.T) {
 	if line := st["invoices"].([]any)[0].(map[string]any); num(line, "credited") != 100000 || num(line, "balance_due") != 1344 {
 		t.Fatalf("statement line %v", line)
 	}
-	mustContain(t, pdfText(t, s.getPDF("/v1/clients/"+cli+"/statement.pdf?as_of=2026-05-05", nil).Body), "credit notes")
+	if notes := st["invoices"].([]any)[0].(map[string]any)["credit_notes"].([]any); len(notes) != 2 {
+		t.Fatalf("statement credit notes %v", notes)
+	}
+	mustContain(t, pdfText(t, s.getPDF("/v1/clients/"+cli+"/statement.pdf?as_of=2026-05-05", nil).Body), "CN-2026-0001, taken off the principal", "CN-2026-0002")
 
 	other := s.lawInvoice("EUR", 30000, "2026-05-05", nil, map[string]any{"payment_terms": "net_30"})
 	s.must(200, request{Method: "POST", Path: "/v1/invoices/" + other["id"].(string) + "/void"})

@@ -2314,6 +2314,9 @@ type StatementInvoice struct {
 	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	CreditApplied *Money `json:"credit_applied,omitempty"`
 
+	// CreditNotes The invoice's credit notes, oldest first.
+	CreditNotes *[]CreditNote `json:"credit_notes,omitempty"`
+
 	// Credited The principal credit notes took off the invoice.
 	Credited *Money `json:"credited,omitempty"`
 
