@@ -50,6 +50,13 @@ func (s *Server) handleInvoiceCreate(c echo.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
+	if req.ReverseCharge && s.Business.TaxID != "" && req.ClientID != "" {
+		// The reverse charge is for a cross-border supply: refuse one
+		// between two VAT numbers of the same country.
+		if cl, err := s.Clients.FindClientByID(c.Request().Context(), req.ClientID); err == nil && domain.SameVATCountry(s.Business.TaxID, cl.TaxID) {
+			return fieldError("reverse_charge", "the client's tax_id "+cl.TaxID+" is of the business's own country: the reverse charge applies across borders")
+		}
+	}
 	inv, err := s.Invoices.CreateInvoice(c.Request().Context(), domain.InvoiceDraft{
 		ClientID: req.ClientID, Currency: req.Currency, CurrencyOverride: req.CurrencyOverride, Lines: req.Lines,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Memo: req.Memo, Issue: req.Issue,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -410,6 +411,21 @@ func (d InvoiceDraft) Validate() (lines []InvoiceLine, subtotal, tax int64, err 
 		CheckReverseChargeRates(f, rates)
 	}
 	return lines, subtotal, tax, f.Err()
+}
+
+// SameVATCountry reports whether two VAT numbers carry the same country
+// prefix (two letters, "DE123456789"): a supply between them is not
+// cross-border, so the reverse charge does not apply.
+func SameVATCountry(a, b string) bool {
+	country := func(s string) string {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		if len(s) < 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+			return ""
+		}
+		return s[:2]
+	}
+	ca := country(a)
+	return ca != "" && ca == country(b)
 }
 
 // CheckSupply records a problem with a supply period: an end without a

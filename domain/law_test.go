@@ -284,3 +284,14 @@ func TestInvoiceDraftReverseChargeAndSupply(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestSameVATCountry(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{{"DE123456789", "de 987", true}, {"DE123456789", "FR40303265045", false}, {"", "", false}, {"123", "123", false}} {
+		if got := domain.SameVATCountry(tc.a, tc.b); got != tc.want {
+			t.Errorf("SameVATCountry(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}

@@ -252,6 +252,12 @@ func TestInvoiceTaxIDsSupplyAndReverseCharge(t *testing.T) {
 		"lines": []map[string]any{{"description": "x", "unit_amount": 100, "tax_rate": "20"}}}}); r.Status != 400 || !strings.Contains(string(r.Body), "lines[0].tax_rate") {
 		t.Fatalf("VAT under the reverse charge: %d %s", r.Status, r.Body)
 	}
+	home := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{"name": "Berliner GmbH", "email": "ap@berlin.example",
+		"currency": "EUR", "tax_id": "DE811907980"}})["id"].(string)
+	if r := s.do(request{Method: "POST", Path: "/v1/invoices", Key: testAdminKey, Body: map[string]any{"client_id": home, "reverse_charge": true,
+		"lines": []map[string]any{{"description": "x", "unit_amount": 100}}}}); r.Status != 400 || !strings.Contains(string(r.Body), "across borders") {
+		t.Fatalf("reverse charge within Germany: %d %s", r.Status, r.Body)
+	}
 	plain := s.mustClient("No VAT Number", "EUR", "UTC")
 	if r := s.do(request{Method: "POST", Path: "/v1/invoices", Key: testAdminKey, Body: map[string]any{"client_id": plain, "reverse_charge": true,
 		"lines": []map[string]any{{"description": "x", "unit_amount": 100}}}}); r.Status != 400 || !strings.Contains(string(r.Body), `"reverse_charge"`) {

@@ -2029,7 +2029,8 @@ type InvoiceCreate struct {
 	Memo      *string             `json:"memo,omitempty"`
 
 	// ReverseCharge A cross-border EU service whose VAT the client owes (Directive 2006/112/EC, art. 196): every line's tax_rate
-	// must be 0 or empty and the client must have a tax_id. The PDF prints the legal note.
+	// must be 0 or empty and the client must have a tax_id, not of the country of REMIT_BUSINESS_TAX_ID (its two-letter
+	// prefix). The PDF prints the legal note.
 	ReverseCharge *bool `json:"reverse_charge,omitempty"`
 
 	// SupplyDate The date of supply, or the start of the supply period; printed when it differs from the issue date.
