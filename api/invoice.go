@@ -53,8 +53,10 @@ func (s *Server) handleInvoiceCreate(c echo.Context) error {
 	if req.ReverseCharge && s.Business.TaxID != "" && req.ClientID != "" {
 		// The reverse charge is for a cross-border supply: refuse one
 		// between two VAT numbers of the same country.
-		if cl, err := s.Clients.FindClientByID(c.Request().Context(), req.ClientID); err == nil && domain.SameVATCountry(s.Business.TaxID, cl.TaxID) {
-			return fieldError("reverse_charge", "the client's tax_id "+cl.TaxID+" is of the business's own country: the reverse charge applies across borders")
+		cl, err := s.Clients.FindClientByID(c.Request().Context(), req.ClientID)
+		if err == nil && domain.SameVATCountry(s.Business.TaxID, cl.TaxID) {
+			return fieldError("reverse_charge",
+				"the client's tax_id %s is of the business's own country: the reverse charge applies across borders", cl.TaxID)
 		}
 	}
 	inv, err := s.Invoices.CreateInvoice(c.Request().Context(), domain.InvoiceDraft{
