@@ -278,3 +278,29 @@ func TestInvoiceTaxIDsSupplyAndReverseCharge(t *testing.T) {
 		"lines": []map[string]any{{"description": "Workshop", "unit_amount": 100000}}}})
 	mustContain(t, pdfText(t, s.getPDF("/v1/invoices/"+single["id"].(string)+"/pdf", nil).Body), "Supply date", "20 February 2026")
 }
+
+// TestCorrectedClientKindCorrectsTheLedger: a consumer client found to be a
+// business owes the business rate and the flat sum from day 1, as
+// corrections posted at the sweep's next look.
+func TestCorrectedClientKindCorrectsTheLedger(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-05-21"))
+	s.putRates("DE_BASE", [2]string{"2026-01-01", "1.27"}, [2]string{"2026-07-01", "1.00"})
+	inv := s.lawInvoice("EUR", 1000000, "2026-05-21", map[string]any{"kind": "consumer"}, map[string]any{"payment_terms": "net_30",
+		"interest": map[string]any{"preset": "de_bgb_288"}})
+	id := inv["id"].(string)
+	s.setDay("2026-07-01")
+	s.sweep()
+	s.must(200, request{Method: "PATCH", Path: "/v1/clients/" + inv["client_id"].(string), Body: map[string]any{"kind": "business"}})
+	s.setDay("2026-08-01")
+	s.sweep()
+	want := []string{"interest:2026-06 2026-07-01 1718", "compensation 2026-08-01 4000", "interest:2026-06:adj:1 2026-08-01 1096",
+		"interest:2026-07 2026-08-01 8493"}
+	got := s.chargeList(id)
+	var sum int64
+	for _, c := range s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id + "/charges"})["data"].([]any) {
+		sum += num(c.(map[string]any), "amount")
+	}
+	if sum != 4000+2814+8493 {
+		t.Fatalf("charges %v, sum %d, want %v", got, sum, want)
+	}
+}
