@@ -26,6 +26,8 @@ type clientCreateRequest struct {
 	Communication  communicationInput `json:"communication"`
 	TurnaroundDays int                `json:"turnaround_days"`
 	Relationship   string             `json:"relationship"`
+	Kind           string             `json:"kind"`
+	TaxID          string             `json:"tax_id"`
 	Language       string             `json:"language"`
 }
 
@@ -44,6 +46,8 @@ type clientUpdateRequest struct {
 	} `json:"communication"`
 	TurnaroundDays *int    `json:"turnaround_days"`
 	Relationship   *string `json:"relationship"`
+	Kind           *string `json:"kind"`
+	TaxID          *string `json:"tax_id"`
 	Status         *string `json:"status"`
 	Language       *string `json:"language"`
 }
@@ -58,7 +62,10 @@ func (s *Server) handleClientCreate(c echo.Context) error {
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		Communication:  domain.Communication{Channel: req.Communication.Channel, ResponseTimeHours: req.Communication.ResponseTimeHours},
 		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive,
-		Language: req.Language,
+		Kind: req.Kind, TaxID: req.TaxID, Language: req.Language,
+	}
+	if cl.Kind == "" {
+		cl.Kind = domain.ClientBusiness
 	}
 	if cl.Language == "" {
 		cl.Language = s.Business.Language
@@ -139,7 +146,7 @@ func (s *Server) handleClientUpdate(c echo.Context) error {
 		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status,
-		Language: req.Language,
+		Kind: req.Kind, TaxID: req.TaxID, Language: req.Language,
 	}
 	if req.Communication != nil {
 		upd.Channel, upd.ResponseHours = req.Communication.Channel, req.Communication.ResponseTimeHours

@@ -43,7 +43,7 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 		}
 		ec.Currency, ec.InvoiceNumber, ec.Reference, ec.PayURL = inv.Currency, inv.Number, inv.Number, inv.HostedInvoiceURL
 		if inv.Agreement != nil {
-			ec.Basis = domain.LegalBasis(*inv.Agreement)
+			ec.Basis = domain.LegalBasis(*inv.Agreement, cl.Kind)
 		}
 		today = domain.DateOf(s.now(), invoiceZone(inv))
 		if (inv.Status == domain.InvoiceStatusOpen || inv.Status == domain.InvoiceStatusUncollectible) && inv.BalanceDue > 0 {
@@ -62,7 +62,7 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 			ec.Owed, ec.AsOf, ec.AmountDueToday, ec.Overdue = true, today, st.TotalDue, true
 		}
 		if ag, err := s.Agreements.AgreementInForce(ctx, cl.ID, today); err == nil {
-			ec.Basis = domain.LegalBasis(ag)
+			ec.Basis = domain.LegalBasis(ag, cl.Kind)
 		}
 	}
 	if s.linksOn() {

@@ -35,6 +35,7 @@ const (
 	EventMilestoneReopened            = "milestone.reopened"
 	EventInvoiceDisputeOpened         = "invoice.dispute_opened"
 	EventInvoiceDisputeClosed         = "invoice.dispute_closed"
+	EventCreditNoteIssued             = "credit_note.issued"
 	// EventPaymentReceived: a payment that leaves part of the invoice to
 	// pay (the client gets a receipt).
 	EventPaymentReceived = "payment.received"
@@ -64,7 +65,8 @@ var emailEventTypes = []string{
 // eventTypes lists every outgoing event type: those e-mailed, then those
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
-	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed, EventAgreementAccepted)
+	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed,
+	EventCreditNoteIssued, EventAgreementAccepted)
 
 // ForBusiness reports whether events of type t are mailed to the business
 // (REMIT_BUSINESS_EMAIL) rather than to the client they concern.

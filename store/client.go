@@ -23,6 +23,8 @@ type clientRow struct {
 	ResponseTimeHours int
 	TurnaroundDays    int
 	Relationship      string
+	Kind              string
+	TaxID             string `gorm:"column:tax_id"`
 	Status            string
 	SuspensionSource  string
 	Language          string
@@ -38,7 +40,8 @@ func clientToRow(c *domain.Client) clientRow {
 		AccountManager: c.AccountManager, Address: c.Address, Timezone: c.Timezone,
 		Currency: c.Currency, Channel: c.Communication.Channel,
 		ResponseTimeHours: c.Communication.ResponseTimeHours, TurnaroundDays: c.TurnaroundDays,
-		Relationship: c.Relationship, Status: c.Status, Language: c.Language, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Relationship: c.Relationship, Kind: c.Kind, TaxID: c.TaxID, Status: c.Status, Language: c.Language,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -48,7 +51,8 @@ func (r *clientRow) toDomain() domain.Client {
 		AccountManager: r.AccountManager, Address: r.Address, Timezone: r.Timezone,
 		Currency:       r.Currency,
 		Communication:  domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
-		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status, Language: r.Language,
+		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Kind: r.Kind, TaxID: r.TaxID, Status: r.Status,
+		Language:  r.Language,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -61,6 +65,9 @@ func NewClientService(db *DB) *ClientService { return &ClientService{db: db} }
 
 // CreateClient implements domain.ClientService.
 func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) error {
+	if c.Kind == "" {
+		c.Kind = domain.ClientBusiness
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}
