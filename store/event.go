@@ -99,6 +99,17 @@ func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID st
 	return err
 }
 
+// newEvent returns an audit event row of the request's actor, not yet
+// written; data is its JSON (nil: filled in by the caller).
+func (db *DB) newEvent(ctx context.Context, typ, clientID, invoiceID string, data []byte) eventRow {
+	actor := domain.ActorFrom(ctx)
+	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(data), CreatedAt: db.now()}
+	if invoiceID != "" {
+		ev.InvoiceID = &invoiceID
+	}
+	return ev
+}
+
 // pageAsc applies keyset pagination in ascending id order.
 func pageAsc(q *gorm.DB, p domain.PageParams) *gorm.DB {
 	if p.StartingAfter != "" {
