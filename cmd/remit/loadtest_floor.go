@@ -109,7 +109,7 @@ const floorIssueSQL = `WITH n AS (
 	ON CONFLICT (series) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number)
 INSERT INTO invoices (id, client_id, number, status, currency, timezone, issue_date, due_date, overdue_from, overdue_at,
 	subtotal, tax, total, balance_due, agreement, next_action_on, created_at, updated_at, issued_at)
-SELECT $1, $2, $3 || '-' || lpad(n.last_number::text, 4, '0'), 'open', 'EUR', 'UTC', $4, $5, $6, $7,
+SELECT $1, $2, $3 || '-' || CASE WHEN n.last_number < 10000 THEN lpad(n.last_number::text, 4, '0') ELSE n.last_number::text END, 'open', 'EUR', 'UTC', $4, $5, $6, $7,
 	$8, $9, $10, $10, '{}', $5, $11, $11, $11 FROM n`
 
 func (f *floorServer) issueInvoice(c echo.Context) error {
