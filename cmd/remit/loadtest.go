@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,9 +155,19 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 }
 
-// loadTarget is a server under load and how to call it.
+// loadTarget is a server under load and how to call it: at url, or at
+// each of urls in turn (see pick).
 type loadTarget struct {
 	name, url, key string
+	urls           []string
+}
+
+// pick returns the target with the url operation i is sent to.
+func (t loadTarget) pick(i int) loadTarget {
+	if len(t.urls) > 0 {
+		t.url = t.urls[i%len(t.urls)]
+	}
+	return t
 }
 
 // call sends one request and decodes the JSON answer into out (if not nil);
@@ -187,7 +198,7 @@ type loadtestOptions struct {
 	duration                     *time.Duration
 	conns, rounds                *int
 	only, cpuProfile, onlyTarget *string
-	databaseURL                  *string
+	databaseURL, replicas        *string
 	out                          io.Writer
 }
 
@@ -202,6 +213,8 @@ func loadtestFlags(fs *flag.FlagSet) loadtestOptions {
 		onlyTarget: fs.String("target", "", "drive only these targets (comma-separated: remit, bare, remit-pg, floor-pg), e.g. to profile one alone"),
 		databaseURL: fs.String("database-url", "", "also run Remit (remit-pg) and the same-work floor (floor-pg) on this PostgreSQL database, "+
 			"beside the SQLite run"),
+		replicas: fs.String("replicas", "", "with -database-url, also drive groups of `remit serve` processes on that database, "+
+			"e.g. 1,3 (targets pg-x1, pg-x3: each operation goes to the next process of its group in turn)"),
 		out: os.Stdout,
 	}
 }
@@ -273,6 +286,22 @@ func loadtest(o loadtestOptions) error {
 			}
 			defer m.Close()
 			targets = append(targets, loadTarget{name: "remit-pg", url: m.URL(), key: m.Config.AdminKey})
+		}
+		for _, n := range strings.Split(*o.replicas, ",") {
+			name := "pg-x" + strings.TrimSpace(n)
+			if n == "" || !wanted(name) {
+				continue
+			}
+			count, err := strconv.Atoi(strings.TrimSpace(n))
+			if err != nil || count < 1 {
+				return fmt.Errorf("-replicas: %q is not a count of processes", n)
+			}
+			group, err := startReplicas(ctx, *o.databaseURL, count)
+			if err != nil {
+				return err
+			}
+			defer group.Close()
+			targets = append(targets, loadTarget{name: name, urls: group.urls, key: replicaAdminKey})
 		}
 		if wanted("floor-pg") {
 			floor, err := startFloorServer(ctx, *o.databaseURL, *conns)
@@ -352,6 +381,7 @@ func compareTargets(scenario string, r map[string]loadResult) []string {
 	pair("remit", "bare", "(SQLite)")
 	pair("remit-pg", "floor-pg", "(PostgreSQL against the same-work floor)")
 	pair("remit-pg", "remit", "(PostgreSQL against SQLite)")
+	pair("pg-x3", "pg-x1", "(3 processes on one PostgreSQL database against 1)")
 	return lines
 }
 
@@ -376,20 +406,20 @@ func loadScenarios() []loadScenario {
 	return []loadScenario{
 		{"POST /v1/clients", func(t loadTarget, _ *http.Client) (loadOp, error) {
 			return func(c *http.Client, i int) (int, bool) {
-				return 1, t.call(c, "POST", "/v1/clients", clientBody(i), http.StatusCreated, nil)
+				return 1, t.pick(i).call(c, "POST", "/v1/clients", clientBody(i), http.StatusCreated, nil)
 			}, nil
 		}},
 		{"GET /v1/clients/{id}", func(t loadTarget, c *http.Client) (loadOp, error) {
 			ids := make([]string, 200)
 			for i := range ids {
 				var out struct{ ID string }
-				if !t.call(c, "POST", "/v1/clients", clientBody(-i), http.StatusCreated, &out) {
+				if !t.pick(i).call(c, "POST", "/v1/clients", clientBody(-i), http.StatusCreated, &out) {
 					return nil, fmt.Errorf("seed client %d failed", i)
 				}
 				ids[i] = out.ID
 			}
-			return func(c *http.Client, _ int) (int, bool) {
-				return 1, t.call(c, "GET", "/v1/clients/"+ids[rand.IntN(len(ids))], nil, http.StatusOK, nil)
+			return func(c *http.Client, i int) (int, bool) {
+				return 1, t.pick(i).call(c, "GET", "/v1/clients/"+ids[rand.IntN(len(ids))], nil, http.StatusOK, nil)
 			}, nil
 		}},
 		{"issue a 10-line invoice + record a payment", func(t loadTarget, c *http.Client) (loadOp, error) {
@@ -403,7 +433,7 @@ func loadScenarios() []loadScenario {
 				}, nil
 			}
 			var cl struct{ ID string }
-			if !t.call(c, "POST", "/v1/clients", clientBody(0), http.StatusCreated, &cl) {
+			if !t.pick(0).call(c, "POST", "/v1/clients", clientBody(0), http.StatusCreated, &cl) {
 				return nil, fmt.Errorf("seed client failed")
 			}
 			return func(c *http.Client, i int) (int, bool) {
@@ -412,11 +442,11 @@ func loadScenarios() []loadScenario {
 					Total int64
 				}
 				body := fmt.Appendf(nil, `{"client_id":%q,"issue":true,"lines":[%s]}`, cl.ID, lines.String())
-				if !t.call(c, "POST", "/v1/invoices", body, http.StatusCreated, &inv) {
+				if !t.pick(i).call(c, "POST", "/v1/invoices", body, http.StatusCreated, &inv) {
 					return 1, false
 				}
 				pay := fmt.Appendf(nil, `{"amount":%d,"method":"bank_transfer","reference":"load %d"}`, inv.Total, i)
-				return 2, t.call(c, "POST", "/v1/invoices/"+inv.ID+"/payments", pay, http.StatusCreated, nil)
+				return 2, t.pick(i+1).call(c, "POST", "/v1/invoices/"+inv.ID+"/payments", pay, http.StatusCreated, nil)
 			}, nil
 		}},
 	}
