@@ -87,14 +87,10 @@ func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID st
 		return err
 	}
 	if notify {
-		_, err := db.enqueue(ctx, tx, typ, clientID, invoiceID, raw)
+		_, _, err := db.notice(ctx, tx, typ, clientID, invoiceID, raw)
 		return err
 	}
-	actor := domain.ActorFrom(ctx)
-	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(raw), CreatedAt: db.now()}
-	if invoiceID != "" {
-		ev.InvoiceID = &invoiceID
-	}
+	ev := db.newEvent(ctx, typ, clientID, invoiceID, raw)
 	_, err = rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...)
 	return err
 }
