@@ -99,7 +99,8 @@ func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID st
 // written; data is its JSON (nil: filled in by the caller).
 func (db *DB) newEvent(ctx context.Context, typ, clientID, invoiceID string, data []byte) eventRow {
 	actor := domain.ActorFrom(ctx)
-	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(data), CreatedAt: db.now()}
+	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID,
+		Data: string(data), CreatedAt: db.now()}
 	if invoiceID != "" {
 		ev.InvoiceID = &invoiceID
 	}

@@ -245,7 +245,8 @@ func (s *InvoiceService) writeInvoice(ctx context.Context, tx *gorm.DB, row *inv
 func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invoiceRow, lines []lineRow, ag domain.Agreement) error {
 	created := s.db.newEvent(ctx, "invoice.created", row.ClientID, row.ID, fmt.Appendf(nil, `{"currency":%q,"total":%d}`, row.Currency, row.Total))
 	issued := s.db.newEvent(ctx, "invoice.issued", row.ClientID, row.ID, nil)
-	outbox := outboxRow{ID: s.db.newID("obx"), EventID: issued.ID, Type: issued.Type, ClientID: row.ClientID, InvoiceID: issued.InvoiceID, CreatedAt: issued.CreatedAt}
+	outbox := outboxRow{ID: s.db.newID("obx"), EventID: issued.ID, Type: issued.Type, ClientID: row.ClientID,
+		InvoiceID: issued.InvoiceID, CreatedAt: issued.CreatedAt}
 	announce := func(number string) (string, error) {
 		raw, err := json.Marshal(map[string]any{"number": number, "issue_date": dateOf(row.IssueDate), "due_date": dateOf(row.DueDate),
 			"total": row.Total, "currency": row.Currency, "agreement_version": ag.Version})
@@ -340,7 +341,8 @@ func numberedSQL(n int, take bool) string {
 	sb.WriteString(", i AS (INSERT INTO invoices (" + cols + ") SELECT ?, ?, n.number" + strings.Repeat(", ?", len(invoiceCols)-3) + " FROM n)")
 	sb.WriteString(", l AS (" + valuesSQL("invoice_lines", lineCols, n) + ")")
 	sb.WriteString(", c AS (" + valuesSQL("events", eventCols, 1) + ")")
-	sb.WriteString(", e AS (INSERT INTO events (" + strings.Join(eventCols, ", ") + ") SELECT ?, ?, ?, ?, ?, ?, ? || to_json(n.number)::text || ?, ? FROM n)")
+	sb.WriteString(", e AS (INSERT INTO events (" + strings.Join(eventCols, ", ") + ")" +
+		" SELECT ?, ?, ?, ?, ?, ?, ? || to_json(n.number)::text || ?, ? FROM n)")
 	sb.WriteString(", o AS (" + valuesSQL("outbox", outboxCols, 1) + ")")
 	sb.WriteString(" SELECT number FROM n")
 	q := sb.String()
