@@ -212,7 +212,7 @@ func loadtestFlags(fs *flag.FlagSet) loadtestOptions {
 		cpuProfile: fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file"),
 		onlyTarget: fs.String("target", "", "drive only these targets (comma-separated: remit, bare, remit-pg, floor-pg), e.g. to profile one alone"),
 		databaseURL: fs.String("database-url", "", "also run Remit (remit-pg) and the same-work floor (floor-pg) on this PostgreSQL database, "+
-			"beside the SQLite run"),
+			"beside the SQLite run (a database of its own: both write into Remit's tables there)"),
 		replicas: fs.String("replicas", "", "with -database-url, also drive groups of `remit serve` processes on that database, "+
 			"e.g. 1,3 (targets pg-x1, pg-x3: each operation goes to the next process of its group in turn)"),
 		out: os.Stdout,
