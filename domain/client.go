@@ -19,6 +19,16 @@ const (
 	RelationshipFriendsFamily = "friends_family"
 )
 
+// Client kinds: some laws treat a consumer differently from a business
+// (de_bgb_288: a lower margin and no fixed compensation).
+const (
+	ClientBusiness = "business"
+	ClientConsumer = "consumer"
+)
+
+// MaxTaxIDLen bounds a tax identifier (a VAT number is at most 14 characters).
+const MaxTaxIDLen = 40
+
 // Limits on client fields.
 const (
 	MaxNameLen     = 200
@@ -54,7 +64,11 @@ type Client struct {
 	Communication  Communication `json:"communication"`
 	TurnaroundDays int           `json:"turnaround_days"`
 	Relationship   string        `json:"relationship"`
-	Status         string        `json:"status"`
+	// Kind is business (the default) or consumer.
+	Kind string `json:"kind"`
+	// TaxID is the client's tax identifier (VAT number), printed on its invoices.
+	TaxID  string `json:"tax_id"`
+	Status string `json:"status"`
 	// CreditBalance is the client's unused credit in minor units of its
 	// currency; the client service sets it, and it is nil (left out) where a
 	// client is embedded in another resource.
@@ -106,6 +120,10 @@ func (c *Client) Validate() error {
 	if c.Relationship != RelationshipStandard && c.Relationship != RelationshipFriendsFamily {
 		f.Add("relationship", "must be standard or friends_family")
 	}
+	if c.Kind != ClientBusiness && c.Kind != ClientConsumer {
+		f.Add("kind", "must be business or consumer")
+	}
+	checkText(f, "tax_id", c.TaxID, MaxTaxIDLen, false)
 	switch c.Status {
 	case ClientActive, ClientSuspended, ClientOffboarded:
 	default:
@@ -127,6 +145,8 @@ type ClientUpdate struct {
 	ResponseHours  *int
 	TurnaroundDays *int
 	Relationship   *string
+	Kind           *string
+	TaxID          *string
 	Status         *string
 }
 
@@ -151,6 +171,8 @@ func (u ClientUpdate) Apply(c *Client) error {
 	set(&c.Communication.ResponseTimeHours, u.ResponseHours)
 	set(&c.TurnaroundDays, u.TurnaroundDays)
 	set(&c.Relationship, u.Relationship)
+	set(&c.Kind, u.Kind)
+	set(&c.TaxID, u.TaxID)
 	set(&c.Status, u.Status)
 	return c.Validate()
 }

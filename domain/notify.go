@@ -35,6 +35,7 @@ const (
 	EventMilestoneReopened            = "milestone.reopened"
 	EventInvoiceDisputeOpened         = "invoice.dispute_opened"
 	EventInvoiceDisputeClosed         = "invoice.dispute_closed"
+	EventCreditNoteIssued             = "credit_note.issued"
 	// EventAll in an endpoint's filter stands for every type.
 	EventAll = "*"
 )
@@ -59,7 +60,8 @@ var emailEventTypes = []string{
 // eventTypes lists every outgoing event type: those e-mailed, then those
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
-	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed)
+	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed,
+	EventCreditNoteIssued)
 
 // ForBusiness reports whether events of type t are mailed to the business
 // (REMIT_BUSINESS_EMAIL) rather than to the client they concern.

@@ -23,6 +23,8 @@ type clientRow struct {
 	ResponseTimeHours int
 	TurnaroundDays    int
 	Relationship      string
+	Kind              string
+	TaxID             string `gorm:"column:tax_id"`
 	Status            string
 	SuspensionSource  string
 	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
@@ -37,7 +39,7 @@ func clientToRow(c *domain.Client) clientRow {
 		AccountManager: c.AccountManager, Address: c.Address, Timezone: c.Timezone,
 		Currency: c.Currency, Channel: c.Communication.Channel,
 		ResponseTimeHours: c.Communication.ResponseTimeHours, TurnaroundDays: c.TurnaroundDays,
-		Relationship: c.Relationship, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Relationship: c.Relationship, Kind: c.Kind, TaxID: c.TaxID, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -47,7 +49,7 @@ func (r *clientRow) toDomain() domain.Client {
 		AccountManager: r.AccountManager, Address: r.Address, Timezone: r.Timezone,
 		Currency:       r.Currency,
 		Communication:  domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
-		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status,
+		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Kind: r.Kind, TaxID: r.TaxID, Status: r.Status,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -60,6 +62,9 @@ func NewClientService(db *DB) *ClientService { return &ClientService{db: db} }
 
 // CreateClient implements domain.ClientService.
 func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) error {
+	if c.Kind == "" {
+		c.Kind = domain.ClientBusiness
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}
