@@ -52,6 +52,8 @@ type Deps struct {
 	Invoices    domain.InvoiceService
 	// Projects backs the project and milestone routes.
 	Projects domain.ProjectService
+	// Recurring backs the recurring invoice routes.
+	Recurring domain.RecurringService
 	// TimeEntries and Health back the time entry, client health and client
 	// report routes.
 	TimeEntries domain.TimeEntryService
@@ -193,6 +195,15 @@ func (s *Server) routes() {
 	v1.POST("/milestones/:id/start", s.milestoneStep(domain.ProjectService.StartMilestone), write...)
 	v1.POST("/milestones/:id/deliver", s.milestoneStep(domain.ProjectService.DeliverMilestone), write...)
 	v1.POST("/milestones/:id/client_delay", s.handleMilestoneClientDelay, write...)
+
+	v1.POST("/recurring_invoices", s.handleRecurringCreate, write...)
+	v1.GET("/recurring_invoices", s.handleRecurringList, read...)
+	v1.GET("/recurring_invoices/:id", s.handleRecurringGet, read...)
+	v1.PATCH("/recurring_invoices/:id", s.handleRecurringUpdate, write...)
+	v1.POST("/recurring_invoices/:id/pause", s.recurringStep(pauseRecurring), write...)
+	v1.POST("/recurring_invoices/:id/resume", s.recurringStep(resumeRecurring), write...)
+	v1.POST("/recurring_invoices/:id/cancel", s.recurringStep(cancelRecurring), write...)
+	v1.GET("/recurring_invoices/:id/preview", s.handleRecurringPreview, read...)
 
 	v1.POST("/billing/run", s.handleBillingRun, admin...)
 	v1.GET("/billing/runs", s.handleBillingRunList, read...)

@@ -59,7 +59,8 @@ var emailEventTypes = []string{
 // eventTypes lists every outgoing event type: those e-mailed, then those
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
-	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed)
+	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed,
+	EventRecurringInvoiceIssued, EventRecurringInvoiceEnded)
 
 // ForBusiness reports whether events of type t are mailed to the business
 // (REMIT_BUSINESS_EMAIL) rather than to the client they concern.
