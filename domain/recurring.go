@@ -362,8 +362,20 @@ func NextPeriods(s Schedule, last int, from Date, n int) []BillingPeriod {
 	return out
 }
 
-// Done reports whether no period after last can ever be issued.
-func (s Schedule) Done(last int) bool { return last+1 >= maxPeriods || !s.Within(last+1) }
+// Next returns up to n periods the template has still to issue: after its
+// last period, issued on or after IssueFrom, and no more than Count less
+// the invoices issued (periods skipped while paused do not count as
+// invoices). None means the template is done.
+func (r RecurringInvoice) Next(n int) []BillingPeriod {
+	s := r.Schedule
+	if s.Count > 0 {
+		n, s.Count = min(n, s.Count-r.InvoicesIssued), 0
+	}
+	if n <= 0 {
+		return nil
+	}
+	return NextPeriods(s, r.LastPeriod, r.IssueFrom, n)
+}
 
 // PeriodName returns how period p is printed in place of {period}: its
 // first month ("November 2026") for a period of one month, its year for a

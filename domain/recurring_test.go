@@ -133,3 +133,15 @@ func TestRecurringInputValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestRecurringNextCountsInvoicesNotPeriods(t *testing.T) {
+	r := domain.RecurringInvoice{Schedule: domain.Schedule{Interval: domain.IntervalMonthly, IntervalCount: 1, StartDate: d("2026-01-31"), Count: 3},
+		LastPeriod: 0, InvoicesIssued: 1, IssueFrom: d("2026-04-15")} // January issued; paused over February and March
+	if got := issueDays(r.Next(12)); got != "2026-04-30 2026-05-31" {
+		t.Errorf("next %s, want the two invoices left from 30 April", got)
+	}
+	r.LastPeriod, r.InvoicesIssued = 4, 3
+	if got := r.Next(1); len(got) != 0 {
+		t.Errorf("after the third invoice: %v", got)
+	}
+}

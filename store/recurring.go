@@ -68,6 +68,14 @@ func (r *recurringRow) toDomain() (domain.RecurringInvoice, error) {
 
 // setTemplate writes the template's content and schedule into the row.
 func (r *recurringRow) setTemplate(t domain.RecurringInvoice) error {
+	for i := range t.Lines { // stored as the invoices will show them
+		if t.Lines[i].Quantity == "" {
+			t.Lines[i].Quantity = "1"
+		}
+		if t.Lines[i].TaxRate == "" {
+			t.Lines[i].TaxRate = "0"
+		}
+	}
 	lines, err := json.Marshal(t.Lines)
 	if err != nil {
 		return err
@@ -81,16 +89,20 @@ func (r *recurringRow) setTemplate(t domain.RecurringInvoice) error {
 
 // plan sets the row's next issue day from its schedule and reports whether
 // no period is left to issue.
-func (r *recurringRow) plan(t domain.RecurringInvoice) (done bool) {
+func (r *recurringRow) plan() (done bool, err error) {
 	r.NextIssueOn = nil
-	next := domain.NextPeriods(t.Schedule, r.LastPeriod, dateOf(r.IssueFrom), 1)
+	t, err := r.toDomain()
+	if err != nil {
+		return false, err
+	}
+	next := t.Next(1)
 	if len(next) == 0 {
-		return true
+		return true, nil
 	}
 	if r.Status == domain.RecurringActive {
 		r.NextIssueOn = dateCol(next[0].IssueOn)
 	}
-	return false
+	return false, nil
 }
 
 // RecurringService implements domain.RecurringService.
@@ -130,8 +142,8 @@ func (s *RecurringService) CreateRecurringInvoice(ctx context.Context, in domain
 			return domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
 		}
 		row.Currency = c.Currency
-		if row.plan(t) {
-			return fieldError("start_date", "the schedule has no period to issue")
+		if done, err := row.plan(); err != nil || done {
+			return errors.Join(err, fieldError("start_date", "the schedule has no period to issue"))
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -237,10 +249,10 @@ func (s *RecurringService) UpdateRecurringInvoice(ctx context.Context, id string
 		if err := row.setTemplate(t); err != nil {
 			return err
 		}
-		if row.plan(t) {
-			return s.end(ctx, tx, row, "completed")
+		if done, err := row.plan(); err != nil || !done {
+			return err
 		}
-		return nil
+		return s.end(ctx, tx, row, "completed")
 	})
 }
 
@@ -268,10 +280,10 @@ func (s *RecurringService) ResumeRecurringInvoice(ctx context.Context, id string
 			return err
 		}
 		row.Status, row.IssueFrom = domain.RecurringActive, dateCol(domain.DateOf(s.db.now(), c.Location()))
-		if row.plan(t) {
-			return s.end(ctx, tx, row, "completed")
+		if done, err := row.plan(); err != nil || !done {
+			return err
 		}
-		return nil
+		return s.end(ctx, tx, row, "completed")
 	})
 }
 
@@ -317,15 +329,14 @@ func (s *RecurringService) PreviewRecurringInvoice(ctx context.Context, id strin
 	if t.Status != domain.RecurringActive && t.Status != domain.RecurringPaused {
 		return out, nil
 	}
-	from := t.IssueFrom
 	if t.Status == domain.RecurringPaused {
 		c, err := findClient(tx, row.ClientID)
 		if err != nil {
 			return nil, err
 		}
-		from = domain.DateOf(s.db.now(), c.Location())
+		t.IssueFrom = domain.DateOf(s.db.now(), c.Location())
 	}
-	for _, p := range domain.NextPeriods(t.Schedule, t.LastPeriod, from, count) {
+	for _, p := range t.Next(count) {
 		ag, err := agreementInForce(tx, t.ClientID, p.IssueOn)
 		if err != nil {
 			return nil, err
@@ -397,7 +408,7 @@ func (s *RecurringService) issueNext(ctx context.Context, id string, now time.Ti
 		if err != nil {
 			return err
 		}
-		next := domain.NextPeriods(t.Schedule, row.LastPeriod, t.IssueFrom, 1)
+		next := t.Next(1)
 		switch {
 		case len(next) == 0:
 			if err := s.end(ctx, tx, row, "completed"); err != nil {
@@ -428,7 +439,11 @@ func (s *RecurringService) issueNext(ctx context.Context, id string, now time.Ti
 			row.InvoicesIssued++
 			issued = true
 		}
-		if row.plan(t) {
+		done, err := row.plan()
+		if err != nil {
+			return err
+		}
+		if done {
 			if err := s.end(ctx, tx, row, "completed"); err != nil {
 				return err
 			}
