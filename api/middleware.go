@@ -305,6 +305,8 @@ func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 // keys, the offboarding's and the sweep's own checks).
 var outsideTx = map[string]bool{
 	"/v1/invoices/:id/checkout": true,
+	// A setup Checkout Session for a client's card.
+	"/v1/clients/:id/payment_methods/setup": true,
 	"/v1/clients/:id/offboard":  true,
 	"/v1/stripe/reconcile":      true,
 	"/v1/billing/run":           true,

@@ -14,6 +14,7 @@ type recurringCreateRequest struct {
 	ClientID        string             `json:"client_id"`
 	Lines           []domain.LineInput `json:"lines"`
 	Memo            string             `json:"memo"`
+	AutoCharge      bool               `json:"auto_charge"`
 	Interval        string             `json:"interval"`
 	IntervalCount   *int               `json:"interval_count"`
 	AnchorDay       int                `json:"anchor_day"`
@@ -29,6 +30,7 @@ type recurringCreateRequest struct {
 type recurringUpdateRequest struct {
 	Lines           *[]domain.LineInput `json:"lines"`
 	Memo            *string             `json:"memo"`
+	AutoCharge      *bool               `json:"auto_charge"`
 	EndDate         *domain.Date        `json:"end_date"`
 	Count           *int                `json:"count"`
 	IssueDaysBefore *int                `json:"issue_days_before"`
@@ -39,7 +41,7 @@ func (s *Server) handleRecurringCreate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	in := domain.RecurringInput{ClientID: req.ClientID, Lines: req.Lines, Memo: req.Memo, Schedule: domain.Schedule{
+	in := domain.RecurringInput{ClientID: req.ClientID, Lines: req.Lines, Memo: req.Memo, AutoCharge: req.AutoCharge, Schedule: domain.Schedule{
 		Interval: req.Interval, IntervalCount: 1, AnchorDay: req.AnchorDay, StartDate: req.StartDate, EndDate: req.EndDate,
 		Count: req.Count, IssueDaysBefore: req.IssueDaysBefore}}
 	if req.IntervalCount != nil {
@@ -100,7 +102,7 @@ func (s *Server) handleRecurringUpdate(c echo.Context) error {
 		}
 	}
 	r, err := s.Recurring.UpdateRecurringInvoice(c.Request().Context(), c.Param("id"), domain.RecurringUpdate{
-		Lines: req.Lines, Memo: req.Memo, EndDate: req.EndDate, Count: req.Count, IssueDaysBefore: req.IssueDaysBefore})
+		Lines: req.Lines, Memo: req.Memo, AutoCharge: req.AutoCharge, EndDate: req.EndDate, Count: req.Count, IssueDaysBefore: req.IssueDaysBefore})
 	if err != nil {
 		return err
 	}

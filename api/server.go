@@ -54,6 +54,8 @@ type Deps struct {
 	Projects domain.ProjectService
 	// Recurring backs the recurring invoice routes.
 	Recurring domain.RecurringService
+	// Cards saves clients' cards for automatic payment; nil without Stripe.
+	Cards domain.CardGateway
 	// TimeEntries and Health back the time entry, client health and client
 	// report routes.
 	TimeEntries domain.TimeEntryService
@@ -164,6 +166,7 @@ func (s *Server) routes() {
 	v1.GET("/clients/:id", s.handleClientGet, read...)
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
 	v1.GET("/clients/:id/credit", s.handleClientCredit, read...)
+	v1.POST("/clients/:id/payment_methods/setup", s.handleSetupSessionCreate, write...)
 
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
 	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)

@@ -53,7 +53,7 @@ var emailEventTypes = []string{
 	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
 	EventChargePosted, EventChargeAdjusted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
 	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
-	EventPaymentUnapplied,
+	EventPaymentUnapplied, EventInvoiceAutoChargeFailed,
 }
 
 // eventTypes lists every outgoing event type: those e-mailed, then those

@@ -56,6 +56,9 @@ type RecurringInvoice struct {
 	Currency string      `json:"currency"`
 	Lines    []LineInput `json:"lines"`
 	Memo     string      `json:"memo"`
+	// AutoCharge charges the client's saved card on each invoice's due
+	// date (and AutoChargeRetryDays after it) while a balance is due.
+	AutoCharge bool `json:"auto_charge"`
 	Schedule
 
 	// IssueFrom is the first day on which a period may be issued: the
@@ -105,16 +108,18 @@ type PreviewPeriod struct {
 
 // RecurringInput is what creating a recurring invoice takes.
 type RecurringInput struct {
-	ClientID string
-	Lines    []LineInput
-	Memo     string
-	Schedule Schedule
+	ClientID   string
+	Lines      []LineInput
+	Memo       string
+	AutoCharge bool
+	Schedule   Schedule
 }
 
 // RecurringUpdate changes a template from its next period on; nil fields stay.
 type RecurringUpdate struct {
 	Lines           *[]LineInput
 	Memo            *string
+	AutoCharge      *bool
 	EndDate         *Date
 	Count           *int
 	IssueDaysBefore *int
@@ -258,6 +263,9 @@ func (u RecurringUpdate) Apply(r RecurringInvoice) RecurringInvoice {
 	}
 	if u.Memo != nil {
 		r.Memo = *u.Memo
+	}
+	if u.AutoCharge != nil {
+		r.AutoCharge = *u.AutoCharge
 	}
 	if u.EndDate != nil {
 		r.EndDate, r.Count = *u.EndDate, 0

@@ -13,6 +13,7 @@ CREATE TABLE recurring_invoices (
     currency          TEXT NOT NULL,
     lines             TEXT NOT NULL,
     memo              TEXT NOT NULL DEFAULT '',
+    auto_charge       BOOLEAN NOT NULL DEFAULT FALSE,
     interval_unit     TEXT NOT NULL,
     interval_count    INTEGER NOT NULL,
     anchor_day        INTEGER NOT NULL DEFAULT 0,
@@ -44,6 +45,24 @@ CREATE TABLE recurring_invoice_periods (
     PRIMARY KEY (recurring_invoice_id, period_index)
 );
 
+-- Attempts to charge an auto-charged invoice's saved card: one row per
+-- (invoice, attempt), on the due date and 3 and 7 days after it. The status
+-- moves from pending to attempting under a conditional update, so each
+-- attempt is made once; the Stripe idempotency key is (invoice, attempt).
+CREATE TABLE invoice_auto_charges (
+    invoice_id        TEXT NOT NULL REFERENCES invoices (id),
+    attempt           INTEGER NOT NULL,
+    charge_on         TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    payment_intent_id TEXT NOT NULL DEFAULT '',
+    reason            TEXT NOT NULL DEFAULT '',
+    attempted_at      TIMESTAMP,
+    created_at        TIMESTAMP NOT NULL,
+    PRIMARY KEY (invoice_id, attempt)
+);
+CREATE INDEX invoice_auto_charges_due ON invoice_auto_charges (status, charge_on);
+
 -- +goose Down
+DROP TABLE invoice_auto_charges;
 DROP TABLE recurring_invoice_periods;
 DROP TABLE recurring_invoices;

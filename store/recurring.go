@@ -20,6 +20,7 @@ type recurringRow struct {
 	Currency        string
 	Lines           string
 	Memo            string
+	AutoCharge      bool
 	IntervalUnit    string
 	IntervalCount   int
 	AnchorDay       int
@@ -54,7 +55,7 @@ func (recurringPeriodRow) TableName() string { return "recurring_invoice_periods
 // toDomain converts the row.
 func (r *recurringRow) toDomain() (domain.RecurringInvoice, error) {
 	out := domain.RecurringInvoice{
-		ID: r.ID, ClientID: r.ClientID, Status: r.Status, Currency: r.Currency, Memo: r.Memo,
+		ID: r.ID, ClientID: r.ClientID, Status: r.Status, Currency: r.Currency, Memo: r.Memo, AutoCharge: r.AutoCharge,
 		Schedule: domain.Schedule{Interval: r.IntervalUnit, IntervalCount: r.IntervalCount, AnchorDay: r.AnchorDay,
 			StartDate: dateOf(&r.StartDate), EndDate: dateOf(r.EndDate), Count: r.MaxCount, IssueDaysBefore: r.IssueDaysBefore},
 		IssueFrom: dateOf(r.IssueFrom), LastPeriod: r.LastPeriod, InvoicesIssued: r.InvoicesIssued, NextIssueDate: dateOf(r.NextIssueOn),
@@ -81,7 +82,7 @@ func (r *recurringRow) setTemplate(t domain.RecurringInvoice) error {
 		return err
 	}
 	s := t.Schedule
-	r.Lines, r.Memo = string(lines), t.Memo
+	r.Lines, r.Memo, r.AutoCharge = string(lines), t.Memo, t.AutoCharge
 	r.IntervalUnit, r.IntervalCount, r.AnchorDay, r.StartDate = s.Interval, s.IntervalCount, s.AnchorDay, s.StartDate.String()
 	r.EndDate, r.MaxCount, r.IssueDaysBefore = dateCol(s.EndDate), s.Count, s.IssueDaysBefore
 	return nil
@@ -126,7 +127,7 @@ func (s *RecurringService) CreateRecurringInvoice(ctx context.Context, in domain
 	}
 	now := s.db.now()
 	row := recurringRow{ID: s.db.newID("rec"), ClientID: in.ClientID, Status: domain.RecurringActive, LastPeriod: -1, CreatedAt: now, UpdatedAt: now}
-	t := domain.RecurringInvoice{Lines: in.Lines, Memo: in.Memo, Schedule: in.Schedule}
+	t := domain.RecurringInvoice{Lines: in.Lines, Memo: in.Memo, AutoCharge: in.AutoCharge, Schedule: in.Schedule}
 	if err := row.setTemplate(t); err != nil {
 		return nil, err
 	}
@@ -496,9 +497,14 @@ func (s *RecurringService) issuePeriod(ctx context.Context, tx *gorm.DB, row *re
 	if err != nil {
 		return err
 	}
+	if t.AutoCharge && inv.Status == domain.InvoiceStatusOpen && inv.BalanceDue > 0 {
+		if err := s.db.planAutoCharges(tx, invoiceID, dateOf(inv.DueDate)); err != nil {
+			return err
+		}
+	}
 	return s.db.emit(ctx, tx, domain.EventRecurringInvoiceIssued, row.ClientID, invoiceID, map[string]any{
 		"recurring_invoice_id": row.ID, "invoice_id": invoiceID, "number": inv.Number, "period": p.Index + 1,
 		"period_from": p.From, "period_to": p.To, "issue_date": dateOf(inv.IssueDate), "due_date": dateOf(inv.DueDate),
-		"total": inv.Total, "currency": inv.Currency,
+		"total": inv.Total, "currency": inv.Currency, "auto_charge": t.AutoCharge,
 	}, true)
 }

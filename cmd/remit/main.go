@@ -155,6 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 		BillingRuns: store.NewBillingRunService(db),
 		Projects:    store.NewProjectService(db),
 		Recurring:   store.NewRecurringService(db),
+		Cards:       cardGateway(gateway),
 		Offboarding: m.newOffboarding(db, gateway),
 		TimeEntries: store.NewTimeEntryService(db),
 		Health:      store.NewHealthService(db, m.Config.Business, m.Config.Thresholds),
@@ -174,7 +175,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Now:    m.Now,
 		Logger: m.Logger,
 		Steps: []billing.Step{{Name: "milestones", Run: m.Server.Projects.IssueDelayedMilestones},
-			{Name: "recurring", Run: m.Server.Recurring.IssueRecurringInvoices}, {Name: "idempotency", Run: func(ctx context.Context, _ time.Time) (int, error) {
+			{Name: "recurring", Run: m.Server.Recurring.IssueRecurringInvoices}, m.autoChargeStep(db), {Name: "idempotency", Run: func(ctx context.Context, _ time.Time) (int, error) {
 				n, err := m.Server.Idempotency.PurgeIdempotencyKeys(ctx)
 				return int(n), err
 			}}},

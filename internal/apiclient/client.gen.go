@@ -494,6 +494,7 @@ const (
 	EventTypeClientReinstated             EventType = "client.reinstated"
 	EventTypeClientSuspended              EventType = "client.suspended"
 	EventTypeClientSuspensionWarning      EventType = "client.suspension_warning"
+	EventTypeInvoiceAutoChargeFailed      EventType = "invoice.auto_charge_failed"
 	EventTypeInvoiceDisputeClosed         EventType = "invoice.dispute_closed"
 	EventTypeInvoiceDisputeOpened         EventType = "invoice.dispute_opened"
 	EventTypeInvoiceIssued                EventType = "invoice.issued"
@@ -525,6 +526,8 @@ func (e EventType) Valid() bool {
 	case EventTypeClientSuspended:
 		return true
 	case EventTypeClientSuspensionWarning:
+		return true
+	case EventTypeInvoiceAutoChargeFailed:
 		return true
 	case EventTypeInvoiceDisputeClosed:
 		return true
@@ -1766,7 +1769,9 @@ type Event_Type struct {
 // milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, recurring_invoice.issued (a period's invoice, with
 // recurring_invoice_id, period, period_from, period_to) and recurring_invoice.ended (reason completed, cancelled
 // or client_offboarded) go to webhooks only;
-// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
+// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
+// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
+// is e-mailed to the client.
 type EventType string
 
 // EventTypeFilter defines model for EventTypeFilter.
@@ -2187,8 +2192,9 @@ type RatePoint struct {
 // RecurringInvoice defines model for RecurringInvoice.
 type RecurringInvoice struct {
 	// AnchorDay 0 when periods start on the start date's day.
-	AnchorDay int    `json:"anchor_day"`
-	ClientId  string `json:"client_id"`
+	AnchorDay  int    `json:"anchor_day"`
+	AutoCharge bool   `json:"auto_charge"`
+	ClientId   string `json:"client_id"`
 
 	// Count 0 when the template ends by end_date or never.
 	Count           int                      `json:"count"`
@@ -2222,8 +2228,11 @@ type RecurringInvoiceStatus string
 // RecurringInvoiceCreate defines model for RecurringInvoiceCreate.
 type RecurringInvoiceCreate struct {
 	// AnchorDay Day of the month periods start on (not with weekly); default the start date's day.
-	AnchorDay *int   `json:"anchor_day,omitempty"`
-	ClientId  string `json:"client_id"`
+	AnchorDay *int `json:"anchor_day,omitempty"`
+
+	// AutoCharge Charge the client's saved card (see POST /v1/clients/{id}/payment_methods/setup) on each invoice's due date, and 3 and 7 days after it while a balance is due.
+	AutoCharge *bool  `json:"auto_charge,omitempty"`
+	ClientId   string `json:"client_id"`
 
 	// Count Number of invoices.
 	Count *int `json:"count,omitempty"`
@@ -2243,6 +2252,7 @@ type RecurringInvoiceCreateInterval string
 
 // RecurringInvoiceUpdate defines model for RecurringInvoiceUpdate.
 type RecurringInvoiceUpdate struct {
+	AutoCharge      *bool               `json:"auto_charge,omitempty"`
 	Count           *int                `json:"count,omitempty"`
 	EndDate         *openapi_types.Date `json:"end_date,omitempty"`
 	IssueDaysBefore *int                `json:"issue_days_before,omitempty"`
@@ -2285,6 +2295,15 @@ type Refund struct {
 
 // Scope defines model for Scope.
 type Scope string
+
+// SetupSession defines model for SetupSession.
+type SetupSession struct {
+	ClientId   string    `json:"client_id"`
+	CustomerId string    `json:"customer_id"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Id         string    `json:"id"`
+	Url        string    `json:"url"`
+}
 
 // Statement defines model for Statement.
 type Statement struct {
@@ -2474,7 +2493,9 @@ type WebhookDelivery struct {
 	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, recurring_invoice.issued (a period's invoice, with
 	// recurring_invoice_id, period, period_from, period_to) and recurring_invoice.ended (reason completed, cancelled
 	// or client_offboarded) go to webhooks only;
-	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business.
+	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
+	// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
+	// is e-mailed to the client.
 	EventType      *EventType `json:"event_type,omitempty"`
 	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
 	Id             *string    `json:"id,omitempty"`
@@ -2650,6 +2671,21 @@ type OffboardClientJSONBodyReason string
 
 // OffboardClient200JSONResponseBodyDepositRefundsVia defines parameters for OffboardClient.
 type OffboardClient200JSONResponseBodyDepositRefundsVia string
+
+// CreatePaymentMethodSetupJSONBody defines parameters for CreatePaymentMethodSetup.
+type CreatePaymentMethodSetupJSONBody struct {
+	// CancelUrl Default STRIPE_CANCEL_URL.
+	CancelUrl *string `json:"cancel_url,omitempty"`
+
+	// SuccessUrl Default STRIPE_SUCCESS_URL.
+	SuccessUrl *string `json:"success_url,omitempty"`
+}
+
+// CreatePaymentMethodSetupParams defines parameters for CreatePaymentMethodSetup.
+type CreatePaymentMethodSetupParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // GetStatementParams defines parameters for GetStatement.
 type GetStatementParams struct {
@@ -3060,6 +3096,9 @@ type CreateAgreementJSONRequestBody = AgreementInput
 
 // OffboardClientJSONRequestBody defines body for OffboardClient for application/json ContentType.
 type OffboardClientJSONRequestBody OffboardClientJSONBody
+
+// CreatePaymentMethodSetupJSONRequestBody defines body for CreatePaymentMethodSetup for application/json ContentType.
+type CreatePaymentMethodSetupJSONRequestBody CreatePaymentMethodSetupJSONBody
 
 // CreateInvoiceJSONRequestBody defines body for CreateInvoice for application/json ContentType.
 type CreateInvoiceJSONRequestBody = InvoiceCreate
@@ -3501,6 +3540,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/clients/{id}/offboard (the `OffboardClient` operationId).
 	OffboardClient(ctx context.Context, id ID, params *OffboardClientParams, body OffboardClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePaymentMethodSetupWithBody A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetupWithBody(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePaymentMethodSetup A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetup(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatement Statement of account (scope read)
 	//
@@ -4567,6 +4630,50 @@ func (c *HTTPClient) OffboardClientWithBody(ctx context.Context, id ID, params *
 // Corresponds with POST /v1/clients/{id}/offboard (the `OffboardClient` operationId).
 func (c *HTTPClient) OffboardClient(ctx context.Context, id ID, params *OffboardClientParams, body OffboardClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOffboardClientRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePaymentMethodSetupWithBody A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *HTTPClient) CreatePaymentMethodSetupWithBody(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentMethodSetupRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePaymentMethodSetup A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *HTTPClient) CreatePaymentMethodSetup(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentMethodSetupRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6826,6 +6933,68 @@ func NewOffboardClientRequestWithBody(server string, id ID, params *OffboardClie
 	}
 
 	operationPath := fmt.Sprintf("/v1/clients/%s/offboard", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreatePaymentMethodSetupRequest calls the generic CreatePaymentMethodSetup builder with application/json body
+func NewCreatePaymentMethodSetupRequest(server string, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePaymentMethodSetupRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewCreatePaymentMethodSetupRequestWithBody constructs an http.Request for the CreatePaymentMethodSetup method, with any body, and a specified content type
+func NewCreatePaymentMethodSetupRequestWithBody(server string, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/payment_methods/setup", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -10052,6 +10221,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/offboard (the `OffboardClient` operationId).
 	OffboardClientWithResponse(ctx context.Context, id ID, params *OffboardClientParams, body OffboardClientJSONRequestBody, reqEditors ...RequestEditorFn) (*OffboardClientResponse, error)
 
+	// CreatePaymentMethodSetupWithBodyWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetupWithBodyWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error)
+
+	// CreatePaymentMethodSetupWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetupWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error)
+
 	// GetStatementWithResponse Statement of account (scope read)
 	//
 	// Every open or uncollectible invoice of the client in the currency with a balance: its charges, payments,
@@ -12144,6 +12337,71 @@ func (r OffboardClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OffboardClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreatePaymentMethodSetupResponse201Headers the declared response headers of an HTTP 201 response for CreatePaymentMethodSetup
+type CreatePaymentMethodSetupResponse201Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreatePaymentMethodSetupResponseDefaultHeaders the declared response headers of an HTTP default response for CreatePaymentMethodSetup
+type CreatePaymentMethodSetupResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type CreatePaymentMethodSetupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SetupSession
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreatePaymentMethodSetupResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreatePaymentMethodSetupResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePaymentMethodSetupResponse) GetJSON201() *SetupSession {
+	return r.JSON201
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreatePaymentMethodSetupResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePaymentMethodSetupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePaymentMethodSetupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePaymentMethodSetupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePaymentMethodSetupResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15952,6 +16210,42 @@ func (c *ClientWithResponses) OffboardClientWithResponse(ctx context.Context, id
 	return ParseOffboardClientResponse(rsp)
 }
 
+// CreatePaymentMethodSetupWithBodyWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *ClientWithResponses) CreatePaymentMethodSetupWithBodyWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error) {
+	rsp, err := c.CreatePaymentMethodSetupWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePaymentMethodSetupResponse(rsp)
+}
+
+// CreatePaymentMethodSetupWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *ClientWithResponses) CreatePaymentMethodSetupWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error) {
+	rsp, err := c.CreatePaymentMethodSetup(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePaymentMethodSetupResponse(rsp)
+}
+
 // GetStatementWithResponse Statement of account (scope read)
 //
 // Every open or uncollectible invoice of the client in the currency with a balance: its charges, payments,
@@ -18450,6 +18744,83 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 		response.Headers200 = &headers
 	case true:
 		var headers OffboardClientResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreatePaymentMethodSetupResponse parses an HTTP response from a CreatePaymentMethodSetupWithResponse call
+func ParseCreatePaymentMethodSetupResponse(rsp *http.Response) (*CreatePaymentMethodSetupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePaymentMethodSetupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SetupSession
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreatePaymentMethodSetupResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers CreatePaymentMethodSetupResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
