@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/internal/ledgercheck"
 	"github.com/remit/remit/internal/testdb"
 	"github.com/remit/remit/store"
 )
@@ -299,6 +301,11 @@ func TestRecurringReplicasIssueOnce(t *testing.T) {
 			}
 			if len(page.Data) != 25 || len(numbers) != 25 || !numbers["INV-2026-0025"] {
 				t.Errorf("%d invoices, %d numbers", len(page.Data), len(numbers))
+			}
+			for _, check := range []func(*sql.DB) error{ledgercheck.Check, ledgercheck.Gapless, ledgercheck.Credit} {
+				if err := check(handles[0].SQL()); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 	}
