@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,30 @@ func TestRecurringAutoCharge(t *testing.T) {
 			got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + feb})
 			if got["status"] != "open" || num(got, "charges_total") != 4000 {
 				t.Errorf("February's invoice is still enforced: %v", got)
+			}
+
+			// A second template's invoice, declined by the card (Stripe's 402 card_error).
+			s.must(201, request{Method: "POST", Path: "/v1/recurring_invoices", Body: map[string]any{
+				"client_id": cli, "lines": []any{map[string]any{"description": "Support, {period}", "unit_amount": 30000}},
+				"interval": "monthly", "start_date": "2026-04-15", "count": 1, "auto_charge": true}})
+			proxy.answerStatus("POST", "/v1/payment_intents", 402, []byte(`{"error": {"type": "card_error", "code": "card_declined",
+				"decline_code": "insufficient_funds", "message": "Your card has insufficient funds.",
+				"payment_intent": {"id": "pi_declined", "object": "payment_intent", "status": "requires_payment_method"}}}`))
+			run("2026-04-15")
+			apr := invoiceOn("2026-04-15")
+			run("2026-04-29")
+			if n := len(intents(apr)); n != 1 {
+				t.Fatalf("%d charges of the declined invoice on its due date", n)
+			}
+			declined := ""
+			for _, e := range s.must(200, request{Method: "GET", Path: "/v1/invoices/" + apr + "/events?limit=100"})["data"].([]any) {
+				if e := e.(map[string]any); e["type"] == "invoice.auto_charge_failed" {
+					d := e["data"].(map[string]any)
+					declined = fmt.Sprint(d["reason"], " ", d["payment_intent_id"], " ", d["next_attempt_on"])
+				}
+			}
+			if declined != "card_declined pi_declined 2026-05-02" {
+				t.Errorf("the decline was recorded as %q", declined)
 			}
 		})
 	}
