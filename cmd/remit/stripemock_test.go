@@ -164,7 +164,9 @@ func (p *stripeProxy) hold(method, path string) (arrived <-chan struct{}, releas
 }
 
 // answer makes the proxy answer method and path with body (JSON) itself.
-func (p *stripeProxy) answer(method, path string, body []byte) { p.answerStatus(method, path, http.StatusOK, body) }
+func (p *stripeProxy) answer(method, path string, body []byte) {
+	p.answerStatus(method, path, http.StatusOK, body)
+}
 
 // answerStatus is answer with an HTTP status (a Stripe error: 402 for a declined card).
 func (p *stripeProxy) answerStatus(method, path string, status int, body []byte) {
