@@ -26,6 +26,7 @@ type clientCreateRequest struct {
 	Communication  communicationInput `json:"communication"`
 	TurnaroundDays int                `json:"turnaround_days"`
 	Relationship   string             `json:"relationship"`
+	AutoCharge     bool               `json:"auto_charge"`
 }
 
 // clientUpdateRequest is the body of PATCH /v1/clients/{id}: absent fields stay.
@@ -44,6 +45,7 @@ type clientUpdateRequest struct {
 	TurnaroundDays *int    `json:"turnaround_days"`
 	Relationship   *string `json:"relationship"`
 	Status         *string `json:"status"`
+	AutoCharge     *bool   `json:"auto_charge"`
 }
 
 func (s *Server) handleClientCreate(c echo.Context) error {
@@ -55,7 +57,7 @@ func (s *Server) handleClientCreate(c echo.Context) error {
 		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		Communication:  domain.Communication{Channel: req.Communication.Channel, ResponseTimeHours: req.Communication.ResponseTimeHours},
-		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive,
+		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive, AutoCharge: req.AutoCharge,
 	}
 	if cl.Timezone == "" {
 		cl.Timezone = s.Business.Timezone
@@ -118,7 +120,7 @@ func (s *Server) handleClientUpdate(c echo.Context) error {
 	upd := domain.ClientUpdate{
 		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
-		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status,
+		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status, AutoCharge: req.AutoCharge,
 	}
 	if req.Communication != nil {
 		upd.Channel, upd.ResponseHours = req.Communication.Channel, req.Communication.ResponseTimeHours

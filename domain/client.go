@@ -55,6 +55,12 @@ type Client struct {
 	TurnaroundDays int           `json:"turnaround_days"`
 	Relationship   string        `json:"relationship"`
 	Status         string        `json:"status"`
+	// AutoCharge charges the client's saved card (Stripe) for every invoice
+	// issued from AutoChargeSince on, on its due date and the retry days.
+	AutoCharge bool `json:"auto_charge"`
+	// AutoChargeSince is the day (in the client's zone) auto-charge was
+	// turned on; the store sets it.
+	AutoChargeSince Date `json:"-"`
 	// CreditBalance is the client's unused credit in minor units of its
 	// currency; the client service sets it, and it is nil (left out) where a
 	// client is embedded in another resource.
@@ -128,6 +134,7 @@ type ClientUpdate struct {
 	TurnaroundDays *int
 	Relationship   *string
 	Status         *string
+	AutoCharge     *bool
 }
 
 // Apply changes c by the update. Offboarding happens only through the
@@ -152,6 +159,10 @@ func (u ClientUpdate) Apply(c *Client) error {
 	set(&c.TurnaroundDays, u.TurnaroundDays)
 	set(&c.Relationship, u.Relationship)
 	set(&c.Status, u.Status)
+	if u.AutoCharge != nil && *u.AutoCharge != c.AutoCharge {
+		// Turned on: from the day the store records; turned off: no longer.
+		c.AutoCharge, c.AutoChargeSince = *u.AutoCharge, Date{}
+	}
 	return c.Validate()
 }
 

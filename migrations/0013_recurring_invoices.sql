@@ -62,7 +62,12 @@ CREATE TABLE invoice_auto_charges (
 );
 CREATE INDEX invoice_auto_charges_due ON invoice_auto_charges (status, charge_on);
 
+-- A client whose every invoice issued from this day (in its time zone) on
+-- is auto-charged; NULL: off.
+ALTER TABLE clients ADD COLUMN auto_charge_since TEXT;
+
 -- +goose Down
+ALTER TABLE clients DROP COLUMN auto_charge_since;
 DROP TABLE invoice_auto_charges;
 DROP TABLE recurring_invoice_periods;
 DROP TABLE recurring_invoices;

@@ -29,8 +29,42 @@ type AutoChargeService struct {
 // NewAutoChargeService returns the auto-charge store on db.
 func NewAutoChargeService(db *DB) *AutoChargeService { return &AutoChargeService{db: db} }
 
+// planClientAutoCharges writes the attempts of the open invoices of
+// auto-charged clients issued since auto-charge was turned on that have
+// none yet, at most limit invoices per call. Planning here rather than at
+// issue keeps the issue path free of it.
+func (s *AutoChargeService) planClientAutoCharges(ctx context.Context, limit int) error {
+	type plan struct{ id, due string }
+	var plans []plan
+	err := rawQuery(s.db.reader(ctx), `SELECT i.id, i.due_date FROM invoices i JOIN clients c ON c.id = i.client_id
+		WHERE c.auto_charge_since IS NOT NULL AND i.status = ? AND i.balance_due > 0 AND i.issue_date >= c.auto_charge_since
+		AND NOT EXISTS (SELECT 1 FROM invoice_auto_charges a WHERE a.invoice_id = i.id) ORDER BY i.id LIMIT ?`,
+		[]any{domain.InvoiceStatusOpen, limit}, func(scan func(dest ...any) error) error {
+			var p plan
+			if err := scan(&p.id, &p.due); err != nil {
+				return err
+			}
+			plans = append(plans, p)
+			return nil
+		})
+	if err != nil || len(plans) == 0 {
+		return translate(err)
+	}
+	return s.db.tx(ctx, func(tx *gorm.DB) error {
+		for _, p := range plans {
+			if err := s.db.planAutoCharges(tx, p.id, dateOf(&p.due)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // DueAutoCharges implements domain.AutoChargeStore.
 func (s *AutoChargeService) DueAutoCharges(ctx context.Context, now time.Time, limit int) ([]domain.AutoChargeAttempt, error) {
+	if err := s.planClientAutoCharges(ctx, limit); err != nil {
+		return nil, err
+	}
 	// No time zone is a day ahead of UTC or more: nothing later than horizon is due.
 	horizon := domain.DateOf(now, time.UTC).AddDays(1)
 	var out []domain.AutoChargeAttempt

@@ -114,3 +114,57 @@ func TestAutoChargeAttempts(t *testing.T) {
 		}
 	})
 }
+
+// TestClientAutoCharge: a client with auto_charge has every invoice issued
+// from the day it was turned on charged on its due date; invoices issued
+// before are not, nor any once it is turned off.
+func TestClientAutoCharge(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newRecurringFixture(t, db)
+		clients, ac := store.NewClientService(db), store.NewAutoChargeService(db)
+		issue := func(amount int64) string {
+			t.Helper()
+			inv, err := f.invoices.CreateInvoice(ctx, domain.InvoiceDraft{ClientID: f.client.ID, Issue: true,
+				Lines: []domain.LineInput{{Description: "Work", UnitAmount: amount}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return inv.ID
+		}
+		f.at(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
+		before := issue(1000)
+		f.at(time.Date(2026, 2, 2, 9, 0, 0, 0, time.UTC))
+		on := true
+		c, err := clients.UpdateClient(ctx, f.client.ID, domain.ClientUpdate{AutoCharge: &on})
+		if err != nil || !c.AutoCharge {
+			t.Fatal(c, err)
+		}
+		after := issue(2000) // net_14: due 16 February
+		got, err := ac.DueAutoCharges(ctx, time.Date(2026, 2, 16, 9, 0, 0, 0, time.UTC), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].InvoiceID != after || got[0].Attempt != 0 || got[0].Amount != 2000 {
+			t.Errorf("due %+v, want the invoice issued after auto-charge was turned on (not %s)", got, before)
+		}
+		read, err := clients.FindClientByID(ctx, f.client.ID)
+		if err != nil || !read.AutoCharge {
+			t.Fatalf("client read back %+v %v", read, err)
+		}
+		off := false
+		if _, err := clients.UpdateClient(ctx, f.client.ID, domain.ClientUpdate{AutoCharge: &off}); err != nil {
+			t.Fatal(err)
+		}
+		third := issue(3000)
+		got, err = ac.DueAutoCharges(ctx, time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range got {
+			if a.InvoiceID == third || a.InvoiceID == before {
+				t.Errorf("charged %+v", a)
+			}
+		}
+	})
+}

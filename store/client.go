@@ -22,6 +22,7 @@ type clientRow struct {
 	Channel           string
 	ResponseTimeHours int
 	TurnaroundDays    int
+	AutoChargeSince   *string
 	Relationship      string
 	Status            string
 	SuspensionSource  string
@@ -38,6 +39,7 @@ func clientToRow(c *domain.Client) clientRow {
 		Currency: c.Currency, Channel: c.Communication.Channel,
 		ResponseTimeHours: c.Communication.ResponseTimeHours, TurnaroundDays: c.TurnaroundDays,
 		Relationship: c.Relationship, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		AutoChargeSince: dateCol(c.AutoChargeSince),
 	}
 }
 
@@ -49,6 +51,7 @@ func (r *clientRow) toDomain() domain.Client {
 		Communication:  domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
 		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		AutoCharge: r.AutoChargeSince != nil, AutoChargeSince: dateOf(r.AutoChargeSince),
 	}
 }
 
@@ -65,6 +68,9 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	}
 	now := s.db.now()
 	c.ID, c.CreatedAt, c.UpdatedAt = s.db.newID("cli"), now, now
+	if c.AutoCharge {
+		c.AutoChargeSince = domain.DateOf(now, c.Location())
+	}
 	row := clientToRow(c)
 	// One INSERT is atomic on its own; an explicit transaction would only
 	// hold the single SQLite writer longer.
@@ -132,6 +138,9 @@ func (s *ClientService) UpdateClient(ctx context.Context, id string, upd domain.
 			return err
 		}
 		c.UpdatedAt = s.db.now()
+		if c.AutoCharge && c.AutoChargeSince.IsZero() {
+			c.AutoChargeSince = domain.DateOf(c.UpdatedAt, c.Location())
+		}
 		row := clientToRow(c)
 		switch {
 		case c.Status == domain.ClientActive:

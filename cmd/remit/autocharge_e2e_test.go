@@ -35,6 +35,13 @@ func TestRecurringAutoCharge(t *testing.T) {
 				t.Fatalf("setup session %v, sent %v", setup, last)
 			}
 			s.refusedSaying(404, "not_found", request{Method: "POST", Path: "/v1/clients/cli_nope/payment_methods/setup"}, "cli_nope")
+			// A client can say auto_charge too (every invoice issued from then on); on and off again here.
+			if c := s.must(200, request{Method: "PATCH", Path: "/v1/clients/" + cli, Body: map[string]any{"auto_charge": true}}); c["auto_charge"] != true {
+				t.Fatalf("client %v", c)
+			}
+			if c := s.must(200, request{Method: "PATCH", Path: "/v1/clients/" + cli, Body: map[string]any{"auto_charge": false}}); c["auto_charge"] != false {
+				t.Fatalf("client %v", c)
+			}
 
 			rec := s.must(201, request{Method: "POST", Path: "/v1/recurring_invoices", Body: map[string]any{
 				"client_id": cli, "lines": []any{map[string]any{"description": "Hosting, {period}", "unit_amount": 150000}},

@@ -1522,11 +1522,14 @@ type ChargeKind string
 
 // Client defines model for Client.
 type Client struct {
-	AccountManager string        `json:"account_manager"`
-	Address        string        `json:"address"`
-	Communication  Communication `json:"communication"`
-	ContactName    string        `json:"contact_name"`
-	CreatedAt      time.Time     `json:"created_at"`
+	AccountManager string `json:"account_manager"`
+	Address        string `json:"address"`
+
+	// AutoCharge Charge the client's saved card (POST /v1/clients/{id}/payment_methods/setup) for every invoice issued from the day this is turned on, on its due date and 3 and 7 days after it while a balance is due.
+	AutoCharge    *bool         `json:"auto_charge,omitempty"`
+	Communication Communication `json:"communication"`
+	ContactName   string        `json:"contact_name"`
+	CreatedAt     time.Time     `json:"created_at"`
 
 	// CreditBalance Unused credit in minor units of the client's currency (the sum of its credit entries, GET /v1/clients/{id}/credit); applied to the next invoice issued.
 	CreditBalance  *int64             `json:"credit_balance,omitempty"`
@@ -1550,9 +1553,12 @@ type ClientStatus string
 // ClientCreate defines model for ClientCreate.
 type ClientCreate struct {
 	// AccountManager Ours.
-	AccountManager *string        `json:"account_manager,omitempty"`
-	Address        *string        `json:"address,omitempty"`
-	Communication  *Communication `json:"communication,omitempty"`
+	AccountManager *string `json:"account_manager,omitempty"`
+	Address        *string `json:"address,omitempty"`
+
+	// AutoCharge Charge the client's saved card (POST /v1/clients/{id}/payment_methods/setup) for every invoice issued from the day this is turned on, on its due date and 3 and 7 days after it while a balance is due.
+	AutoCharge    *bool          `json:"auto_charge,omitempty"`
+	Communication *Communication `json:"communication,omitempty"`
 
 	// ContactName The client's one point of contact.
 	ContactName *string `json:"contact_name,omitempty"`
@@ -1656,6 +1662,7 @@ type ClientList struct {
 type ClientUpdate struct {
 	AccountManager *string                   `json:"account_manager,omitempty"`
 	Address        *string                   `json:"address,omitempty"`
+	AutoCharge     *bool                     `json:"auto_charge,omitempty"`
 	Communication  *Communication            `json:"communication,omitempty"`
 	ContactName    *string                   `json:"contact_name,omitempty"`
 	Currency       *string                   `json:"currency,omitempty"`
