@@ -59,6 +59,12 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 // law the compensation is due.
 func chargeLine(c domain.Charge, currency string) pdf.ChargeLine {
 	l := pdf.ChargeLine{Kind: string(c.Kind), PostedOn: c.PostedOn, Amount: c.Amount, Waived: c.Waived}
+	if domain.AdjustedKey(c.Key) != c.Key {
+		// A correction after a late-recorded fact says what it corrects, in
+		// the words it was posted with (up to the charge it restates).
+		l.Description, _, _ = strings.Cut(c.Description, ": ")
+		return l
+	}
 	switch c.Kind {
 	case domain.ChargeLateFee:
 		seq := strings.TrimPrefix(c.Key, "late_fee:")

@@ -241,7 +241,7 @@ func (s *Server) routes() {
 }
 
 // dates returns the window of dates the API takes today, by the server's
-// clock (ENFORCEMENT.md section 2).
+// clock (docs/RULES.md section 4).
 func (s *Server) dates() domain.DateWindow {
 	return domain.DateWindowOn(domain.DateOf(s.now(), time.UTC))
 }

@@ -142,6 +142,31 @@ check "$(api "/v1/clients/$CLI")" .status suspended
 CHG=$(jq -r '.data[] | select(.kind == "late_fee") | .id' <<<"$charges")
 check "$(api "/v1/invoices/$INV/charges/$CHG/waive" --json '{"reason": "first time, goodwill"}')" .waived true
 
+section "Late facts: a bank transfer recorded weeks after it arrived"
+# The same invoice for a client whose payments go to principal first. The sweep posts interest on the
+# whole 3,650.00; then a transfer of 1,825.00 that arrived on day 1 overdue is recorded. From the next day
+# the interest is 0.50 a day: each month already posted is corrected by an entry of its own (key
+# interest:YYYY-MM:adj:1), the posting itself stays.
+CLI=$(api /v1/clients --json '{"name": "Latepay GmbH", "email": "ap@latepay.example", "currency": "EUR",
+  "timezone": "UTC"}' | jq -r .id)
+api "/v1/clients/$CLI/agreements" --json '{"effective_from": "'"$(today UTC -120)"'", "payment_terms": "net_30",
+  "interest": {"annual_rate": "10"}, "allocation": "principal_first"}' >/dev/null
+INV=$(api /v1/invoices --json '{"client_id": "'"$CLI"'", "issue": true, "issue_date": "'"$(today UTC -80)"'",
+  "lines": [{"description": "Hosting, one year", "unit_amount": 365000}]}' | jq -r .id)
+api /v1/billing/run -X POST >/dev/null
+check "$(api "/v1/invoices/$INV/charges")" '[.data[] | .amount] | add' $((posted_days * 100))
+pay=$(api "/v1/invoices/$INV/payments" -H "Idempotency-Key: late-sepa-$RUN" \
+  --json '{"amount": 182500, "paid_on": "'"$(today UTC -49)"'", "method": "bank_transfer", "reference": "SEPA 9001"}')
+check "$pay" .allocation.principal 182500
+charges=$(api "/v1/invoices/$INV/charges")
+# Day 1 at 1.00, every later day at 0.50: what the months posted come to now, corrections included.
+check "$charges" '[.data[] | .amount] | add' $((100 + (posted_days - 1) * 50))
+check "$charges" '[.data[] | select(.key | test(":adj:")) | .amount < 0] | all and length > 0' true
+quote=$(api "/v1/invoices/$INV/accrual?as_of=$TODAY")
+check "$quote" .interest_accrued_unposted $(( 10#$(TZ=UTC date +%d) * 50 ))
+check "$quote" .payoff $((182500 + 100 + (posted_days - 1) * 50 + 10#$(TZ=UTC date +%d) * 50))
+check "$(api "/v1/invoices/$INV/events")" '[.data[].type] | index("payment.reallocated") == null and index("charge.adjusted") != null' true
+
 section "Reference rates"
 rates=$(api /v1/reference_rates/ECB_MRO -X PUT --json '{"rates": [
   {"effective_from": "2024-09-18", "rate": "3.65"}, {"effective_from": "2025-03-12", "rate": "2.65"},

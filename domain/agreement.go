@@ -16,13 +16,13 @@ const (
 	MaxTermsDays      = 120 // the largest N in net_N
 )
 
-// Payment allocation orders (ENFORCEMENT.md section 7).
+// Payment allocation orders (docs/RULES.md section 9).
 const (
 	AllocationChargesFirst   = "charges_first"
 	AllocationPrincipalFirst = "principal_first"
 )
 
-// Interest day counts (ENFORCEMENT.md section 5).
+// Interest day counts (docs/RULES.md section 7).
 const (
 	DayCountAct365 = "act/365"
 	DayCountAct360 = "act/360"
@@ -49,7 +49,7 @@ func DefaultReminderOffsets() []int { return []int{-3, 0, 7, 14, 30} }
 
 // Agreement is one version of what a client was told about payment: terms,
 // late fee, interest, compensation, reminders, suspension, allocation and
-// milestone rules, in force from EffectiveFrom (ENFORCEMENT.md section 3).
+// milestone rules, in force from EffectiveFrom (docs/RULES.md section 5).
 // An invoice keeps the version in force on its issue date. A zero
 // EffectiveFrom means in force since always (DefaultAgreement).
 type Agreement struct {
@@ -99,7 +99,7 @@ type Suspension struct {
 	WarningDays int `json:"warning_days"`
 }
 
-// MilestoneRules are the agreement's project rules (ENFORCEMENT.md section 9).
+// MilestoneRules are the agreement's project rules (docs/RULES.md section 11).
 type MilestoneRules struct {
 	GateNextOnPayment bool `json:"gate_next_on_payment"`
 	ClientDelayDays   int  `json:"client_delay_days"`
@@ -339,7 +339,7 @@ func DueDate(terms string, issued Date) (Date, error) {
 // fee (flat, percent, more frequent repeats, higher or removed caps),
 // interest (none to any, a higher rate, a shorter day count, another preset,
 // compounding turned on), the fixed compensation, or suspension (added, or
-// after fewer days). Such a version needs notice (ENFORCEMENT.md section 3).
+// after fewer days). Such a version needs notice (docs/RULES.md section 5).
 // A rate that cannot be compared counts as raised.
 func RaisesBurden(prev, next Agreement) bool {
 	prev, next = prev.WithDefaults(), next.WithDefaults()

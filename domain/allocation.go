@@ -25,7 +25,7 @@ func (a Allocation) Total() int64 {
 }
 
 // Allocate splits a payment of amount over what is owed in the agreement's
-// order (ENFORCEMENT.md section 7): principal_first pays principal, then
+// order (docs/RULES.md section 9): principal_first pays principal, then
 // compensation, fees and interest; charges_first (also used for any other
 // order) pays compensation, fees, interest, then principal. What is left is
 // Credit, so the parts always sum to amount. Negative owed figures count as

@@ -1,6 +1,6 @@
 package domain
 
-// The window of dates the API takes (ENFORCEMENT.md section 2, "Bounds"): a
+// The window of dates the API takes (docs/RULES.md section 4): a
 // date far in the past or future is a typo, and one such date must not make
 // the sweep compute, or write, centuries of charges.
 const (

@@ -186,7 +186,7 @@ func DayOneOverdue(due Date, graceDays int) Date {
 // asOf, in posting order, with its amount as the facts say (ComputeLedger):
 // late fees, the fixed compensation, and one interest posting per month of
 // overdue days, posted on the 1st of the next month or on the day the
-// principal is paid in full (ENFORCEMENT.md sections 4 to 6). A charge that
+// principal is paid in full (docs/RULES.md sections 6 to 8). A charge that
 // rounds to zero is left out. A reference rate that is not loaded gives
 // *MissingRateError.
 func ChargesDue(f InvoiceFacts, asOf Date) ([]DueCharge, error) {

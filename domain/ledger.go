@@ -88,7 +88,7 @@ func (l *Ledger) Charge(key string) (*ChargeState, bool) {
 }
 
 // ComputeLedger works out an invoice's ledger on asOf from its dated facts
-// (ENFORCEMENT.md sections 2 to 7). It replays the days from the first fact
+// (docs/RULES.md sections 2 to 9). It replays the days from the first fact
 // or day 1 overdue to asOf: each morning it posts what falls due that day
 // (compensation and late fees on the principal outstanding at the start of
 // the day, the previous month's interest on the 1st), then forgives what is
@@ -689,7 +689,7 @@ func ChargeDifferences(want []ChargeState, posted []Charge, currency string) []D
 			continue
 		}
 		out = append(out, DueCharge{Key: key, Kind: kinds[key], Correction: true, Amount: -sums[key],
-			Description: "Reversed: the terms no longer give this charge after dated payments or refunds (" + descriptions[key] + ")"})
+			Description: "Reversed after dated payments or refunds: the terms no longer give " + key + " (" + descriptions[key] + ")"})
 	}
 	return out
 }

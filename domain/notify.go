@@ -367,7 +367,7 @@ func ValidateRatePoints(points []RatePoint) error {
 	return f.Err()
 }
 
-// ReferenceRateService stores reference rate series (ENFORCEMENT.md section 6).
+// ReferenceRateService stores reference rate series (docs/RULES.md section 8).
 type ReferenceRateService interface {
 	// PutRates replaces every row of series with points, atomically, and
 	// returns the stored rows, oldest first. Returns ENOTFOUND for a series

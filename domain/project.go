@@ -53,7 +53,7 @@ const (
 )
 
 // Project is work for a client in ordered milestones, each invoiced on its
-// own (ENFORCEMENT.md section 9). The money fields are in the project's
+// own (docs/RULES.md section 11). The money fields are in the project's
 // currency, the client's when the project was created.
 type Project struct {
 	ID         string      `json:"id"`

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Reference rate series an admin loads (ENFORCEMENT.md section 6).
+// Reference rate series an admin loads (docs/RULES.md section 8).
 const (
 	SeriesECBMRO  = "ECB_MRO"  // ECB main refinancing operations rate
 	SeriesBOEBase = "BOE_BASE" // Bank of England base rate

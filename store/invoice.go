@@ -537,7 +537,7 @@ func (s *InvoiceService) VoidInvoice(ctx context.Context, id string) (*domain.In
 		}
 		if row.CreditApplied > 0 {
 			// The client's credit used here goes back to the client.
-			if err := s.db.addCredit(tx, row.ClientID, row.Currency, row.CreditApplied, "released", row.ID, ""); err != nil {
+			if err := s.db.addCredit(tx, row.ClientID, row.Currency, row.CreditApplied, domain.CreditReleased, row.ID, ""); err != nil {
 				return err
 			}
 		}

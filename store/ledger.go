@@ -200,7 +200,7 @@ func (s *InvoiceService) applyCredit(ctx context.Context, tx *gorm.DB, row *invo
 	if use <= 0 {
 		return 0, nil
 	}
-	if err := s.db.addCredit(tx, row.ClientID, row.Currency, -use, "applied", row.ID, ""); err != nil {
+	if err := s.db.addCredit(tx, row.ClientID, row.Currency, -use, domain.CreditApplied, row.ID, ""); err != nil {
 		return 0, err
 	}
 	return use, s.db.emit(ctx, tx, "credit.applied", row.ClientID, row.ID, map[string]any{"amount": use, "currency": row.Currency}, false)
@@ -632,12 +632,12 @@ func (db *DB) moveCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow, want
 				return err
 			}
 		}
-		kind := "adjusted"
+		kind := domain.CreditAdjusted
 		switch {
 		case entries[p] == 0 && diff > 0:
-			kind = "overpayment"
+			kind = domain.CreditOverpayment
 		case diff < 0 && want[p] >= 0 && entries[p] > 0 && have[p] > 0:
-			kind = "refund"
+			kind = domain.CreditRefund
 		}
 		if err := db.addCredit(tx, row.ClientID, row.Currency, diff, kind, row.ID, p); err != nil {
 			return err
@@ -787,7 +787,7 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 		return err
 	}
 	if alloc.Credit > 0 {
-		if err := s.db.addCredit(tx, row.ClientID, row.Currency, alloc.Credit, "overpayment", invoiceID, pay.ID); err != nil {
+		if err := s.db.addCredit(tx, row.ClientID, row.Currency, alloc.Credit, domain.CreditOverpayment, invoiceID, pay.ID); err != nil {
 			return err
 		}
 	}
@@ -892,7 +892,7 @@ func (s *InvoiceService) refundPaymentTx(ctx context.Context, tx *gorm.DB, payme
 		if err := lockCredit(tx, row.ClientID); err != nil {
 			return err
 		}
-		if err := s.db.addCredit(tx, row.ClientID, row.Currency, -r.Amount, "refund", pay.InvoiceID, pay.ID); err != nil {
+		if err := s.db.addCredit(tx, row.ClientID, row.Currency, -r.Amount, domain.CreditRefund, pay.InvoiceID, pay.ID); err != nil {
 			return err
 		}
 	}

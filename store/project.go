@@ -205,7 +205,7 @@ func projectOfMilestone(tx *gorm.DB, id string) (string, error) {
 
 // CreateProject implements domain.ProjectService. A deposit is invoiced in
 // the same transaction, dated today and due today whatever the agreement's
-// payment terms: it is due on receipt (ENFORCEMENT.md section 9).
+// payment terms: it is due on receipt (docs/RULES.md section 11).
 func (s *ProjectService) CreateProject(ctx context.Context, in domain.ProjectInput) (*domain.Project, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err

@@ -489,7 +489,7 @@ func (a *applier) recordCredit(ctx context.Context, inv *invoiceRow, p domain.Pa
 	if err := a.tx.Create(&pay).Error; err != nil {
 		return err
 	}
-	if err := db.addCredit(a.tx, inv.ClientID, inv.Currency, p.Amount, "overpayment", inv.ID, pay.ID); err != nil {
+	if err := db.addCredit(a.tx, inv.ClientID, inv.Currency, p.Amount, domain.CreditOverpayment, inv.ID, pay.ID); err != nil {
 		return err
 	}
 	*out = pay.toDomain()
