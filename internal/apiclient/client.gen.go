@@ -3915,7 +3915,7 @@ type ClientInterface interface {
 
 	// UpdateRecurringInvoiceWithBody Change a recurring invoice from its next period on (scope write)
 	//
-	// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
@@ -3928,7 +3928,7 @@ type ClientInterface interface {
 
 	// UpdateRecurringInvoice Change a recurring invoice from its next period on (scope write)
 	//
-	// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
@@ -5414,7 +5414,7 @@ func (c *HTTPClient) GetRecurringInvoice(ctx context.Context, id ID, reqEditors 
 
 // UpdateRecurringInvoiceWithBody Change a recurring invoice from its next period on (scope write)
 //
-// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 // stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 // anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 // 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
@@ -5437,7 +5437,7 @@ func (c *HTTPClient) UpdateRecurringInvoiceWithBody(ctx context.Context, id ID, 
 
 // UpdateRecurringInvoice Change a recurring invoice from its next period on (scope write)
 //
-// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 // stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 // anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 // 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
@@ -10631,7 +10631,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateRecurringInvoiceWithBodyWithResponse Change a recurring invoice from its next period on (scope write)
 	//
-	// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
@@ -10644,7 +10644,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateRecurringInvoiceWithResponse Change a recurring invoice from its next period on (scope write)
 	//
-	// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
@@ -16860,7 +16860,7 @@ func (c *ClientWithResponses) GetRecurringInvoiceWithResponse(ctx context.Contex
 
 // UpdateRecurringInvoiceWithBodyWithResponse Change a recurring invoice from its next period on (scope write)
 //
-// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 // stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 // anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 // 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
@@ -16879,7 +16879,7 @@ func (c *ClientWithResponses) UpdateRecurringInvoiceWithBodyWithResponse(ctx con
 
 // UpdateRecurringInvoiceWithResponse Change a recurring invoice from its next period on (scope write)
 //
-// Lines, memo, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
 // stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
 // anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
 // 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
