@@ -312,3 +312,40 @@ func TestRecurringReplicasIssueOnce(t *testing.T) {
 }
 
 func asDomain(err error, target **domain.Error) bool { return errors.As(err, target) }
+
+// TestRecurringOffboardedClient: the sweep issues nothing more for an
+// offboarded client: the template is cancelled and recurring_invoice.ended
+// (reason client_offboarded) is sent once.
+func TestRecurringOffboardedClient(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newRecurringFixture(t, db)
+		r := f.retainer(domain.Schedule{})
+		f.at(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
+		f.sweep(f.recurring)
+		off := store.NewOffboardService(db, f.invoices, store.NewProjectService(db))
+		if _, err := off.Offboard(ctx, f.client.ID, domain.OffboardInput{Reason: "other"}); err != nil {
+			t.Fatal(err)
+		}
+		f.at(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		if n := f.sweep(f.recurring); n != 0 {
+			t.Errorf("issued %d for an offboarded client", n)
+		}
+		f.sweep(f.recurring)
+		got, err := f.recurring.FindRecurringInvoiceByID(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != domain.RecurringCancelled || !got.NextIssueDate.IsZero() {
+			t.Errorf("template of an offboarded client: %+v", got)
+		}
+		var ended int
+		if err := db.SQL().QueryRow("SELECT COUNT(*) FROM events WHERE type = "+placeholder(db, 1)+" AND client_id = "+placeholder(db, 2),
+			domain.EventRecurringInvoiceEnded, f.client.ID).Scan(&ended); err != nil {
+			t.Fatal(err)
+		}
+		if ended != 1 {
+			t.Errorf("%d recurring_invoice.ended events, want 1", ended)
+		}
+	})
+}
