@@ -41,9 +41,10 @@ func (s *Server) handleRecurringCreate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	in := domain.RecurringInput{ClientID: req.ClientID, Lines: req.Lines, Memo: req.Memo, AutoCharge: req.AutoCharge, Schedule: domain.Schedule{
-		Interval: req.Interval, IntervalCount: 1, AnchorDay: req.AnchorDay, StartDate: req.StartDate, EndDate: req.EndDate,
-		Count: req.Count, IssueDaysBefore: req.IssueDaysBefore}}
+	in := domain.RecurringInput{ClientID: req.ClientID, Lines: req.Lines, Memo: req.Memo, AutoCharge: req.AutoCharge,
+		Schedule: domain.Schedule{
+			Interval: req.Interval, IntervalCount: 1, AnchorDay: req.AnchorDay, StartDate: req.StartDate, EndDate: req.EndDate,
+			Count: req.Count, IssueDaysBefore: req.IssueDaysBefore}}
 	if req.IntervalCount != nil {
 		in.Schedule.IntervalCount = *req.IntervalCount
 	}
@@ -102,7 +103,8 @@ func (s *Server) handleRecurringUpdate(c echo.Context) error {
 		}
 	}
 	r, err := s.Recurring.UpdateRecurringInvoice(c.Request().Context(), c.Param("id"), domain.RecurringUpdate{
-		Lines: req.Lines, Memo: req.Memo, AutoCharge: req.AutoCharge, EndDate: req.EndDate, Count: req.Count, IssueDaysBefore: req.IssueDaysBefore})
+		Lines: req.Lines, Memo: req.Memo, AutoCharge: req.AutoCharge, EndDate: req.EndDate, Count: req.Count,
+		IssueDaysBefore: req.IssueDaysBefore})
 	if err != nil {
 		return err
 	}
@@ -110,7 +112,8 @@ func (s *Server) handleRecurringUpdate(c echo.Context) error {
 }
 
 // recurringStep serves a step that takes no body (pause, resume, cancel).
-func (s *Server) recurringStep(step func(domain.RecurringService, echo.Context, string) (*domain.RecurringInvoice, error)) echo.HandlerFunc {
+func (s *Server) recurringStep(
+	step func(domain.RecurringService, echo.Context, string) (*domain.RecurringInvoice, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := bindOptional(c); err != nil {
 			return err

@@ -69,7 +69,8 @@ func (s *AutoChargeService) DueAutoCharges(ctx context.Context, now time.Time, l
 	horizon := domain.DateOf(now, time.UTC).AddDays(1)
 	var out []domain.AutoChargeAttempt
 	latest := map[string]int{} // invoice -> index in out
-	err := rawQuery(s.db.reader(ctx), `SELECT a.invoice_id, a.attempt, a.charge_on, i.client_id, COALESCE(i.number, ''), i.currency, i.balance_due, i.timezone
+	err := rawQuery(s.db.reader(ctx), `SELECT a.invoice_id, a.attempt, a.charge_on, i.client_id, COALESCE(i.number, ''),
+		i.currency, i.balance_due, i.timezone
 		FROM invoice_auto_charges a JOIN invoices i ON i.id = a.invoice_id
 		WHERE a.status = ? AND a.charge_on <= ? AND i.status = ? AND i.balance_due > 0 AND i.processing = 0 AND NOT i.disputed
 		ORDER BY a.invoice_id, a.attempt`, []any{domain.AutoChargePending, horizon.String(), domain.InvoiceStatusOpen},
@@ -104,7 +105,8 @@ func (s *AutoChargeService) ClaimAutoCharge(ctx context.Context, a domain.AutoCh
 	claimed := false
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		now := s.db.now()
-		n, err := rawExec(tx, "UPDATE invoice_auto_charges SET status = ?, attempted_at = ? WHERE invoice_id = ? AND attempt = ? AND status = ?",
+		n, err := rawExec(tx,
+			"UPDATE invoice_auto_charges SET status = ?, attempted_at = ? WHERE invoice_id = ? AND attempt = ? AND status = ?",
 			domain.AutoChargeAttempting, now, a.InvoiceID, a.Attempt, domain.AutoChargePending)
 		if err != nil || n != 1 {
 			return err
@@ -125,7 +127,8 @@ func (s *AutoChargeService) RecordAutoCharge(ctx context.Context, a domain.AutoC
 				domain.AutoChargePending, a.InvoiceID, a.Attempt, domain.AutoChargeAttempting)
 			return err
 		}
-		if _, err := rawExec(tx, "UPDATE invoice_auto_charges SET status = ?, payment_intent_id = ?, reason = ? WHERE invoice_id = ? AND attempt = ?",
+		if _, err := rawExec(tx,
+			"UPDATE invoice_auto_charges SET status = ?, payment_intent_id = ?, reason = ? WHERE invoice_id = ? AND attempt = ?",
 			r.Status, r.PaymentIntentID, r.Reason, a.InvoiceID, a.Attempt); err != nil {
 			return err
 		}

@@ -126,7 +126,8 @@ func (s *RecurringService) CreateRecurringInvoice(ctx context.Context, in domain
 		return nil, err
 	}
 	now := s.db.now()
-	row := recurringRow{ID: s.db.newID("rec"), ClientID: in.ClientID, Status: domain.RecurringActive, LastPeriod: -1, CreatedAt: now, UpdatedAt: now}
+	row := recurringRow{ID: s.db.newID("rec"), ClientID: in.ClientID, Status: domain.RecurringActive, LastPeriod: -1,
+		CreatedAt: now, UpdatedAt: now}
 	t := domain.RecurringInvoice{Lines: in.Lines, Memo: in.Memo, AutoCharge: in.AutoCharge, Schedule: in.Schedule}
 	if err := row.setTemplate(t); err != nil {
 		return nil, err
@@ -187,7 +188,8 @@ func (s *RecurringService) FindRecurringInvoiceByID(ctx context.Context, id stri
 }
 
 // FindRecurringInvoices implements domain.RecurringService.
-func (s *RecurringService) FindRecurringInvoices(ctx context.Context, f domain.RecurringFilter) (domain.Page[domain.RecurringInvoice], error) {
+func (s *RecurringService) FindRecurringInvoices(ctx context.Context, f domain.RecurringFilter) (
+	domain.Page[domain.RecurringInvoice], error) {
 	q := s.db.reader(ctx).Model(&recurringRow{})
 	if f.ClientID != "" {
 		q = q.Where("client_id = ?", f.ClientID)
@@ -210,7 +212,8 @@ func (s *RecurringService) FindRecurringInvoices(ctx context.Context, f domain.R
 
 // change runs fn on a locked template in one transaction, then writes the
 // row and the audit event typ.
-func (s *RecurringService) change(ctx context.Context, id, typ string, fn func(tx *gorm.DB, row *recurringRow, t domain.RecurringInvoice) error) (*domain.RecurringInvoice, error) {
+func (s *RecurringService) change(ctx context.Context, id, typ string,
+	fn func(tx *gorm.DB, row *recurringRow, t domain.RecurringInvoice) error) (*domain.RecurringInvoice, error) {
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		row, err := lockRecurring(tx, id)
 		if err != nil {
@@ -238,7 +241,8 @@ func (s *RecurringService) change(ctx context.Context, id, typ string, fn func(t
 
 // UpdateRecurringInvoice implements domain.RecurringService. The change
 // applies to the periods not issued yet.
-func (s *RecurringService) UpdateRecurringInvoice(ctx context.Context, id string, u domain.RecurringUpdate) (*domain.RecurringInvoice, error) {
+func (s *RecurringService) UpdateRecurringInvoice(ctx context.Context, id string, u domain.RecurringUpdate) (
+	*domain.RecurringInvoice, error) {
 	return s.change(ctx, id, "recurring_invoice.updated", func(tx *gorm.DB, row *recurringRow, t domain.RecurringInvoice) error {
 		if row.Status != domain.RecurringActive && row.Status != domain.RecurringPaused {
 			return domain.Conflictf(domain.ERECURRINGSTATE, "recurring invoice %s is %s and can no longer change", row.ID, row.Status)
@@ -467,7 +471,8 @@ func (s *RecurringService) saveRow(tx *gorm.DB, row *recurringRow) error {
 // claim inserts the row of period p; it reports false when the period was
 // issued already (the key (template, period) exists).
 func (s *RecurringService) claim(tx *gorm.DB, templateID string, p domain.BillingPeriod) (bool, error) {
-	res, err := rawExec(tx, `INSERT INTO recurring_invoice_periods (recurring_invoice_id, period_index, period_from, period_to, issue_date, created_at)
+	res, err := rawExec(tx, `INSERT INTO recurring_invoice_periods
+		(recurring_invoice_id, period_index, period_from, period_to, issue_date, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (recurring_invoice_id, period_index) DO NOTHING`,
 		templateID, p.Index, p.From.String(), p.To.String(), p.IssueOn.String(), s.db.now())
 	if err != nil {
@@ -479,7 +484,8 @@ func (s *RecurringService) claim(tx *gorm.DB, templateID string, p domain.Billin
 // issuePeriod creates and issues period p's invoice, dated its issue day
 // (so numbered in that year's series, under the agreement in force that
 // day, due by its terms), links it to the period and announces it.
-func (s *RecurringService) issuePeriod(ctx context.Context, tx *gorm.DB, row *recurringRow, t domain.RecurringInvoice, p domain.BillingPeriod) error {
+func (s *RecurringService) issuePeriod(ctx context.Context, tx *gorm.DB, row *recurringRow, t domain.RecurringInvoice,
+	p domain.BillingPeriod) error {
 	d := domain.InvoiceDraft{ClientID: row.ClientID, Currency: row.Currency, CurrencyOverride: true, IssueDate: p.IssueOn,
 		Lines: t.InvoiceLines(p), Memo: t.InvoiceMemo(p)}
 	invoiceID, err := s.invoices.createInvoiceTx(ctx, tx, d)
