@@ -126,6 +126,14 @@ func (s *Server) recurringStep(
 	}
 }
 
+func (s *Server) handleRecurringPeriods(c echo.Context) error {
+	periods, err := s.Recurring.FindIssuedPeriods(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": periods})
+}
+
 func (s *Server) handleRecurringPreview(c echo.Context) error {
 	count := 12
 	if v := c.QueryParam("count"); v != "" {

@@ -207,6 +207,7 @@ func (s *Server) routes() {
 	v1.POST("/recurring_invoices/:id/resume", s.recurringStep(resumeRecurring), write...)
 	v1.POST("/recurring_invoices/:id/cancel", s.recurringStep(cancelRecurring), write...)
 	v1.GET("/recurring_invoices/:id/preview", s.handleRecurringPreview, read...)
+	v1.GET("/recurring_invoices/:id/periods", s.handleRecurringPeriods, read...)
 
 	v1.POST("/billing/run", s.handleBillingRun, admin...)
 	v1.GET("/billing/runs", s.handleBillingRunList, read...)

@@ -99,6 +99,12 @@ type BillingPeriod struct {
 	IssueOn Date `json:"issue_date"`
 }
 
+// IssuedPeriod is a period a template has issued, with its invoice.
+type IssuedPeriod struct {
+	BillingPeriod
+	InvoiceID string `json:"invoice_id"`
+}
+
 // PreviewPeriod is a period to come with the due date its invoice would
 // have under the agreement known today.
 type PreviewPeriod struct {
@@ -151,6 +157,9 @@ type RecurringService interface {
 	ResumeRecurringInvoice(ctx context.Context, id string) (*RecurringInvoice, error)
 	// CancelRecurringInvoice stops it for good. Returns ENOTFOUND, ERECURRINGSTATE.
 	CancelRecurringInvoice(ctx context.Context, id string) (*RecurringInvoice, error)
+	// FindIssuedPeriods lists the periods issued, oldest first, each with
+	// its invoice. Returns ENOTFOUND.
+	FindIssuedPeriods(ctx context.Context, id string) ([]IssuedPeriod, error)
 	// PreviewRecurringInvoice lists the next count periods to issue with
 	// their issue and due dates, writing nothing. Returns ENOTFOUND.
 	PreviewRecurringInvoice(ctx context.Context, id string, count int) ([]PreviewPeriod, error)

@@ -355,6 +355,26 @@ func (s *RecurringService) PreviewRecurringInvoice(ctx context.Context, id strin
 	return out, nil
 }
 
+// FindIssuedPeriods implements domain.RecurringService.
+func (s *RecurringService) FindIssuedPeriods(ctx context.Context, id string) ([]domain.IssuedPeriod, error) {
+	if _, err := s.FindRecurringInvoiceByID(ctx, id); err != nil {
+		return nil, err
+	}
+	var rows []recurringPeriodRow
+	if err := s.db.reader(ctx).Where("recurring_invoice_id = ?", id).Order("period_index").Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	out := make([]domain.IssuedPeriod, len(rows))
+	for i, r := range rows {
+		out[i] = domain.IssuedPeriod{BillingPeriod: domain.BillingPeriod{Index: r.PeriodIndex, From: dateOf(&r.PeriodFrom),
+			To: dateOf(&r.PeriodTo), IssueOn: dateOf(&r.IssueDate)}}
+		if r.InvoiceID != nil {
+			out[i].InvoiceID = *r.InvoiceID
+		}
+	}
+	return out, nil
+}
+
 // IssueRecurringInvoices implements domain.RecurringService: every period
 // whose issue day has come in its client's time zone is issued, oldest
 // first, each in its own transaction under the template's lock; the row

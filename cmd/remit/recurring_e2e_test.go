@@ -89,6 +89,17 @@ func TestRecurringRetainer(t *testing.T) {
 			if got := recurringInvoices(s, cli); strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("invoices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
+			var issued []string
+			for _, p := range s.must(200, request{Method: "GET", Path: "/v1/recurring_invoices/" + id + "/periods"})["data"].([]any) {
+				p := p.(map[string]any)
+				issued = append(issued, fmt.Sprintf("%v:%s..%s", p["index"], p["period_from"], p["period_to"]))
+				if !strings.HasPrefix(p["invoice_id"].(string), "inv_") {
+					t.Errorf("period %v", p)
+				}
+			}
+			if got := strings.Join(issued, " "); got != "0:2026-01-31..2026-02-27 1:2026-02-28..2026-03-30 2:2026-03-31..2026-04-29 3:2026-04-30..2026-05-30" {
+				t.Errorf("periods issued %s", got)
+			}
 			// Ordinary invoices: enforced like any other (the late fee of the agreement in force).
 			page := s.must(200, request{Method: "GET", Path: "/v1/invoices?limit=100&client_id=" + cli})["data"].([]any)
 			for _, v := range page {

@@ -1997,6 +1997,16 @@ type InvoiceLine struct {
 	UnitAmount Money `json:"unit_amount"`
 }
 
+// IssuedPeriod defines model for IssuedPeriod.
+type IssuedPeriod struct {
+	// Index From 0; the invoice memo counts from 1.
+	Index      int                `json:"index"`
+	InvoiceId  string             `json:"invoice_id"`
+	IssueDate  openapi_types.Date `json:"issue_date"`
+	PeriodFrom openapi_types.Date `json:"period_from"`
+	PeriodTo   openapi_types.Date `json:"period_to"`
+}
+
 // LateFee A flat amount and/or a percent of the principal outstanding, on day 1 overdue and, with repeat_every_days, again every that many days.
 type LateFee struct {
 	// Flat Minor units.
@@ -3953,6 +3963,11 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/recurring_invoices/{id}/pause (the `PauseRecurringInvoice` operationId).
 	PauseRecurringInvoice(ctx context.Context, id ID, params *PauseRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListRecurringInvoicePeriods The periods issued, oldest first, each with its invoice (scope read)
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+	ListRecurringInvoicePeriods(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PreviewRecurringInvoice The next periods to issue with their issue and due dates, writing nothing (scope read)
 	//
 	// Due dates follow the agreement known today for each issue date. A paused template shows what it would
@@ -5482,6 +5497,21 @@ func (c *HTTPClient) CancelRecurringInvoice(ctx context.Context, id ID, params *
 // Corresponds with POST /v1/recurring_invoices/{id}/pause (the `PauseRecurringInvoice` operationId).
 func (c *HTTPClient) PauseRecurringInvoice(ctx context.Context, id ID, params *PauseRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPauseRecurringInvoiceRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRecurringInvoicePeriods The periods issued, oldest first, each with its invoice (scope read)
+//
+// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+func (c *HTTPClient) ListRecurringInvoicePeriods(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRecurringInvoicePeriodsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -8820,6 +8850,40 @@ func NewPauseRecurringInvoiceRequest(server string, id ID, params *PauseRecurrin
 	return req, nil
 }
 
+// NewListRecurringInvoicePeriodsRequest constructs an http.Request for the ListRecurringInvoicePeriods method
+func NewListRecurringInvoicePeriodsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s/periods", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewPreviewRecurringInvoiceRequest constructs an http.Request for the PreviewRecurringInvoice method
 func NewPreviewRecurringInvoiceRequest(server string, id ID, params *PreviewRecurringInvoiceParams) (*http.Request, error) {
 	var err error
@@ -10672,6 +10736,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/recurring_invoices/{id}/pause (the `PauseRecurringInvoice` operationId).
 	PauseRecurringInvoiceWithResponse(ctx context.Context, id ID, params *PauseRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*PauseRecurringInvoiceResponse, error)
+
+	// ListRecurringInvoicePeriodsWithResponse The periods issued, oldest first, each with its invoice (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+	ListRecurringInvoicePeriodsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListRecurringInvoicePeriodsResponse, error)
 
 	// PreviewRecurringInvoiceWithResponse The next periods to issue with their issue and due dates, writing nothing (scope read)
 	//
@@ -14522,6 +14593,74 @@ func (r PauseRecurringInvoiceResponse) ContentType() string {
 	return ""
 }
 
+// ListRecurringInvoicePeriodsResponse200Headers the declared response headers of an HTTP 200 response for ListRecurringInvoicePeriods
+type ListRecurringInvoicePeriodsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListRecurringInvoicePeriodsResponseDefaultHeaders the declared response headers of an HTTP default response for ListRecurringInvoicePeriods
+type ListRecurringInvoicePeriodsResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ListRecurringInvoicePeriodsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data []IssuedPeriod `json:"data"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRecurringInvoicePeriodsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListRecurringInvoicePeriodsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRecurringInvoicePeriodsResponse) GetJSON200() *struct {
+	Data []IssuedPeriod `json:"data"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListRecurringInvoicePeriodsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRecurringInvoicePeriodsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRecurringInvoicePeriodsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRecurringInvoicePeriodsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRecurringInvoicePeriodsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // PreviewRecurringInvoiceResponse200Headers the declared response headers of an HTTP 200 response for PreviewRecurringInvoice
 type PreviewRecurringInvoiceResponse200Headers struct {
 	XRequestId *string
@@ -16924,6 +17063,19 @@ func (c *ClientWithResponses) PauseRecurringInvoiceWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParsePauseRecurringInvoiceResponse(rsp)
+}
+
+// ListRecurringInvoicePeriodsWithResponse The periods issued, oldest first, each with its invoice (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+func (c *ClientWithResponses) ListRecurringInvoicePeriodsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListRecurringInvoicePeriodsResponse, error) {
+	rsp, err := c.ListRecurringInvoicePeriods(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRecurringInvoicePeriodsResponse(rsp)
 }
 
 // PreviewRecurringInvoiceWithResponse The next periods to issue with their issue and due dates, writing nothing (scope read)
@@ -21221,6 +21373,78 @@ func ParsePauseRecurringInvoiceResponse(rsp *http.Response) (*PauseRecurringInvo
 		response.Headers200 = &headers
 	case true:
 		var headers PauseRecurringInvoiceResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRecurringInvoicePeriodsResponse parses an HTTP response from a ListRecurringInvoicePeriodsWithResponse call
+func ParseListRecurringInvoicePeriodsResponse(rsp *http.Response) (*ListRecurringInvoicePeriodsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRecurringInvoicePeriodsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data []IssuedPeriod `json:"data"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRecurringInvoicePeriodsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListRecurringInvoicePeriodsResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
