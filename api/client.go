@@ -26,6 +26,8 @@ type clientCreateRequest struct {
 	Communication  communicationInput `json:"communication"`
 	TurnaroundDays int                `json:"turnaround_days"`
 	Relationship   string             `json:"relationship"`
+	Kind           string             `json:"kind"`
+	TaxID          string             `json:"tax_id"`
 	AutoCharge     bool               `json:"auto_charge"`
 }
 
@@ -44,6 +46,8 @@ type clientUpdateRequest struct {
 	} `json:"communication"`
 	TurnaroundDays *int    `json:"turnaround_days"`
 	Relationship   *string `json:"relationship"`
+	Kind           *string `json:"kind"`
+	TaxID          *string `json:"tax_id"`
 	Status         *string `json:"status"`
 	AutoCharge     *bool   `json:"auto_charge"`
 }
@@ -57,7 +61,11 @@ func (s *Server) handleClientCreate(c echo.Context) error {
 		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		Communication:  domain.Communication{Channel: req.Communication.Channel, ResponseTimeHours: req.Communication.ResponseTimeHours},
-		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive, AutoCharge: req.AutoCharge,
+		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive,
+		Kind: req.Kind, TaxID: req.TaxID, AutoCharge: req.AutoCharge,
+	}
+	if cl.Kind == "" {
+		cl.Kind = domain.ClientBusiness
 	}
 	if cl.Timezone == "" {
 		cl.Timezone = s.Business.Timezone
@@ -120,7 +128,8 @@ func (s *Server) handleClientUpdate(c echo.Context) error {
 	upd := domain.ClientUpdate{
 		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
-		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status, AutoCharge: req.AutoCharge,
+		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status,
+		Kind: req.Kind, TaxID: req.TaxID, AutoCharge: req.AutoCharge,
 	}
 	if req.Communication != nil {
 		upd.Channel, upd.ResponseHours = req.Communication.Channel, req.Communication.ResponseTimeHours

@@ -108,7 +108,18 @@ func (s *Server) invoicePDF(ctx context.Context, invoiceID string) (filename str
 	if err != nil {
 		return "", nil, err
 	}
-	b, err = s.renderer().Invoice(invoicePDF(s.Business, doc, s.checkoutURL(ctx, &doc.Invoice)))
+	out := invoicePDF(s.Business, doc, s.checkoutURL(ctx, &doc.Invoice))
+	if s.CreditNotes != nil && doc.Invoice.Number != "" {
+		notes, err := s.CreditNotes.FindCreditNotes(ctx, domain.CreditNoteFilter{InvoiceID: invoiceID, Page: domain.PageParams{Limit: 100}})
+		if err != nil {
+			return "", nil, err
+		}
+		for i := len(notes.Data) - 1; i >= 0; i-- { // oldest first
+			n := notes.Data[i]
+			out.CreditNotes = append(out.CreditNotes, pdf.CreditNoteLine{Number: n.Number, IssueDate: n.IssueDate, Reason: n.Reason, Amount: n.Amount})
+		}
+	}
+	b, err = s.renderer().Invoice(out)
 	if err != nil {
 		return "", nil, err
 	}

@@ -13,11 +13,11 @@ import (
 )
 
 func pdfBusiness(b domain.Business) pdf.Business {
-	return pdf.Business{Name: b.Name, Address: b.Address, Email: b.Email}
+	return pdf.Business{Name: b.Name, Address: b.Address, Email: b.Email, TaxID: b.TaxID}
 }
 
 func pdfParty(c domain.Client) pdf.Party {
-	return pdf.Party{Name: c.Name, ContactName: c.ContactName, Email: c.Email, Address: c.Address}
+	return pdf.Party{Name: c.Name, ContactName: c.ContactName, Email: c.Email, Address: c.Address, TaxID: c.TaxID}
 }
 
 // invoicePDF maps an invoice document; checkoutURL is "" without Stripe.
@@ -28,8 +28,9 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 		Memo:   inv.Memo,
 		Number: inv.Number, Status: inv.Status, Currency: inv.Currency, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
-		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue,
-		Terms:         domain.DescribeTerms(doc.Agreement, inv.Currency, inv.DueDate),
+		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue, Credited: inv.Credited,
+		SupplyFrom: inv.SupplyDate, SupplyTo: inv.SupplyEndDate, ReverseCharge: inv.ReverseCharge,
+		Terms:         domain.DescribeTermsFor(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		DefaultTerms:  doc.Agreement.IsDefault(),
 		CheckoutURL:   checkoutURL,
@@ -149,7 +150,7 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 	for _, si := range st.Invoices {
 		line := pdf.StatementInvoice{
 			Number: si.Number, IssueDate: si.IssueDate, DueDate: si.DueDate, DaysOverdue: si.DaysOverdue,
-			Total: si.Total, Paid: si.AmountPaid + si.CreditApplied,
+			Total: si.Total, Paid: si.AmountPaid + si.CreditApplied + si.Credited,
 			Charges: si.ChargesTotal + si.ChargesUnposted + si.InterestAccruedUnposted,
 			Balance: si.AmountDue, LegalBasis: si.LegalBasis,
 		}
@@ -167,6 +168,12 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 		// The lines add up to the Paid column: payments, refunds, credit.
 		if si.CreditApplied != 0 {
 			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: si.IssueDate, Method: "credit", Reference: "client credit applied", Amount: si.CreditApplied})
+		}
+		for _, n := range si.CreditNotes {
+			if n.AppliedToInvoice != 0 {
+				line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: n.IssueDate, Method: "credit note",
+					Reference: n.Number + ", taken off the principal", Amount: n.AppliedToInvoice})
+			}
 		}
 		for _, p := range si.Payments {
 			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: p.PaidOn, Method: strings.ReplaceAll(p.Method, "_", " "), Reference: p.Reference, Amount: p.Amount})
@@ -234,7 +241,8 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 	}
 	for _, si := range doc.Invoices {
 		n.Invoices = append(n.Invoices, pdf.StatementInvoice{Number: si.Number, IssueDate: si.IssueDate, DueDate: si.DueDate,
-			DaysOverdue: si.DaysOverdue, Total: si.Total, Paid: si.AmountPaid + si.CreditApplied, Charges: si.ChargesTotal, Balance: si.AmountDue})
+			DaysOverdue: si.DaysOverdue, Total: si.Total, Paid: si.AmountPaid + si.CreditApplied + si.Credited, Charges: si.ChargesTotal,
+			Balance: si.AmountDue})
 	}
 	return n, nil
 }

@@ -21,14 +21,20 @@ type invoiceCreateRequest struct {
 	DueDate          domain.Date        `json:"due_date"`
 	Memo             string             `json:"memo"`
 	Issue            bool               `json:"issue"`
+	SupplyDate       domain.Date        `json:"supply_date"`
+	SupplyEndDate    domain.Date        `json:"supply_end_date"`
+	ReverseCharge    bool               `json:"reverse_charge"`
 }
 
 // invoiceUpdateRequest is the body of PATCH /v1/invoices/{id} (drafts only).
 type invoiceUpdateRequest struct {
-	Lines     *[]domain.LineInput `json:"lines"`
-	Memo      *string             `json:"memo"`
-	IssueDate *domain.Date        `json:"issue_date"`
-	DueDate   *domain.Date        `json:"due_date"`
+	Lines         *[]domain.LineInput `json:"lines"`
+	Memo          *string             `json:"memo"`
+	IssueDate     *domain.Date        `json:"issue_date"`
+	DueDate       *domain.Date        `json:"due_date"`
+	SupplyDate    *domain.Date        `json:"supply_date"`
+	SupplyEndDate *domain.Date        `json:"supply_end_date"`
+	ReverseCharge *bool               `json:"reverse_charge"`
 }
 
 func (s *Server) handleInvoiceCreate(c echo.Context) error {
@@ -39,12 +45,24 @@ func (s *Server) handleInvoiceCreate(c echo.Context) error {
 	f, w := domain.FieldErrors{}, s.dates()
 	w.Check(f, "issue_date", req.IssueDate)
 	w.Check(f, "due_date", req.DueDate)
+	w.Check(f, "supply_date", req.SupplyDate)
+	w.Check(f, "supply_end_date", req.SupplyEndDate)
 	if err := f.Err(); err != nil {
 		return err
+	}
+	if req.ReverseCharge && s.Business.TaxID != "" && req.ClientID != "" {
+		// The reverse charge is for a cross-border supply: refuse one
+		// between two VAT numbers of the same country.
+		cl, err := s.Clients.FindClientByID(c.Request().Context(), req.ClientID)
+		if err == nil && domain.SameVATCountry(s.Business.TaxID, cl.TaxID) {
+			return fieldError("reverse_charge",
+				"the client's tax_id %s is of the business's own country: the reverse charge applies across borders", cl.TaxID)
+		}
 	}
 	inv, err := s.Invoices.CreateInvoice(c.Request().Context(), domain.InvoiceDraft{
 		ClientID: req.ClientID, Currency: req.Currency, CurrencyOverride: req.CurrencyOverride, Lines: req.Lines,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Memo: req.Memo, Issue: req.Issue,
+		SupplyDate: req.SupplyDate, SupplyEndDate: req.SupplyEndDate, ReverseCharge: req.ReverseCharge,
 	})
 	if err != nil {
 		return err
@@ -106,7 +124,8 @@ func (s *Server) handleInvoiceUpdate(c echo.Context) error {
 		return err
 	}
 	f, w := domain.FieldErrors{}, s.dates()
-	for name, d := range map[string]*domain.Date{"issue_date": req.IssueDate, "due_date": req.DueDate} {
+	for name, d := range map[string]*domain.Date{"issue_date": req.IssueDate, "due_date": req.DueDate,
+		"supply_date": req.SupplyDate, "supply_end_date": req.SupplyEndDate} {
 		if d != nil {
 			w.Check(f, name, *d)
 		}
@@ -116,6 +135,7 @@ func (s *Server) handleInvoiceUpdate(c echo.Context) error {
 	}
 	inv, err := s.Invoices.UpdateInvoice(c.Request().Context(), c.Param("id"), domain.InvoiceUpdate{
 		Lines: req.Lines, Memo: req.Memo, IssueDate: req.IssueDate, DueDate: req.DueDate,
+		SupplyDate: req.SupplyDate, SupplyEndDate: req.SupplyEndDate, ReverseCharge: req.ReverseCharge,
 	})
 	if err != nil {
 		return err

@@ -50,6 +50,8 @@ type Deps struct {
 	Agreements  domain.AgreementService
 	Offboarding domain.OffboardService
 	Invoices    domain.InvoiceService
+	// CreditNotes issues and finds the credit notes that correct invoices.
+	CreditNotes domain.CreditNoteService
 	// Projects backs the project and milestone routes.
 	Projects domain.ProjectService
 	// Recurring backs the recurring invoice routes.
@@ -187,6 +189,10 @@ func (s *Server) routes() {
 	v1.GET("/invoices/:id/events", s.handleInvoiceEvents, read...)
 	v1.GET("/invoices/:id/accrual", s.handleAccrual, read...)
 	v1.GET("/invoices/:id/pdf", s.handleInvoicePDF, read...)
+	v1.POST("/invoices/:id/credit_notes", s.handleCreditNoteCreate, write...)
+	v1.GET("/credit_notes", s.handleCreditNoteList, read...)
+	v1.GET("/credit_notes/:id", s.handleCreditNoteGet, read...)
+	v1.GET("/credit_notes/:id/pdf", s.handleCreditNotePDF, read...)
 	v1.GET("/clients/:id/statement", s.handleStatement, read...)
 	v1.GET("/clients/:id/statement.pdf", s.handleStatementPDF, read...)
 	v1.GET("/clients/:id/notices/:"+noticeParam, s.handleNoticePDF, read...)

@@ -100,6 +100,14 @@ check "$(api "/v1/invoices/$INV/payments" -H "Idempotency-Key: sepa-4711-$RUN" \
 check "$(api "/v1/invoices/$INV")" '[.amount_paid, .balance_due, .status] | join(" ")' "50000 69001 open"
 check "$(api "/v1/invoices?client_id=$CLI&status=open")" '.data | length' 1
 check "$(api "/v1/invoices/$INV/events")" '[.data[].type] | index("invoice.issued") != null' true
+# An issued invoice is corrected by a credit note (its own CN-YYYY-NNNN series), never edited.
+cn=$(api "/v1/invoices/$INV/credit_notes" -H "Idempotency-Key: cn-$RUN" \
+  --json '{"reason": "Tax charged twice", "amount": 19001}')
+check "$cn" '.number | test("^CN-[0-9]{4}-[0-9]{4}$")' true
+check "$cn" '[.invoice_number == "'"$(jq -r .number <<<"$inv")"'", .applied_to_invoice] | join(" ")' "true 19001"
+check "$(api "/v1/invoices/$INV")" '[.credited, .balance_due] | join(" ")' "19001 50000"
+check "$(api "/v1/credit_notes?invoice_id=$INV")" '.data | length' 1
+api "/v1/credit_notes/$(jq -r .id <<<"$cn")/pdf" -o /dev/null
 # A tougher version for a client with issued invoices needs notice (REMIT_NOTICE_DAYS, default 30).
 tougher='{"payment_terms": "net_14", "late_fee": {"flat": 4000}, "interest": {"annual_rate": "12"}}'
 refused=$(api_status "/v1/clients/$CLI/agreements" --json "$(jq -c --arg d "$(today Europe/Berlin 10)" '. + {effective_from: $d}' <<<"$tougher")")

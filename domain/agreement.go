@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -27,6 +28,8 @@ const (
 	DayCountAct365 = "act/365"
 	DayCountAct360 = "act/360"
 	DayCountActAct = "act/act"
+	// DayCount30E360 counts every whole month as 30 days of a 360-day year.
+	DayCount30E360 = "30e/360"
 )
 
 // Bounds that keep agreements sane; anything past them is a typo.
@@ -90,6 +93,9 @@ type InterestTerms struct {
 	DailyRate  string `json:"daily_rate,omitempty"`
 	DayCount   string `json:"day_count,omitempty"`
 	Compound   bool   `json:"compound"`
+	// RateFixing is half_year (the default) or at_due_date, for the presets
+	// that take it (eu_late_payment, fr_code_commerce).
+	RateFixing string `json:"rate_fixing,omitempty"`
 }
 
 // Suspension suspends the client when one of its invoices is AfterDays
@@ -148,7 +154,9 @@ func DefaultAgreement() Agreement {
 }
 
 // WithDefaults returns a copy with empty settings filled in: payment terms
-// net_30, allocation charges_first, the interest day count (the preset's, else
+// net_30, allocation charges_first (principal_first under
+// ru_civil_code_395, whose interest is repaid after the principal), the
+// interest day count (the preset's, else
 // act/365; none for a daily rate) and, when ReminderOffsets is nil (absent,
 // not an empty list), the default reminder offsets.
 func (a Agreement) WithDefaults() Agreement {
@@ -157,6 +165,9 @@ func (a Agreement) WithDefaults() Agreement {
 	}
 	if a.Allocation == "" {
 		a.Allocation = AllocationChargesFirst
+		if a.Interest != nil && a.Interest.Preset == PresetRUCivilCode395 {
+			a.Allocation = AllocationPrincipalFirst
+		}
 	}
 	if a.ReminderOffsets == nil {
 		a.ReminderOffsets = DefaultReminderOffsets()
@@ -236,7 +247,8 @@ func (it *InterestTerms) validate(f FieldErrors, clientCurrency string) {
 		p, ok := presetFor(it.Preset)
 		switch {
 		case !ok:
-			f.Add("interest.preset", "must be %s, %s or %s", PresetEULatePayment, PresetUKLatePayment, PresetRUCivilCode395)
+			f.Add("interest.preset", "must be %s, %s, %s, %s or %s", PresetEULatePayment, PresetUKLatePayment, PresetRUCivilCode395,
+				PresetDEBGB288, PresetFRCodeCommerce)
 		case p.currency != clientCurrency:
 			f.Add("interest.preset", "%s applies to debts in %s (%s); this client is billed in %s",
 				it.Preset, p.currency, p.law, clientCurrency)
@@ -244,7 +256,13 @@ func (it *InterestTerms) validate(f FieldErrors, clientCurrency string) {
 			f.Add("interest.day_count", "%s uses %s; leave day_count empty", it.Preset, p.dayCount)
 		case it.Compound:
 			f.Add("interest.compound", "statutory interest under %s is simple interest", it.Preset)
+		case it.RateFixing != "" && !p.rateFixing:
+			f.Add("interest.rate_fixing", "%s fixes its rate by law; leave rate_fixing empty", it.Preset)
+		case it.RateFixing != "" && it.RateFixing != RateFixingHalfYear && it.RateFixing != RateFixingAtDueDate:
+			f.Add("interest.rate_fixing", "must be %s or %s", RateFixingHalfYear, RateFixingAtDueDate)
 		}
+	} else if it.RateFixing != "" {
+		f.Add("interest.rate_fixing", "applies to the %s and %s presets only", PresetEULatePayment, PresetFRCodeCommerce)
 	}
 	if rate := fieldRate(f, "interest.annual_rate", it.AnnualRate, maxAnnualRate); rate != nil && rate.Sign() == 0 {
 		f.Add("interest.annual_rate", "must be greater than 0; leave interest out for none")
@@ -255,8 +273,9 @@ func (it *InterestTerms) validate(f FieldErrors, clientCurrency string) {
 	switch {
 	case it.DailyRate != "" && it.DayCount != "":
 		f.Add("interest.day_count", "a daily_rate is used as given; leave day_count empty")
-	case it.DayCount != "" && it.DayCount != DayCountAct365 && it.DayCount != DayCountAct360 && it.DayCount != DayCountActAct:
-		f.Add("interest.day_count", "must be %s, %s or %s", DayCountAct365, DayCountAct360, DayCountActAct)
+	case it.DayCount != "" && it.DayCount != DayCountAct365 && it.DayCount != DayCountAct360 && it.DayCount != DayCountActAct &&
+		it.DayCount != DayCount30E360:
+		f.Add("interest.day_count", "must be %s, %s, %s or %s", DayCountAct365, DayCountAct360, DayCountActAct, DayCount30E360)
 	}
 }
 
@@ -379,14 +398,18 @@ func interestRaised(prev, next *InterestTerms) bool {
 	case next.Compound && !prev.Compound:
 		return true
 	case next.Preset != "":
-		return false
+		// The fixing at the due date can charge more than the half-year one.
+		return cmp.Or(next.RateFixing, RateFixingHalfYear) != cmp.Or(prev.RateFixing, RateFixingHalfYear)
 	case (next.DailyRate != "") != (prev.DailyRate != ""):
 		return true
 	case next.DailyRate != "":
 		return rateRaised(prev.DailyRate, next.DailyRate)
 	}
 	return rateRaised(prev.AnnualRate, next.AnnualRate) ||
-		dayCountRank(next.DayCount) > dayCountRank(prev.DayCount)
+		dayCountRank(next.DayCount) > dayCountRank(prev.DayCount) ||
+		// 30e/360 charges more than the actual days in some months and less
+		// in others: a change to or from it cannot be compared.
+		(next.DayCount != prev.DayCount && (next.DayCount == DayCount30E360 || prev.DayCount == DayCount30E360))
 }
 
 // dayCountRank orders day counts by how much interest they charge: act/360
@@ -431,6 +454,12 @@ func suspensionRaised(prev, next *Suspension) bool {
 // period, late fees, fixed compensation, interest, suspension and how
 // payments are applied. A zero due date leaves the dates out.
 func DescribeTerms(a Agreement, currency string, due Date) []string {
+	return DescribeTermsFor(a, currency, ClientBusiness, due)
+}
+
+// DescribeTermsFor is DescribeTerms for a client of kind (business or
+// consumer), which some statutory presets' rate and compensation depend on.
+func DescribeTermsFor(a Agreement, currency, kind string, due Date) []string {
 	a = a.WithDefaults()
 	var out []string
 	days, err := ParseTerms(a.PaymentTerms)
@@ -456,12 +485,12 @@ func DescribeTerms(a Agreement, currency string, due Date) []string {
 		out = append(out, describeLateFee(*a.LateFee, currency, from)...)
 	}
 	if a.Interest != nil {
-		if s := describeCompensation(a, currency, from); s != "" {
+		if s := describeCompensation(a, currency, kind, from); s != "" {
 			out = append(out, s)
 		}
-		out = append(out, describeInterest(*a.Interest, from)...)
+		out = append(out, describeInterest(*a.Interest, kind, from)...)
 	} else if a.FixedCompensation > 0 {
-		out = append(out, describeCompensation(a, currency, from))
+		out = append(out, describeCompensation(a, currency, kind, from))
 	}
 	if s := a.Suspension; s != nil && s.AfterDays > 0 {
 		sentence := fmt.Sprintf("Service may be suspended when an invoice is %s overdue", withUnit(s.AfterDays, "day"))
@@ -513,9 +542,14 @@ func describeLateFee(lf LateFee, currency, from string) []string {
 	return out
 }
 
-func describeCompensation(a Agreement, currency, from string) string {
+func describeCompensation(a Agreement, currency, kind, from string) string {
 	if a.Interest != nil {
 		switch {
+		case a.Interest.Preset == PresetDEBGB288 && currency == "EUR" && kind != ClientConsumer:
+			return fmt.Sprintf("A flat sum of %s is due%s (German Civil Code, section 288(5)).", FormatMoney(4000, "EUR"), from)
+		case a.Interest.Preset == PresetFRCodeCommerce && currency == "EUR":
+			return fmt.Sprintf("A fixed indemnity of %s for recovery costs is due%s (French Commercial Code, art. L441-10 and D441-5).",
+				FormatMoney(4000, "EUR"), from)
 		case a.Interest.Preset == PresetEULatePayment && currency == "EUR":
 			return fmt.Sprintf("A fixed compensation of %s for recovery costs is due%s (Directive 2011/7/EU, art. 6).",
 				FormatMoney(4000, "EUR"), from)
@@ -532,12 +566,12 @@ func describeCompensation(a Agreement, currency, from string) string {
 	return ""
 }
 
-func describeInterest(it InterestTerms, from string) []string {
+func describeInterest(it InterestTerms, kind, from string) []string {
 	var out []string
 	switch {
 	case it.Preset != "":
 		out = append(out, fmt.Sprintf("Statutory interest accrues daily on the overdue principal%s under %s (%s).",
-			from, PresetLegalBasis(it.Preset), dayCountOf(it)))
+			from, InterestLegalBasis(it, kind), dayCountOf(it)))
 	case it.DailyRate != "":
 		out = append(out, fmt.Sprintf("Interest at %s %% a day accrues on the overdue principal%s.", displayRate(it.DailyRate), from))
 	default:

@@ -8,9 +8,11 @@ import (
 // Business is the seller: the name and address printed on documents and the
 // settings its rules take (time zone, notice period, targets).
 type Business struct {
-	Name     string
-	Address  string
-	Email    string
+	Name    string
+	Address string
+	Email   string
+	// TaxID is the business's tax identifier (VAT number), on every invoice.
+	TaxID    string
 	Timezone string
 	// NoticeDays is how long before it takes effect a tougher agreement must be announced.
 	NoticeDays int

@@ -19,6 +19,16 @@ const (
 	RelationshipFriendsFamily = "friends_family"
 )
 
+// Client kinds: some laws treat a consumer differently from a business
+// (de_bgb_288: a lower margin and no fixed compensation).
+const (
+	ClientBusiness = "business"
+	ClientConsumer = "consumer"
+)
+
+// MaxTaxIDLen bounds a tax identifier (a VAT number is at most 14 characters).
+const MaxTaxIDLen = 40
+
 // Limits on client fields.
 const (
 	MaxNameLen     = 200
@@ -54,7 +64,11 @@ type Client struct {
 	Communication  Communication `json:"communication"`
 	TurnaroundDays int           `json:"turnaround_days"`
 	Relationship   string        `json:"relationship"`
-	Status         string        `json:"status"`
+	// Kind is business (the default) or consumer.
+	Kind string `json:"kind"`
+	// TaxID is the client's tax identifier (VAT number), printed on its invoices.
+	TaxID  string `json:"tax_id"`
+	Status string `json:"status"`
 	// AutoCharge charges the client's saved card (Stripe) for every invoice
 	// issued from AutoChargeSince on, on its due date and the retry days.
 	AutoCharge bool `json:"auto_charge"`
@@ -112,6 +126,10 @@ func (c *Client) Validate() error {
 	if c.Relationship != RelationshipStandard && c.Relationship != RelationshipFriendsFamily {
 		f.Add("relationship", "must be standard or friends_family")
 	}
+	if c.Kind != ClientBusiness && c.Kind != ClientConsumer {
+		f.Add("kind", "must be business or consumer")
+	}
+	checkText(f, "tax_id", c.TaxID, MaxTaxIDLen, false)
 	switch c.Status {
 	case ClientActive, ClientSuspended, ClientOffboarded:
 	default:
@@ -133,6 +151,8 @@ type ClientUpdate struct {
 	ResponseHours  *int
 	TurnaroundDays *int
 	Relationship   *string
+	Kind           *string
+	TaxID          *string
 	Status         *string
 	AutoCharge     *bool
 }
@@ -158,6 +178,8 @@ func (u ClientUpdate) Apply(c *Client) error {
 	set(&c.Communication.ResponseTimeHours, u.ResponseHours)
 	set(&c.TurnaroundDays, u.TurnaroundDays)
 	set(&c.Relationship, u.Relationship)
+	set(&c.Kind, u.Kind)
+	set(&c.TaxID, u.TaxID)
 	set(&c.Status, u.Status)
 	if u.AutoCharge != nil && *u.AutoCharge != c.AutoCharge {
 		// Turned on: from the day the store records; turned off: no longer.

@@ -14,6 +14,9 @@ const (
 	CreditRefund = "refund"
 	// CreditAdjusted: a correction of the credit ledger (+ or -).
 	CreditAdjusted = "adjusted"
+	// CreditCreditNote: what a credit note credits beyond the principal it
+	// reduced (+), or a change of it after a late fact (+ or -).
+	CreditCreditNote = "credit_note"
 )
 
 // CreditEntry is one line of a client's credit ledger: Amount is added to

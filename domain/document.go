@@ -38,8 +38,10 @@ type InterestPeriod struct {
 	Rate      string `json:"rate,omitempty"`
 	DailyRate string `json:"daily_rate,omitempty"`
 	DayCount  string `json:"day_count,omitempty"`
-	Amount    int64  `json:"amount"`
-	Posted    bool   `json:"posted"`
+	// CountedDays is what the days count for under 30e/360; absent otherwise.
+	CountedDays int   `json:"counted_days,omitempty"`
+	Amount      int64 `json:"amount"`
+	Posted      bool  `json:"posted"`
 }
 
 // StatementInvoice is one open invoice on a statement of account: its
@@ -47,19 +49,23 @@ type InterestPeriod struct {
 // owes on the statement date. AmountDue = BalanceDue + ChargesUnposted +
 // InterestAccruedUnposted.
 type StatementInvoice struct {
-	ID            string    `json:"id"`
-	Number        string    `json:"number"`
-	Status        string    `json:"status"`
-	IssueDate     Date      `json:"issue_date"`
-	DueDate       Date      `json:"due_date"`
-	DaysOverdue   int       `json:"days_overdue"`
-	Total         int64     `json:"total"`
-	ChargesTotal  int64     `json:"charges_total"`
-	AmountPaid    int64     `json:"amount_paid"`
-	CreditApplied int64     `json:"credit_applied"`
-	BalanceDue    int64     `json:"balance_due"`
-	Charges       []Charge  `json:"charges"`
-	Payments      []Payment `json:"payments"`
+	ID            string `json:"id"`
+	Number        string `json:"number"`
+	Status        string `json:"status"`
+	IssueDate     Date   `json:"issue_date"`
+	DueDate       Date   `json:"due_date"`
+	DaysOverdue   int    `json:"days_overdue"`
+	Total         int64  `json:"total"`
+	ChargesTotal  int64  `json:"charges_total"`
+	AmountPaid    int64  `json:"amount_paid"`
+	CreditApplied int64  `json:"credit_applied"`
+	// Credited is the principal credit notes took off the invoice;
+	// CreditNotes are those credit notes, oldest first.
+	Credited    int64        `json:"credited"`
+	CreditNotes []CreditNote `json:"credit_notes"`
+	BalanceDue  int64        `json:"balance_due"`
+	Charges     []Charge     `json:"charges"`
+	Payments    []Payment    `json:"payments"`
 	// InterestPeriods are the periods of every interest charge not waived,
 	// then those of the interest accrued and not yet posted.
 	InterestPeriods []InterestPeriod `json:"interest_periods"`
@@ -126,10 +132,11 @@ const MaxStatementDaysAhead = 366
 
 // LegalBasis says what an agreement's late-payment interest and
 // compensation rest on, for statements: the statutory preset's law and rate
-// rule (PresetLegalBasis), else the agreement version itself.
-func LegalBasis(a Agreement) string {
+// rule for a client of kind (InterestLegalBasis), else the agreement
+// version itself.
+func LegalBasis(a Agreement, kind string) string {
 	if a.Interest != nil && a.Interest.Preset != "" {
-		if s := PresetLegalBasis(a.Interest.Preset); s != "" {
+		if s := InterestLegalBasis(*a.Interest, kind); s != "" {
 			return s
 		}
 	}
@@ -174,6 +181,9 @@ func spanPeriods(spans []InterestSpan, total int64) ([]InterestPeriod, bool) {
 			return nil, false
 		}
 		p := InterestPeriod{From: s.From, To: s.To, Days: s.Days, Base: s.Base, Amount: upTo - before, DayCount: s.DayCount}
+		if s.DayCount == DayCount30E360 {
+			p.CountedDays = s.counted()
+		}
 		if s.DailyRate != "" {
 			p.DailyRate = s.DailyRate
 		} else {
@@ -195,8 +205,8 @@ func spanPeriods(spans []InterestSpan, total int64) ([]InterestPeriod, bool) {
 func StatementLine(inv Invoice, charges []Charge, payments []Payment, f InvoiceFacts, asOf Date) (StatementInvoice, error) {
 	line := StatementInvoice{
 		ID: inv.ID, Number: inv.Number, Status: inv.Status, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
-		Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid, CreditApplied: inv.CreditApplied,
-		BalanceDue: inv.BalanceDue, Charges: charges, Payments: payments, LegalBasis: LegalBasis(f.Agreement),
+		Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid, CreditApplied: inv.CreditApplied, Credited: inv.Credited,
+		BalanceDue: inv.BalanceDue, Charges: charges, Payments: payments, LegalBasis: LegalBasis(f.Agreement, f.ClientKind),
 		InterestPeriods: []InterestPeriod{},
 	}
 	if line.Charges == nil {

@@ -57,6 +57,22 @@ type InvoiceFacts struct {
 	Refunds             []RefundFact
 	Waivers             []WaiverFact
 	Rates               RateTable
+	// ClientKind is the client's kind (business when empty), which some
+	// presets' margin and compensation depend on.
+	ClientKind string
+	// CreditNotes reduce the principal on their dates; what exceeds the
+	// principal outstanding becomes client credit.
+	CreditNotes []CreditNoteFact
+}
+
+// CreditNoteFact is a credit note as the rules see it: Amount credited on
+// the invoice on On. Like a payment, it reduces the principal from the
+// day after (the interest of day On is on the principal at its start).
+// Credit notes of one day apply in the order of their IDs.
+type CreditNoteFact struct {
+	ID     string
+	On     Date
+	Amount int64
 }
 
 // DueCharge is a charge the rules say must be on the invoiceLedger: its unique Key,
@@ -88,7 +104,11 @@ type InterestSpan struct {
 	AnnualRate string // percent a year, "" with a daily rate
 	DailyRate  string // percent a day, "" with an annual rate
 	DayCount   string // "" with a daily rate
-	Amount     *big.Rat
+	// CountedDays is what the days count for under the day count: Days,
+	// but under 30e/360 day 31 counts 0 and the last day of February 3
+	// (2 in a leap year). Zero means Days (spans stored before it).
+	CountedDays int
+	Amount      *big.Rat
 }
 
 // interestSpanJSON is the JSON form of an InterestSpan, as the API shows a
@@ -103,6 +123,7 @@ type interestSpanJSON struct {
 	AnnualRate  string `json:"annual_rate,omitempty"`
 	DailyRate   string `json:"daily_rate,omitempty"`
 	DayCount    string `json:"day_count,omitempty"`
+	CountedDays int    `json:"counted_days,omitempty"`
 	AmountExact string `json:"amount_exact"`
 	AmountMinor int64  `json:"amount_minor"`
 }
@@ -111,6 +132,10 @@ type interestSpanJSON struct {
 func (s InterestSpan) MarshalJSON() ([]byte, error) {
 	out := interestSpanJSON{From: s.From, To: s.To, Days: s.Days, Base: s.Base,
 		AnnualRate: s.AnnualRate, DailyRate: s.DailyRate, DayCount: s.DayCount, AmountExact: "0"}
+	if s.DayCount == DayCount30E360 {
+		// Only where it differs in kind from days, so other spans read as before.
+		out.CountedDays = s.counted()
+	}
 	if s.Amount != nil {
 		out.AmountExact = s.Amount.RatString()
 		minor, err := RoundHalfAway(s.Amount)
@@ -138,10 +163,11 @@ func (s *InterestSpan) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = InterestSpan{From: v.From, To: v.To, Days: v.Days, Base: v.Base,
-		AnnualRate: cmp.Or(v.interestSpanJSON.AnnualRate, v.AnnualRate),
-		DailyRate:  cmp.Or(v.interestSpanJSON.DailyRate, v.DailyRate),
-		DayCount:   cmp.Or(v.interestSpanJSON.DayCount, v.DayCount),
-		Amount:     v.Amount}
+		AnnualRate:  cmp.Or(v.interestSpanJSON.AnnualRate, v.AnnualRate),
+		DailyRate:   cmp.Or(v.interestSpanJSON.DailyRate, v.DailyRate),
+		DayCount:    cmp.Or(v.interestSpanJSON.DayCount, v.DayCount),
+		CountedDays: v.CountedDays,
+		Amount:      v.Amount}
 	if v.AmountExact != "" {
 		r, ok := new(big.Rat).SetString(v.AmountExact)
 		if !ok {
@@ -150,6 +176,14 @@ func (s *InterestSpan) UnmarshalJSON(b []byte) error {
 		s.Amount = r
 	}
 	return nil
+}
+
+// counted returns the days the span counts for under its day count.
+func (s InterestSpan) counted() int {
+	if s.CountedDays == 0 && s.DayCount != DayCount30E360 {
+		return s.Days
+	}
+	return s.CountedDays
 }
 
 // Quote is what an invoice owes on AsOf (a payoff quote): principal still
@@ -285,15 +319,16 @@ type dayRateKey struct {
 	denom  int64     // days in the year; 0 for a daily rate
 }
 
-// rateOn returns the rate of day d's interest and its key, reusing rates
-// already worked out for the same source and day count.
-func rateOn(a Agreement, rates RateTable, d Date, cache map[dayRateKey]dayRate) (dayRateKey, dayRate, error) {
+// rateOn returns the rate of day d's interest for a client of kind, the
+// reference rate fixed as on fixOn, and its key, reusing rates already
+// worked out for the same source and day count.
+func rateOn(a Agreement, kind string, rates RateTable, d, fixOn Date, cache map[dayRateKey]dayRate) (dayRateKey, dayRate, error) {
 	it := *a.Interest
 	var key dayRateKey
 	if it.DailyRate != "" && it.Preset == "" && it.AnnualRate == "" {
 		key.source.Rate = it.DailyRate
 	} else {
-		src, err := annualRateSource(it, rates, d)
+		src, err := annualRateSource(it, rates, fixOn)
 		if err != nil {
 			return key, dayRate{}, err
 		}
@@ -310,7 +345,7 @@ func rateOn(a Agreement, rates RateTable, d Date, cache map[dayRateKey]dayRate) 
 		}
 		r = dayRate{factor: new(big.Rat).Quo(daily, big.NewRat(100, 1)), dailyRate: FormatRate(daily)}
 	} else {
-		annual, err := annualRateFrom(it, key.source)
+		annual, err := annualRateFrom(it, kind, key.source)
 		if err != nil {
 			return key, r, err
 		}
@@ -329,16 +364,17 @@ type monthAccrual struct {
 }
 
 func (m *monthAccrual) add(d Date, base int64, key dayRateKey, rate dayRate) {
+	weight := int(dayWeight(rate.dayCount, d))
 	if n := len(m.keys); n > 0 {
 		last := &m.charge.Breakdown[n-1]
 		if last.Base == base && m.keys[n-1] == key && last.To.AddDays(1) == d {
-			last.To, last.Days = d, last.Days+1
+			last.To, last.Days, last.CountedDays = d, last.Days+1, last.CountedDays+weight
 			return
 		}
 	}
 	m.charge.Breakdown = append(m.charge.Breakdown, InterestSpan{
 		From: d, To: d, Days: 1, Base: base,
-		AnnualRate: rate.annualRate, DailyRate: rate.dailyRate, DayCount: rate.dayCount,
+		AnnualRate: rate.annualRate, DailyRate: rate.dailyRate, DayCount: rate.dayCount, CountedDays: weight,
 	})
 	m.keys = append(m.keys, key)
 	m.factors = append(m.factors, rate.factor)
@@ -349,7 +385,7 @@ func (m *monthAccrual) close() *big.Rat {
 	sum := new(big.Rat)
 	for i := range m.charge.Breakdown {
 		span := &m.charge.Breakdown[i]
-		baseDays := new(big.Int).Mul(big.NewInt(span.Base), big.NewInt(int64(span.Days)))
+		baseDays := new(big.Int).Mul(big.NewInt(span.Base), big.NewInt(int64(span.counted())))
 		span.Amount = new(big.Rat).SetInt(baseDays)
 		span.Amount.Mul(span.Amount, m.factors[i])
 		sum.Add(sum, span.Amount)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -60,6 +61,13 @@ type Invoice struct {
 	CreditApplied int64 `json:"credit_applied"`
 	CreditCreated int64 `json:"credit_created"`
 	BalanceDue    int64 `json:"balance_due"`
+	// Credited is the principal that credit notes took off the invoice.
+	Credited int64 `json:"credited"`
+	// SupplyDate and SupplyEndDate are the date or period of supply (zero
+	// when not given); ReverseCharge marks an EU reverse-charge service.
+	SupplyDate    Date `json:"supply_date"`
+	SupplyEndDate Date `json:"supply_end_date"`
+	ReverseCharge bool `json:"reverse_charge"`
 
 	// Agreement is the version in force on the issue date, kept for good;
 	// nil on a draft. For a client with no version in force it is
@@ -195,14 +203,24 @@ type InvoiceDraft struct {
 	DueDate          Date
 	Memo             string
 	Issue            bool
+	// SupplyDate (and SupplyEndDate, for a period) is when the service was
+	// supplied, printed when it differs from the issue date.
+	SupplyDate    Date
+	SupplyEndDate Date
+	// ReverseCharge marks a cross-border EU service whose VAT the client
+	// owes (Directive 2006/112/EC, art. 196): every line's tax rate is 0.
+	ReverseCharge bool
 }
 
 // InvoiceUpdate changes a draft; nil fields stay.
 type InvoiceUpdate struct {
-	Lines     *[]LineInput
-	Memo      *string
-	IssueDate *Date
-	DueDate   *Date
+	Lines         *[]LineInput
+	Memo          *string
+	IssueDate     *Date
+	DueDate       *Date
+	SupplyDate    *Date
+	SupplyEndDate *Date
+	ReverseCharge *bool
 }
 
 // InvoiceFilter selects invoices for a list.
@@ -384,7 +402,51 @@ func (d InvoiceDraft) Validate() (lines []InvoiceLine, subtotal, tax int64, err 
 		f.Add("due_date", "give issue_date too, or leave due_date to the payment terms")
 	}
 	CheckMemo(f, d.Memo)
+	CheckSupply(f, d.SupplyDate, d.SupplyEndDate)
+	if d.ReverseCharge {
+		rates := make([]string, len(d.Lines))
+		for i, l := range d.Lines {
+			rates[i] = l.TaxRate
+		}
+		CheckReverseChargeRates(f, rates)
+	}
 	return lines, subtotal, tax, f.Err()
+}
+
+// SameVATCountry reports whether two VAT numbers carry the same country
+// prefix (two letters, "DE123456789"): a supply between them is not
+// cross-border, so the reverse charge does not apply.
+func SameVATCountry(a, b string) bool {
+	country := func(s string) string {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		if len(s) < 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+			return ""
+		}
+		return s[:2]
+	}
+	ca := country(a)
+	return ca != "" && ca == country(b)
+}
+
+// CheckSupply records a problem with a supply period: an end without a
+// start, or an end before the start.
+func CheckSupply(f FieldErrors, from, to Date) {
+	switch {
+	case !to.IsZero() && from.IsZero():
+		f.Add("supply_end_date", "give supply_date too: the period runs from supply_date to supply_end_date")
+	case !to.IsZero() && to.Before(from):
+		f.Add("supply_end_date", "must not be before supply_date")
+	}
+}
+
+// CheckReverseChargeRates records each line whose tax rate is not 0 or
+// empty: under the reverse charge the client owes the VAT.
+func CheckReverseChargeRates(f FieldErrors, rates []string) {
+	for i, rate := range rates {
+		if r, err := ParseRate(rate); rate != "" && (err != nil || r.Sign() != 0) {
+			f.Add("lines["+strconv.Itoa(i)+"].tax_rate", "must be 0 or empty under reverse_charge: the client owes the VAT")
+		}
+	}
 }
 
 // CheckReason validates the reason of a refund or a waiver: multi-line

@@ -59,9 +59,12 @@ type Ledger struct {
 	Charges []ChargeState // in posting order
 	// Open is the interest accrued in the month still open on AsOf, not
 	// yet a charge; nil when none.
-	Open                 *DueCharge
-	Payments             map[string]Allocation // by payment id
-	Refunds              map[string]Allocation // the reversal of each refund, by refund id
+	Open     *DueCharge
+	Payments map[string]Allocation // by payment id
+	Refunds  map[string]Allocation // the reversal of each refund, by refund id
+	// CreditNotes splits each credit note (by id) into the principal it
+	// reduced and the client credit it created.
+	CreditNotes          map[string]Allocation
 	PrincipalOutstanding int64
 	// SettledOn is the day the balance last came to zero; zero while
 	// something is owed.
@@ -128,6 +131,8 @@ type simulation struct {
 	refunds   []RefundFact
 	waivers   []WaiverFact
 	reduction []Reduction
+	notes     []CreditNoteFact
+	noteSplit map[string]Allocation
 	allocs    map[string]*Allocation // what is left of each payment's allocation
 	original  map[string]Allocation
 	reversals map[string]Allocation
@@ -148,8 +153,10 @@ func newSimulation(f InvoiceFacts) *simulation {
 		f: f, a: f.Agreement.WithDefaults(), day1: DayOneOverdue(f.DueDate, f.Agreement.GraceDays),
 		principal: f.Principal, byKey: map[string]*ChargeState{}, pending: map[string]Date{},
 		allocs: map[string]*Allocation{}, original: map[string]Allocation{}, reversals: map[string]Allocation{},
-		monthKeys: map[string]int{}, rates: map[dayRateKey]dayRate{},
+		monthKeys: map[string]int{}, rates: map[dayRateKey]dayRate{}, noteSplit: map[string]Allocation{},
 	}
+	s.notes = slices.Clone(f.CreditNotes)
+	slices.SortStableFunc(s.notes, func(x, y CreditNoteFact) int { return cmp.Or(x.On.compare(y.On), cmp.Compare(x.ID, y.ID)) })
 	s.payments = slices.Clone(f.Payments)
 	slices.SortStableFunc(s.payments, func(x, y PaymentFact) int {
 		return cmp.Or(x.On.compare(y.On), cmp.Compare(x.Amount, y.Amount), cmp.Compare(x.Order, y.Order), cmp.Compare(x.ID, y.ID))
@@ -175,13 +182,14 @@ func (s *simulation) run(asOf Date) error {
 	start := s.day1
 	for _, d := range []Date{first(s.payments, func(p PaymentFact) Date { return p.On }),
 		first(s.refunds, func(r RefundFact) Date { return r.On }),
-		first(s.reduction, func(r Reduction) Date { return r.On })} {
+		first(s.reduction, func(r Reduction) Date { return r.On }),
+		first(s.notes, func(n CreditNoteFact) Date { return n.On })} {
 		if !d.IsZero() && d.Before(start) {
 			start = d
 		}
 	}
 	s.owed = s.principal > 0
-	var np, nr, nw, nred int
+	var np, nr, nw, nred, nn int
 	for d := start; !d.After(asOf); d = d.AddDays(1) {
 		news := false
 		if !d.Before(s.day1) {
@@ -202,6 +210,12 @@ func (s *simulation) run(asOf Date) error {
 		}
 		for ; nred < len(s.reduction) && !s.reduction[nred].On.After(d); nred++ {
 			if err := s.reducePrincipal(d, s.reduction[nred].Amount); err != nil {
+				return err
+			}
+			news = true
+		}
+		for ; nn < len(s.notes) && !s.notes[nn].On.After(d); nn++ {
+			if err := s.creditNote(d, s.notes[nn]); err != nil {
 				return err
 			}
 			news = true
@@ -236,7 +250,7 @@ func (s *simulation) run(asOf Date) error {
 			s.noteBalance(d)
 		}
 		if s.principal <= 0 && s.month == nil && np == len(s.payments) && nr == len(s.refunds) && nw == len(s.waivers) &&
-			nred == len(s.reduction) {
+			nred == len(s.reduction) && nn == len(s.notes) {
 			break // nothing can change any more
 		}
 	}
@@ -313,7 +327,8 @@ func (s *simulation) waive(key string, d Date) {
 }
 
 // compensation returns the fixed compensation, posted on day 1 overdue: the
-// preset's statutory amount, else the agreement's fixed compensation.
+// preset's statutory amount, chosen by the principal outstanding at the
+// start of that day, else the agreement's fixed compensation.
 func (s *simulation) compensation() (DueCharge, bool) {
 	c := DueCharge{
 		Key: CompensationKey, Kind: ChargeCompensation,
@@ -321,7 +336,7 @@ func (s *simulation) compensation() (DueCharge, bool) {
 		Description: "Fixed compensation for recovery costs",
 	}
 	if it := s.a.Interest; it != nil {
-		c.Amount = PresetCompensation(it.Preset, s.f.Currency, s.f.Principal)
+		c.Amount = presetCompensation(it.Preset, s.f.Currency, s.f.ClientKind, s.principal)
 		if c.Amount > 0 {
 			c.Description += " (" + PresetLaw(it.Preset) + ")"
 		}
@@ -405,7 +420,7 @@ func (s *simulation) accrue(d Date) error {
 			}
 		}
 	}
-	key, rate, err := rateOn(s.a, s.f.Rates, d, s.rates)
+	key, rate, err := rateOn(s.a, s.f.ClientKind, s.f.Rates, d, rateFixingDay(*s.a.Interest, s.day1, d), s.rates)
 	if err != nil {
 		return err
 	}
@@ -459,6 +474,20 @@ func (s *simulation) reducePrincipal(d Date, amount int64) error {
 		return s.principalCleared(d)
 	}
 	return nil
+}
+
+// creditNote takes a credit note off the principal on d; what exceeds the
+// principal outstanding becomes client credit.
+func (s *simulation) creditNote(d Date, n CreditNoteFact) error {
+	if n.Amount <= 0 {
+		return Errorf(EINVALID, "credit note %s: amount must be positive", n.ID)
+	}
+	part := min(max(s.principal, 0), n.Amount)
+	s.noteSplit[n.ID] = Allocation{Principal: part, Credit: n.Amount - part}
+	if part == 0 {
+		return nil
+	}
+	return s.reducePrincipal(d, part)
 }
 
 // principalCleared closes the month's interest on the day the principal
@@ -576,7 +605,7 @@ func (s *simulation) refund(d Date, r RefundFact) error {
 
 // ledger returns what the simulation came to on asOf.
 func (s *simulation) ledger(asOf Date) (*Ledger, error) {
-	l := &Ledger{AsOf: asOf, Payments: s.original, Refunds: s.reversals, PrincipalOutstanding: max(s.principal, 0),
+	l := &Ledger{AsOf: asOf, Payments: s.original, Refunds: s.reversals, CreditNotes: s.noteSplit, PrincipalOutstanding: max(s.principal, 0),
 		Charges: make([]ChargeState, 0, len(s.charges))}
 	for _, c := range s.charges {
 		l.Charges = append(l.Charges, *c)

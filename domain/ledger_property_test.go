@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/remit/remit/domain"
@@ -177,6 +178,15 @@ func referenceLedger(f domain.InvoiceFacts, asOf domain.Date) (map[string]int64,
 			}
 			month.Add(month, new(big.Rat).Quo(new(big.Rat).Mul(rate, big.NewRat(base, 1)), big.NewRat(100*year, 1)))
 		}
+		notes := slices.Clone(f.CreditNotes)
+		slices.SortStableFunc(notes, func(x, y domain.CreditNoteFact) int { return strings.Compare(x.ID, y.ID) })
+		for _, n := range notes {
+			if n.On == d {
+				var al domain.Allocation
+				rest := n.Amount
+				payPrincipal(&al, &rest) // the excess is client credit, not the invoice's
+			}
+		}
 		var later []domain.RefundFact
 		for _, r := range f.Refunds {
 			if r.On != d {
@@ -250,6 +260,10 @@ func TestComputeLedgerMatchesReference(t *testing.T) {
 		for j := range 1 + rng.IntN(4) {
 			f.Payments = append(f.Payments, domain.PaymentFact{ID: fmt.Sprintf("p%d", j), On: d("2026-01-10").AddDays(rng.IntN(120)),
 				Amount: int64(100 + rng.IntN(int(f.Principal*6/10))), Order: fmt.Sprintf("k%d", j)})
+		}
+		if rng.IntN(3) == 0 {
+			f.CreditNotes = append(f.CreditNotes, domain.CreditNoteFact{ID: "cn", On: d("2026-01-10").AddDays(rng.IntN(120)),
+				Amount: int64(100 + rng.IntN(int(f.Principal/3)))})
 		}
 		if rng.IntN(3) == 0 {
 			p := f.Payments[rng.IntN(len(f.Payments))]

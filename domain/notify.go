@@ -35,6 +35,7 @@ const (
 	EventMilestoneReopened            = "milestone.reopened"
 	EventInvoiceDisputeOpened         = "invoice.dispute_opened"
 	EventInvoiceDisputeClosed         = "invoice.dispute_closed"
+	EventCreditNoteIssued             = "credit_note.issued"
 	// EventAll in an endpoint's filter stands for every type.
 	EventAll = "*"
 )
@@ -60,7 +61,7 @@ var emailEventTypes = []string{
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
 	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed,
-	EventRecurringInvoiceIssued, EventRecurringInvoiceEnded)
+	EventCreditNoteIssued, EventRecurringInvoiceIssued, EventRecurringInvoiceEnded)
 
 // ForBusiness reports whether events of type t are mailed to the business
 // (REMIT_BUSINESS_EMAIL) rather than to the client they concern.

@@ -12,6 +12,7 @@ const (
 	SeriesECBMRO  = "ECB_MRO"  // ECB main refinancing operations rate
 	SeriesBOEBase = "BOE_BASE" // Bank of England base rate
 	SeriesCBRKey  = "CBR_KEY"  // Bank of Russia key rate
+	SeriesDEBase  = "DE_BASE"  // Deutsche Bundesbank base rate (Basiszinssatz)
 )
 
 // Statutory interest presets.
@@ -19,11 +20,22 @@ const (
 	PresetEULatePayment  = "eu_late_payment"
 	PresetUKLatePayment  = "uk_late_payment"
 	PresetRUCivilCode395 = "ru_civil_code_395"
+	PresetDEBGB288       = "de_bgb_288"
+	PresetFRCodeCommerce = "fr_code_commerce"
+)
+
+// Rate fixings of the EU-style presets (ENFORCEMENT.md section 6).
+const (
+	// RateFixingHalfYear fixes the rate for each half-year (the default).
+	RateFixingHalfYear = "half_year"
+	// RateFixingAtDueDate applies the rate fixed for the half-year of day 1
+	// overdue for the whole delay.
+	RateFixingAtDueDate = "at_due_date"
 )
 
 // ValidSeries reports whether name is a reference series Remit knows.
 func ValidSeries(name string) bool {
-	return name == SeriesECBMRO || name == SeriesBOEBase || name == SeriesCBRKey
+	return name == SeriesECBMRO || name == SeriesBOEBase || name == SeriesCBRKey || name == SeriesDEBase
 }
 
 // RatePoint is one row of a reference series: the rate, a decimal string of
@@ -106,9 +118,23 @@ type statutoryPreset struct {
 	currency string // the currency the law applies to
 	series   string // the reference series
 	margin   int64  // percentage points added to the reference rate
-	dayCount string
-	law      string // the legal basis, for documents
-	rule     string // how the rate is set, for documents
+	// consumerMargin replaces margin for a consumer client, where the law
+	// distinguishes (de_bgb_288); -1 when it does not.
+	consumerMargin int64
+	dayCount       string
+	law            string // the legal basis, for documents
+	rule           string // how the rate is set, for documents
+	consumerRule   string // rule for a consumer client, where it differs
+	// rateFixing says whether the agreement may choose rate_fixing.
+	rateFixing bool
+}
+
+// marginFor returns the preset's margin for a client of kind.
+func (p statutoryPreset) marginFor(kind string) int64 {
+	if kind == ClientConsumer && p.consumerMargin >= 0 {
+		return p.consumerMargin
+	}
+	return p.margin
 }
 
 // presetFor returns the preset named name and whether it exists.
@@ -116,23 +142,41 @@ func presetFor(name string) (statutoryPreset, bool) {
 	switch name {
 	case PresetEULatePayment:
 		return statutoryPreset{
-			currency: "EUR", series: SeriesECBMRO, margin: 8, dayCount: DayCountAct365,
+			currency: "EUR", series: SeriesECBMRO, margin: 8, consumerMargin: -1, dayCount: DayCountAct365,
 			law: "Directive 2011/7/EU",
 			rule: "ECB main refinancing rate + 8 percentage points, " +
 				"fixed for each half-year at the rate in force on 1 January and on 1 July",
+			rateFixing: true,
 		}, true
 	case PresetUKLatePayment:
 		return statutoryPreset{
-			currency: "GBP", series: SeriesBOEBase, margin: 8, dayCount: DayCountAct365,
+			currency: "GBP", series: SeriesBOEBase, margin: 8, consumerMargin: -1, dayCount: DayCountAct365,
 			law: "Late Payment of Commercial Debts (Interest) Act 1998",
 			rule: "Bank of England base rate + 8 percentage points, " +
 				"fixed for each half-year at the rate in force on 31 December and on 30 June",
 		}, true
 	case PresetRUCivilCode395:
 		return statutoryPreset{
-			currency: "RUB", series: SeriesCBRKey, margin: 0, dayCount: DayCountActAct,
+			currency: "RUB", series: SeriesCBRKey, margin: 0, consumerMargin: -1, dayCount: DayCountActAct,
 			law:  "Civil Code of the Russian Federation, art. 395",
 			rule: "Bank of Russia key rate in force on each day of the delay",
+		}, true
+	case PresetDEBGB288:
+		return statutoryPreset{
+			currency: "EUR", series: SeriesDEBase, margin: 9, consumerMargin: 5, dayCount: DayCountAct365,
+			law: "German Civil Code (BGB), section 288",
+			rule: "Bundesbank base rate + 9 percentage points (a business debtor), " +
+				"fixed for each half-year at the rate in force on 1 January and on 1 July",
+			consumerRule: "Bundesbank base rate + 5 percentage points (a consumer debtor), " +
+				"fixed for each half-year at the rate in force on 1 January and on 1 July",
+		}, true
+	case PresetFRCodeCommerce:
+		return statutoryPreset{
+			currency: "EUR", series: SeriesECBMRO, margin: 10, consumerMargin: -1, dayCount: DayCountAct365,
+			law: "French Commercial Code, art. L441-10",
+			rule: "ECB main refinancing rate + 10 percentage points, " +
+				"fixed for each half-year at the rate in force on 1 January and on 1 July",
+			rateFixing: true,
 		}, true
 	}
 	return statutoryPreset{}, false
@@ -140,13 +184,30 @@ func presetFor(name string) (statutoryPreset, bool) {
 
 // PresetLegalBasis returns the law behind a statutory preset and how its rate
 // is set, for documents ("Directive 2011/7/EU: ECB main refinancing rate +
-// 8 percentage points, ..."), or "" for an unknown preset.
+// 8 percentage points, ..."), or "" for an unknown preset. It reads as for
+// a business client under the default rate fixing (InterestLegalBasis says
+// it for given terms and client).
 func PresetLegalBasis(name string) string {
-	p, ok := presetFor(name)
+	return InterestLegalBasis(InterestTerms{Preset: name}, ClientBusiness)
+}
+
+// InterestLegalBasis returns the law behind the terms' statutory preset and
+// how its rate is set for a client of kind, in plain words, or "" when the
+// terms name no known preset.
+func InterestLegalBasis(it InterestTerms, kind string) string {
+	p, ok := presetFor(it.Preset)
 	if !ok {
 		return ""
 	}
-	return p.law + ": " + p.rule
+	rule := p.rule
+	if kind == ClientConsumer && p.consumerRule != "" {
+		rule = p.consumerRule
+	}
+	if p.rateFixing && it.RateFixing == RateFixingAtDueDate {
+		rule = strings.Replace(rule, "fixed for each half-year at the rate in force on 1 January and on 1 July",
+			"fixed at the rate in force on 1 January or 1 July of the half-year in which payment fell overdue, for the whole delay", 1)
+	}
+	return p.law + ": " + rule
 }
 
 // PresetLaw returns the short name of the law behind a statutory preset
@@ -176,8 +237,20 @@ func PresetSeries(name string) string {
 // below 10,000.00 and 100.00 GBP from 10,000.00; 0 under ru_civil_code_395,
 // for an unknown preset, or when the currency is not the preset's.
 func PresetCompensation(name, currency string, principal int64) int64 {
+	return presetCompensation(name, currency, ClientBusiness, principal)
+}
+
+// presetCompensation is PresetCompensation for a client of kind: de_bgb_288
+// grants its EUR 40.00 against a business debtor only (BGB section 288(5)),
+// fr_code_commerce EUR 40.00 (L441-10).
+func presetCompensation(name, currency, kind string, principal int64) int64 {
 	switch {
-	case name == PresetEULatePayment && currency == "EUR":
+	case (name == PresetEULatePayment || name == PresetFRCodeCommerce) && currency == "EUR":
+		return 4000
+	case name == PresetDEBGB288 && currency == "EUR":
+		if kind == ClientConsumer {
+			return 0
+		}
 		return 4000
 	case name == PresetUKLatePayment && currency == "GBP":
 		switch {
@@ -198,7 +271,7 @@ func PresetCompensation(name, currency string, principal int64) int64 {
 func fixingDate(name string, d Date) Date {
 	firstHalf := d.Month() <= time.June
 	switch name {
-	case PresetEULatePayment:
+	case PresetEULatePayment, PresetDEBGB288, PresetFRCodeCommerce:
 		if firstHalf {
 			return NewDate(d.Year(), time.January, 1)
 		}
@@ -217,12 +290,23 @@ func fixingDate(name string, d Date) Date {
 // reference rate on the preset's fixing date plus its margin (never below 0).
 // It returns *MissingRateError when the reference rate is not loaded, and an
 // EINVALID error for terms with a daily_rate, no rate at all, or a bad one.
+// The rate is a business client's, fixed on d's own half-year (see
+// rateFixingDay for at_due_date).
 func AnnualRateOn(it InterestTerms, rates RateTable, d Date) (*big.Rat, error) {
 	src, err := annualRateSource(it, rates, d)
 	if err != nil {
 		return nil, err
 	}
-	return annualRateFrom(it, src)
+	return annualRateFrom(it, ClientBusiness, src)
+}
+
+// rateFixingDay returns the day whose half-year fixes the rate of day d of
+// a delay that began on day1: d, but day1 under rate_fixing at_due_date.
+func rateFixingDay(it InterestTerms, day1, d Date) Date {
+	if p, ok := presetFor(it.Preset); ok && p.rateFixing && it.RateFixing == RateFixingAtDueDate {
+		return day1
+	}
+	return d
 }
 
 // annualRateSource returns what fixes the annual rate on d: the reference
@@ -245,7 +329,7 @@ func annualRateSource(it InterestTerms, rates RateTable, d Date) (RatePoint, err
 }
 
 // annualRateFrom turns the source annualRateSource found into the rate.
-func annualRateFrom(it InterestTerms, src RatePoint) (*big.Rat, error) {
+func annualRateFrom(it InterestTerms, kind string, src RatePoint) (*big.Rat, error) {
 	p, ok := presetFor(it.Preset)
 	if !ok {
 		r, err := ParseRate(src.Rate)
@@ -258,7 +342,7 @@ func annualRateFrom(it InterestTerms, src RatePoint) (*big.Rat, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := ref.Add(ref, big.NewRat(p.margin, 1))
+	r := ref.Add(ref, big.NewRat(p.marginFor(kind), 1))
 	if r.Sign() < 0 {
 		// A statutory rate is a charge on the debtor; it never pays them.
 		r.SetInt64(0)
@@ -281,10 +365,28 @@ func dayCountOf(it InterestTerms) string {
 // daysInYear returns the denominator of a day's interest under a day count.
 func daysInYear(dayCount string, d Date) int64 {
 	switch dayCount {
-	case DayCountAct360:
+	case DayCountAct360, DayCount30E360:
 		return 360
 	case DayCountActAct:
 		return int64(d.DaysInYear())
 	}
 	return 365
+}
+
+// dayWeight returns how many days day d counts for under a day count: 1,
+// but under 30e/360 day 31 of a month counts 0 and the last day of February
+// counts 30 less the days of that February plus 1 (3, or 2 in a leap year),
+// so that every whole month counts 30 (ENFORCEMENT.md section 5).
+func dayWeight(dayCount string, d Date) int64 {
+	if dayCount != DayCount30E360 {
+		return 1
+	}
+	last := d.LastOfMonth().Day()
+	switch {
+	case d.Day() == 31:
+		return 0
+	case d.Month() == time.February && d.Day() == last:
+		return int64(30 - last + 1)
+	}
+	return 1
 }

@@ -190,6 +190,9 @@ func (d *document) header() {
 	if e := clean(d.info.business.Email); e != "" {
 		contact = append(contact, e)
 	}
+	if t := clean(d.info.business.TaxID); t != "" {
+		contact = append(contact, "VAT ID "+t)
+	}
 	if len(contact) > 0 {
 		f.SetXY(marginX, y)
 		f.CellFormat(contentW*0.6, lineSmall, d.fit(strings.Join(contact, " · "), contentW*0.6), "", 0, "L", false, 0, "")

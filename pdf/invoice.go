@@ -11,6 +11,7 @@ type Business struct {
 	Name    string `json:"name"`
 	Address string `json:"address"` // several lines separated by "\n"
 	Email   string `json:"email"`
+	TaxID   string `json:"tax_id"`
 }
 
 // Party is the client a document is addressed to.
@@ -51,29 +52,50 @@ type PaymentLine struct {
 	Amount    int64       `json:"amount"`
 }
 
+// ReverseChargeNote is the legal note of an invoice under the reverse charge.
+const ReverseChargeNote = "Reverse charge: VAT is due from the recipient of the services " +
+	"(Council Directive 2006/112/EC, article 196). No VAT is charged on this invoice."
+
+// CreditNoteLine is a credit note that corrects the invoice.
+type CreditNoteLine struct {
+	Number    string      `json:"number"`
+	IssueDate domain.Date `json:"issue_date"`
+	Reason    string      `json:"reason"`
+	Amount    int64       `json:"amount"`
+}
+
 // Invoice is everything an invoice PDF shows. The api layer builds it from
 // domain values; amounts are minor units of Currency, and the figures are
 // printed as given, never recomputed.
 type Invoice struct {
-	Business       Business      `json:"business"`
-	Client         Party         `json:"client"`
-	AccountManager string        `json:"account_manager"` // ours
-	Number         string        `json:"number"`          // empty on a draft
-	Status         string        `json:"status"`          // draft, open, paid, void, uncollectible
-	Currency       string        `json:"currency"`
-	IssueDate      domain.Date   `json:"issue_date"`
-	DueDate        domain.Date   `json:"due_date"`
-	Memo           string        `json:"memo"` // the invoice's note to the client, printed above the lines
-	Lines          []InvoiceLine `json:"lines"`
-	Subtotal       int64         `json:"subtotal"`
-	Tax            int64         `json:"tax"`
-	Total          int64         `json:"total"`
-	ChargesTotal   int64         `json:"charges_total"` // charges not waived
-	AmountPaid     int64         `json:"amount_paid"`
-	CreditApplied  int64         `json:"credit_applied"`
-	BalanceDue     int64         `json:"balance_due"`
-	Charges        []ChargeLine  `json:"charges"`
-	Payments       []PaymentLine `json:"payments"`
+	Business       Business    `json:"business"`
+	Client         Party       `json:"client"`
+	AccountManager string      `json:"account_manager"` // ours
+	Number         string      `json:"number"`          // empty on a draft
+	Status         string      `json:"status"`          // draft, open, paid, void, uncollectible
+	Currency       string      `json:"currency"`
+	IssueDate      domain.Date `json:"issue_date"`
+	DueDate        domain.Date `json:"due_date"`
+	Memo           string      `json:"memo"` // the invoice's note to the client, printed above the lines
+	// SupplyFrom..SupplyTo is the date or period of supply, shown when it
+	// differs from the issue date (SupplyTo zero for a single date).
+	SupplyFrom domain.Date `json:"supply_from"`
+	SupplyTo   domain.Date `json:"supply_to"`
+	// ReverseCharge prints the legal note that the recipient owes the VAT.
+	ReverseCharge bool          `json:"reverse_charge"`
+	Lines         []InvoiceLine `json:"lines"`
+	Subtotal      int64         `json:"subtotal"`
+	Tax           int64         `json:"tax"`
+	Total         int64         `json:"total"`
+	ChargesTotal  int64         `json:"charges_total"` // charges not waived
+	AmountPaid    int64         `json:"amount_paid"`
+	CreditApplied int64         `json:"credit_applied"`
+	BalanceDue    int64         `json:"balance_due"`
+	Charges       []ChargeLine  `json:"charges"`
+	Payments      []PaymentLine `json:"payments"`
+	// CreditNotes correct the invoice; Credited is the principal they took off.
+	CreditNotes []CreditNoteLine `json:"credit_notes"`
+	Credited    int64            `json:"credited"`
 	// Terms are the payment and late-payment terms of the agreement version
 	// stored on the invoice, one sentence each (domain.DescribeTerms).
 	Terms []string `json:"terms"`
@@ -184,6 +206,12 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 		{"Issue date", longDate(inv.IssueDate)},
 		{"Due date", longDate(inv.DueDate)},
 	}
+	switch {
+	case !inv.SupplyTo.IsZero() && inv.SupplyTo != inv.SupplyFrom:
+		facts = append(facts, [2]string{"Supplied from", longDate(inv.SupplyFrom)}, [2]string{"Supplied to", longDate(inv.SupplyTo)})
+	case !inv.SupplyFrom.IsZero() && inv.SupplyFrom != inv.IssueDate:
+		facts = append(facts, [2]string{"Supply date", longDate(inv.SupplyFrom)})
+	}
 	if inv.AccountManager != "" {
 		facts = append(facts, [2]string{"Account manager", clean(inv.AccountManager)})
 	}
@@ -209,6 +237,10 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 	}
 
 	d.totals(inv)
+	if inv.ReverseCharge {
+		d.heading("Reverse charge", lineBody)
+		d.paragraph(ReverseChargeNote, regular, sizeBody, lineBody, colourInk)
+	}
 
 	if len(inv.Charges) > 0 {
 		d.heading("Charges for late payment", headRowH+lineBody+2*rowPad)
@@ -217,6 +249,17 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 	if len(inv.Payments) > 0 {
 		d.heading("Payments received", headRowH+lineBody+2*rowPad)
 		d.paymentTable(inv.Payments, "")
+	}
+	if len(inv.CreditNotes) > 0 {
+		d.heading("Credit notes", headRowH+lineBody+2*rowPad)
+		rows := make([][]string, len(inv.CreditNotes))
+		for i, n := range inv.CreditNotes {
+			rows[i] = []string{date(n.IssueDate), "No. " + n.Number + ": " + n.Reason, d.amount(n.Amount)}
+		}
+		t := d.table(chargeCols, rows, "", "Issued", "Credit note")
+		for _, r := range rows {
+			t.row(r...)
+		}
 	}
 	if len(inv.Terms) > 0 {
 		switch {
@@ -284,6 +327,9 @@ func (d *document) totals(inv Invoice) {
 	}
 	if inv.CreditApplied != 0 {
 		rows = append(rows, [2]string{"Credit applied", d.money(-inv.CreditApplied)})
+	}
+	if inv.Credited != 0 {
+		rows = append(rows, [2]string{"Credit notes", d.money(-inv.Credited)})
 	}
 	const (
 		rowH = lineBody + 1.6

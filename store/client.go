@@ -24,6 +24,8 @@ type clientRow struct {
 	TurnaroundDays    int
 	AutoChargeSince   *string
 	Relationship      string
+	Kind              string
+	TaxID             string `gorm:"column:tax_id"`
 	Status            string
 	SuspensionSource  string
 	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
@@ -38,7 +40,7 @@ func clientToRow(c *domain.Client) clientRow {
 		AccountManager: c.AccountManager, Address: c.Address, Timezone: c.Timezone,
 		Currency: c.Currency, Channel: c.Communication.Channel,
 		ResponseTimeHours: c.Communication.ResponseTimeHours, TurnaroundDays: c.TurnaroundDays,
-		Relationship: c.Relationship, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Relationship: c.Relationship, Kind: c.Kind, TaxID: c.TaxID, Status: c.Status, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		AutoChargeSince: dateCol(c.AutoChargeSince),
 	}
 }
@@ -49,7 +51,7 @@ func (r *clientRow) toDomain() domain.Client {
 		AccountManager: r.AccountManager, Address: r.Address, Timezone: r.Timezone,
 		Currency:       r.Currency,
 		Communication:  domain.Communication{Channel: r.Channel, ResponseTimeHours: r.ResponseTimeHours},
-		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Status: r.Status,
+		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Kind: r.Kind, TaxID: r.TaxID, Status: r.Status,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		AutoCharge: r.AutoChargeSince != nil, AutoChargeSince: dateOf(r.AutoChargeSince),
 	}
@@ -63,6 +65,9 @@ func NewClientService(db *DB) *ClientService { return &ClientService{db: db} }
 
 // CreateClient implements domain.ClientService.
 func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) error {
+	if c.Kind == "" {
+		c.Kind = domain.ClientBusiness
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}

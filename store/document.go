@@ -181,6 +181,9 @@ func (s *DocumentService) Statement(ctx context.Context, clientID, currency stri
 			if err != nil {
 				return err
 			}
+			if line.CreditNotes, err = invoiceCreditNotes(tx, row); err != nil {
+				return err
+			}
 			st.Invoices = append(st.Invoices, line)
 			st.TotalDue += line.AmountDue
 		}

@@ -36,6 +36,10 @@ type invoiceRow struct {
 	CreditCreated int64
 	PrincipalPaid int64
 	BalanceDue    int64
+	Credited      int64
+	SupplyDate    *string
+	SupplyEndDate *string
+	ReverseCharge bool
 	AgreementID   *string
 	Agreement     *string
 	Disputed      bool
@@ -75,7 +79,7 @@ func (r *invoiceRow) agreement() (domain.Agreement, error) {
 // invoiceRow.fields and invoiceRow.values.
 var invoiceCols = []string{"id", "client_id", "number", "status", "currency", "timezone", "memo", "issue_date", "due_date",
 	"overdue_from", "overdue_at", "paid_on", "subtotal", "tax", "total", "charges_total", "amount_paid", "credit_applied",
-	"credit_created", "principal_paid", "balance_due", "agreement_id", "agreement", "disputed", "processing", "next_action_on",
+	"credit_created", "principal_paid", "balance_due", "credited", "supply_date", "supply_end_date", "reverse_charge", "agreement_id", "agreement", "disputed", "processing", "next_action_on",
 	"created_at", "updated_at", "issued_at"}
 
 // invoiceSelect reads whole invoice rows; add the WHERE clause.
@@ -85,7 +89,7 @@ var invoiceSelect = "SELECT " + strings.Join(invoiceCols, ", ") + " FROM invoice
 func (r *invoiceRow) fields() []any {
 	return []any{&r.ID, &r.ClientID, &r.Number, &r.Status, &r.Currency, &r.Timezone, &r.Memo, &r.IssueDate, &r.DueDate,
 		&r.OverdueFrom, &r.OverdueAt, &r.PaidOn, &r.Subtotal, &r.Tax, &r.Total, &r.ChargesTotal, &r.AmountPaid, &r.CreditApplied,
-		&r.CreditCreated, &r.PrincipalPaid, &r.BalanceDue, &r.AgreementID, &r.Agreement, &r.Disputed, &r.Processing, &r.NextActionOn,
+		&r.CreditCreated, &r.PrincipalPaid, &r.BalanceDue, &r.Credited, &r.SupplyDate, &r.SupplyEndDate, &r.ReverseCharge, &r.AgreementID, &r.Agreement, &r.Disputed, &r.Processing, &r.NextActionOn,
 		&r.CreatedAt, &r.UpdatedAt, &r.IssuedAt}
 }
 
@@ -93,7 +97,8 @@ func (r *invoiceRow) fields() []any {
 func (r *invoiceRow) values() []any {
 	return []any{r.ID, r.ClientID, nullable(r.Number), r.Status, r.Currency, r.Timezone, r.Memo, nullable(r.IssueDate), nullable(r.DueDate),
 		nullable(r.OverdueFrom), nullable(r.OverdueAt), nullable(r.PaidOn), r.Subtotal, r.Tax, r.Total, r.ChargesTotal, r.AmountPaid, r.CreditApplied,
-		r.CreditCreated, r.PrincipalPaid, r.BalanceDue, nullable(r.AgreementID), nullable(r.Agreement), r.Disputed, r.Processing, nullable(r.NextActionOn),
+		r.CreditCreated, r.PrincipalPaid, r.BalanceDue, r.Credited, nullable(r.SupplyDate), nullable(r.SupplyEndDate), r.ReverseCharge,
+		nullable(r.AgreementID), nullable(r.Agreement), r.Disputed, r.Processing, nullable(r.NextActionOn),
 		r.CreatedAt, r.UpdatedAt, nullable(r.IssuedAt)}
 }
 
@@ -115,7 +120,8 @@ func (r *invoiceRow) toDomain(lines []lineRow, now time.Time) domain.Invoice {
 		ID: r.ID, ClientID: r.ClientID, Status: r.Status, Currency: r.Currency, Timezone: r.Timezone, Memo: r.Memo,
 		IssueDate: dateOf(r.IssueDate), DueDate: dateOf(r.DueDate), PaidOn: dateOf(r.PaidOn),
 		Subtotal: r.Subtotal, Tax: r.Tax, Total: r.Total, ChargesTotal: r.ChargesTotal, AmountPaid: r.AmountPaid,
-		CreditApplied: r.CreditApplied, CreditCreated: r.CreditCreated, BalanceDue: r.BalanceDue,
+		CreditApplied: r.CreditApplied, CreditCreated: r.CreditCreated, BalanceDue: r.BalanceDue, Credited: r.Credited,
+		SupplyDate: dateOf(r.SupplyDate), SupplyEndDate: dateOf(r.SupplyEndDate), ReverseCharge: r.ReverseCharge,
 		Disputed: r.Disputed, PaymentProcessing: r.Processing > 0,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Lines: make([]domain.InvoiceLine, 0, len(lines)),
 	}
@@ -189,6 +195,7 @@ func (s *InvoiceService) draftRows(d domain.InvoiceDraft) (*invoiceRow, []lineRo
 	row := &invoiceRow{
 		ID: s.db.newID("inv"), Status: domain.InvoiceStatusDraft, Memo: d.Memo, IssueDate: dateCol(d.IssueDate), DueDate: dateCol(d.DueDate),
 		Subtotal: subtotal, Tax: tax, Total: subtotal + tax, BalanceDue: subtotal + tax, CreatedAt: now, UpdatedAt: now,
+		SupplyDate: dateCol(d.SupplyDate), SupplyEndDate: dateCol(d.SupplyEndDate), ReverseCharge: d.ReverseCharge,
 	}
 	return row, lineRows(row.ID, lines), nil
 }
@@ -242,7 +249,8 @@ func (s *InvoiceService) createInvoiceTx(ctx context.Context, tx *gorm.DB, d dom
 // checkClient checks the draft's client and currency and fills row with them.
 func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *invoiceRow) error {
 	var c clientRow
-	err := rawScan(tx, "SELECT id, status, currency, timezone FROM clients WHERE id = ?", []any{d.ClientID}, &c.ID, &c.Status, &c.Currency, &c.Timezone)
+	err := rawScan(tx, "SELECT id, status, currency, timezone, tax_id FROM clients WHERE id = ?", []any{d.ClientID},
+		&c.ID, &c.Status, &c.Currency, &c.Timezone, &c.TaxID)
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
 	}
@@ -251,6 +259,9 @@ func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *in
 	}
 	if c.Status == domain.ClientOffboarded {
 		return domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
+	}
+	if d.ReverseCharge && c.TaxID == "" {
+		return fieldError("reverse_charge", "the client has no tax_id: the reverse charge applies to a business client identified for VAT")
 	}
 	cur := d.Currency
 	switch {
@@ -385,6 +396,16 @@ func (s *InvoiceService) UpdateInvoice(ctx context.Context, id string, u domain.
 		if u.DueDate != nil {
 			row.DueDate = dateCol(*u.DueDate)
 		}
+		if u.SupplyDate != nil {
+			row.SupplyDate = dateCol(*u.SupplyDate)
+		}
+		if u.SupplyEndDate != nil {
+			row.SupplyEndDate = dateCol(*u.SupplyEndDate)
+		}
+		if u.ReverseCharge != nil {
+			row.ReverseCharge = *u.ReverseCharge
+		}
+		domain.CheckSupply(f, dateOf(row.SupplyDate), dateOf(row.SupplyEndDate))
 		issue, due := dateOf(row.IssueDate), dateOf(row.DueDate)
 		if !issue.IsZero() && !due.IsZero() && due.Before(issue) {
 			f.Add("due_date", "must not be before issue_date")
@@ -396,6 +417,11 @@ func (s *InvoiceService) UpdateInvoice(ctx context.Context, id string, u domain.
 			row.BalanceDue = row.Total
 		}
 		domain.CheckMemo(f, row.Memo)
+		if row.ReverseCharge {
+			if err := checkReverseCharge(tx, f, row, u.Lines); err != nil {
+				return err
+			}
+		}
 		if err := f.Err(); err != nil {
 			return err
 		}
@@ -541,6 +567,13 @@ func (s *InvoiceService) VoidInvoice(ctx context.Context, id string) (*domain.In
 				return err
 			}
 		}
+		if row.Status != domain.InvoiceStatusDraft {
+			// An issued invoice is not deleted: a credit note for what is
+			// not yet credited cancels it (drafts have no number to cancel).
+			if err := s.creditInFull(ctx, tx, row); err != nil {
+				return err
+			}
+		}
 		row.Status, row.UpdatedAt = domain.InvoiceStatusVoid, s.db.now()
 		if err := tx.Save(row).Error; err != nil {
 			return err
@@ -557,6 +590,57 @@ func (s *InvoiceService) VoidInvoice(ctx context.Context, id string) (*domain.In
 		return nil, err
 	}
 	return s.FindInvoiceByID(ctx, id)
+}
+
+// creditInFull issues the credit note that cancels an issued invoice being
+// voided: for the total not yet credited, dated today (or the issue date,
+// if later), all of it taken off the principal.
+func (s *InvoiceService) creditInFull(ctx context.Context, tx *gorm.DB, row *invoiceRow) error {
+	var credited int64
+	if err := rawScan(tx, "SELECT COALESCE(SUM(amount), 0) FROM credit_notes WHERE invoice_id = ?", []any{row.ID}, &credited); err != nil {
+		return err
+	}
+	amount := row.Total - credited
+	if amount <= 0 {
+		return nil
+	}
+	loc, err := domain.LoadZone(row.Timezone)
+	if err != nil {
+		return err
+	}
+	on := domain.DateOf(s.db.now(), loc)
+	if issued := dateOf(row.IssueDate); on.Before(issued) {
+		on = issued
+	}
+	id, err := s.db.issueCreditNote(ctx, tx, row, on, "The invoice is void.", nil, amount, 0, amount)
+	if err != nil {
+		return err
+	}
+	_, err = rawExec(tx, "UPDATE credit_notes SET alloc_principal = amount WHERE id = ?", id)
+	return err
+}
+
+// checkReverseCharge records what keeps a draft from the reverse charge:
+// a line with VAT (the new lines, else the stored ones) or a client
+// without a tax_id.
+func checkReverseCharge(tx *gorm.DB, f domain.FieldErrors, row *invoiceRow, lines *[]domain.LineInput) error {
+	var rates []string
+	if lines != nil {
+		for _, l := range *lines {
+			rates = append(rates, l.TaxRate)
+		}
+	} else if err := tx.Model(&lineRow{}).Where("invoice_id = ?", row.ID).Order("position").Pluck("tax_rate", &rates).Error; err != nil {
+		return err
+	}
+	domain.CheckReverseChargeRates(f, rates)
+	var taxID string
+	if err := rawScan(tx, "SELECT tax_id FROM clients WHERE id = ?", []any{row.ClientID}, &taxID); err != nil {
+		return err
+	}
+	if taxID == "" {
+		f.Add("reverse_charge", "the client has no tax_id: the reverse charge applies to a business client identified for VAT")
+	}
+	return nil
 }
 
 // MarkUncollectible implements domain.InvoiceService.

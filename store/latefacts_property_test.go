@@ -37,9 +37,11 @@ func propertyCases(t *testing.T) (int, uint64) {
 	return n, seed
 }
 
-// lateFact is a payment or a refund of one of the case's payments.
+// lateFact is a payment, a refund of one of the case's payments, or a
+// credit note.
 type lateFact struct {
 	refund   bool
+	credit   bool
 	of       int // the payment a refund gives back
 	on       domain.Date
 	amount   int64
@@ -71,7 +73,7 @@ func (c *propertyCase) String() string {
 		s += fmt.Sprintf(", interest %+v", *it)
 	}
 	for i, f := range c.facts {
-		s += fmt.Sprintf("\n  fact %d: refund=%v of=%d on %s amount %d recorded %s acceptedB=%v recordedA=%v", i, f.refund, f.of, f.on, f.amount, f.recordOn, f.acceptedB, f.recordedA)
+		s += fmt.Sprintf("\n  fact %d: credit=%v refund=%v of=%d on %s amount %d recorded %s acceptedB=%v recordedA=%v", i, f.credit, f.refund, f.of, f.on, f.amount, f.recordOn, f.acceptedB, f.recordedA)
 	}
 	return s
 }
@@ -104,8 +106,16 @@ func randomCase(rng *rand.Rand, start domain.Date, days int) *propertyCase {
 		c.facts = append(c.facts, &lateFact{on: on, amount: int64(100 + rng.IntN(int(c.principal*7/10))),
 			recordOn: minDate(on.AddDays(rng.IntN(30)), start.AddDays(days-5))})
 	}
+	if rng.IntN(10) < 5 {
+		on := start.AddDays(rng.IntN(days - 20))
+		c.facts = append(c.facts, &lateFact{credit: true, on: on, amount: int64(100 + rng.IntN(int(c.principal/4))),
+			recordOn: minDate(on.AddDays(rng.IntN(30)), start.AddDays(days-5))})
+	}
 	if rng.IntN(10) < 4 {
 		i := rng.IntN(len(c.facts))
+		for c.facts[i].credit {
+			i = rng.IntN(len(c.facts))
+		}
 		p := c.facts[i]
 		on := p.on.AddDays(rng.IntN(15))
 		rec := on.AddDays(rng.IntN(20))
@@ -134,6 +144,7 @@ func TestLateFactsProperty(t *testing.T) {
 		clients := store.NewClientService(db)
 		agreements := store.NewAgreementService(db, domain.Business{NoticeDays: 30})
 		invoices := store.NewInvoiceService(db)
+		notes := store.NewCreditNoteService(db)
 		sweeps := store.NewSweepService(db)
 		issue := func(c *propertyCase, name string) string {
 			cl := newClient(name)
@@ -157,6 +168,10 @@ func TestLateFactsProperty(t *testing.T) {
 			cases[i].invA, cases[i].invB = issue(cases[i], fmt.Sprintf("A%d", i)), issue(cases[i], fmt.Sprintf("B%d", i))
 		}
 		record := func(c *propertyCase, f *lateFact, inv string, late bool, key string) error {
+			if f.credit {
+				_, err := notes.IssueCreditNote(ctx, inv, domain.CreditNoteInput{Amount: f.amount, Reason: "correction " + key, IssueDate: f.on})
+				return err
+			}
 			if !f.refund {
 				p, err := invoices.RecordPayment(ctx, inv, domain.PaymentInput{Amount: f.amount, PaidOn: f.on, Method: "bank_transfer",
 					Source: domain.PaymentManual, Key: key})
@@ -254,7 +269,7 @@ func TestLateFactsProperty(t *testing.T) {
 			ia, _ := invoices.FindInvoiceByID(ctx, c.invA)
 			ib, _ := invoices.FindInvoiceByID(ctx, c.invB)
 			if ia.BalanceDue != ib.BalanceDue || ia.Status != ib.Status || ia.AmountPaid != ib.AmountPaid || ia.ChargesTotal != ib.ChargesTotal ||
-				ia.CreditCreated != ib.CreditCreated || ia.PaidOn != ib.PaidOn {
+				ia.CreditCreated != ib.CreditCreated || ia.PaidOn != ib.PaidOn || ia.Credited != ib.Credited {
 				t.Fatalf("case %d (seed %d): invoice recorded late %+v\non their dates %+v\n%s", i, seed, ia, ib, c)
 			}
 			pa, _ := invoices.FindPayments(ctx, c.invA)

@@ -213,18 +213,19 @@ type ledgerTotals struct {
 	Paid          int64 // payments allocated to the invoice less refunds
 	CreditCreated int64 // overpayments turned into client credit less refunds
 	CreditApplied int64 // client credit used here
-	PrincipalPaid int64 // the part of Paid and CreditApplied that went to principal
+	PrincipalPaid int64 // the part of Paid, CreditApplied and Credited that went to principal
+	Credited      int64 // principal credit notes took off
 }
 
 // totals returns the sums the row's columns hold.
 func (r *invoiceRow) totals() ledgerTotals {
 	return ledgerTotals{Charges: r.ChargesTotal, Paid: r.AmountPaid, CreditCreated: r.CreditCreated,
-		CreditApplied: r.CreditApplied, PrincipalPaid: r.PrincipalPaid}
+		CreditApplied: r.CreditApplied, PrincipalPaid: r.PrincipalPaid, Credited: r.Credited}
 }
 
 // sumLedger adds up an invoice's ledger rows.
 func sumLedger(tx *gorm.DB, id string) (ledgerTotals, error) {
-	var charges, paid, paidCredit, paidPrincipal, refunded, refundedCredit, refPrincipal, creditApplied int64
+	var charges, paid, paidCredit, paidPrincipal, refunded, refundedCredit, refPrincipal, creditApplied, credited int64
 	err := rawScan(tx, `SELECT
 		(SELECT COALESCE(SUM(amount - waived_amount), 0) FROM charges WHERE invoice_id = ?),
 		(SELECT COALESCE(SUM(alloc_compensation + alloc_fees + alloc_interest + alloc_principal), 0) FROM payments WHERE invoice_id = ?),
@@ -233,10 +234,12 @@ func sumLedger(tx *gorm.DB, id string) (ledgerTotals, error) {
 		(SELECT COALESCE(SUM(rev_compensation + rev_fees + rev_interest + rev_principal), 0) FROM refunds WHERE invoice_id = ?),
 		(SELECT COALESCE(SUM(rev_credit), 0) FROM refunds WHERE invoice_id = ?),
 		(SELECT COALESCE(SUM(rev_principal), 0) FROM refunds WHERE invoice_id = ?),
-		(SELECT COALESCE(-SUM(amount), 0) FROM client_credits WHERE invoice_id = ? AND kind IN ('applied', 'released'))`,
-		[]any{id, id, id, id, id, id, id, id}, &charges, &paid, &paidCredit, &paidPrincipal, &refunded, &refundedCredit, &refPrincipal, &creditApplied)
+		(SELECT COALESCE(-SUM(amount), 0) FROM client_credits WHERE invoice_id = ? AND kind IN ('applied', 'released')),
+		(SELECT COALESCE(SUM(alloc_principal), 0) FROM credit_notes WHERE invoice_id = ?)`,
+		[]any{id, id, id, id, id, id, id, id, id}, &charges, &paid, &paidCredit, &paidPrincipal, &refunded, &refundedCredit, &refPrincipal,
+		&creditApplied, &credited)
 	return ledgerTotals{Charges: charges, Paid: paid - refunded, CreditCreated: paidCredit - refundedCredit, CreditApplied: creditApplied,
-		PrincipalPaid: paidPrincipal - refPrincipal + creditApplied}, err
+		PrincipalPaid: paidPrincipal - refPrincipal + creditApplied + credited, Credited: credited}, err
 }
 
 // refresh brings an invoice's ledger in line with its dated facts as of
@@ -279,9 +282,9 @@ func (db *DB) refreshThen(ctx context.Context, tx *gorm.DB, id string, day domai
 // change added to the ledger passes the row's totals plus that instead of
 // summing the ledger again.
 func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledgerTotals, day domain.Date, next *domain.Date) error {
-	row.ChargesTotal, row.AmountPaid, row.CreditCreated, row.CreditApplied, row.PrincipalPaid =
-		t.Charges, t.Paid, t.CreditCreated, t.CreditApplied, t.PrincipalPaid
-	balance, err := domain.Sum(row.Total, row.ChargesTotal, -row.AmountPaid, -row.CreditApplied)
+	row.ChargesTotal, row.AmountPaid, row.CreditCreated, row.CreditApplied, row.PrincipalPaid, row.Credited =
+		t.Charges, t.Paid, t.CreditCreated, t.CreditApplied, t.PrincipalPaid, t.Credited
+	balance, err := domain.Sum(row.Total, row.ChargesTotal, -row.AmountPaid, -row.CreditApplied, -row.Credited)
 	if err != nil {
 		return err
 	}
@@ -321,9 +324,9 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 	}
 	row.UpdatedAt = db.now()
 	if _, err := rawExec(tx, `UPDATE invoices SET status = ?, paid_on = ?, charges_total = ?, amount_paid = ?, credit_applied = ?,
-		credit_created = ?, principal_paid = ?, balance_due = ?, next_action_on = ?, updated_at = ? WHERE id = ?`,
+		credit_created = ?, principal_paid = ?, credited = ?, balance_due = ?, next_action_on = ?, updated_at = ? WHERE id = ?`,
 		row.Status, nullable(row.PaidOn), row.ChargesTotal, row.AmountPaid, row.CreditApplied, row.CreditCreated, row.PrincipalPaid,
-		row.BalanceDue, nullable(row.NextActionOn), row.UpdatedAt, row.ID); err != nil {
+		row.Credited, row.BalanceDue, nullable(row.NextActionOn), row.UpdatedAt, row.ID); err != nil {
 		return err
 	}
 	if becamePaid {
@@ -353,6 +356,7 @@ type ledgerRows struct {
 	charges       []chargeRow
 	payments      []paymentRow
 	refunds       []refundRow
+	notes         []creditNoteAlloc
 }
 
 // loadFacts gathers what the enforcement rules need about an issued
@@ -377,6 +381,13 @@ func (db *DB) loadFacts(tx *gorm.DB, row *invoiceRow) (*ledgerRows, error) {
 		return nil, err
 	}
 	lr.facts.Payments, lr.facts.Refunds, lr.facts.Waivers = factsOf(lr.payments, lr.refunds, lr.charges)
+	if err := rawScan(tx, "SELECT kind FROM clients WHERE id = ?", []any{row.ClientID}, &lr.facts.ClientKind); err != nil {
+		return nil, err
+	}
+	if lr.notes, err = loadCreditNoteAllocs(tx, []any{row.ID}); err != nil {
+		return nil, err
+	}
+	lr.facts.CreditNotes = creditNoteFacts(lr.notes)
 	// Credit applied at issue may not be on the row yet.
 	if err := rawScan(tx, "SELECT COALESCE(-SUM(amount), 0) FROM client_credits WHERE invoice_id = ? AND kind IN ('applied', 'released')",
 		[]any{row.ID}, &lr.creditApplied); err != nil {
@@ -590,6 +601,19 @@ func (db *DB) writeAllocations(ctx context.Context, tx *gorm.DB, row *invoiceRow
 			return t, err
 		}
 	}
+	for _, n := range lr.notes {
+		a := l.CreditNotes[n.ID]
+		t.Credited += a.Principal
+		t.PrincipalPaid += a.Principal
+		t.CreditCreated += a.Credit
+		credit[n.ID] += a.Credit
+		if a.Principal == n.AllocPrincipal && a.Credit == n.AllocCredit {
+			continue
+		}
+		if _, err := rawExec(tx, "UPDATE credit_notes SET alloc_principal = ?, alloc_credit = ? WHERE id = ?", a.Principal, a.Credit, n.ID); err != nil {
+			return t, err
+		}
+	}
 	return t, db.moveCredit(ctx, tx, row, credit)
 }
 
@@ -634,6 +658,8 @@ func (db *DB) moveCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow, want
 		}
 		kind := domain.CreditAdjusted
 		switch {
+		case strings.HasPrefix(p, creditNotePrefix+"_"):
+			kind = domain.CreditCreditNote // what a credit note created, and any change of it
 		case entries[p] == 0 && diff > 0:
 			kind = domain.CreditOverpayment
 		case diff < 0 && want[p] >= 0 && entries[p] > 0 && have[p] > 0:

@@ -55,11 +55,14 @@ type ledgerBatch struct {
 	charges  map[string][]chargeRow
 	notices  map[string]map[string]bool
 	rates    domain.RateTable
+	kinds    map[string]string // client kind by invoice id
+	notes    map[string][]creditNoteAlloc
 }
 
 func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	b := &ledgerBatch{payments: map[string][]paymentRow{}, refunds: map[string][]refundRow{}, charges: map[string][]chargeRow{},
-		notices: map[string]map[string]bool{}, rates: domain.RateTable{}}
+		notices: map[string]map[string]bool{}, rates: domain.RateTable{}, kinds: map[string]string{},
+		notes: map[string][]creditNoteAlloc{}}
 	// One IN list per table.
 	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
 	args := make([]any, len(ids))
@@ -122,6 +125,25 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 	if err != nil {
 		return nil, err
 	}
+	err = rawQuery(tx, "SELECT i.id, c.kind FROM invoices i JOIN clients c ON c.id = i.client_id WHERE i.id IN "+in, args,
+		func(scan func(dest ...any) error) error {
+			var invoiceID, kind string
+			if err := scan(&invoiceID, &kind); err != nil {
+				return err
+			}
+			b.kinds[invoiceID] = kind
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	notes, err := loadCreditNoteAllocs(tx, args)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		b.notes[n.InvoiceID] = append(b.notes[n.InvoiceID], n)
+	}
 	var rates []struct{ Series, EffectiveFrom, Rate string }
 	if err := tx.Table("reference_rates").Select("series, effective_from, rate").Find(&rates).Error; err != nil {
 		return nil, err
@@ -139,7 +161,8 @@ func loadBatch(tx *gorm.DB, ids []string) (*ledgerBatch, error) {
 // facts builds an invoice's InvoiceFacts from the batch (the same facts
 // loadFacts reads one invoice at a time).
 func (b *ledgerBatch) facts(row *invoiceRow, ag domain.Agreement) domain.InvoiceFacts {
-	f := domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total, DueDate: dateOf(row.DueDate), Agreement: ag, Rates: b.rates}
+	f := domain.InvoiceFacts{InvoiceID: row.ID, Currency: row.Currency, Principal: row.Total, DueDate: dateOf(row.DueDate), Agreement: ag,
+		Rates: b.rates, ClientKind: b.kinds[row.ID], CreditNotes: creditNoteFacts(b.notes[row.ID])}
 	f.Payments, f.Refunds, f.Waivers = factsOf(b.payments[row.ID], b.refunds[row.ID], b.charges[row.ID])
 	if row.CreditApplied > 0 {
 		f.PrincipalReductions = []domain.Reduction{{On: dateOf(row.IssueDate), Amount: row.CreditApplied}}
@@ -169,6 +192,11 @@ func (b *ledgerBatch) onlyNew(id string, l *domain.Ledger, due []domain.DueCharg
 	for _, p := range b.payments[id] {
 		if l.Payments[p.ID] != (domain.Allocation{Compensation: p.AllocCompensation, Fees: p.AllocFees, Interest: p.AllocInterest,
 			Principal: p.AllocPrincipal, Credit: p.AllocCredit}) {
+			return false
+		}
+	}
+	for _, n := range b.notes[id] {
+		if a := l.CreditNotes[n.ID]; a.Principal != n.AllocPrincipal || a.Credit != n.AllocCredit {
 			return false
 		}
 	}

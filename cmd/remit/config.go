@@ -82,6 +82,7 @@ var envVars = []envVar{
 	}},
 	{"REMIT_BUSINESS_NAME", "Remit", "business name on documents", func(v string, c *Config) error { c.Business.Name = v; return nil }},
 	{"REMIT_BUSINESS_ADDRESS", "", "business address on documents", func(v string, c *Config) error { c.Business.Address = v; return nil }},
+	{"REMIT_BUSINESS_TAX_ID", "", "business tax identifier (VAT number) on invoices", func(v string, c *Config) error { c.Business.TaxID = v; return nil }},
 	{"REMIT_BUSINESS_EMAIL", "", "business e-mail on documents and as sender", func(v string, c *Config) error { c.Business.Email = v; return nil }},
 	{"REMIT_TIMEZONE", "UTC", "business time zone (IANA), the default for clients", func(v string, c *Config) error {
 		if _, err := time.LoadLocation(v); err != nil || v == "Local" {

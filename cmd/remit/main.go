@@ -150,6 +150,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Idempotency: store.NewIdempotencyService(db),
 		Agreements:  store.NewAgreementService(db, m.Config.Business),
 		Invoices:    store.NewInvoiceService(db),
+		CreditNotes: store.NewCreditNoteService(db),
 		Webhooks:    store.NewWebhookService(db),
 		Rates:       store.NewReferenceRateService(db),
 		BillingRuns: store.NewBillingRunService(db),

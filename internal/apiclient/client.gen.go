@@ -119,6 +119,24 @@ func (e ChargeKind) Valid() bool {
 	}
 }
 
+// Defines values for ClientKind.
+const (
+	ClientKindBusiness ClientKind = "business"
+	ClientKindConsumer ClientKind = "consumer"
+)
+
+// Valid indicates whether the value is a known member of the ClientKind enum.
+func (e ClientKind) Valid() bool {
+	switch e {
+	case ClientKindBusiness:
+		return true
+	case ClientKindConsumer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientRelationship.
 const (
 	ClientRelationshipFriendsFamily ClientRelationship = "friends_family"
@@ -152,6 +170,24 @@ func (e ClientStatus) Valid() bool {
 	case ClientStatusOffboarded:
 		return true
 	case ClientStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateKind.
+const (
+	ClientCreateKindBusiness ClientCreateKind = "business"
+	ClientCreateKindConsumer ClientCreateKind = "consumer"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateKind enum.
+func (e ClientCreateKind) Valid() bool {
+	switch e {
+	case ClientCreateKindBusiness:
+		return true
+	case ClientCreateKindConsumer:
 		return true
 	default:
 		return false
@@ -209,6 +245,24 @@ func (e ClientHealthStatus) Valid() bool {
 	case ClientHealthStatusOffboarded:
 		return true
 	case ClientHealthStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateKind.
+const (
+	ClientUpdateKindBusiness ClientUpdateKind = "business"
+	ClientUpdateKindConsumer ClientUpdateKind = "consumer"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateKind enum.
+func (e ClientUpdateKind) Valid() bool {
+	switch e {
+	case ClientUpdateKindBusiness:
+		return true
+	case ClientUpdateKindConsumer:
 		return true
 	default:
 		return false
@@ -288,6 +342,7 @@ func (e CommunicationChannel) Valid() bool {
 const (
 	CreditEntryKindAdjusted    CreditEntryKind = "adjusted"
 	CreditEntryKindApplied     CreditEntryKind = "applied"
+	CreditEntryKindCreditNote  CreditEntryKind = "credit_note"
 	CreditEntryKindOverpayment CreditEntryKind = "overpayment"
 	CreditEntryKindRefund      CreditEntryKind = "refund"
 	CreditEntryKindReleased    CreditEntryKind = "released"
@@ -299,6 +354,8 @@ func (e CreditEntryKind) Valid() bool {
 	case CreditEntryKindAdjusted:
 		return true
 	case CreditEntryKindApplied:
+		return true
+	case CreditEntryKindCreditNote:
 		return true
 	case CreditEntryKindOverpayment:
 		return true
@@ -494,6 +551,7 @@ const (
 	EventTypeClientReinstated             EventType = "client.reinstated"
 	EventTypeClientSuspended              EventType = "client.suspended"
 	EventTypeClientSuspensionWarning      EventType = "client.suspension_warning"
+	EventTypeCreditNoteIssued             EventType = "credit_note.issued"
 	EventTypeInvoiceAutoChargeFailed      EventType = "invoice.auto_charge_failed"
 	EventTypeInvoiceDisputeClosed         EventType = "invoice.dispute_closed"
 	EventTypeInvoiceDisputeOpened         EventType = "invoice.dispute_opened"
@@ -526,6 +584,8 @@ func (e EventType) Valid() bool {
 	case EventTypeClientSuspended:
 		return true
 	case EventTypeClientSuspensionWarning:
+		return true
+	case EventTypeCreditNoteIssued:
 		return true
 	case EventTypeInvoiceAutoChargeFailed:
 		return true
@@ -634,9 +694,10 @@ func (e FlagUnit) Valid() bool {
 
 // Defines values for InterestPeriodDayCount.
 const (
-	InterestPeriodDayCountAct360 InterestPeriodDayCount = "act/360"
-	InterestPeriodDayCountAct365 InterestPeriodDayCount = "act/365"
-	InterestPeriodDayCountActact InterestPeriodDayCount = "act/act"
+	InterestPeriodDayCountAct360  InterestPeriodDayCount = "act/360"
+	InterestPeriodDayCountAct365  InterestPeriodDayCount = "act/365"
+	InterestPeriodDayCountActact  InterestPeriodDayCount = "act/act"
+	InterestPeriodDayCountN30e360 InterestPeriodDayCount = "30e/360"
 )
 
 // Valid indicates whether the value is a known member of the InterestPeriodDayCount enum.
@@ -648,6 +709,8 @@ func (e InterestPeriodDayCount) Valid() bool {
 		return true
 	case InterestPeriodDayCountActact:
 		return true
+	case InterestPeriodDayCountN30e360:
+		return true
 	default:
 		return false
 	}
@@ -655,9 +718,10 @@ func (e InterestPeriodDayCount) Valid() bool {
 
 // Defines values for InterestSpanDayCount.
 const (
-	InterestSpanDayCountAct360 InterestSpanDayCount = "act/360"
-	InterestSpanDayCountAct365 InterestSpanDayCount = "act/365"
-	InterestSpanDayCountActact InterestSpanDayCount = "act/act"
+	InterestSpanDayCountAct360  InterestSpanDayCount = "act/360"
+	InterestSpanDayCountAct365  InterestSpanDayCount = "act/365"
+	InterestSpanDayCountActact  InterestSpanDayCount = "act/act"
+	InterestSpanDayCountN30e360 InterestSpanDayCount = "30e/360"
 )
 
 // Valid indicates whether the value is a known member of the InterestSpanDayCount enum.
@@ -669,6 +733,8 @@ func (e InterestSpanDayCount) Valid() bool {
 		return true
 	case InterestSpanDayCountActact:
 		return true
+	case InterestSpanDayCountN30e360:
+		return true
 	default:
 		return false
 	}
@@ -676,9 +742,10 @@ func (e InterestSpanDayCount) Valid() bool {
 
 // Defines values for InterestTermsDayCount.
 const (
-	InterestTermsDayCountAct360 InterestTermsDayCount = "act/360"
-	InterestTermsDayCountAct365 InterestTermsDayCount = "act/365"
-	InterestTermsDayCountActact InterestTermsDayCount = "act/act"
+	InterestTermsDayCountAct360  InterestTermsDayCount = "act/360"
+	InterestTermsDayCountAct365  InterestTermsDayCount = "act/365"
+	InterestTermsDayCountActact  InterestTermsDayCount = "act/act"
+	InterestTermsDayCountN30e360 InterestTermsDayCount = "30e/360"
 )
 
 // Valid indicates whether the value is a known member of the InterestTermsDayCount enum.
@@ -690,6 +757,8 @@ func (e InterestTermsDayCount) Valid() bool {
 		return true
 	case InterestTermsDayCountActact:
 		return true
+	case InterestTermsDayCountN30e360:
+		return true
 	default:
 		return false
 	}
@@ -697,7 +766,9 @@ func (e InterestTermsDayCount) Valid() bool {
 
 // Defines values for InterestTermsPreset.
 const (
+	DeBgb288       InterestTermsPreset = "de_bgb_288"
 	EuLatePayment  InterestTermsPreset = "eu_late_payment"
+	FrCodeCommerce InterestTermsPreset = "fr_code_commerce"
 	RuCivilCode395 InterestTermsPreset = "ru_civil_code_395"
 	UkLatePayment  InterestTermsPreset = "uk_late_payment"
 )
@@ -705,11 +776,33 @@ const (
 // Valid indicates whether the value is a known member of the InterestTermsPreset enum.
 func (e InterestTermsPreset) Valid() bool {
 	switch e {
+	case DeBgb288:
+		return true
 	case EuLatePayment:
+		return true
+	case FrCodeCommerce:
 		return true
 	case RuCivilCode395:
 		return true
 	case UkLatePayment:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InterestTermsRateFixing.
+const (
+	AtDueDate InterestTermsRateFixing = "at_due_date"
+	HalfYear  InterestTermsRateFixing = "half_year"
+)
+
+// Valid indicates whether the value is a known member of the InterestTermsRateFixing enum.
+func (e InterestTermsRateFixing) Valid() bool {
+	switch e {
+	case AtDueDate:
+		return true
+	case HalfYear:
 		return true
 	default:
 		return false
@@ -954,6 +1047,7 @@ func (e RecurringInvoiceCreateInterval) Valid() bool {
 const (
 	BOEBASE ReferenceRatesSeries = "BOE_BASE"
 	CBRKEY  ReferenceRatesSeries = "CBR_KEY"
+	DEBASE  ReferenceRatesSeries = "DE_BASE"
 	ECBMRO  ReferenceRatesSeries = "ECB_MRO"
 )
 
@@ -963,6 +1057,8 @@ func (e ReferenceRatesSeries) Valid() bool {
 	case BOEBASE:
 		return true
 	case CBRKEY:
+		return true
+	case DEBASE:
 		return true
 	case ECBMRO:
 		return true
@@ -1408,6 +1504,7 @@ type AgreementAllocation string
 
 // AgreementInput defines model for AgreementInput.
 type AgreementInput struct {
+	// Allocation default charges_first; principal_first under ru_civil_code_395
 	Allocation    *AgreementInputAllocation `json:"allocation,omitempty"`
 	EffectiveFrom openapi_types.Date        `json:"effective_from"`
 
@@ -1430,7 +1527,7 @@ type AgreementInput struct {
 	Suspension      *Suspension `json:"suspension,omitempty"`
 }
 
-// AgreementInputAllocation defines model for AgreementInput.Allocation.
+// AgreementInputAllocation default charges_first; principal_first under ru_civil_code_395
 type AgreementInputAllocation string
 
 // Allocation defines model for Allocation.
@@ -1536,13 +1633,18 @@ type Client struct {
 	Currency       string             `json:"currency"`
 	Email          string             `json:"email"`
 	Id             string             `json:"id"`
+	Kind           *ClientKind        `json:"kind,omitempty"`
 	Name           string             `json:"name"`
 	Relationship   ClientRelationship `json:"relationship"`
 	Status         ClientStatus       `json:"status"`
+	TaxId          *string            `json:"tax_id,omitempty"`
 	Timezone       string             `json:"timezone"`
 	TurnaroundDays int                `json:"turnaround_days"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 }
+
+// ClientKind defines model for Client.Kind.
+type ClientKind string
 
 // ClientRelationship defines model for Client.Relationship.
 type ClientRelationship string
@@ -1564,15 +1666,24 @@ type ClientCreate struct {
 	ContactName *string `json:"contact_name,omitempty"`
 
 	// Currency ISO 4217 code in upper case.
-	Currency     string                    `json:"currency"`
-	Email        openapi_types.Email       `json:"email"`
+	Currency string              `json:"currency"`
+	Email    openapi_types.Email `json:"email"`
+
+	// Kind Some statutory presets (de_bgb_288) treat a consumer differently.
+	Kind         *ClientCreateKind         `json:"kind,omitempty"`
 	Name         string                    `json:"name"`
 	Relationship *ClientCreateRelationship `json:"relationship,omitempty"`
+
+	// TaxId The client's tax identifier (VAT number), printed on its invoices.
+	TaxId *string `json:"tax_id,omitempty"`
 
 	// Timezone IANA zone; default the business time zone.
 	Timezone       *string `json:"timezone,omitempty"`
 	TurnaroundDays *int    `json:"turnaround_days,omitempty"`
 }
+
+// ClientCreateKind Some statutory presets (de_bgb_288) treat a consumer differently.
+type ClientCreateKind string
 
 // ClientCreateRelationship defines model for ClientCreate.Relationship.
 type ClientCreateRelationship string
@@ -1667,14 +1778,19 @@ type ClientUpdate struct {
 	ContactName    *string                   `json:"contact_name,omitempty"`
 	Currency       *string                   `json:"currency,omitempty"`
 	Email          *string                   `json:"email,omitempty"`
+	Kind           *ClientUpdateKind         `json:"kind,omitempty"`
 	Name           *string                   `json:"name,omitempty"`
 	Relationship   *ClientUpdateRelationship `json:"relationship,omitempty"`
 
 	// Status Offboarding has its own endpoint.
 	Status         *ClientUpdateStatus `json:"status,omitempty"`
+	TaxId          *string             `json:"tax_id,omitempty"`
 	Timezone       *string             `json:"timezone,omitempty"`
 	TurnaroundDays *int                `json:"turnaround_days,omitempty"`
 }
+
+// ClientUpdateKind defines model for ClientUpdate.Kind.
+type ClientUpdateKind string
 
 // ClientUpdateRelationship defines model for ClientUpdate.Relationship.
 type ClientUpdateRelationship string
@@ -1710,6 +1826,40 @@ type CreditEntry struct {
 
 // CreditEntryKind defines model for CreditEntry.Kind.
 type CreditEntryKind string
+
+// CreditNote defines model for CreditNote.
+type CreditNote struct {
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
+	Amount Money `json:"amount"`
+
+	// AppliedToInvoice The principal it took off the invoice, as the dated facts stand.
+	AppliedToInvoice Money     `json:"applied_to_invoice"`
+	ClientId         string    `json:"client_id"`
+	CreatedAt        time.Time `json:"created_at"`
+
+	// CreditCreated What exceeded the principal outstanding on its date and became client credit.
+	CreditCreated Money  `json:"credit_created"`
+	Currency      string `json:"currency"`
+	Id            string `json:"id"`
+	InvoiceId     string `json:"invoice_id"`
+
+	// InvoiceNumber The invoice it corrects.
+	InvoiceNumber string             `json:"invoice_number"`
+	IssueDate     openapi_types.Date `json:"issue_date"`
+
+	// Lines Empty when an amount was credited.
+	Lines []InvoiceLine `json:"lines"`
+
+	// Number CN-YYYY-NNNN
+	Number string `json:"number"`
+	Reason string `json:"reason"`
+
+	// Subtotal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
+	Subtotal Money `json:"subtotal"`
+
+	// Tax An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
+	Tax Money `json:"tax"`
+}
 
 // Date defines model for Date.
 type Date = openapi_types.Date
@@ -1773,9 +1923,9 @@ type Event_Type struct {
 // EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 // the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
 // before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, recurring_invoice.issued (a period's invoice, with
-// recurring_invoice_id, period, period_from, period_to) and recurring_invoice.ended (reason completed, cancelled
-// or client_offboarded) go to webhooks only;
+// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued,
+// recurring_invoice.issued (a period's invoice, with recurring_invoice_id, period, period_from, period_to) and
+// recurring_invoice.ended (reason completed, cancelled or client_offboarded) go to webhooks only;
 // payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
 // (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
 // is e-mailed to the client.
@@ -1828,6 +1978,9 @@ type InterestPeriod struct {
 	// Base An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Base *Money `json:"base,omitempty"`
 
+	// CountedDays Under 30e/360 only: what the days count for.
+	CountedDays *int `json:"counted_days,omitempty"`
+
 	// DailyRate Percent a day, for an agreement with a daily rate.
 	DailyRate *string                 `json:"daily_rate,omitempty"`
 	DayCount  *InterestPeriodDayCount `json:"day_count,omitempty"`
@@ -1866,6 +2019,9 @@ type InterestSpan struct {
 	// Base The amount interest runs on.
 	Base Money `json:"base"`
 
+	// CountedDays Under 30e/360 only: what the days count for (day 31 counts 0, the last day of February 3, or 2 in a leap year).
+	CountedDays *int `json:"counted_days,omitempty"`
+
 	// DailyRate Percent a day; absent with an annual rate.
 	DailyRate *string `json:"daily_rate,omitempty"`
 
@@ -1889,6 +2045,10 @@ type InterestTerms struct {
 	DailyRate *string                `json:"daily_rate,omitempty"`
 	DayCount  *InterestTermsDayCount `json:"day_count,omitempty"`
 	Preset    *InterestTermsPreset   `json:"preset,omitempty"`
+
+	// RateFixing eu_late_payment and fr_code_commerce only. half_year (the default): each half-year takes the rate fixed for it;
+	// at_due_date: the rate fixed for the half-year of day 1 overdue applies for the whole delay.
+	RateFixing *InterestTermsRateFixing `json:"rate_fixing,omitempty"`
 }
 
 // InterestTermsDayCount defines model for InterestTerms.DayCount.
@@ -1896,6 +2056,10 @@ type InterestTermsDayCount string
 
 // InterestTermsPreset defines model for InterestTerms.Preset.
 type InterestTermsPreset string
+
+// InterestTermsRateFixing eu_late_payment and fr_code_commerce only. half_year (the default): each half-year takes the rate fixed for it;
+// at_due_date: the rate fixed for the half-year of day 1 overdue applies for the whole delay.
+type InterestTermsRateFixing string
 
 // Invoice defines model for Invoice.
 type Invoice struct {
@@ -1919,9 +2083,12 @@ type Invoice struct {
 	CreditApplied Money `json:"credit_applied"`
 
 	// CreditCreated An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	CreditCreated Money  `json:"credit_created"`
-	Currency      string `json:"currency"`
-	DaysOverdue   int    `json:"days_overdue"`
+	CreditCreated Money `json:"credit_created"`
+
+	// Credited The principal credit notes took off the invoice.
+	Credited    *Money `json:"credited,omitempty"`
+	Currency    string `json:"currency"`
+	DaysOverdue int    `json:"days_overdue"`
 
 	// DefaultTerms When terms_source is "default", Remit's default terms (net 30, no grace, no late fee, interest or
 	// suspension, reminders 3 days before and 0, 7, 14 and 30 days after the due date, charges paid
@@ -1939,10 +2106,13 @@ type Invoice struct {
 	Number            string        `json:"number"`
 	PaidOn            *Date         `json:"paid_on"`
 	PaymentProcessing bool          `json:"payment_processing"`
+	ReverseCharge     *bool         `json:"reverse_charge,omitempty"`
 	Status            InvoiceStatus `json:"status"`
 
 	// Subtotal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Subtotal Money `json:"subtotal"`
+	Subtotal      Money `json:"subtotal"`
+	SupplyDate    *Date `json:"supply_date,omitempty"`
+	SupplyEndDate *Date `json:"supply_end_date,omitempty"`
 
 	// Tax An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	Tax Money `json:"tax"`
@@ -1976,6 +2146,17 @@ type InvoiceCreate struct {
 	IssueDate *openapi_types.Date `json:"issue_date,omitempty"`
 	Lines     []LineInput         `json:"lines"`
 	Memo      *string             `json:"memo,omitempty"`
+
+	// ReverseCharge A cross-border EU service whose VAT the client owes (Directive 2006/112/EC, art. 196): every line's tax_rate
+	// must be 0 or empty and the client must have a tax_id, not of the country of REMIT_BUSINESS_TAX_ID (its two-letter
+	// prefix). The PDF prints the legal note.
+	ReverseCharge *bool `json:"reverse_charge,omitempty"`
+
+	// SupplyDate The date of supply, or the start of the supply period; printed when it differs from the issue date.
+	SupplyDate *openapi_types.Date `json:"supply_date,omitempty"`
+
+	// SupplyEndDate The end of the supply period (with supply_date).
+	SupplyEndDate *openapi_types.Date `json:"supply_end_date,omitempty"`
 }
 
 // InvoiceLine defines model for InvoiceLine.
@@ -2354,6 +2535,12 @@ type StatementInvoice struct {
 	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 	CreditApplied *Money `json:"credit_applied,omitempty"`
 
+	// CreditNotes The invoice's credit notes, oldest first.
+	CreditNotes *[]CreditNote `json:"credit_notes,omitempty"`
+
+	// Credited The principal credit notes took off the invoice.
+	Credited *Money `json:"credited,omitempty"`
+
 	// DaysOverdue On as_of.
 	DaysOverdue *int                `json:"days_overdue,omitempty"`
 	DueDate     *openapi_types.Date `json:"due_date,omitempty"`
@@ -2507,9 +2694,9 @@ type WebhookDelivery struct {
 	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
 	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, recurring_invoice.issued (a period's invoice, with
-	// recurring_invoice_id, period, period_from, period_to) and recurring_invoice.ended (reason completed, cancelled
-	// or client_offboarded) go to webhooks only;
+	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued,
+	// recurring_invoice.issued (a period's invoice, with recurring_invoice_id, period, period_from, period_to) and
+	// recurring_invoice.ended (reason completed, cancelled or client_offboarded) go to webhooks only;
 	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
 	// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
 	// is e-mailed to the client.
@@ -2725,6 +2912,24 @@ type GetStatementPDFParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListCreditNotesParams defines parameters for ListCreditNotes.
+type ListCreditNotesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter The id of the last item of the previous page.
+	StartingAfter *StartingAfter      `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+	ClientId      *string             `form:"client_id,omitempty" json:"client_id,omitempty"`
+	InvoiceId     *string             `form:"invoice_id,omitempty" json:"invoice_id,omitempty"`
+	IssuedFrom    *openapi_types.Date `form:"issued_from,omitempty" json:"issued_from,omitempty"`
+	IssuedTo      *openapi_types.Date `form:"issued_to,omitempty" json:"issued_to,omitempty"`
+}
+
+// GetCreditNotePDFParams defines parameters for GetCreditNotePDF.
+type GetCreditNotePDFParams struct {
+	// IfNoneMatch The ETag of a copy you hold; 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListInvoicesParams defines parameters for ListInvoices.
 type ListInvoicesParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -2759,6 +2964,11 @@ type UpdateInvoiceJSONBody struct {
 	// Lines Replaces every line.
 	Lines *[]LineInput `json:"lines,omitempty"`
 	Memo  *string      `json:"memo,omitempty"`
+
+	// ReverseCharge As on creation: the lines' tax rates 0 or empty, and a client with a tax_id.
+	ReverseCharge *bool               `json:"reverse_charge,omitempty"`
+	SupplyDate    *openapi_types.Date `json:"supply_date,omitempty"`
+	SupplyEndDate *openapi_types.Date `json:"supply_end_date,omitempty"`
 }
 
 // GetAccrualParams defines parameters for GetAccrual.
@@ -2789,6 +2999,25 @@ type CreateCheckoutJSONBody struct {
 
 // CreateCheckoutParams defines parameters for CreateCheckout.
 type CreateCheckoutParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateCreditNoteJSONBody defines parameters for CreateCreditNote.
+type CreateCreditNoteJSONBody struct {
+	// Amount Minor units of the invoice currency; instead of lines.
+	Amount *int64 `json:"amount,omitempty"`
+
+	// IssueDate Default today in the client's time zone; not before the invoice's issue date, not after today.
+	IssueDate *openapi_types.Date `json:"issue_date,omitempty"`
+
+	// Lines What is credited, priced like an invoice's lines; or give amount.
+	Lines  *[]LineInput `json:"lines,omitempty"`
+	Reason string       `json:"reason"`
+}
+
+// CreateCreditNoteParams defines parameters for CreateCreditNote.
+type CreateCreditNoteParams struct {
 	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
@@ -3128,6 +3357,9 @@ type WaiveChargeJSONRequestBody WaiveChargeJSONBody
 
 // CreateCheckoutJSONRequestBody defines body for CreateCheckout for application/json ContentType.
 type CreateCheckoutJSONRequestBody CreateCheckoutJSONBody
+
+// CreateCreditNoteJSONRequestBody defines body for CreateCreditNote for application/json ContentType.
+type CreateCreditNoteJSONRequestBody CreateCreditNoteJSONBody
 
 // CreatePaymentJSONRequestBody defines body for CreatePayment for application/json ContentType.
 type CreatePaymentJSONRequestBody CreatePaymentJSONBody
@@ -3599,6 +3831,21 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/clients/{id}/statement.pdf (the `GetStatementPDF` operationId).
 	GetStatementPDF(ctx context.Context, id ID, params *GetStatementPDFParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCreditNotes Credit notes, newest first (scope read)
+	//
+	// Corresponds with GET /v1/credit_notes (the `ListCreditNotes` operationId).
+	ListCreditNotes(ctx context.Context, params *ListCreditNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCreditNote One credit note (scope read)
+	//
+	// Corresponds with GET /v1/credit_notes/{id} (the `GetCreditNote` operationId).
+	GetCreditNote(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCreditNotePDF The credit note as a PDF, naming the invoice it corrects (scope read)
+	//
+	// Corresponds with GET /v1/credit_notes/{id}/pdf (the `GetCreditNotePDF` operationId).
+	GetCreditNotePDF(ctx context.Context, id ID, params *GetCreditNotePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListInvoices List invoices, newest first (scope read)
 	//
 	// Corresponds with GET /v1/invoices (the `ListInvoices` operationId).
@@ -3692,6 +3939,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/invoices/{id}/checkout (the `CreateCheckout` operationId).
 	CreateCheckout(ctx context.Context, id ID, params *CreateCheckoutParams, body CreateCheckoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCreditNoteWithBody Credit an issued invoice with a credit note (scope write)
+	//
+	// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+	// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+	// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+	// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+	// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+	CreateCreditNoteWithBody(ctx context.Context, id ID, params *CreateCreditNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCreditNote Credit an issued invoice with a credit note (scope write)
+	//
+	// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+	// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+	// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+	// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+	// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+	CreateCreditNote(ctx context.Context, id ID, params *CreateCreditNoteParams, body CreateCreditNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListInvoiceEvents The invoice's audit trail, oldest first (scope read)
 	//
@@ -4743,6 +5016,51 @@ func (c *HTTPClient) GetStatementPDF(ctx context.Context, id ID, params *GetStat
 	return c.Client.Do(req)
 }
 
+// ListCreditNotes Credit notes, newest first (scope read)
+//
+// Corresponds with GET /v1/credit_notes (the `ListCreditNotes` operationId).
+func (c *HTTPClient) ListCreditNotes(ctx context.Context, params *ListCreditNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCreditNotesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCreditNote One credit note (scope read)
+//
+// Corresponds with GET /v1/credit_notes/{id} (the `GetCreditNote` operationId).
+func (c *HTTPClient) GetCreditNote(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCreditNoteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCreditNotePDF The credit note as a PDF, naming the invoice it corrects (scope read)
+//
+// Corresponds with GET /v1/credit_notes/{id}/pdf (the `GetCreditNotePDF` operationId).
+func (c *HTTPClient) GetCreditNotePDF(ctx context.Context, id ID, params *GetCreditNotePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCreditNotePDFRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListInvoices List invoices, newest first (scope read)
 //
 // Corresponds with GET /v1/invoices (the `ListInvoices` operationId).
@@ -4947,6 +5265,52 @@ func (c *HTTPClient) CreateCheckoutWithBody(ctx context.Context, id ID, params *
 // Corresponds with POST /v1/invoices/{id}/checkout (the `CreateCheckout` operationId).
 func (c *HTTPClient) CreateCheckout(ctx context.Context, id ID, params *CreateCheckoutParams, body CreateCheckoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateCheckoutRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCreditNoteWithBody Credit an issued invoice with a credit note (scope write)
+//
+// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+func (c *HTTPClient) CreateCreditNoteWithBody(ctx context.Context, id ID, params *CreateCreditNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCreditNoteRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCreditNote Credit an issued invoice with a credit note (scope write)
+//
+// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+func (c *HTTPClient) CreateCreditNote(ctx context.Context, id ID, params *CreateCreditNoteParams, body CreateCreditNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCreditNoteRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7227,6 +7591,203 @@ func NewGetStatementPDFRequest(server string, id ID, params *GetStatementPDFPara
 	return req, nil
 }
 
+// NewListCreditNotesRequest constructs an http.Request for the ListCreditNotes method
+func NewListCreditNotesRequest(server string, params *ListCreditNotesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit_notes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ClientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", *params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InvoiceId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "invoice_id", *params.InvoiceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IssuedFrom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "issued_from", *params.IssuedFrom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IssuedTo != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "issued_to", *params.IssuedTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCreditNoteRequest constructs an http.Request for the GetCreditNote method
+func NewGetCreditNoteRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit_notes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCreditNotePDFRequest constructs an http.Request for the GetCreditNotePDF method
+func NewGetCreditNotePDFRequest(server string, id ID, params *GetCreditNotePDFParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/credit_notes/%s/pdf", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListInvoicesRequest constructs an http.Request for the ListInvoices method
 func NewListInvoicesRequest(server string, params *ListInvoicesParams) (*http.Request, error) {
 	var err error
@@ -7705,6 +8266,68 @@ func NewCreateCheckoutRequestWithBody(server string, id ID, params *CreateChecko
 	}
 
 	operationPath := fmt.Sprintf("/v1/invoices/%s/checkout", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateCreditNoteRequest calls the generic CreateCreditNote builder with application/json body
+func NewCreateCreditNoteRequest(server string, id ID, params *CreateCreditNoteParams, body CreateCreditNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCreditNoteRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewCreateCreditNoteRequestWithBody constructs an http.Request for the CreateCreditNote method, with any body, and a specified content type
+func NewCreateCreditNoteRequestWithBody(server string, id ID, params *CreateCreditNoteParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/invoices/%s/credit_notes", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -10337,6 +10960,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/clients/{id}/statement.pdf (the `GetStatementPDF` operationId).
 	GetStatementPDFWithResponse(ctx context.Context, id ID, params *GetStatementPDFParams, reqEditors ...RequestEditorFn) (*GetStatementPDFResponse, error)
 
+	// ListCreditNotesWithResponse Credit notes, newest first (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/credit_notes (the `ListCreditNotes` operationId).
+	ListCreditNotesWithResponse(ctx context.Context, params *ListCreditNotesParams, reqEditors ...RequestEditorFn) (*ListCreditNotesResponse, error)
+
+	// GetCreditNoteWithResponse One credit note (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/credit_notes/{id} (the `GetCreditNote` operationId).
+	GetCreditNoteWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCreditNoteResponse, error)
+
+	// GetCreditNotePDFWithResponse The credit note as a PDF, naming the invoice it corrects (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/credit_notes/{id}/pdf (the `GetCreditNotePDF` operationId).
+	GetCreditNotePDFWithResponse(ctx context.Context, id ID, params *GetCreditNotePDFParams, reqEditors ...RequestEditorFn) (*GetCreditNotePDFResponse, error)
+
 	// ListInvoicesWithResponse List invoices, newest first (scope read)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10438,6 +11082,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/invoices/{id}/checkout (the `CreateCheckout` operationId).
 	CreateCheckoutWithResponse(ctx context.Context, id ID, params *CreateCheckoutParams, body CreateCheckoutJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckoutResponse, error)
+
+	// CreateCreditNoteWithBodyWithResponse Credit an issued invoice with a credit note (scope write)
+	//
+	// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+	// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+	// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+	// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+	// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+	CreateCreditNoteWithBodyWithResponse(ctx context.Context, id ID, params *CreateCreditNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCreditNoteResponse, error)
+
+	// CreateCreditNoteWithResponse Credit an issued invoice with a credit note (scope write)
+	//
+	// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+	// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+	// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+	// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+	// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+	CreateCreditNoteWithResponse(ctx context.Context, id ID, params *CreateCreditNoteParams, body CreateCreditNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCreditNoteResponse, error)
 
 	// ListInvoiceEventsWithResponse The invoice's audit trail, oldest first (scope read)
 	//
@@ -12617,6 +13287,207 @@ func (r GetStatementPDFResponse) ContentType() string {
 	return ""
 }
 
+// ListCreditNotesResponse200Headers the declared response headers of an HTTP 200 response for ListCreditNotes
+type ListCreditNotesResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListCreditNotesResponseDefaultHeaders the declared response headers of an HTTP default response for ListCreditNotes
+type ListCreditNotesResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ListCreditNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    []CreditNote `json:"data"`
+		HasMore bool         `json:"has_more"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCreditNotesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListCreditNotesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCreditNotesResponse) GetJSON200() *struct {
+	Data    []CreditNote `json:"data"`
+	HasMore bool         `json:"has_more"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListCreditNotesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCreditNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCreditNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCreditNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCreditNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCreditNoteResponse200Headers the declared response headers of an HTTP 200 response for GetCreditNote
+type GetCreditNoteResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetCreditNoteResponseDefaultHeaders the declared response headers of an HTTP default response for GetCreditNote
+type GetCreditNoteResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type GetCreditNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CreditNote
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCreditNoteResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetCreditNoteResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCreditNoteResponse) GetJSON200() *CreditNote {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetCreditNoteResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCreditNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCreditNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCreditNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCreditNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCreditNotePDFResponse200Headers the declared response headers of an HTTP 200 response for GetCreditNotePDF
+type GetCreditNotePDFResponse200Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	XRequestId         *string
+}
+
+// GetCreditNotePDFResponse304Headers the declared response headers of an HTTP 304 response for GetCreditNotePDF
+type GetCreditNotePDFResponse304Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// GetCreditNotePDFResponseDefaultHeaders the declared response headers of an HTTP default response for GetCreditNotePDF
+type GetCreditNotePDFResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type GetCreditNotePDFResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCreditNotePDFResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCreditNotePDFResponse304Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetCreditNotePDFResponseDefaultHeaders
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetCreditNotePDFResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCreditNotePDFResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCreditNotePDFResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCreditNotePDFResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCreditNotePDFResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListInvoicesResponse200Headers the declared response headers of an HTTP 200 response for ListInvoices
 type ListInvoicesResponse200Headers struct {
 	XRequestId *string
@@ -13208,6 +14079,71 @@ func (r CreateCheckoutResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateCheckoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCreditNoteResponse201Headers the declared response headers of an HTTP 201 response for CreateCreditNote
+type CreateCreditNoteResponse201Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateCreditNoteResponseDefaultHeaders the declared response headers of an HTTP default response for CreateCreditNote
+type CreateCreditNoteResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type CreateCreditNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CreditNote
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCreditNoteResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateCreditNoteResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCreditNoteResponse) GetJSON201() *CreditNote {
+	return r.JSON201
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateCreditNoteResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCreditNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCreditNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCreditNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCreditNoteResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16425,6 +17361,45 @@ func (c *ClientWithResponses) GetStatementPDFWithResponse(ctx context.Context, i
 	return ParseGetStatementPDFResponse(rsp)
 }
 
+// ListCreditNotesWithResponse Credit notes, newest first (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/credit_notes (the `ListCreditNotes` operationId).
+func (c *ClientWithResponses) ListCreditNotesWithResponse(ctx context.Context, params *ListCreditNotesParams, reqEditors ...RequestEditorFn) (*ListCreditNotesResponse, error) {
+	rsp, err := c.ListCreditNotes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCreditNotesResponse(rsp)
+}
+
+// GetCreditNoteWithResponse One credit note (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/credit_notes/{id} (the `GetCreditNote` operationId).
+func (c *ClientWithResponses) GetCreditNoteWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCreditNoteResponse, error) {
+	rsp, err := c.GetCreditNote(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCreditNoteResponse(rsp)
+}
+
+// GetCreditNotePDFWithResponse The credit note as a PDF, naming the invoice it corrects (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/credit_notes/{id}/pdf (the `GetCreditNotePDF` operationId).
+func (c *ClientWithResponses) GetCreditNotePDFWithResponse(ctx context.Context, id ID, params *GetCreditNotePDFParams, reqEditors ...RequestEditorFn) (*GetCreditNotePDFResponse, error) {
+	rsp, err := c.GetCreditNotePDF(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCreditNotePDFResponse(rsp)
+}
+
 // ListInvoicesWithResponse List invoices, newest first (scope read)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16597,6 +17572,44 @@ func (c *ClientWithResponses) CreateCheckoutWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseCreateCheckoutResponse(rsp)
+}
+
+// CreateCreditNoteWithBodyWithResponse Credit an issued invoice with a credit note (scope write)
+//
+// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+func (c *ClientWithResponses) CreateCreditNoteWithBodyWithResponse(ctx context.Context, id ID, params *CreateCreditNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCreditNoteResponse, error) {
+	rsp, err := c.CreateCreditNoteWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCreditNoteResponse(rsp)
+}
+
+// CreateCreditNoteWithResponse Credit an issued invoice with a credit note (scope write)
+//
+// Issues a credit note numbered CN-YYYY-NNNN (gapless, per year of its issue date) that names the invoice it
+// corrects. It takes its amount (the lines' total with tax, or amount) off the invoice's principal from its
+// issue date, like a payment that day: interest and later fees follow. What exceeds the principal then
+// outstanding becomes client credit. At most the invoice's total not yet credited; not on a draft (409
+// invoice_not_open) or a void invoice (409 invoice_void). Sends credit_note.issued.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/invoices/{id}/credit_notes (the `CreateCreditNote` operationId).
+func (c *ClientWithResponses) CreateCreditNoteWithResponse(ctx context.Context, id ID, params *CreateCreditNoteParams, body CreateCreditNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCreditNoteResponse, error) {
+	rsp, err := c.CreateCreditNote(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCreditNoteResponse(rsp)
 }
 
 // ListInvoiceEventsWithResponse The invoice's audit trail, oldest first (scope read)
@@ -19174,6 +20187,246 @@ func ParseGetStatementPDFResponse(rsp *http.Response) (*GetStatementPDFResponse,
 	return response, nil
 }
 
+// ParseListCreditNotesResponse parses an HTTP response from a ListCreditNotesWithResponse call
+func ParseListCreditNotesResponse(rsp *http.Response) (*ListCreditNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCreditNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    []CreditNote `json:"data"`
+			HasMore bool         `json:"has_more"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCreditNotesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListCreditNotesResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCreditNoteResponse parses an HTTP response from a GetCreditNoteWithResponse call
+func ParseGetCreditNoteResponse(rsp *http.Response) (*GetCreditNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCreditNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CreditNote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCreditNoteResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GetCreditNoteResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCreditNotePDFResponse parses an HTTP response from a GetCreditNotePDFWithResponse call
+func ParseGetCreditNotePDFResponse(rsp *http.Response) (*GetCreditNotePDFResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCreditNotePDFResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCreditNotePDFResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCreditNotePDFResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers304 = &headers
+	case true:
+		var headers GetCreditNotePDFResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListInvoicesResponse parses an HTTP response from a ListInvoicesWithResponse call
 func ParseListInvoicesResponse(rsp *http.Response) (*ListInvoicesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19769,6 +21022,83 @@ func ParseCreateCheckoutResponse(rsp *http.Response) (*CreateCheckoutResponse, e
 		response.Headers201 = &headers
 	case true:
 		var headers CreateCheckoutResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCreditNoteResponse parses an HTTP response from a CreateCreditNoteWithResponse call
+func ParseCreateCreditNoteResponse(rsp *http.Response) (*CreateCreditNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCreditNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CreditNote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCreditNoteResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers CreateCreditNoteResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

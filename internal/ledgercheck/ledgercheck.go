@@ -13,7 +13,8 @@ import (
 
 // Check returns the first inconsistency it finds, or nil.
 func Check(db *sql.DB) error {
-	rows, err := db.Query(`SELECT i.id, i.status, i.total, i.charges_total, i.amount_paid, i.credit_applied, i.balance_due,
+	rows, err := db.Query(`SELECT i.id, i.status, i.total, i.charges_total, i.amount_paid, i.credit_applied, i.balance_due, i.credited,
+		(SELECT COALESCE(SUM(alloc_principal), 0) FROM credit_notes n WHERE n.invoice_id = i.id),
 		(SELECT COALESCE(SUM(amount - waived_amount), 0) FROM charges c WHERE c.invoice_id = i.id),
 		(SELECT COALESCE(SUM(alloc_compensation + alloc_fees + alloc_interest + alloc_principal), 0) FROM payments p WHERE p.invoice_id = i.id),
 		(SELECT COALESCE(SUM(rev_compensation + rev_fees + rev_interest + rev_principal), 0) FROM refunds r WHERE r.invoice_id = i.id),
@@ -29,8 +30,9 @@ func Check(db *sql.DB) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id, status string
+		var credited, sumCredited int64
 		var total, charges, paid, credit, balance, sumCharges, sumPaid, sumRefunded, sumCredit, chargesPaid, allocCharges, revCharges, badAlloc int64
-		if err := rows.Scan(&id, &status, &total, &charges, &paid, &credit, &balance, &sumCharges, &sumPaid, &sumRefunded, &sumCredit, &chargesPaid, &allocCharges, &revCharges, &badAlloc); err != nil {
+		if err := rows.Scan(&id, &status, &total, &charges, &paid, &credit, &balance, &credited, &sumCredited, &sumCharges, &sumPaid, &sumRefunded, &sumCredit, &chargesPaid, &allocCharges, &revCharges, &badAlloc); err != nil {
 			return err
 		}
 		fail := func(format string, args ...any) error {
@@ -43,8 +45,10 @@ func Check(db *sql.DB) error {
 			return fail("amount_paid %d, rows say %d", paid, sumPaid-sumRefunded)
 		case credit != sumCredit:
 			return fail("credit_applied %d, rows say %d", credit, sumCredit)
-		case status != "void" && balance != total+charges-paid-credit:
-			return fail("balance_due %d != %d + %d - %d - %d", balance, total, charges, paid, credit)
+		case credited != sumCredited:
+			return fail("credited %d, credit notes say %d", credited, sumCredited)
+		case status != "void" && balance != total+charges-paid-credit-credited:
+			return fail("balance_due %d != %d + %d - %d - %d - %d", balance, total, charges, paid, credit, credited)
 		case balance < 0:
 			return fail("negative balance %d", balance)
 		case status == "paid" && balance != 0:
@@ -123,7 +127,8 @@ func Gapless(db *sql.DB) error {
 // creates credit, issuing an invoice applies it, voiding that invoice
 // releases it again, refunding the payment that created it takes it back,
 // and a payment or refund recorded late adjusts what a payment created.
-var creditKinds = map[string]bool{"overpayment": true, "applied": true, "released": true, "refund": true, "adjusted": true}
+var creditKinds = map[string]bool{"overpayment": true, "applied": true, "released": true, "refund": true, "adjusted": true,
+	"credit_note": true}
 
 // Credit checks every client's credit in each currency: its ledger holds
 // only known kinds; what it says was applied equals what the invoices say,
@@ -132,7 +137,7 @@ var creditKinds = map[string]bool{"overpayment": true, "applied": true, "release
 // balance is that less what was applied; and, read in the order the lines
 // were written, it never went below zero.
 func Credit(db *sql.DB) error {
-	type sums struct{ created, applied, refunded, balance int64 }
+	type sums struct{ created, applied, refunded, balance, noted int64 }
 	ledger := map[account]*sums{}
 	rows, err := db.Query(`SELECT client_id, currency, kind, amount FROM client_credits ORDER BY client_id, currency, created_at, amount DESC, id`)
 	if err != nil {
@@ -161,6 +166,8 @@ func Credit(db *sql.DB) error {
 			s.applied -= amount
 		case "refund":
 			s.refunded -= amount
+		case "credit_note":
+			s.noted += amount
 		}
 		s.balance += amount
 		if s.balance < 0 {
@@ -177,6 +184,7 @@ func Credit(db *sql.DB) error {
 		set func(s *sums, n int64)
 	}{
 		{`SELECT client_id, currency, SUM(alloc_credit) FROM payments GROUP BY client_id, currency`, func(s *sums, n int64) { s.created = n }},
+		{`SELECT client_id, currency, SUM(alloc_credit) FROM credit_notes GROUP BY client_id, currency`, func(s *sums, n int64) { s.noted = n }},
 		{`SELECT i.client_id, i.currency, SUM(i.credit_applied) FROM invoices i GROUP BY i.client_id, i.currency`, func(s *sums, n int64) { s.applied = n }},
 		{`SELECT p.client_id, p.currency, SUM(r.rev_credit) FROM refunds r JOIN payments p ON p.id = r.payment_id GROUP BY p.client_id, p.currency`,
 			func(s *sums, n int64) { s.refunded = n }},
@@ -201,12 +209,15 @@ func Credit(db *sql.DB) error {
 				s.created-s.refunded, f.created-f.refunded)
 		case s.applied != f.applied:
 			return fmt.Errorf("client %s: %s credit applied %d, invoices say %d", a.client, a.currency, s.applied, f.applied)
-		case s.balance != f.created-f.applied-f.refunded:
-			return fmt.Errorf("client %s: %s credit %d != %d created - %d applied - %d refunded", a.client, a.currency, s.balance, f.created, f.applied, f.refunded)
+		case s.noted != f.noted:
+			return fmt.Errorf("client %s: %s credit from credit notes %d, credit notes say %d", a.client, a.currency, s.noted, f.noted)
+		case s.balance != f.created-f.applied-f.refunded+f.noted:
+			return fmt.Errorf("client %s: %s credit %d != %d created - %d applied - %d refunded + %d credit notes", a.client, a.currency,
+				s.balance, f.created, f.applied, f.refunded, f.noted)
 		}
 	}
 	for a, s := range ledger {
-		if facts[a] == nil && (s.created != 0 || s.applied != 0 || s.refunded != 0) {
+		if facts[a] == nil && (s.created != 0 || s.applied != 0 || s.refunded != 0 || s.noted != 0) {
 			return fmt.Errorf("client %s: %s credit lines without the payments or invoices that made them", a.client, a.currency)
 		}
 	}
