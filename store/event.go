@@ -87,16 +87,24 @@ func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID st
 		return err
 	}
 	if notify {
-		_, err := db.enqueue(ctx, tx, typ, clientID, invoiceID, raw)
+		_, _, err := db.notice(ctx, tx, typ, clientID, invoiceID, raw)
 		return err
 	}
+	ev := db.newEvent(ctx, typ, clientID, invoiceID, raw)
+	_, err = rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...)
+	return err
+}
+
+// newEvent returns an audit event row of the request's actor, not yet
+// written; data is its JSON (nil: filled in by the caller).
+func (db *DB) newEvent(ctx context.Context, typ, clientID, invoiceID string, data []byte) eventRow {
 	actor := domain.ActorFrom(ctx)
-	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(raw), CreatedAt: db.now()}
+	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID,
+		Data: string(data), CreatedAt: db.now()}
 	if invoiceID != "" {
 		ev.InvoiceID = &invoiceID
 	}
-	_, err = rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...)
-	return err
+	return ev
 }
 
 // pageAsc applies keyset pagination in ascending id order.

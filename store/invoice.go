@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,11 +169,31 @@ func (s *InvoiceService) CreateInvoice(ctx context.Context, d domain.InvoiceDraf
 	}
 	credited := false
 	err = s.db.tx(ctx, func(tx *gorm.DB) error {
-		ag, err := s.writeInvoice(ctx, tx, d, row, lines)
-		if err != nil || !d.Issue {
+		if err := s.checkClient(tx, d, row); err != nil {
 			return err
 		}
-		credited, err = s.issued(ctx, tx, row, ag)
+		if !d.Issue {
+			return s.writeInvoice(ctx, tx, row, lines)
+		}
+		ag, err := s.open(tx, row)
+		if err != nil {
+			return err
+		}
+		avail, err := creditBalance(tx, row.ClientID, row.Currency)
+		if err != nil {
+			return err
+		}
+		if avail > 0 {
+			// Credit may pay the invoice in full, and invoice.paid names
+			// its number: take it first.
+			if err := s.takeNumber(tx, row); err != nil {
+				return err
+			}
+		}
+		if err := s.writeOpened(ctx, tx, row, lines, ag); err != nil || avail <= 0 {
+			return err
+		}
+		credited, err = s.useCredit(ctx, tx, row)
 		return err
 	})
 	if err != nil {
@@ -210,28 +232,129 @@ func lineRows(invoiceID string, lines []domain.InvoiceLine) []lineRow {
 	return rows
 }
 
-// writeInvoice checks the draft's client, and writes the invoice, its lines
-// and invoice.created. With d.Issue the row is numbered first, so that it is
-// written once, already open; the caller then calls issued with the
-// agreement returned.
-func (s *InvoiceService) writeInvoice(ctx context.Context, tx *gorm.DB, d domain.InvoiceDraft, row *invoiceRow, lines []lineRow) (domain.Agreement, error) {
-	var ag domain.Agreement
-	if err := s.checkClient(tx, d, row); err != nil {
-		return ag, err
-	}
-	if d.Issue {
-		var err error
-		if ag, err = s.number(tx, row); err != nil {
-			return ag, err
-		}
-	}
+// writeInvoice writes a draft, its lines and invoice.created.
+func (s *InvoiceService) writeInvoice(ctx context.Context, tx *gorm.DB, row *invoiceRow, lines []lineRow) error {
 	if _, err := rawExec(tx, valuesSQL("invoices", invoiceCols, 1), row.values()...); err != nil {
-		return ag, err
+		return err
 	}
 	if err := insertLines(tx, lines); err != nil {
-		return ag, err
+		return err
 	}
-	return ag, s.db.emit(ctx, tx, "invoice.created", row.ClientID, row.ID, map[string]any{"total": row.Total, "currency": row.Currency}, false)
+	return s.db.emit(ctx, tx, "invoice.created", row.ClientID, row.ID, map[string]any{"total": row.Total, "currency": row.Currency}, false)
+}
+
+// writeOpened writes an invoice opened at creation (see open), once and
+// already numbered, with its lines, invoice.created and invoice.issued
+// with its outbox row. A row without a number takes the next one of its
+// series; on PostgreSQL everything goes in one statement, so the series'
+// row lock, which every issuer in the business queues on, is held from
+// that statement to the commit and no longer (see numberedSQL).
+func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invoiceRow, lines []lineRow, ag domain.Agreement) error {
+	created := s.db.newEvent(ctx, "invoice.created", row.ClientID, row.ID, fmt.Appendf(nil, `{"currency":%q,"total":%d}`, row.Currency, row.Total))
+	issued := s.db.newEvent(ctx, "invoice.issued", row.ClientID, row.ID, nil)
+	outbox := outboxRow{ID: s.db.newID("obx"), EventID: issued.ID, Type: issued.Type, ClientID: row.ClientID,
+		InvoiceID: issued.InvoiceID, CreatedAt: issued.CreatedAt}
+	announce := func(number string) (string, error) {
+		raw, err := json.Marshal(map[string]any{"number": number, "issue_date": dateOf(row.IssueDate), "due_date": dateOf(row.DueDate),
+			"total": row.Total, "currency": row.Currency, "agreement_version": ag.Version})
+		return string(raw), err
+	}
+	if s.db.dialect != Postgres {
+		if row.Number == nil {
+			if err := s.takeNumber(tx, row); err != nil {
+				return err
+			}
+		}
+		var err error
+		if issued.Data, err = announce(*row.Number); err != nil {
+			return err
+		}
+		if _, err := rawExec(tx, valuesSQL("invoices", invoiceCols, 1), row.values()...); err != nil {
+			return err
+		}
+		if err := insertLines(tx, lines); err != nil {
+			return err
+		}
+		if err := insertRows(tx, "events", eventCols, [][]any{created.values(), issued.values()}, "", nil); err != nil {
+			return err
+		}
+		_, err = rawExec(tx, valuesSQL("outbox", outboxCols, 1), outbox.values()...)
+		return err
+	}
+	// The announcement's JSON is built around the number the statement
+	// takes: the text before it and the text after it.
+	data, err := announce(numberHole)
+	if err != nil {
+		return err
+	}
+	hole, _ := json.Marshal(numberHole)
+	before, after, ok := strings.Cut(data, string(hole))
+	if !ok {
+		return fmt.Errorf("invoice.issued of %s: no place for the number in %s", row.ID, data)
+	}
+	args := make([]any, 0, 2+len(invoiceCols)+len(lines)*len(lineCols)+2*len(eventCols)+len(outboxCols)+2)
+	if row.Number == nil {
+		args = append(args, seriesOf(row))
+	} else {
+		args = append(args, *row.Number)
+	}
+	v := row.values()
+	args = append(args, v[:2]...)
+	args = append(args, v[3:]...) // the number comes from the statement
+	for _, l := range lines {
+		args = append(args, l.InvoiceID, l.Position, l.Description, l.Quantity, l.UnitAmount, l.TaxRate, l.Amount, l.Tax)
+	}
+	args = append(args, created.values()...)
+	ev := issued.values()
+	args = append(args, ev[:6]...)
+	args = append(args, before, after, issued.CreatedAt)
+	args = append(args, outbox.values()...)
+	var number string
+	if err := rawScan(tx, numberedSQL(len(lines), row.Number == nil), args, &number); err != nil {
+		return err
+	}
+	row.Number = &number
+	return nil
+}
+
+// numberHole stands for the number in JSON built before the number is known.
+const numberHole = "\x00number\x00"
+
+// seriesOf is the numbering series of an opened invoice: INV-YYYY of its
+// issue year.
+func seriesOf(row *invoiceRow) string {
+	return fmt.Sprintf("INV-%04d", dateOf(row.IssueDate).Year())
+}
+
+// numberedSQL returns PostgreSQL's one statement that writes an opened
+// invoice (see writeOpened) with n lines, cached per shape. With take it
+// bumps the series' counter (the first argument is the series) and numbers
+// the invoice with it, as nextNumber does; otherwise the first argument is
+// the number. It returns the number.
+func numberedSQL(n int, take bool) string {
+	key := valuesKey{"numbered", strconv.FormatBool(take), n}
+	if q, ok := valuesQueries.Load(key); ok {
+		return q.(string)
+	}
+	var sb strings.Builder
+	if take {
+		sb.WriteString(`WITH n AS (INSERT INTO invoice_counters (series, last_number) VALUES (?, 1)
+	ON CONFLICT (series) DO UPDATE SET last_number = invoice_counters.last_number + 1
+	RETURNING series || '-' || CASE WHEN last_number < 10000 THEN lpad(last_number::text, 4, '0') ELSE last_number::text END AS number)`)
+	} else {
+		sb.WriteString("WITH n AS (SELECT ?::text AS number)")
+	}
+	cols := strings.Join(invoiceCols, ", ")
+	sb.WriteString(", i AS (INSERT INTO invoices (" + cols + ") SELECT ?, ?, n.number" + strings.Repeat(", ?", len(invoiceCols)-3) + " FROM n)")
+	sb.WriteString(", l AS (" + valuesSQL("invoice_lines", lineCols, n) + ")")
+	sb.WriteString(", c AS (" + valuesSQL("events", eventCols, 1) + ")")
+	sb.WriteString(", e AS (INSERT INTO events (" + strings.Join(eventCols, ", ") + ")" +
+		" SELECT ?, ?, ?, ?, ?, ?, ? || to_json(n.number)::text || ?, ? FROM n)")
+	sb.WriteString(", o AS (" + valuesSQL("outbox", outboxCols, 1) + ")")
+	sb.WriteString(" SELECT number FROM n")
+	q := sb.String()
+	valuesQueries.Store(key, q)
+	return q
 }
 
 // createInvoiceTx stores d as a draft in tx and returns its id (the
@@ -242,8 +365,10 @@ func (s *InvoiceService) createInvoiceTx(ctx context.Context, tx *gorm.DB, d dom
 	if err != nil {
 		return "", err
 	}
-	_, err = s.writeInvoice(ctx, tx, d, row, lines)
-	return row.ID, err
+	if err := s.checkClient(tx, d, row); err != nil {
+		return "", err
+	}
+	return row.ID, s.writeInvoice(ctx, tx, row, lines)
 }
 
 // checkClient checks the draft's client and currency and fills row with them.
@@ -463,22 +588,30 @@ func (s *InvoiceService) issue(ctx context.Context, tx *gorm.DB, id string) erro
 	if row.Status != domain.InvoiceStatusDraft {
 		return domain.Conflictf(domain.EINVOICENOTDRAFT, "invoice %s is %s; only a draft can be issued", id, row.Status)
 	}
-	ag, err := s.number(tx, row)
+	ag, err := s.open(tx, row)
 	if err != nil {
+		return err
+	}
+	if err := s.takeNumber(tx, row); err != nil {
 		return err
 	}
 	if err := tx.Save(row).Error; err != nil {
 		return err
 	}
-	_, err = s.issued(ctx, tx, row, ag)
+	if err := s.db.emit(ctx, tx, "invoice.issued", row.ClientID, row.ID, map[string]any{
+		"number": row.Number, "issue_date": dateOf(row.IssueDate), "due_date": dateOf(row.DueDate), "total": row.Total,
+		"currency": row.Currency, "agreement_version": ag.Version,
+	}, true); err != nil {
+		return err
+	}
+	_, err = s.useCredit(ctx, tx, row)
 	return err
 }
 
-// number opens a draft in memory: it takes the next number of the series,
-// fixes the issue and due dates in the client's time zone and the agreement
-// in force on the issue date, and returns that agreement. The caller writes
-// the row, then calls issued.
-func (s *InvoiceService) number(tx *gorm.DB, row *invoiceRow) (domain.Agreement, error) {
+// open opens a draft in memory: it fixes the issue and due dates in the
+// client's time zone and the agreement in force on the issue date, and
+// returns that agreement. The number is left to takeNumber or writeOpened.
+func (s *InvoiceService) open(tx *gorm.DB, row *invoiceRow) (domain.Agreement, error) {
 	loc, err := domain.LoadZone(row.Timezone)
 	if err != nil {
 		return domain.Agreement{}, err
@@ -501,13 +634,9 @@ func (s *InvoiceService) number(tx *gorm.DB, row *invoiceRow) (domain.Agreement,
 	if due.Before(issued) {
 		return ag, fieldError("due_date", "must not be before issue_date")
 	}
-	number, err := nextNumber(tx, fmt.Sprintf("INV-%04d", issued.Year()))
-	if err != nil {
-		return ag, err
-	}
 	overdue := domain.DayOneOverdue(due, ag.GraceDays)
 	overdueAt := overdue.Midnight(loc).UTC()
-	row.Status, row.Number, row.IssueDate, row.DueDate = domain.InvoiceStatusOpen, &number, dateCol(issued), dateCol(due)
+	row.Status, row.IssueDate, row.DueDate = domain.InvoiceStatusOpen, dateCol(issued), dateCol(due)
 	row.OverdueFrom, row.OverdueAt, row.Agreement, row.IssuedAt, row.UpdatedAt = dateCol(overdue), &overdueAt, &terms, &now, now
 	if ag.ID != "" {
 		row.AgreementID = &ag.ID
@@ -516,21 +645,25 @@ func (s *InvoiceService) number(tx *gorm.DB, row *invoiceRow) (domain.Agreement,
 	return ag, nil
 }
 
-// issued follows the write of a newly opened invoice: it announces it and
-// applies the client's credit, and reports whether credit changed the row.
-func (s *InvoiceService) issued(ctx context.Context, tx *gorm.DB, row *invoiceRow, ag domain.Agreement) (bool, error) {
-	issued, due := dateOf(row.IssueDate), dateOf(row.DueDate)
-	if err := s.db.emit(ctx, tx, "invoice.issued", row.ClientID, row.ID, map[string]any{
-		"number": row.Number, "issue_date": issued, "due_date": due, "total": row.Total, "currency": row.Currency, "agreement_version": ag.Version,
-	}, true); err != nil {
-		return false, err
+// takeNumber gives an opened invoice the next number of its series.
+func (s *InvoiceService) takeNumber(tx *gorm.DB, row *invoiceRow) error {
+	number, err := nextNumber(tx, seriesOf(row))
+	if err != nil {
+		return err
 	}
+	row.Number = &number
+	return nil
+}
+
+// useCredit applies the client's credit to a newly opened invoice, and
+// reports whether credit changed the row.
+func (s *InvoiceService) useCredit(ctx context.Context, tx *gorm.DB, row *invoiceRow) (bool, error) {
 	applied, err := s.applyCredit(ctx, tx, row)
 	if err != nil || applied == 0 {
 		// Without credit the figures written stand (balance = total).
 		return false, err
 	}
-	_, err = s.db.refresh(ctx, tx, row.ID, issued)
+	_, err = s.db.refresh(ctx, tx, row.ID, dateOf(row.IssueDate))
 	return true, err
 }
 

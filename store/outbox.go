@@ -103,22 +103,32 @@ func (s *OutboxService) Enqueue(ctx context.Context, typ, clientID, invoiceID st
 // enqueue writes an audit event and its outbox row in tx and returns the
 // outbox message.
 func (db *DB) enqueue(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID string, data json.RawMessage) (*domain.OutboxMessage, error) {
-	actor := domain.ActorFrom(ctx)
-	now := db.now()
-	ev := eventRow{ID: db.newID("evt"), Type: typ, ClientID: clientID, Actor: actor.Name, ActorKeyID: actor.KeyID, Data: string(data), CreatedAt: now}
-	if invoiceID != "" {
-		ev.InvoiceID = &invoiceID
-	}
-	if _, err := rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...); err != nil {
-		return nil, err
-	}
-	row := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, CreatedAt: now}
-	if _, err := rawExec(tx, valuesSQL("outbox", outboxCols, 1), row.values()...); err != nil {
+	ev, row, err := db.notice(ctx, tx, typ, clientID, invoiceID, data)
+	if err != nil {
 		return nil, err
 	}
 	m, err := row.toDomain(&ev)
 	return &m, err
 }
+
+// notice writes an audit event and its outbox row in tx (on PostgreSQL in
+// one statement) and returns both.
+func (db *DB) notice(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID string, data json.RawMessage) (eventRow, outboxRow, error) {
+	ev := db.newEvent(ctx, typ, clientID, invoiceID, data)
+	row := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, CreatedAt: ev.CreatedAt}
+	if db.dialect == Postgres {
+		_, err := rawExec(tx, noticeSQL, append(ev.values(), row.values()...)...)
+		return ev, row, err
+	}
+	if _, err := rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...); err != nil {
+		return ev, row, err
+	}
+	_, err := rawExec(tx, valuesSQL("outbox", outboxCols, 1), row.values()...)
+	return ev, row, err
+}
+
+// noticeSQL writes an event and its outbox row in one PostgreSQL statement.
+var noticeSQL = "WITH e AS (" + valuesSQL("events", eventCols, 1) + ") " + valuesSQL("outbox", outboxCols, 1)
 
 // skipLocked makes a SELECT on PostgreSQL lock the rows it returns and pass
 // over rows another transaction holds, so replicas claim disjoint batches.

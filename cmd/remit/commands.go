@@ -177,7 +177,8 @@ func commands() []command {
 		{
 			name: "loadtest", summary: "measure Remit against a bare Echo + SQLite handler (docs/PERFORMANCE.md)",
 			about: "Starts Remit on a fresh SQLite file in a temporary directory and a bare Echo + SQLite\n" +
-				"handler in this process, drives the same scenarios against both, and prints requests\n" +
+				"handler in this process (with -database-url also Remit and a same-work floor on that\n" +
+				"PostgreSQL database), drives the same scenarios against all, and prints requests\n" +
 				"per second, latency percentiles and the ratios. It reads no settings.",
 			setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 				o := loadtestFlags(fs)

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,9 +155,19 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 }
 
-// loadTarget is a server under load and how to call it.
+// loadTarget is a server under load and how to call it: at url, or at
+// each of urls in turn (see pick).
 type loadTarget struct {
 	name, url, key string
+	urls           []string
+}
+
+// pick returns the target with the url operation i is sent to.
+func (t loadTarget) pick(i int) loadTarget {
+	if len(t.urls) > 0 {
+		t.url = t.urls[i%len(t.urls)]
+	}
+	return t
 }
 
 // call sends one request and decodes the JSON answer into out (if not nil);
@@ -187,6 +198,8 @@ type loadtestOptions struct {
 	duration                     *time.Duration
 	conns, rounds                *int
 	only, cpuProfile, onlyTarget *string
+	databaseURL, replicas        *string
+	out                          io.Writer
 }
 
 // loadtestFlags defines the flags of `remit loadtest` on fs.
@@ -194,20 +207,28 @@ func loadtestFlags(fs *flag.FlagSet) loadtestOptions {
 	return loadtestOptions{
 		duration:   fs.Duration("duration", 5*time.Second, "how long each round runs against each target"),
 		conns:      fs.Int("conns", 32, "concurrent connections"),
-		rounds:     fs.Int("rounds", 3, "rounds per scenario; targets alternate within each, so both see the same machine load"),
+		rounds:     fs.Int("rounds", 3, "rounds per scenario; targets alternate within each, so all see the same machine load"),
 		only:       fs.String("only", "", "run only the scenarios whose name contains this"),
 		cpuProfile: fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file"),
-		onlyTarget: fs.String("target", "", "drive only this target (remit or bare), e.g. to profile it alone; no ratios then"),
+		onlyTarget: fs.String("target", "", "drive only these targets (comma-separated: remit, bare, remit-pg, floor-pg), e.g. to profile one alone"),
+		databaseURL: fs.String("database-url", "", "also run Remit (remit-pg) and the same-work floor (floor-pg) on this PostgreSQL database, "+
+			"beside the SQLite run (a database of its own: both write into Remit's tables there)"),
+		replicas: fs.String("replicas", "", "with -database-url, also drive groups of `remit serve` processes on that database, "+
+			"e.g. 1,3 (targets pg-x1, pg-x3: each operation goes to the next process of its group in turn)"),
+		out: os.Stdout,
 	}
 }
 
 // loadtest is `remit loadtest`: it starts Remit (on a fresh SQLite file) and
-// the bare baseline in this process, drives the same scenarios against both
-// at the same concurrency, alternating targets round by round, and prints
-// operations and requests per second, latency percentiles per operation,
-// and the ratios.
+// the bare baseline in this process, and with -database-url also Remit and
+// the same-work floor on that PostgreSQL database; it drives the same
+// scenarios against every target at the same concurrency, alternating
+// targets round by round, and prints operations and requests per second,
+// latency percentiles per operation, and the ratios.
 func loadtest(o loadtestOptions) error {
-	duration, conns, rounds, only, cpuProfile, onlyTarget := o.duration, o.conns, o.rounds, o.only, o.cpuProfile, o.onlyTarget
+	ctx := context.Background()
+	duration, conns, rounds, only, cpuProfile := o.duration, o.conns, o.rounds, o.only, o.cpuProfile
+	out := o.out
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -225,41 +246,86 @@ func loadtest(o loadtestOptions) error {
 	}
 	defer os.RemoveAll(dir)
 
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.DatabaseURL, cfg.AdminKey = "127.0.0.1:0", filepath.Join(dir, "remit.db"), "rk_loadtest_admin_key_0123456789"
-	cfg.RateLimit, cfg.RateBurst = 1e6, 1e6 // measured, but never hit
-	cfg.SweepInterval, cfg.DeliveryInterval = 0, 0
-	devnull, _ := os.Open(os.DevNull)
-	m := NewMain(cfg, devnull)
-	if err := m.Run(context.Background()); err != nil {
-		return err
+	wanted := func(name string) bool {
+		return *o.onlyTarget == "" || slices.Contains(strings.Split(*o.onlyTarget, ","), name)
 	}
-	defer m.Close()
-	bare, err := startBareServer(dir)
-	if err != nil {
-		return err
+	startRemit := func(databaseURL string) (*Main, error) {
+		cfg := DefaultConfig()
+		cfg.Addr, cfg.DatabaseURL, cfg.AdminKey = "127.0.0.1:0", databaseURL, "rk_loadtest_admin_key_0123456789"
+		cfg.RateLimit, cfg.RateBurst = 1e6, 1e6 // measured, but never hit
+		cfg.SweepInterval, cfg.DeliveryInterval = 0, 0
+		devnull, _ := os.Open(os.DevNull)
+		m := NewMain(cfg, devnull)
+		if err := m.Run(ctx); err != nil {
+			return nil, err
+		}
+		return m, nil
 	}
-	defer bare.Close()
+	var targets []loadTarget
+	if wanted("remit") {
+		m, err := startRemit(filepath.Join(dir, "remit.db"))
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		targets = append(targets, loadTarget{name: "remit", url: m.URL(), key: m.Config.AdminKey})
+	}
+	if wanted("bare") {
+		bare, err := startBareServer(dir)
+		if err != nil {
+			return err
+		}
+		defer bare.Close()
+		targets = append(targets, loadTarget{name: "bare", url: bare.url})
+	}
+	if *o.databaseURL != "" {
+		if wanted("remit-pg") {
+			m, err := startRemit(*o.databaseURL)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			targets = append(targets, loadTarget{name: "remit-pg", url: m.URL(), key: m.Config.AdminKey})
+		}
+		for _, n := range strings.Split(*o.replicas, ",") {
+			name := "pg-x" + strings.TrimSpace(n)
+			if n == "" || !wanted(name) {
+				continue
+			}
+			count, err := strconv.Atoi(strings.TrimSpace(n))
+			if err != nil || count < 1 {
+				return fmt.Errorf("-replicas: %q is not a count of processes", n)
+			}
+			group, err := startReplicas(ctx, *o.databaseURL, count)
+			if err != nil {
+				return err
+			}
+			defer group.Close()
+			targets = append(targets, loadTarget{name: name, urls: group.urls, key: replicaAdminKey})
+		}
+		if wanted("floor-pg") {
+			floor, err := startFloorServer(ctx, *o.databaseURL, *conns)
+			if err != nil {
+				return err
+			}
+			defer floor.Close()
+			targets = append(targets, loadTarget{name: "floor-pg", url: floor.url})
+		}
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("no target to drive: -target %q (with -database-url for remit-pg and floor-pg)", *o.onlyTarget)
+	}
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns * 2, MaxConnsPerHost: *conns * 2}}
-	remit := loadTarget{name: "remit", url: m.URL(), key: cfg.AdminKey}
-	baseline := loadTarget{name: "bare", url: bare.url}
-
-	fmt.Printf("# remit loadtest: %d connections, %d rounds of %s per scenario and target, GOMAXPROCS=%d, %s/%s\n\n", *conns, *rounds, *duration, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("| scenario | target | ops | requests | errors | ops/s | req/s | p50 | p95 | p99 | CPU/request |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(out, "# remit loadtest: %d connections, %d rounds of %s per scenario and target, GOMAXPROCS=%d, %s/%s\n\n",
+		*conns, *rounds, *duration, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(out, "| scenario | target | ops | requests | errors | ops/s | req/s | p50 | p95 | p99 | CPU/request |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var summary []string
 	for _, sc := range loadScenarios() {
 		if !strings.Contains(sc.name, *only) {
 			continue
 		}
-		targets := []loadTarget{remit, baseline}
-		switch *onlyTarget {
-		case "remit":
-			targets = targets[:1]
-		case "bare":
-			targets = targets[1:]
-		}
-		var ops [2]loadOp
+		ops := make([]loadOp, len(targets))
 		for i, t := range targets {
 			op, err := sc.prepare(t, client)
 			if err != nil {
@@ -267,8 +333,8 @@ func loadtest(o loadtestOptions) error {
 			}
 			ops[i] = op
 		}
-		var res [2]loadResult
-		var lat [2][]time.Duration
+		res := make([]loadResult, len(targets))
+		lat := make([][]time.Duration, len(targets))
 		for range *rounds {
 			for i := range targets {
 				cpu0 := cpuTime()
@@ -281,21 +347,42 @@ func loadtest(o loadtestOptions) error {
 				lat[i] = append(lat[i], l...)
 			}
 		}
+		byName := map[string]loadResult{}
 		for i, t := range targets {
 			slices.Sort(lat[i])
 			res[i].P50, res[i].P95, res[i].P99 = percentile(lat[i], 0.50), percentile(lat[i], 0.95), percentile(lat[i], 0.99)
 			r := res[i]
-			fmt.Printf("| %s | %s | %d | %d | %d | %.0f | %.0f | %s | %s | %s | %s |\n", sc.name, t.name, r.Ops, r.Requests, r.Errors, r.rate(), r.reqRate(),
+			byName[t.name] = r
+			fmt.Fprintf(out, "| %s | %s | %d | %d | %d | %.0f | %.0f | %s | %s | %s | %s |\n", sc.name, t.name, r.Ops, r.Requests, r.Errors, r.rate(), r.reqRate(),
 				r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.cpuPerRequest().Round(time.Microsecond))
 		}
-		if len(targets) == 2 {
-			summary = append(summary, fmt.Sprintf("- %s: remit/bare request rate %.0f %%, p99 remit/bare %.2fx, CPU per request remit/bare %.2fx",
-				sc.name, 100*res[0].reqRate()/res[1].reqRate(), float64(res[0].P99)/float64(res[1].P99), float64(res[0].cpuPerRequest())/float64(res[1].cpuPerRequest())))
-		}
+		summary = append(summary, compareTargets(sc.name, byName)...)
 	}
-	fmt.Println()
-	fmt.Println(strings.Join(summary, "\n"))
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, strings.Join(summary, "\n"))
 	return nil
+}
+
+// compareTargets returns the summary lines of one scenario: Remit against
+// its baseline on each database, and Remit on PostgreSQL against Remit on
+// SQLite. The CPU per request is this process's (Remit or the baseline,
+// and the load generator); PostgreSQL's own CPU is not in it.
+func compareTargets(scenario string, r map[string]loadResult) []string {
+	var lines []string
+	pair := func(a, b, what string) {
+		x, okx := r[a]
+		y, oky := r[b]
+		if !okx || !oky || y.Requests == 0 || y.P99 == 0 || y.cpuPerRequest() == 0 {
+			return
+		}
+		lines = append(lines, fmt.Sprintf("- %s: %s/%s %s request rate %.0f %%, p99 %.2fx, CPU per request in this process %.2fx",
+			scenario, a, b, what, 100*x.reqRate()/y.reqRate(), float64(x.P99)/float64(y.P99), float64(x.cpuPerRequest())/float64(y.cpuPerRequest())))
+	}
+	pair("remit", "bare", "(SQLite)")
+	pair("remit-pg", "floor-pg", "(PostgreSQL against the same-work floor)")
+	pair("remit-pg", "remit", "(PostgreSQL against SQLite)")
+	pair("pg-x3", "pg-x1", "(3 processes on one PostgreSQL database against 1)")
+	return lines
 }
 
 // loadScenario is a named operation; prepare seeds what it needs on the
@@ -319,32 +406,34 @@ func loadScenarios() []loadScenario {
 	return []loadScenario{
 		{"POST /v1/clients", func(t loadTarget, _ *http.Client) (loadOp, error) {
 			return func(c *http.Client, i int) (int, bool) {
-				return 1, t.call(c, "POST", "/v1/clients", clientBody(i), http.StatusCreated, nil)
+				return 1, t.pick(i).call(c, "POST", "/v1/clients", clientBody(i), http.StatusCreated, nil)
 			}, nil
 		}},
 		{"GET /v1/clients/{id}", func(t loadTarget, c *http.Client) (loadOp, error) {
 			ids := make([]string, 200)
 			for i := range ids {
 				var out struct{ ID string }
-				if !t.call(c, "POST", "/v1/clients", clientBody(-i), http.StatusCreated, &out) {
+				if !t.pick(i).call(c, "POST", "/v1/clients", clientBody(-i), http.StatusCreated, &out) {
 					return nil, fmt.Errorf("seed client %d failed", i)
 				}
 				ids[i] = out.ID
 			}
-			return func(c *http.Client, _ int) (int, bool) {
-				return 1, t.call(c, "GET", "/v1/clients/"+ids[rand.IntN(len(ids))], nil, http.StatusOK, nil)
+			return func(c *http.Client, i int) (int, bool) {
+				return 1, t.pick(i).call(c, "GET", "/v1/clients/"+ids[rand.IntN(len(ids))], nil, http.StatusOK, nil)
 			}, nil
 		}},
 		{"issue a 10-line invoice + record a payment", func(t loadTarget, c *http.Client) (loadOp, error) {
 			if t.name == "bare" {
-				// The ceiling: the same two requests, each one raw insert.
+				// The ceiling on SQLite: the same two requests, each one raw
+				// insert. (The floor on PostgreSQL, floor-pg, writes what
+				// Remit writes and takes the same requests as Remit.)
 				return func(c *http.Client, i int) (int, bool) {
 					ok := t.call(c, "POST", "/v1/clients", clientBody(i), http.StatusCreated, nil)
 					return 2, t.call(c, "POST", "/v1/clients", clientBody(-i), http.StatusCreated, nil) && ok
 				}, nil
 			}
 			var cl struct{ ID string }
-			if !t.call(c, "POST", "/v1/clients", clientBody(0), http.StatusCreated, &cl) {
+			if !t.pick(0).call(c, "POST", "/v1/clients", clientBody(0), http.StatusCreated, &cl) {
 				return nil, fmt.Errorf("seed client failed")
 			}
 			return func(c *http.Client, i int) (int, bool) {
@@ -353,11 +442,11 @@ func loadScenarios() []loadScenario {
 					Total int64
 				}
 				body := fmt.Appendf(nil, `{"client_id":%q,"issue":true,"lines":[%s]}`, cl.ID, lines.String())
-				if !t.call(c, "POST", "/v1/invoices", body, http.StatusCreated, &inv) {
+				if !t.pick(i).call(c, "POST", "/v1/invoices", body, http.StatusCreated, &inv) {
 					return 1, false
 				}
 				pay := fmt.Appendf(nil, `{"amount":%d,"method":"bank_transfer","reference":"load %d"}`, inv.Total, i)
-				return 2, t.call(c, "POST", "/v1/invoices/"+inv.ID+"/payments", pay, http.StatusCreated, nil)
+				return 2, t.pick(i+1).call(c, "POST", "/v1/invoices/"+inv.ID+"/payments", pay, http.StatusCreated, nil)
 			}, nil
 		}},
 	}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/remit/remit/internal/testdb"
+)
+
+// TestLoadtestOnPostgres runs `remit loadtest -database-url` briefly on a
+// fresh PostgreSQL database, so that the command, its same-work floor and
+// the scenarios keep working: every target answers every scenario without
+// an error, and the summary compares Remit with the floor and with SQLite,
+// and three `remit serve` processes on the database with one.
+func TestLoadtestOnPostgres(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	loadtestBinary = func() (string, error) { return remitBinary(t), nil }
+	t.Cleanup(func() { loadtestBinary = os.Executable })
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	o := loadtestFlags(fs)
+	if err := fs.Parse([]string{"-duration", "300ms", "-rounds", "1", "-conns", "4", "-database-url", url, "-replicas", "1,3"}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	o.out = &out
+	if err := loadtest(o); err != nil {
+		t.Fatalf("loadtest: %v\n%s", err, out.String())
+	}
+	report := out.String()
+	row := regexp.MustCompile(`(?m)^\| ([^|]+) \| (remit|bare|remit-pg|floor-pg|pg-x1|pg-x3) \| (\d+) \| (\d+) \| (\d+) \|`)
+	seen := map[string]int{}
+	for _, m := range row.FindAllStringSubmatch(report, -1) {
+		seen[m[2]]++
+		if m[3] == "0" || m[5] != "0" {
+			t.Errorf("%s on %s: %s operations, %s errors\n%s", m[1], m[2], m[3], m[5], report)
+		}
+	}
+	for _, target := range []string{"remit", "bare", "remit-pg", "floor-pg", "pg-x1", "pg-x3"} {
+		if seen[target] != 3 {
+			t.Errorf("target %s has %d scenario rows, want 3\n%s", target, seen[target], report)
+		}
+	}
+	for _, want := range []string{"remit-pg/floor-pg (PostgreSQL against the same-work floor)", "remit-pg/remit (PostgreSQL against SQLite)", "remit/bare (SQLite)",
+		"pg-x3/pg-x1 (3 processes on one PostgreSQL database against 1)"} {
+		if strings.Count(report, want) != 3 {
+			t.Errorf("summary lacks %q for each scenario\n%s", want, report)
+		}
+	}
+}
