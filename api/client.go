@@ -29,6 +29,7 @@ type clientCreateRequest struct {
 	Kind           string             `json:"kind"`
 	TaxID          string             `json:"tax_id"`
 	Language       string             `json:"language"`
+	AutoCharge     bool               `json:"auto_charge"`
 }
 
 // clientUpdateRequest is the body of PATCH /v1/clients/{id}: absent fields stay.
@@ -50,6 +51,7 @@ type clientUpdateRequest struct {
 	TaxID          *string `json:"tax_id"`
 	Status         *string `json:"status"`
 	Language       *string `json:"language"`
+	AutoCharge     *bool   `json:"auto_charge"`
 }
 
 func (s *Server) handleClientCreate(c echo.Context) error {
@@ -62,7 +64,7 @@ func (s *Server) handleClientCreate(c echo.Context) error {
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		Communication:  domain.Communication{Channel: req.Communication.Channel, ResponseTimeHours: req.Communication.ResponseTimeHours},
 		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: domain.ClientActive,
-		Kind: req.Kind, TaxID: req.TaxID, Language: req.Language,
+		Kind: req.Kind, TaxID: req.TaxID, Language: req.Language, AutoCharge: req.AutoCharge,
 	}
 	if cl.Kind == "" {
 		cl.Kind = domain.ClientBusiness
@@ -146,7 +148,7 @@ func (s *Server) handleClientUpdate(c echo.Context) error {
 		Name: req.Name, Email: req.Email, ContactName: req.ContactName, AccountManager: req.AccountManager,
 		Address: req.Address, Timezone: req.Timezone, Currency: req.Currency,
 		TurnaroundDays: req.TurnaroundDays, Relationship: req.Relationship, Status: req.Status,
-		Kind: req.Kind, TaxID: req.TaxID, Language: req.Language,
+		Kind: req.Kind, TaxID: req.TaxID, Language: req.Language, AutoCharge: req.AutoCharge,
 	}
 	if req.Communication != nil {
 		upd.Channel, upd.ResponseHours = req.Communication.Channel, req.Communication.ResponseTimeHours

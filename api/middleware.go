@@ -305,9 +305,11 @@ func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 // keys, the offboarding's and the sweep's own checks).
 var outsideTx = map[string]bool{
 	"/v1/invoices/:id/checkout": true,
-	"/v1/clients/:id/offboard":  true,
-	"/v1/stripe/reconcile":      true,
-	"/v1/billing/run":           true,
+	// A setup Checkout Session for a client's card.
+	"/v1/clients/:id/payment_methods/setup": true,
+	"/v1/clients/:id/offboard":              true,
+	"/v1/stripe/reconcile":                  true,
+	"/v1/billing/run":                       true,
 	// Refunds through Stripe (its idempotency key makes a repeat safe).
 	"/v1/unapplied_payments/:id/refund": true,
 }

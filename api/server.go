@@ -54,6 +54,10 @@ type Deps struct {
 	CreditNotes domain.CreditNoteService
 	// Projects backs the project and milestone routes.
 	Projects domain.ProjectService
+	// Recurring backs the recurring invoice routes.
+	Recurring domain.RecurringService
+	// Cards saves clients' cards for automatic payment; nil without Stripe.
+	Cards domain.CardGateway
 	// TimeEntries and Health back the time entry, client health and client
 	// report routes.
 	TimeEntries domain.TimeEntryService
@@ -176,6 +180,7 @@ func (s *Server) routes() {
 	v1.GET("/clients/:id/credit", s.handleClientCredit, read...)
 	v1.POST("/clients/:id/rotate_link", s.handleClientRotateLink, admin...)
 	v1.GET("/clients/:id/email_deliveries", s.handleEmailDeliveryList, read...)
+	v1.POST("/clients/:id/payment_methods/setup", s.handleSetupSessionCreate, write...)
 
 	v1.POST("/clients/:id/agreements", s.handleAgreementCreate, write...)
 	v1.POST("/clients/:id/offboard", s.handleOffboard, admin...)
@@ -213,6 +218,16 @@ func (s *Server) routes() {
 	v1.POST("/milestones/:id/start", s.milestoneStep(domain.ProjectService.StartMilestone), write...)
 	v1.POST("/milestones/:id/deliver", s.milestoneStep(domain.ProjectService.DeliverMilestone), write...)
 	v1.POST("/milestones/:id/client_delay", s.handleMilestoneClientDelay, write...)
+
+	v1.POST("/recurring_invoices", s.handleRecurringCreate, write...)
+	v1.GET("/recurring_invoices", s.handleRecurringList, read...)
+	v1.GET("/recurring_invoices/:id", s.handleRecurringGet, read...)
+	v1.PATCH("/recurring_invoices/:id", s.handleRecurringUpdate, write...)
+	v1.POST("/recurring_invoices/:id/pause", s.recurringStep(pauseRecurring), write...)
+	v1.POST("/recurring_invoices/:id/resume", s.recurringStep(resumeRecurring), write...)
+	v1.POST("/recurring_invoices/:id/cancel", s.recurringStep(cancelRecurring), write...)
+	v1.GET("/recurring_invoices/:id/preview", s.handleRecurringPreview, read...)
+	v1.GET("/recurring_invoices/:id/periods", s.handleRecurringPeriods, read...)
 
 	v1.POST("/billing/run", s.handleBillingRun, admin...)
 	v1.GET("/billing/runs", s.handleBillingRunList, read...)

@@ -50,6 +50,32 @@ func (s *Server) handleCheckoutCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, sess)
 }
 
+// handleSetupSessionCreate serves POST /v1/clients/{id}/payment_methods/setup:
+// a Stripe page where the client saves a card for automatic payments.
+func (s *Server) handleSetupSessionCreate(c echo.Context) error {
+	if s.Cards == nil {
+		return stripeNotConfigured
+	}
+	var req checkoutRequest
+	if err := bindIfAny(c, &req); err != nil {
+		return err
+	}
+	f := domain.FieldErrors{}
+	checkReturnURL(f, "success_url", req.SuccessURL)
+	checkReturnURL(f, "cancel_url", req.CancelURL)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if _, err := s.Clients.FindClientByID(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	sess, err := s.Cards.CreateSetupSession(c.Request().Context(), c.Param("id"), domain.CheckoutInput{SuccessURL: req.SuccessURL, CancelURL: req.CancelURL})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, sess)
+}
+
 // checkReturnURL records a problem with an optional http(s) URL in f.
 func checkReturnURL(f domain.FieldErrors, field, v string) {
 	if v == "" {

@@ -247,6 +247,14 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 		lead = "Stripe collected a payment (" + d.text("payment_intent_id") + ") that Remit could not apply to an invoice (" +
 			d.text("reason") + ", invoice " + d.text("invoice_id") + "). It is kept as unapplied payment " + d.text("id") +
 			": apply it to an invoice of its currency (POST /v1/unapplied_payments/" + d.text("id") + "/apply) or refund it (.../refund)."
+	case m.Type == domain.EventInvoiceAutoChargeFailed:
+		// Not in the catalogues yet: English.
+		subject = "Automatic payment of " + invoice + " failed"
+		lead = "We could not charge your saved card for " + invoice + " (" + d.text("reason") + "). Please pay it here: " +
+			d.text("pay_url") + " . Late payment terms apply as agreed."
+		if next := d.text("next_attempt_on"); next != "" {
+			lead += " Otherwise we will try the card again on " + next + "."
+		}
 	case key == "":
 		subject, lead, payable = "Notice: "+m.Type, l.T("mail.other.lead"), false
 	default:

@@ -6,6 +6,7 @@ package billing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -104,16 +105,22 @@ func (s *Sweeper) sweep(ctx context.Context, now time.Time) (domain.SweepReport,
 	if err != nil {
 		return total, err
 	}
+	// A step that fails does not hold the later ones back (a template
+	// that cannot be issued must not stop the cards being charged).
+	var errs []error
 	for _, step := range s.Steps {
+		if err := ctx.Err(); err != nil {
+			return total, errors.Join(append(errs, err)...)
+		}
 		n, err := step.Run(ctx, now)
 		if step.Name == "milestones" {
 			total.Milestones += n
 		}
 		if err != nil {
-			return total, err
+			errs = append(errs, fmt.Errorf("%s: %w", step.Name, err))
 		}
 	}
-	return total, nil
+	return total, errors.Join(errs...)
 }
 
 // Run sweeps at start and then every interval until ctx ends; an interval

@@ -270,6 +270,25 @@ check "$prj" '[.total, .paid] | join(" ")' "1150000 450000"
 # Cancel: pending milestones are cancelled; issued invoices stay as they are.
 check "$(api "/v1/projects/$PRJ/cancel" -X POST)" '"\(.status) \(.milestones[4].status)"' "cancelled cancelled"
 
+section "Recurring invoices"
+CLI=$(api /v1/clients --json '{"name": "Retainer Ltd '"$RUN"'", "email": "ap@retainer.example", "currency": "EUR", "timezone": "Europe/Berlin"}' | jq -r .id)
+# Weekly hosting from two weeks ago: a start in the past issues the periods since at the next sweep,
+# each once and dated its own issue day (today - 14, today - 7, today).
+START=$(today Europe/Berlin -14)
+rec=$(api /v1/recurring_invoices --json '{"client_id": "'"$CLI"'", "interval": "weekly", "start_date": "'"$START"'",
+  "lines": [{"description": "Hosting, {period}", "unit_amount": 5000}]}')
+REC=$(jq -r .id <<<"$rec")
+check "$rec" '"\(.status) \(.next_issue_date)"' "active $START"
+check "$(api "/v1/recurring_invoices/$REC/preview?count=3")" '[.data[].issue_date] | join(" ")' "$START $(today Europe/Berlin -7) $(today Europe/Berlin)"
+api /v1/billing/run -X POST >/dev/null
+api /v1/billing/run -X POST >/dev/null
+check "$(api "/v1/invoices?client_id=$CLI")" '[.data[].issue_date] | sort | join(" ")' "$START $(today Europe/Berlin -7) $(today Europe/Berlin)"
+check "$(api "/v1/recurring_invoices/$REC")" '"\(.invoices_issued) \(.next_issue_date)"' "3 $(today Europe/Berlin 7)"
+check "$(api "/v1/recurring_invoices/$REC/pause" -X POST)" .status paused
+refused=$(api_status "/v1/recurring_invoices/$REC/pause" -X POST)        # pausing twice: 409
+check "${refused#* }" .error.code recurring_invoice_state
+check "$(api "/v1/recurring_invoices/$REC/cancel" -X POST)" .status cancelled
+
 section "Stripe"
 if [ -z "${STRIPE_WEBHOOK_SECRET:-}" ]; then
   echo "  skipped: set STRIPE_WEBHOOK_SECRET (and run the server with Stripe, e.g. stripe-mock) to run it"

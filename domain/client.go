@@ -76,6 +76,12 @@ type Client struct {
 	// Language is what the client reads (Languages; "" is English): the
 	// hosted pages speak it.
 	Language string `json:"language"`
+	// AutoCharge charges the client's saved card (Stripe) for every invoice
+	// issued from AutoChargeSince on, on its due date and the retry days.
+	AutoCharge bool `json:"auto_charge"`
+	// AutoChargeSince is the day (in the client's zone) auto-charge was
+	// turned on; the store sets it.
+	AutoChargeSince Date `json:"-"`
 	// CreditBalance is the client's unused credit in minor units of its
 	// currency; the client service sets it, and it is nil (left out) where a
 	// client is embedded in another resource.
@@ -162,6 +168,7 @@ type ClientUpdate struct {
 	TaxID          *string
 	Status         *string
 	Language       *string
+	AutoCharge     *bool
 }
 
 // Apply changes c by the update. Offboarding happens only through the
@@ -189,6 +196,10 @@ func (u ClientUpdate) Apply(c *Client) error {
 	set(&c.TaxID, u.TaxID)
 	set(&c.Status, u.Status)
 	set(&c.Language, u.Language)
+	if u.AutoCharge != nil && *u.AutoCharge != c.AutoCharge {
+		// Turned on: from the day the store records; turned off: no longer.
+		c.AutoCharge, c.AutoChargeSince = *u.AutoCharge, Date{}
+	}
 	return c.Validate()
 }
 

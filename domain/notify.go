@@ -59,14 +59,14 @@ var emailEventTypes = []string{
 	EventInvoiceIssued, EventInvoiceOverdue, EventInvoiceReminder, EventInvoicePaid,
 	EventChargePosted, EventChargeAdjusted, EventClientSuspensionWarning, EventClientSuspended, EventClientReinstated,
 	EventAgreementNotice, EventMilestonePaid, EventMilestoneUnlocked, EventClientOffboarded,
-	EventPaymentUnapplied, EventPaymentReceived,
+	EventPaymentUnapplied, EventPaymentReceived, EventInvoiceAutoChargeFailed,
 }
 
 // eventTypes lists every outgoing event type: those e-mailed, then those
 // only webhooks receive.
 var eventTypes = append(slices.Clone(emailEventTypes),
 	EventMilestoneClientDelayInvoiced, EventMilestoneReopened, EventInvoiceDisputeOpened, EventInvoiceDisputeClosed,
-	EventCreditNoteIssued, EventAgreementAccepted)
+	EventCreditNoteIssued, EventRecurringInvoiceIssued, EventRecurringInvoiceEnded, EventAgreementAccepted)
 
 // ForBusiness reports whether events of type t are mailed to the business
 // (REMIT_BUSINESS_EMAIL) rather than to the client they concern.

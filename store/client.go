@@ -22,6 +22,7 @@ type clientRow struct {
 	Channel           string
 	ResponseTimeHours int
 	TurnaroundDays    int
+	AutoChargeSince   *string
 	Relationship      string
 	Kind              string
 	TaxID             string `gorm:"column:tax_id"`
@@ -42,6 +43,7 @@ func clientToRow(c *domain.Client) clientRow {
 		ResponseTimeHours: c.Communication.ResponseTimeHours, TurnaroundDays: c.TurnaroundDays,
 		Relationship: c.Relationship, Kind: c.Kind, TaxID: c.TaxID, Status: c.Status, Language: c.Language,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		AutoChargeSince: dateCol(c.AutoChargeSince),
 	}
 }
 
@@ -54,6 +56,7 @@ func (r *clientRow) toDomain() domain.Client {
 		TurnaroundDays: r.TurnaroundDays, Relationship: r.Relationship, Kind: r.Kind, TaxID: r.TaxID, Status: r.Status,
 		Language:  r.Language,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		AutoCharge: r.AutoChargeSince != nil, AutoChargeSince: dateOf(r.AutoChargeSince),
 	}
 }
 
@@ -75,6 +78,9 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	c.ID, c.CreatedAt, c.UpdatedAt = s.db.newID("cli"), now, now
 	if c.Language == "" {
 		c.Language = domain.Languages[0]
+	}
+	if c.AutoCharge {
+		c.AutoChargeSince = domain.DateOf(now, c.Location())
 	}
 	row := clientToRow(c)
 	// One INSERT is atomic on its own; an explicit transaction would only
@@ -151,6 +157,9 @@ func (s *ClientService) UpdateClient(ctx context.Context, id string, upd domain.
 			return err
 		}
 		c.UpdatedAt = s.db.now()
+		if c.AutoCharge && c.AutoChargeSince.IsZero() {
+			c.AutoChargeSince = domain.DateOf(c.UpdatedAt, c.Location())
+		}
 		row := clientToRow(c)
 		switch {
 		case c.Status == domain.ClientActive:

@@ -155,6 +155,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Rates:       store.NewReferenceRateService(db),
 		BillingRuns: store.NewBillingRunService(db),
 		Projects:    store.NewProjectService(db),
+		Recurring:   store.NewRecurringService(db),
+		Cards:       cardGateway(gateway),
 		Offboarding: m.newOffboarding(db, gateway),
 		TimeEntries: store.NewTimeEntryService(db),
 		Health:      store.NewHealthService(db, m.Config.Business, m.Config.Thresholds),
@@ -175,10 +177,11 @@ func (m *Main) Run(ctx context.Context) error {
 		Runs:   m.Server.BillingRuns,
 		Now:    m.Now,
 		Logger: m.Logger,
-		Steps: []billing.Step{{Name: "milestones", Run: m.Server.Projects.IssueDelayedMilestones}, {Name: "idempotency", Run: func(ctx context.Context, _ time.Time) (int, error) {
-			n, err := m.Server.Idempotency.PurgeIdempotencyKeys(ctx)
-			return int(n), err
-		}}},
+		Steps: []billing.Step{{Name: "milestones", Run: m.Server.Projects.IssueDelayedMilestones},
+			{Name: "recurring", Run: m.Server.Recurring.IssueRecurringInvoices}, m.autoChargeStep(db), {Name: "idempotency", Run: func(ctx context.Context, _ time.Time) (int, error) {
+				n, err := m.Server.Idempotency.PurgeIdempotencyKeys(ctx)
+				return int(n), err
+			}}},
 	}
 	m.Server.Sweep = m.Sweeper.Sweep
 	m.wireMetrics()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/remit/remit/billing"
 	"github.com/remit/remit/domain"
 	"github.com/remit/remit/payments"
 	"github.com/remit/remit/store"
@@ -94,4 +95,21 @@ func checkoutURL(gw domain.PaymentGateway) func(ctx context.Context, invoiceID s
 		}
 		return s.URL, nil
 	}
+}
+
+// cardGateway is the gateway's card side, nil without Stripe.
+func cardGateway(gw domain.PaymentGateway) domain.CardGateway {
+	cards, _ := gw.(domain.CardGateway)
+	return cards
+}
+
+// autoChargeStep is the sweep step charging saved cards of auto-charged
+// invoices; without Stripe it does nothing.
+func (m *Main) autoChargeStep(db *store.DB) billing.Step {
+	cards := m.Server.Cards
+	if cards == nil {
+		return billing.Step{Name: "auto_charge", Run: func(context.Context, time.Time) (int, error) { return 0, nil }}
+	}
+	a := &billing.AutoCharger{Store: store.NewAutoChargeService(db), Cards: cards, Logger: m.Logger}
+	return billing.Step{Name: "auto_charge", Run: a.Run}
 }

@@ -142,6 +142,7 @@ type stripeProxy struct {
 	mu       sync.Mutex
 	requests []stripeRequest
 	override map[string][]byte
+	status   map[string]int // the HTTP status of an override; 200 when absent
 	held     map[string]*heldRequest
 }
 
@@ -164,9 +165,15 @@ func (p *stripeProxy) hold(method, path string) (arrived <-chan struct{}, releas
 
 // answer makes the proxy answer method and path with body (JSON) itself.
 func (p *stripeProxy) answer(method, path string, body []byte) {
+	p.answerStatus(method, path, http.StatusOK, body)
+}
+
+// answerStatus is answer with an HTTP status (a Stripe error: 402 for a declined card).
+func (p *stripeProxy) answerStatus(method, path string, status int, body []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.override[method+" "+path] = body
+	p.status[method+" "+path] = status
 }
 
 func newStripeProxy(tb testing.TB, mockURL string) *stripeProxy {
@@ -174,7 +181,7 @@ func newStripeProxy(tb testing.TB, mockURL string) *stripeProxy {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &stripeProxy{override: map[string][]byte{}, held: map[string]*heldRequest{}}
+	p := &stripeProxy{override: map[string][]byte{}, status: map[string]int{}, held: map[string]*heldRequest{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -185,6 +192,7 @@ func newStripeProxy(tb testing.TB, mockURL string) *stripeProxy {
 		p.mu.Lock()
 		p.requests = append(p.requests, stripeRequest{Method: r.Method, Path: r.URL.Path, Form: form, IdempotencyKey: r.Header.Get("Idempotency-Key")})
 		answer, ok := p.override[r.Method+" "+r.URL.Path]
+		status := p.status[r.Method+" "+r.URL.Path]
 		h := p.held[r.Method+" "+r.URL.Path]
 		delete(p.held, r.Method+" "+r.URL.Path)
 		p.mu.Unlock()
@@ -194,6 +202,9 @@ func newStripeProxy(tb testing.TB, mockURL string) *stripeProxy {
 		}
 		if ok {
 			w.Header().Set("Content-Type", "application/json")
+			if status != 0 {
+				w.WriteHeader(status)
+			}
 			_, _ = w.Write(answer)
 			return
 		}

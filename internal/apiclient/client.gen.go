@@ -491,6 +491,7 @@ const (
 	ErrorCodePreviousMilestoneUnpaid  ErrorCode = "previous_milestone_unpaid"
 	ErrorCodeProjectCancelled         ErrorCode = "project_cancelled"
 	ErrorCodeRateLimited              ErrorCode = "rate_limited"
+	ErrorCodeRecurringInvoiceState    ErrorCode = "recurring_invoice_state"
 	ErrorCodeStripeNotConfigured      ErrorCode = "stripe_not_configured"
 	ErrorCodeTooLarge                 ErrorCode = "too_large"
 	ErrorCodeUnappliedPaymentResolved ErrorCode = "unapplied_payment_resolved"
@@ -551,6 +552,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeProjectCancelled:
 		return true
 	case ErrorCodeRateLimited:
+		return true
+	case ErrorCodeRecurringInvoiceState:
 		return true
 	case ErrorCodeStripeNotConfigured:
 		return true
@@ -646,6 +649,7 @@ const (
 	EventTypeClientSuspended              EventType = "client.suspended"
 	EventTypeClientSuspensionWarning      EventType = "client.suspension_warning"
 	EventTypeCreditNoteIssued             EventType = "credit_note.issued"
+	EventTypeInvoiceAutoChargeFailed      EventType = "invoice.auto_charge_failed"
 	EventTypeInvoiceDisputeClosed         EventType = "invoice.dispute_closed"
 	EventTypeInvoiceDisputeOpened         EventType = "invoice.dispute_opened"
 	EventTypeInvoiceIssued                EventType = "invoice.issued"
@@ -658,6 +662,8 @@ const (
 	EventTypeMilestoneUnlocked            EventType = "milestone.unlocked"
 	EventTypePaymentReceived              EventType = "payment.received"
 	EventTypePaymentUnapplied             EventType = "payment.unapplied"
+	EventTypeRecurringInvoiceEnded        EventType = "recurring_invoice.ended"
+	EventTypeRecurringInvoiceIssued       EventType = "recurring_invoice.issued"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
@@ -680,6 +686,8 @@ func (e EventType) Valid() bool {
 	case EventTypeClientSuspensionWarning:
 		return true
 	case EventTypeCreditNoteIssued:
+		return true
+	case EventTypeInvoiceAutoChargeFailed:
 		return true
 	case EventTypeInvoiceDisputeClosed:
 		return true
@@ -704,6 +712,10 @@ func (e EventType) Valid() bool {
 	case EventTypePaymentReceived:
 		return true
 	case EventTypePaymentUnapplied:
+		return true
+	case EventTypeRecurringInvoiceEnded:
+		return true
+	case EventTypeRecurringInvoiceIssued:
 		return true
 	default:
 		return false
@@ -1055,6 +1067,78 @@ func (e ProjectStatus) Valid() bool {
 	case ProjectStatusCancelled:
 		return true
 	case ProjectStatusCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecurringInvoiceInterval.
+const (
+	RecurringInvoiceIntervalMonthly   RecurringInvoiceInterval = "monthly"
+	RecurringInvoiceIntervalQuarterly RecurringInvoiceInterval = "quarterly"
+	RecurringInvoiceIntervalWeekly    RecurringInvoiceInterval = "weekly"
+	RecurringInvoiceIntervalYearly    RecurringInvoiceInterval = "yearly"
+)
+
+// Valid indicates whether the value is a known member of the RecurringInvoiceInterval enum.
+func (e RecurringInvoiceInterval) Valid() bool {
+	switch e {
+	case RecurringInvoiceIntervalMonthly:
+		return true
+	case RecurringInvoiceIntervalQuarterly:
+		return true
+	case RecurringInvoiceIntervalWeekly:
+		return true
+	case RecurringInvoiceIntervalYearly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecurringInvoiceStatus.
+const (
+	RecurringInvoiceStatusActive    RecurringInvoiceStatus = "active"
+	RecurringInvoiceStatusCancelled RecurringInvoiceStatus = "cancelled"
+	RecurringInvoiceStatusEnded     RecurringInvoiceStatus = "ended"
+	RecurringInvoiceStatusPaused    RecurringInvoiceStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the RecurringInvoiceStatus enum.
+func (e RecurringInvoiceStatus) Valid() bool {
+	switch e {
+	case RecurringInvoiceStatusActive:
+		return true
+	case RecurringInvoiceStatusCancelled:
+		return true
+	case RecurringInvoiceStatusEnded:
+		return true
+	case RecurringInvoiceStatusPaused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecurringInvoiceCreateInterval.
+const (
+	RecurringInvoiceCreateIntervalMonthly   RecurringInvoiceCreateInterval = "monthly"
+	RecurringInvoiceCreateIntervalQuarterly RecurringInvoiceCreateInterval = "quarterly"
+	RecurringInvoiceCreateIntervalWeekly    RecurringInvoiceCreateInterval = "weekly"
+	RecurringInvoiceCreateIntervalYearly    RecurringInvoiceCreateInterval = "yearly"
+)
+
+// Valid indicates whether the value is a known member of the RecurringInvoiceCreateInterval enum.
+func (e RecurringInvoiceCreateInterval) Valid() bool {
+	switch e {
+	case RecurringInvoiceCreateIntervalMonthly:
+		return true
+	case RecurringInvoiceCreateIntervalQuarterly:
+		return true
+	case RecurringInvoiceCreateIntervalWeekly:
+		return true
+	case RecurringInvoiceCreateIntervalYearly:
 		return true
 	default:
 		return false
@@ -1439,6 +1523,30 @@ func (e CreatePaymentJSONBodyMethod) Valid() bool {
 	}
 }
 
+// Defines values for ListRecurringInvoicesParamsStatus.
+const (
+	ListRecurringInvoicesParamsStatusActive    ListRecurringInvoicesParamsStatus = "active"
+	ListRecurringInvoicesParamsStatusCancelled ListRecurringInvoicesParamsStatus = "cancelled"
+	ListRecurringInvoicesParamsStatusEnded     ListRecurringInvoicesParamsStatus = "ended"
+	ListRecurringInvoicesParamsStatusPaused    ListRecurringInvoicesParamsStatus = "paused"
+)
+
+// Valid indicates whether the value is a known member of the ListRecurringInvoicesParamsStatus enum.
+func (e ListRecurringInvoicesParamsStatus) Valid() bool {
+	switch e {
+	case ListRecurringInvoicesParamsStatusActive:
+		return true
+	case ListRecurringInvoicesParamsStatusCancelled:
+		return true
+	case ListRecurringInvoicesParamsStatusEnded:
+		return true
+	case ListRecurringInvoicesParamsStatusPaused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetClientsReportParamsFormat.
 const (
 	Csv  GetClientsReportParamsFormat = "csv"
@@ -1691,11 +1799,14 @@ type ChargeKind string
 
 // Client defines model for Client.
 type Client struct {
-	AccountManager string        `json:"account_manager"`
-	Address        string        `json:"address"`
-	Communication  Communication `json:"communication"`
-	ContactName    string        `json:"contact_name"`
-	CreatedAt      time.Time     `json:"created_at"`
+	AccountManager string `json:"account_manager"`
+	Address        string `json:"address"`
+
+	// AutoCharge Charge the client's saved card (POST /v1/clients/{id}/payment_methods/setup) for every invoice issued from the day this is turned on, on its due date and 3 and 7 days after it while a balance is due.
+	AutoCharge    *bool         `json:"auto_charge,omitempty"`
+	Communication Communication `json:"communication"`
+	ContactName   string        `json:"contact_name"`
+	CreatedAt     time.Time     `json:"created_at"`
 
 	// CreditBalance Unused credit in minor units of the client's currency (the sum of its credit entries, GET /v1/clients/{id}/credit); applied to the next invoice issued.
 	CreditBalance *int64      `json:"credit_balance,omitempty"`
@@ -1733,9 +1844,12 @@ type ClientStatus string
 // ClientCreate defines model for ClientCreate.
 type ClientCreate struct {
 	// AccountManager Ours.
-	AccountManager *string        `json:"account_manager,omitempty"`
-	Address        *string        `json:"address,omitempty"`
-	Communication  *Communication `json:"communication,omitempty"`
+	AccountManager *string `json:"account_manager,omitempty"`
+	Address        *string `json:"address,omitempty"`
+
+	// AutoCharge Charge the client's saved card (POST /v1/clients/{id}/payment_methods/setup) for every invoice issued from the day this is turned on, on its due date and 3 and 7 days after it while a balance is due.
+	AutoCharge    *bool          `json:"auto_charge,omitempty"`
+	Communication *Communication `json:"communication,omitempty"`
 
 	// ContactName The client's one point of contact.
 	ContactName *string `json:"contact_name,omitempty"`
@@ -1854,6 +1968,7 @@ type ClientList struct {
 type ClientUpdate struct {
 	AccountManager *string                   `json:"account_manager,omitempty"`
 	Address        *string                   `json:"address,omitempty"`
+	AutoCharge     *bool                     `json:"auto_charge,omitempty"`
 	Communication  *Communication            `json:"communication,omitempty"`
 	ContactName    *string                   `json:"contact_name,omitempty"`
 	Currency       *string                   `json:"currency,omitempty"`
@@ -1959,11 +2074,14 @@ type EmailDelivery struct {
 	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
 	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued and agreement.accepted
-	// (the client accepted a version on the account page; data is the agreement with its acceptance) go to
-	// webhooks only; payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business;
-	// payment.received (a payment that leaves part of the invoice to pay: the client's receipt) is e-mailed to
-	// the client.
+	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued,
+	// recurring_invoice.issued (a period's invoice, with recurring_invoice_id, period, period_from, period_to),
+	// recurring_invoice.ended (reason completed, cancelled or client_offboarded) and agreement.accepted (the client
+	// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
+	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
+	// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
+	// and payment.received (a payment that leaves part of the invoice to pay: the client's receipt) are e-mailed
+	// to the client.
 	EventType      *EventType `json:"event_type,omitempty"`
 	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
 	Id             *string    `json:"id,omitempty"`
@@ -1990,7 +2108,7 @@ type Error struct {
 		// 401 unauthorized; 403 forbidden; 404 not_found; 405 method_not_allowed;
 		// 409 conflict, idempotency_in_progress, invoice_not_draft, invoice_paid, invoice_void, invoice_not_open,
 		// invoice_has_payments, client_offboarded, previous_milestone_unpaid, milestone_out_of_order,
-		// milestone_not_started, milestone_invoiced, milestone_cancelled, project_cancelled;
+		// milestone_not_started, milestone_invoiced, milestone_cancelled, project_cancelled, recurring_invoice_state;
 		// 413 too_large; 422 idempotency_mismatch, unprocessable, notice_period, amount_overflow; 429 rate_limited;
 		// 500 internal; 503 unavailable, stripe_not_configured.
 		Code ErrorCode `json:"code"`
@@ -2006,7 +2124,7 @@ type Error struct {
 // 401 unauthorized; 403 forbidden; 404 not_found; 405 method_not_allowed;
 // 409 conflict, idempotency_in_progress, invoice_not_draft, invoice_paid, invoice_void, invoice_not_open,
 // invoice_has_payments, client_offboarded, previous_milestone_unpaid, milestone_out_of_order,
-// milestone_not_started, milestone_invoiced, milestone_cancelled, project_cancelled;
+// milestone_not_started, milestone_invoiced, milestone_cancelled, project_cancelled, recurring_invoice_state;
 // 413 too_large; 422 idempotency_mismatch, unprocessable, notice_period, amount_overflow; 429 rate_limited;
 // 500 internal; 503 unavailable, stripe_not_configured.
 type ErrorCode string
@@ -2041,11 +2159,14 @@ type Event_Type struct {
 // EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 // the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
 // before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued and agreement.accepted
-// (the client accepted a version on the account page; data is the agreement with its acceptance) go to
-// webhooks only; payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business;
-// payment.received (a payment that leaves part of the invoice to pay: the client's receipt) is e-mailed to
-// the client.
+// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued,
+// recurring_invoice.issued (a period's invoice, with recurring_invoice_id, period, period_from, period_to),
+// recurring_invoice.ended (reason completed, cancelled or client_offboarded) and agreement.accepted (the client
+// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
+// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
+// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
+// and payment.received (a payment that leaves part of the invoice to pay: the client's receipt) are e-mailed
+// to the client.
 type EventType string
 
 // EventTypeFilter defines model for EventTypeFilter.
@@ -2298,6 +2419,16 @@ type InvoiceLine struct {
 	UnitAmount Money `json:"unit_amount"`
 }
 
+// IssuedPeriod defines model for IssuedPeriod.
+type IssuedPeriod struct {
+	// Index From 0; the invoice memo counts from 1.
+	Index      int                `json:"index"`
+	InvoiceId  string             `json:"invoice_id"`
+	IssueDate  openapi_types.Date `json:"issue_date"`
+	PeriodFrom openapi_types.Date `json:"period_from"`
+	PeriodTo   openapi_types.Date `json:"period_to"`
+}
+
 // LateFee A flat amount and/or a percent of the principal outstanding, on day 1 overdue and, with repeat_every_days, again every that many days.
 type LateFee struct {
 	// Flat Minor units.
@@ -2497,6 +2628,88 @@ type RatePoint struct {
 	Rate string `json:"rate"`
 }
 
+// RecurringInvoice defines model for RecurringInvoice.
+type RecurringInvoice struct {
+	// AnchorDay 0 when periods start on the start date's day.
+	AnchorDay  int    `json:"anchor_day"`
+	AutoCharge bool   `json:"auto_charge"`
+	ClientId   string `json:"client_id"`
+
+	// Count 0 when the template ends by end_date or never.
+	Count           int                      `json:"count"`
+	CreatedAt       time.Time                `json:"created_at"`
+	Currency        string                   `json:"currency"`
+	EndDate         *Date                    `json:"end_date"`
+	Id              string                   `json:"id"`
+	Interval        RecurringInvoiceInterval `json:"interval"`
+	IntervalCount   int                      `json:"interval_count"`
+	InvoicesIssued  int                      `json:"invoices_issued"`
+	IssueDaysBefore int                      `json:"issue_days_before"`
+
+	// LastPeriod Index (from 0) of the last period issued or skipped; -1 before the first.
+	LastPeriod int         `json:"last_period"`
+	Lines      []LineInput `json:"lines"`
+	Memo       string      `json:"memo"`
+
+	// NextIssueDate The next period's issue day in the client's time zone; null while paused, and once cancelled or ended.
+	NextIssueDate *Date                  `json:"next_issue_date"`
+	StartDate     openapi_types.Date     `json:"start_date"`
+	Status        RecurringInvoiceStatus `json:"status"`
+	UpdatedAt     time.Time              `json:"updated_at"`
+}
+
+// RecurringInvoiceInterval defines model for RecurringInvoice.Interval.
+type RecurringInvoiceInterval string
+
+// RecurringInvoiceStatus defines model for RecurringInvoice.Status.
+type RecurringInvoiceStatus string
+
+// RecurringInvoiceCreate defines model for RecurringInvoiceCreate.
+type RecurringInvoiceCreate struct {
+	// AnchorDay Day of the month periods start on (not with weekly); default the start date's day.
+	AnchorDay *int `json:"anchor_day,omitempty"`
+
+	// AutoCharge Charge the client's saved card (see POST /v1/clients/{id}/payment_methods/setup) on each invoice's due date, and 3 and 7 days after it while a balance is due.
+	AutoCharge *bool  `json:"auto_charge,omitempty"`
+	ClientId   string `json:"client_id"`
+
+	// Count Number of invoices.
+	Count *int `json:"count,omitempty"`
+
+	// EndDate The last period starts on or before it.
+	EndDate         *openapi_types.Date            `json:"end_date,omitempty"`
+	Interval        RecurringInvoiceCreateInterval `json:"interval"`
+	IntervalCount   *int                           `json:"interval_count,omitempty"`
+	IssueDaysBefore *int                           `json:"issue_days_before,omitempty"`
+	Lines           []LineInput                    `json:"lines"`
+	Memo            *string                        `json:"memo,omitempty"`
+	StartDate       openapi_types.Date             `json:"start_date"`
+}
+
+// RecurringInvoiceCreateInterval defines model for RecurringInvoiceCreate.Interval.
+type RecurringInvoiceCreateInterval string
+
+// RecurringInvoiceUpdate defines model for RecurringInvoiceUpdate.
+type RecurringInvoiceUpdate struct {
+	AutoCharge      *bool               `json:"auto_charge,omitempty"`
+	Count           *int                `json:"count,omitempty"`
+	EndDate         *openapi_types.Date `json:"end_date,omitempty"`
+	IssueDaysBefore *int                `json:"issue_days_before,omitempty"`
+	Lines           *[]LineInput        `json:"lines,omitempty"`
+	Memo            *string             `json:"memo,omitempty"`
+}
+
+// RecurringPeriod defines model for RecurringPeriod.
+type RecurringPeriod struct {
+	DueDate openapi_types.Date `json:"due_date"`
+
+	// Index From 0; the invoice memo counts from 1.
+	Index      int                `json:"index"`
+	IssueDate  openapi_types.Date `json:"issue_date"`
+	PeriodFrom openapi_types.Date `json:"period_from"`
+	PeriodTo   openapi_types.Date `json:"period_to"`
+}
+
 // ReferenceRates defines model for ReferenceRates.
 type ReferenceRates struct {
 	Rates  *[]RatePoint          `json:"rates,omitempty"`
@@ -2521,6 +2734,15 @@ type Refund struct {
 
 // Scope defines model for Scope.
 type Scope string
+
+// SetupSession defines model for SetupSession.
+type SetupSession struct {
+	ClientId   string    `json:"client_id"`
+	CustomerId string    `json:"customer_id"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Id         string    `json:"id"`
+	Url        string    `json:"url"`
+}
 
 // Statement defines model for Statement.
 type Statement struct {
@@ -2713,11 +2935,14 @@ type WebhookDelivery struct {
 	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
 	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
-	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued and agreement.accepted
-	// (the client accepted a version on the account page; data is the agreement with its acceptance) go to
-	// webhooks only; payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business;
-	// payment.received (a payment that leaves part of the invoice to pay: the client's receipt) is e-mailed to
-	// the client.
+	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued,
+	// recurring_invoice.issued (a period's invoice, with recurring_invoice_id, period, period_from, period_to),
+	// recurring_invoice.ended (reason completed, cancelled or client_offboarded) and agreement.accepted (the client
+	// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
+	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
+	// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
+	// and payment.received (a payment that leaves part of the invoice to pay: the client's receipt) are e-mailed
+	// to the client.
 	EventType      *EventType `json:"event_type,omitempty"`
 	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
 	Id             *string    `json:"id,omitempty"`
@@ -2934,6 +3159,21 @@ type OffboardClientJSONBodyReason string
 
 // OffboardClient200JSONResponseBodyDepositRefundsVia defines parameters for OffboardClient.
 type OffboardClient200JSONResponseBodyDepositRefundsVia string
+
+// CreatePaymentMethodSetupJSONBody defines parameters for CreatePaymentMethodSetup.
+type CreatePaymentMethodSetupJSONBody struct {
+	// CancelUrl Default STRIPE_CANCEL_URL.
+	CancelUrl *string `json:"cancel_url,omitempty"`
+
+	// SuccessUrl Default STRIPE_SUCCESS_URL.
+	SuccessUrl *string `json:"success_url,omitempty"`
+}
+
+// CreatePaymentMethodSetupParams defines parameters for CreatePaymentMethodSetup.
+type CreatePaymentMethodSetupParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // RotateClientLinkParams defines parameters for RotateClientLink.
 type RotateClientLinkParams struct {
@@ -3180,6 +3420,54 @@ type CancelProjectParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListRecurringInvoicesParams defines parameters for ListRecurringInvoices.
+type ListRecurringInvoicesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter The id of the last item of the previous page.
+	StartingAfter *StartingAfter                     `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+	Status        *ListRecurringInvoicesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	ClientId      *string                            `form:"client_id,omitempty" json:"client_id,omitempty"`
+}
+
+// ListRecurringInvoicesParamsStatus defines parameters for ListRecurringInvoices.
+type ListRecurringInvoicesParamsStatus string
+
+// CreateRecurringInvoiceParams defines parameters for CreateRecurringInvoice.
+type CreateRecurringInvoiceParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateRecurringInvoiceParams defines parameters for UpdateRecurringInvoice.
+type UpdateRecurringInvoiceParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CancelRecurringInvoiceParams defines parameters for CancelRecurringInvoice.
+type CancelRecurringInvoiceParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PauseRecurringInvoiceParams defines parameters for PauseRecurringInvoice.
+type PauseRecurringInvoiceParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PreviewRecurringInvoiceParams defines parameters for PreviewRecurringInvoice.
+type PreviewRecurringInvoiceParams struct {
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ResumeRecurringInvoiceParams defines parameters for ResumeRecurringInvoice.
+type ResumeRecurringInvoiceParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // PutReferenceRatesJSONBody defines parameters for PutReferenceRates.
 type PutReferenceRatesJSONBody struct {
 	Rates []RatePoint `json:"rates"`
@@ -3354,6 +3642,9 @@ type CreateAgreementJSONRequestBody = AgreementInput
 // OffboardClientJSONRequestBody defines body for OffboardClient for application/json ContentType.
 type OffboardClientJSONRequestBody OffboardClientJSONBody
 
+// CreatePaymentMethodSetupJSONRequestBody defines body for CreatePaymentMethodSetup for application/json ContentType.
+type CreatePaymentMethodSetupJSONRequestBody CreatePaymentMethodSetupJSONBody
+
 // CreateInvoiceJSONRequestBody defines body for CreateInvoice for application/json ContentType.
 type CreateInvoiceJSONRequestBody = InvoiceCreate
 
@@ -3383,6 +3674,12 @@ type CreateProjectJSONRequestBody = ProjectCreate
 
 // UpdateProjectJSONRequestBody defines body for UpdateProject for application/json ContentType.
 type UpdateProjectJSONRequestBody = ProjectUpdate
+
+// CreateRecurringInvoiceJSONRequestBody defines body for CreateRecurringInvoice for application/json ContentType.
+type CreateRecurringInvoiceJSONRequestBody = RecurringInvoiceCreate
+
+// UpdateRecurringInvoiceJSONRequestBody defines body for UpdateRecurringInvoice for application/json ContentType.
+type UpdateRecurringInvoiceJSONRequestBody = RecurringInvoiceUpdate
 
 // PutReferenceRatesJSONRequestBody defines body for PutReferenceRates for application/json ContentType.
 type PutReferenceRatesJSONRequestBody PutReferenceRatesJSONBody
@@ -3882,6 +4179,30 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{id}/offboard (the `OffboardClient` operationId).
 	OffboardClient(ctx context.Context, id ID, params *OffboardClientParams, body OffboardClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreatePaymentMethodSetupWithBody A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetupWithBody(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePaymentMethodSetup A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetup(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RotateClientLink Replace a client's portal_url (scope admin); the old link is a 404 from now on
 	//
 	// Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
@@ -4225,6 +4546,114 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/projects/{id}/cancel (the `CancelProject` operationId).
 	CancelProject(ctx context.Context, id ID, params *CancelProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRecurringInvoices List recurring invoices, newest first (scope read)
+	//
+	// Corresponds with GET /v1/recurring_invoices (the `ListRecurringInvoices` operationId).
+	ListRecurringInvoices(ctx context.Context, params *ListRecurringInvoicesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRecurringInvoiceWithBody Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+	//
+	// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+	// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+	// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+	// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+	// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+	// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+	// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+	// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+	// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+	// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+	// bad field; an unknown client is `client_id`; 409 client_offboarded.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+	CreateRecurringInvoiceWithBody(ctx context.Context, params *CreateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRecurringInvoice Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+	//
+	// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+	// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+	// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+	// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+	// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+	// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+	// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+	// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+	// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+	// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+	// bad field; an unknown client is `client_id`; 409 client_offboarded.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+	CreateRecurringInvoice(ctx context.Context, params *CreateRecurringInvoiceParams, body CreateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRecurringInvoice Retrieve a recurring invoice (scope read)
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id} (the `GetRecurringInvoice` operationId).
+	GetRecurringInvoice(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRecurringInvoiceWithBody Change a recurring invoice from its next period on (scope write)
+	//
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+	// recurring_invoice_state when it is cancelled or ended.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+	UpdateRecurringInvoiceWithBody(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRecurringInvoice Change a recurring invoice from its next period on (scope write)
+	//
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+	// recurring_invoice_state when it is cancelled or ended.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+	UpdateRecurringInvoice(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, body UpdateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelRecurringInvoice Cancel a recurring invoice for good (scope write)
+	//
+	// Invoices already issued stay. Sends recurring_invoice.ended (reason cancelled). 409 recurring_invoice_state when already cancelled or ended.
+	//
+	// Corresponds with POST /v1/recurring_invoices/{id}/cancel (the `CancelRecurringInvoice` operationId).
+	CancelRecurringInvoice(ctx context.Context, id ID, params *CancelRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PauseRecurringInvoice Pause a recurring invoice (scope write)
+	//
+	// Nothing is issued while paused. 409 recurring_invoice_state unless it is active.
+	//
+	// Corresponds with POST /v1/recurring_invoices/{id}/pause (the `PauseRecurringInvoice` operationId).
+	PauseRecurringInvoice(ctx context.Context, id ID, params *PauseRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRecurringInvoicePeriods The periods issued, oldest first, each with its invoice (scope read)
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+	ListRecurringInvoicePeriods(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewRecurringInvoice The next periods to issue with their issue and due dates, writing nothing (scope read)
+	//
+	// Due dates follow the agreement known today for each issue date. A paused template shows what it would
+	// issue if resumed today; a cancelled or ended one, nothing.
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id}/preview (the `PreviewRecurringInvoice` operationId).
+	PreviewRecurringInvoice(ctx context.Context, id ID, params *PreviewRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResumeRecurringInvoice Resume a paused recurring invoice (scope write)
+	//
+	// Issuing starts again with the first period whose issue day is today or later in the client's time zone; the periods due while it was paused are skipped, not caught up. 409 recurring_invoice_state unless it is paused.
+	//
+	// Corresponds with POST /v1/recurring_invoices/{id}/resume (the `ResumeRecurringInvoice` operationId).
+	ResumeRecurringInvoice(ctx context.Context, id ID, params *ResumeRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReferenceRates The rows of a reference rate series, oldest first (scope read)
 	//
@@ -5105,6 +5534,50 @@ func (c *HTTPClient) OffboardClient(ctx context.Context, id ID, params *Offboard
 	return c.Client.Do(req)
 }
 
+// CreatePaymentMethodSetupWithBody A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *HTTPClient) CreatePaymentMethodSetupWithBody(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentMethodSetupRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePaymentMethodSetup A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *HTTPClient) CreatePaymentMethodSetup(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentMethodSetupRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RotateClientLink Replace a client's portal_url (scope admin); the old link is a 404 from now on
 //
 // Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
@@ -5849,6 +6322,224 @@ func (c *HTTPClient) UpdateProject(ctx context.Context, id ID, body UpdateProjec
 // Corresponds with POST /v1/projects/{id}/cancel (the `CancelProject` operationId).
 func (c *HTTPClient) CancelProject(ctx context.Context, id ID, params *CancelProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelProjectRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRecurringInvoices List recurring invoices, newest first (scope read)
+//
+// Corresponds with GET /v1/recurring_invoices (the `ListRecurringInvoices` operationId).
+func (c *HTTPClient) ListRecurringInvoices(ctx context.Context, params *ListRecurringInvoicesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRecurringInvoicesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRecurringInvoiceWithBody Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+//
+// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+// bad field; an unknown client is `client_id`; 409 client_offboarded.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+func (c *HTTPClient) CreateRecurringInvoiceWithBody(ctx context.Context, params *CreateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRecurringInvoiceRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRecurringInvoice Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+//
+// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+// bad field; an unknown client is `client_id`; 409 client_offboarded.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+func (c *HTTPClient) CreateRecurringInvoice(ctx context.Context, params *CreateRecurringInvoiceParams, body CreateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRecurringInvoiceRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRecurringInvoice Retrieve a recurring invoice (scope read)
+//
+// Corresponds with GET /v1/recurring_invoices/{id} (the `GetRecurringInvoice` operationId).
+func (c *HTTPClient) GetRecurringInvoice(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRecurringInvoiceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRecurringInvoiceWithBody Change a recurring invoice from its next period on (scope write)
+//
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+// recurring_invoice_state when it is cancelled or ended.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+func (c *HTTPClient) UpdateRecurringInvoiceWithBody(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRecurringInvoiceRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRecurringInvoice Change a recurring invoice from its next period on (scope write)
+//
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+// recurring_invoice_state when it is cancelled or ended.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+func (c *HTTPClient) UpdateRecurringInvoice(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, body UpdateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRecurringInvoiceRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelRecurringInvoice Cancel a recurring invoice for good (scope write)
+//
+// Invoices already issued stay. Sends recurring_invoice.ended (reason cancelled). 409 recurring_invoice_state when already cancelled or ended.
+//
+// Corresponds with POST /v1/recurring_invoices/{id}/cancel (the `CancelRecurringInvoice` operationId).
+func (c *HTTPClient) CancelRecurringInvoice(ctx context.Context, id ID, params *CancelRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelRecurringInvoiceRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PauseRecurringInvoice Pause a recurring invoice (scope write)
+//
+// Nothing is issued while paused. 409 recurring_invoice_state unless it is active.
+//
+// Corresponds with POST /v1/recurring_invoices/{id}/pause (the `PauseRecurringInvoice` operationId).
+func (c *HTTPClient) PauseRecurringInvoice(ctx context.Context, id ID, params *PauseRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPauseRecurringInvoiceRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRecurringInvoicePeriods The periods issued, oldest first, each with its invoice (scope read)
+//
+// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+func (c *HTTPClient) ListRecurringInvoicePeriods(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRecurringInvoicePeriodsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewRecurringInvoice The next periods to issue with their issue and due dates, writing nothing (scope read)
+//
+// Due dates follow the agreement known today for each issue date. A paused template shows what it would
+// issue if resumed today; a cancelled or ended one, nothing.
+//
+// Corresponds with GET /v1/recurring_invoices/{id}/preview (the `PreviewRecurringInvoice` operationId).
+func (c *HTTPClient) PreviewRecurringInvoice(ctx context.Context, id ID, params *PreviewRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewRecurringInvoiceRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResumeRecurringInvoice Resume a paused recurring invoice (scope write)
+//
+// Issuing starts again with the first period whose issue day is today or later in the client's time zone; the periods due while it was paused are skipped, not caught up. 409 recurring_invoice_state unless it is paused.
+//
+// Corresponds with POST /v1/recurring_invoices/{id}/resume (the `ResumeRecurringInvoice` operationId).
+func (c *HTTPClient) ResumeRecurringInvoice(ctx context.Context, id ID, params *ResumeRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResumeRecurringInvoiceRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7744,6 +8435,68 @@ func NewOffboardClientRequestWithBody(server string, id ID, params *OffboardClie
 	return req, nil
 }
 
+// NewCreatePaymentMethodSetupRequest calls the generic CreatePaymentMethodSetup builder with application/json body
+func NewCreatePaymentMethodSetupRequest(server string, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePaymentMethodSetupRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewCreatePaymentMethodSetupRequestWithBody constructs an http.Request for the CreatePaymentMethodSetup method, with any body, and a specified content type
+func NewCreatePaymentMethodSetupRequestWithBody(server string, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/payment_methods/setup", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRotateClientLinkRequest constructs an http.Request for the RotateClientLink method
 func NewRotateClientLinkRequest(server string, id ID, params *RotateClientLinkParams) (*http.Request, error) {
 	var err error
@@ -9546,6 +10299,489 @@ func NewCancelProjectRequest(server string, id ID, params *CancelProjectParams) 
 	return req, nil
 }
 
+// NewListRecurringInvoicesRequest constructs an http.Request for the ListRecurringInvoices method
+func NewListRecurringInvoicesRequest(server string, params *ListRecurringInvoicesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ClientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", *params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateRecurringInvoiceRequest calls the generic CreateRecurringInvoice builder with application/json body
+func NewCreateRecurringInvoiceRequest(server string, params *CreateRecurringInvoiceParams, body CreateRecurringInvoiceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRecurringInvoiceRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateRecurringInvoiceRequestWithBody constructs an http.Request for the CreateRecurringInvoice method, with any body, and a specified content type
+func NewCreateRecurringInvoiceRequestWithBody(server string, params *CreateRecurringInvoiceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetRecurringInvoiceRequest constructs an http.Request for the GetRecurringInvoice method
+func NewGetRecurringInvoiceRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRecurringInvoiceRequest calls the generic UpdateRecurringInvoice builder with application/json body
+func NewUpdateRecurringInvoiceRequest(server string, id ID, params *UpdateRecurringInvoiceParams, body UpdateRecurringInvoiceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRecurringInvoiceRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateRecurringInvoiceRequestWithBody constructs an http.Request for the UpdateRecurringInvoice method, with any body, and a specified content type
+func NewUpdateRecurringInvoiceRequestWithBody(server string, id ID, params *UpdateRecurringInvoiceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCancelRecurringInvoiceRequest constructs an http.Request for the CancelRecurringInvoice method
+func NewCancelRecurringInvoiceRequest(server string, id ID, params *CancelRecurringInvoiceParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPauseRecurringInvoiceRequest constructs an http.Request for the PauseRecurringInvoice method
+func NewPauseRecurringInvoiceRequest(server string, id ID, params *PauseRecurringInvoiceParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s/pause", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListRecurringInvoicePeriodsRequest constructs an http.Request for the ListRecurringInvoicePeriods method
+func NewListRecurringInvoicePeriodsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s/periods", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPreviewRecurringInvoiceRequest constructs an http.Request for the PreviewRecurringInvoice method
+func NewPreviewRecurringInvoiceRequest(server string, id ID, params *PreviewRecurringInvoiceParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s/preview", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewResumeRecurringInvoiceRequest constructs an http.Request for the ResumeRecurringInvoice method
+func NewResumeRecurringInvoiceRequest(server string, id ID, params *ResumeRecurringInvoiceParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/recurring_invoices/%s/resume", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetReferenceRatesRequest constructs an http.Request for the GetReferenceRates method
 func NewGetReferenceRatesRequest(server string, series string) (*http.Request, error) {
 	var err error
@@ -10952,6 +12188,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/offboard (the `OffboardClient` operationId).
 	OffboardClientWithResponse(ctx context.Context, id ID, params *OffboardClientParams, body OffboardClientJSONRequestBody, reqEditors ...RequestEditorFn) (*OffboardClientResponse, error)
 
+	// CreatePaymentMethodSetupWithBodyWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetupWithBodyWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error)
+
+	// CreatePaymentMethodSetupWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+	//
+	// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+	// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+	// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+	// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+	CreatePaymentMethodSetupWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error)
+
 	// RotateClientLinkWithResponse Replace a client's portal_url (scope admin); the old link is a 404 from now on
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11337,6 +12597,128 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/projects/{id}/cancel (the `CancelProject` operationId).
 	CancelProjectWithResponse(ctx context.Context, id ID, params *CancelProjectParams, reqEditors ...RequestEditorFn) (*CancelProjectResponse, error)
+
+	// ListRecurringInvoicesWithResponse List recurring invoices, newest first (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/recurring_invoices (the `ListRecurringInvoices` operationId).
+	ListRecurringInvoicesWithResponse(ctx context.Context, params *ListRecurringInvoicesParams, reqEditors ...RequestEditorFn) (*ListRecurringInvoicesResponse, error)
+
+	// CreateRecurringInvoiceWithBodyWithResponse Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+	//
+	// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+	// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+	// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+	// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+	// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+	// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+	// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+	// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+	// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+	// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+	// bad field; an unknown client is `client_id`; 409 client_offboarded.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+	CreateRecurringInvoiceWithBodyWithResponse(ctx context.Context, params *CreateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRecurringInvoiceResponse, error)
+
+	// CreateRecurringInvoiceWithResponse Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+	//
+	// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+	// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+	// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+	// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+	// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+	// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+	// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+	// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+	// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+	// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+	// bad field; an unknown client is `client_id`; 409 client_offboarded.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+	CreateRecurringInvoiceWithResponse(ctx context.Context, params *CreateRecurringInvoiceParams, body CreateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRecurringInvoiceResponse, error)
+
+	// GetRecurringInvoiceWithResponse Retrieve a recurring invoice (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id} (the `GetRecurringInvoice` operationId).
+	GetRecurringInvoiceWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetRecurringInvoiceResponse, error)
+
+	// UpdateRecurringInvoiceWithBodyWithResponse Change a recurring invoice from its next period on (scope write)
+	//
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+	// recurring_invoice_state when it is cancelled or ended.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+	UpdateRecurringInvoiceWithBodyWithResponse(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRecurringInvoiceResponse, error)
+
+	// UpdateRecurringInvoiceWithResponse Change a recurring invoice from its next period on (scope write)
+	//
+	// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+	// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+	// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+	// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+	// recurring_invoice_state when it is cancelled or ended.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+	UpdateRecurringInvoiceWithResponse(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, body UpdateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRecurringInvoiceResponse, error)
+
+	// CancelRecurringInvoiceWithResponse Cancel a recurring invoice for good (scope write)
+	//
+	// Invoices already issued stay. Sends recurring_invoice.ended (reason cancelled). 409 recurring_invoice_state when already cancelled or ended.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/recurring_invoices/{id}/cancel (the `CancelRecurringInvoice` operationId).
+	CancelRecurringInvoiceWithResponse(ctx context.Context, id ID, params *CancelRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*CancelRecurringInvoiceResponse, error)
+
+	// PauseRecurringInvoiceWithResponse Pause a recurring invoice (scope write)
+	//
+	// Nothing is issued while paused. 409 recurring_invoice_state unless it is active.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/recurring_invoices/{id}/pause (the `PauseRecurringInvoice` operationId).
+	PauseRecurringInvoiceWithResponse(ctx context.Context, id ID, params *PauseRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*PauseRecurringInvoiceResponse, error)
+
+	// ListRecurringInvoicePeriodsWithResponse The periods issued, oldest first, each with its invoice (scope read)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+	ListRecurringInvoicePeriodsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListRecurringInvoicePeriodsResponse, error)
+
+	// PreviewRecurringInvoiceWithResponse The next periods to issue with their issue and due dates, writing nothing (scope read)
+	//
+	// Due dates follow the agreement known today for each issue date. A paused template shows what it would
+	// issue if resumed today; a cancelled or ended one, nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/recurring_invoices/{id}/preview (the `PreviewRecurringInvoice` operationId).
+	PreviewRecurringInvoiceWithResponse(ctx context.Context, id ID, params *PreviewRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*PreviewRecurringInvoiceResponse, error)
+
+	// ResumeRecurringInvoiceWithResponse Resume a paused recurring invoice (scope write)
+	//
+	// Issuing starts again with the first period whose issue day is today or later in the client's time zone; the periods due while it was paused are skipped, not caught up. 409 recurring_invoice_state unless it is paused.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/recurring_invoices/{id}/resume (the `ResumeRecurringInvoice` operationId).
+	ResumeRecurringInvoiceWithResponse(ctx context.Context, id ID, params *ResumeRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*ResumeRecurringInvoiceResponse, error)
 
 	// GetReferenceRatesWithResponse The rows of a reference rate series, oldest first (scope read)
 	//
@@ -13540,6 +14922,71 @@ func (r OffboardClientResponse) ContentType() string {
 	return ""
 }
 
+// CreatePaymentMethodSetupResponse201Headers the declared response headers of an HTTP 201 response for CreatePaymentMethodSetup
+type CreatePaymentMethodSetupResponse201Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreatePaymentMethodSetupResponseDefaultHeaders the declared response headers of an HTTP default response for CreatePaymentMethodSetup
+type CreatePaymentMethodSetupResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type CreatePaymentMethodSetupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SetupSession
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreatePaymentMethodSetupResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreatePaymentMethodSetupResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePaymentMethodSetupResponse) GetJSON201() *SetupSession {
+	return r.JSON201
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreatePaymentMethodSetupResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePaymentMethodSetupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePaymentMethodSetupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePaymentMethodSetupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePaymentMethodSetupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RotateClientLinkResponse200Headers the declared response headers of an HTTP 200 response for RotateClientLink
 type RotateClientLinkResponse200Headers struct {
 	IdempotentReplayed *string
@@ -15649,6 +17096,601 @@ func (r CancelProjectResponse) ContentType() string {
 	return ""
 }
 
+// ListRecurringInvoicesResponse200Headers the declared response headers of an HTTP 200 response for ListRecurringInvoices
+type ListRecurringInvoicesResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListRecurringInvoicesResponseDefaultHeaders the declared response headers of an HTTP default response for ListRecurringInvoices
+type ListRecurringInvoicesResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ListRecurringInvoicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    []RecurringInvoice `json:"data"`
+		HasMore bool               `json:"has_more"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRecurringInvoicesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListRecurringInvoicesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRecurringInvoicesResponse) GetJSON200() *struct {
+	Data    []RecurringInvoice `json:"data"`
+	HasMore bool               `json:"has_more"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListRecurringInvoicesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRecurringInvoicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRecurringInvoicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRecurringInvoicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRecurringInvoicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateRecurringInvoiceResponse201Headers the declared response headers of an HTTP 201 response for CreateRecurringInvoice
+type CreateRecurringInvoiceResponse201Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateRecurringInvoiceResponseDefaultHeaders the declared response headers of an HTTP default response for CreateRecurringInvoice
+type CreateRecurringInvoiceResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type CreateRecurringInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RecurringInvoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateRecurringInvoiceResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateRecurringInvoiceResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateRecurringInvoiceResponse) GetJSON201() *RecurringInvoice {
+	return r.JSON201
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateRecurringInvoiceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRecurringInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRecurringInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRecurringInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRecurringInvoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetRecurringInvoiceResponse200Headers the declared response headers of an HTTP 200 response for GetRecurringInvoice
+type GetRecurringInvoiceResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetRecurringInvoiceResponseDefaultHeaders the declared response headers of an HTTP default response for GetRecurringInvoice
+type GetRecurringInvoiceResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type GetRecurringInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecurringInvoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetRecurringInvoiceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetRecurringInvoiceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRecurringInvoiceResponse) GetJSON200() *RecurringInvoice {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetRecurringInvoiceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRecurringInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRecurringInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRecurringInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRecurringInvoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateRecurringInvoiceResponse200Headers the declared response headers of an HTTP 200 response for UpdateRecurringInvoice
+type UpdateRecurringInvoiceResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// UpdateRecurringInvoiceResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateRecurringInvoice
+type UpdateRecurringInvoiceResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type UpdateRecurringInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecurringInvoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateRecurringInvoiceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateRecurringInvoiceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRecurringInvoiceResponse) GetJSON200() *RecurringInvoice {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateRecurringInvoiceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRecurringInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRecurringInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRecurringInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRecurringInvoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelRecurringInvoiceResponse200Headers the declared response headers of an HTTP 200 response for CancelRecurringInvoice
+type CancelRecurringInvoiceResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CancelRecurringInvoiceResponseDefaultHeaders the declared response headers of an HTTP default response for CancelRecurringInvoice
+type CancelRecurringInvoiceResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type CancelRecurringInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecurringInvoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CancelRecurringInvoiceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CancelRecurringInvoiceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelRecurringInvoiceResponse) GetJSON200() *RecurringInvoice {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CancelRecurringInvoiceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelRecurringInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelRecurringInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelRecurringInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelRecurringInvoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PauseRecurringInvoiceResponse200Headers the declared response headers of an HTTP 200 response for PauseRecurringInvoice
+type PauseRecurringInvoiceResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// PauseRecurringInvoiceResponseDefaultHeaders the declared response headers of an HTTP default response for PauseRecurringInvoice
+type PauseRecurringInvoiceResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type PauseRecurringInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecurringInvoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PauseRecurringInvoiceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PauseRecurringInvoiceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PauseRecurringInvoiceResponse) GetJSON200() *RecurringInvoice {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PauseRecurringInvoiceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PauseRecurringInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PauseRecurringInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PauseRecurringInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PauseRecurringInvoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListRecurringInvoicePeriodsResponse200Headers the declared response headers of an HTTP 200 response for ListRecurringInvoicePeriods
+type ListRecurringInvoicePeriodsResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListRecurringInvoicePeriodsResponseDefaultHeaders the declared response headers of an HTTP default response for ListRecurringInvoicePeriods
+type ListRecurringInvoicePeriodsResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ListRecurringInvoicePeriodsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data []IssuedPeriod `json:"data"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRecurringInvoicePeriodsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListRecurringInvoicePeriodsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRecurringInvoicePeriodsResponse) GetJSON200() *struct {
+	Data []IssuedPeriod `json:"data"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListRecurringInvoicePeriodsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRecurringInvoicePeriodsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRecurringInvoicePeriodsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRecurringInvoicePeriodsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRecurringInvoicePeriodsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PreviewRecurringInvoiceResponse200Headers the declared response headers of an HTTP 200 response for PreviewRecurringInvoice
+type PreviewRecurringInvoiceResponse200Headers struct {
+	XRequestId *string
+}
+
+// PreviewRecurringInvoiceResponseDefaultHeaders the declared response headers of an HTTP default response for PreviewRecurringInvoice
+type PreviewRecurringInvoiceResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type PreviewRecurringInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data []RecurringPeriod `json:"data"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PreviewRecurringInvoiceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PreviewRecurringInvoiceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewRecurringInvoiceResponse) GetJSON200() *struct {
+	Data []RecurringPeriod `json:"data"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PreviewRecurringInvoiceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewRecurringInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewRecurringInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewRecurringInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewRecurringInvoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResumeRecurringInvoiceResponse200Headers the declared response headers of an HTTP 200 response for ResumeRecurringInvoice
+type ResumeRecurringInvoiceResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResumeRecurringInvoiceResponseDefaultHeaders the declared response headers of an HTTP default response for ResumeRecurringInvoice
+type ResumeRecurringInvoiceResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type ResumeRecurringInvoiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecurringInvoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ResumeRecurringInvoiceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ResumeRecurringInvoiceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResumeRecurringInvoiceResponse) GetJSON200() *RecurringInvoice {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ResumeRecurringInvoiceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ResumeRecurringInvoiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResumeRecurringInvoiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResumeRecurringInvoiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResumeRecurringInvoiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReferenceRatesResponse200Headers the declared response headers of an HTTP 200 response for GetReferenceRates
 type GetReferenceRatesResponse200Headers struct {
 	XRequestId *string
@@ -17385,6 +19427,42 @@ func (c *ClientWithResponses) OffboardClientWithResponse(ctx context.Context, id
 	return ParseOffboardClientResponse(rsp)
 }
 
+// CreatePaymentMethodSetupWithBodyWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *ClientWithResponses) CreatePaymentMethodSetupWithBodyWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error) {
+	rsp, err := c.CreatePaymentMethodSetupWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePaymentMethodSetupResponse(rsp)
+}
+
+// CreatePaymentMethodSetupWithResponse A Stripe page where the client saves a card for automatic payments (scope write)
+//
+// A Checkout Session in setup mode for the client's Stripe Customer (created on first need). The card
+// saved there is charged off-session on the due date of invoices issued by a recurring invoice with
+// `"auto_charge": true`, and on the retry days 3 and 7 after it while a balance is due. The body is
+// optional (success_url, cancel_url; else the configured pages). 503 stripe_not_configured without Stripe.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
+func (c *ClientWithResponses) CreatePaymentMethodSetupWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error) {
+	rsp, err := c.CreatePaymentMethodSetup(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePaymentMethodSetupResponse(rsp)
+}
+
 // RotateClientLinkWithResponse Replace a client's portal_url (scope admin); the old link is a 404 from now on
 //
 // Returns a wrapper object for the known response body format(s).
@@ -18015,6 +20093,194 @@ func (c *ClientWithResponses) CancelProjectWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseCancelProjectResponse(rsp)
+}
+
+// ListRecurringInvoicesWithResponse List recurring invoices, newest first (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/recurring_invoices (the `ListRecurringInvoices` operationId).
+func (c *ClientWithResponses) ListRecurringInvoicesWithResponse(ctx context.Context, params *ListRecurringInvoicesParams, reqEditors ...RequestEditorFn) (*ListRecurringInvoicesResponse, error) {
+	rsp, err := c.ListRecurringInvoices(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRecurringInvoicesResponse(rsp)
+}
+
+// CreateRecurringInvoiceWithBodyWithResponse Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+//
+// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+// bad field; an unknown client is `client_id`; 409 client_offboarded.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+func (c *ClientWithResponses) CreateRecurringInvoiceWithBodyWithResponse(ctx context.Context, params *CreateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRecurringInvoiceResponse, error) {
+	rsp, err := c.CreateRecurringInvoiceWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRecurringInvoiceResponse(rsp)
+}
+
+// CreateRecurringInvoiceWithResponse Create a recurring invoice, a template the sweep issues an ordinary invoice from every period (scope write)
+//
+// Periods start on `anchor_day` (default the start date's day; 31 falls on a short month's last day) every
+// `interval_count` weeks, months, quarters or years, from the first anchor date on or after `start_date`;
+// each ends the day before the next starts. A monthly template from 2026-01-31 issues on 31 January,
+// 28 February, 31 March, 30 April, ... The schedule ends after `count` invoices or with the last period
+// starting on or before `end_date` (not both). Each period's invoice is issued `issue_days_before` days
+// before the period starts (default 0), on that day in the client's time zone, under the agreement in force
+// that day (its payment terms set the due date), in the client's currency; `{period}` in a line's
+// description or the memo is replaced by the period ("March 2026" for a month, else "2 November 2026 to
+// 8 November 2026"), and the invoice's memo starts with the period's dates. A start date in the past
+// issues the periods since at the next sweep, each once, dated its own issue day. 400 invalid names each
+// bad field; an unknown client is `client_id`; 409 client_offboarded.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/recurring_invoices (the `CreateRecurringInvoice` operationId).
+func (c *ClientWithResponses) CreateRecurringInvoiceWithResponse(ctx context.Context, params *CreateRecurringInvoiceParams, body CreateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRecurringInvoiceResponse, error) {
+	rsp, err := c.CreateRecurringInvoice(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRecurringInvoiceResponse(rsp)
+}
+
+// GetRecurringInvoiceWithResponse Retrieve a recurring invoice (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/recurring_invoices/{id} (the `GetRecurringInvoice` operationId).
+func (c *ClientWithResponses) GetRecurringInvoiceWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetRecurringInvoiceResponse, error) {
+	rsp, err := c.GetRecurringInvoice(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRecurringInvoiceResponse(rsp)
+}
+
+// UpdateRecurringInvoiceWithBodyWithResponse Change a recurring invoice from its next period on (scope write)
+//
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+// recurring_invoice_state when it is cancelled or ended.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+func (c *ClientWithResponses) UpdateRecurringInvoiceWithBodyWithResponse(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRecurringInvoiceResponse, error) {
+	rsp, err := c.UpdateRecurringInvoiceWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRecurringInvoiceResponse(rsp)
+}
+
+// UpdateRecurringInvoiceWithResponse Change a recurring invoice from its next period on (scope write)
+//
+// Lines, memo, `auto_charge`, the end (`end_date` or `count`) and `issue_days_before` may change; invoices already issued
+// stay as they are, and the next period issued uses the new values. The schedule's shape (interval,
+// anchor, start) cannot change: cancel and create another. `count` below the invoices already issued is
+// 400; a change that leaves no period to issue ends the template (`recurring_invoice.ended`). 409
+// recurring_invoice_state when it is cancelled or ended.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/recurring_invoices/{id} (the `UpdateRecurringInvoice` operationId).
+func (c *ClientWithResponses) UpdateRecurringInvoiceWithResponse(ctx context.Context, id ID, params *UpdateRecurringInvoiceParams, body UpdateRecurringInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRecurringInvoiceResponse, error) {
+	rsp, err := c.UpdateRecurringInvoice(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRecurringInvoiceResponse(rsp)
+}
+
+// CancelRecurringInvoiceWithResponse Cancel a recurring invoice for good (scope write)
+//
+// Invoices already issued stay. Sends recurring_invoice.ended (reason cancelled). 409 recurring_invoice_state when already cancelled or ended.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/recurring_invoices/{id}/cancel (the `CancelRecurringInvoice` operationId).
+func (c *ClientWithResponses) CancelRecurringInvoiceWithResponse(ctx context.Context, id ID, params *CancelRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*CancelRecurringInvoiceResponse, error) {
+	rsp, err := c.CancelRecurringInvoice(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelRecurringInvoiceResponse(rsp)
+}
+
+// PauseRecurringInvoiceWithResponse Pause a recurring invoice (scope write)
+//
+// Nothing is issued while paused. 409 recurring_invoice_state unless it is active.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/recurring_invoices/{id}/pause (the `PauseRecurringInvoice` operationId).
+func (c *ClientWithResponses) PauseRecurringInvoiceWithResponse(ctx context.Context, id ID, params *PauseRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*PauseRecurringInvoiceResponse, error) {
+	rsp, err := c.PauseRecurringInvoice(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePauseRecurringInvoiceResponse(rsp)
+}
+
+// ListRecurringInvoicePeriodsWithResponse The periods issued, oldest first, each with its invoice (scope read)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/recurring_invoices/{id}/periods (the `ListRecurringInvoicePeriods` operationId).
+func (c *ClientWithResponses) ListRecurringInvoicePeriodsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListRecurringInvoicePeriodsResponse, error) {
+	rsp, err := c.ListRecurringInvoicePeriods(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRecurringInvoicePeriodsResponse(rsp)
+}
+
+// PreviewRecurringInvoiceWithResponse The next periods to issue with their issue and due dates, writing nothing (scope read)
+//
+// Due dates follow the agreement known today for each issue date. A paused template shows what it would
+// issue if resumed today; a cancelled or ended one, nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/recurring_invoices/{id}/preview (the `PreviewRecurringInvoice` operationId).
+func (c *ClientWithResponses) PreviewRecurringInvoiceWithResponse(ctx context.Context, id ID, params *PreviewRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*PreviewRecurringInvoiceResponse, error) {
+	rsp, err := c.PreviewRecurringInvoice(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewRecurringInvoiceResponse(rsp)
+}
+
+// ResumeRecurringInvoiceWithResponse Resume a paused recurring invoice (scope write)
+//
+// Issuing starts again with the first period whose issue day is today or later in the client's time zone; the periods due while it was paused are skipped, not caught up. 409 recurring_invoice_state unless it is paused.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/recurring_invoices/{id}/resume (the `ResumeRecurringInvoice` operationId).
+func (c *ClientWithResponses) ResumeRecurringInvoiceWithResponse(ctx context.Context, id ID, params *ResumeRecurringInvoiceParams, reqEditors ...RequestEditorFn) (*ResumeRecurringInvoiceResponse, error) {
+	rsp, err := c.ResumeRecurringInvoice(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResumeRecurringInvoiceResponse(rsp)
 }
 
 // GetReferenceRatesWithResponse The rows of a reference rate series, oldest first (scope read)
@@ -20376,6 +22642,83 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 		response.Headers200 = &headers
 	case true:
 		var headers OffboardClientResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreatePaymentMethodSetupResponse parses an HTTP response from a CreatePaymentMethodSetupWithResponse call
+func ParseCreatePaymentMethodSetupResponse(rsp *http.Response) (*CreatePaymentMethodSetupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePaymentMethodSetupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SetupSession
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreatePaymentMethodSetupResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers CreatePaymentMethodSetupResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -22789,6 +25132,678 @@ func ParseCancelProjectResponse(rsp *http.Response) (*CancelProjectResponse, err
 		response.Headers200 = &headers
 	case true:
 		var headers CancelProjectResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRecurringInvoicesResponse parses an HTTP response from a ListRecurringInvoicesWithResponse call
+func ParseListRecurringInvoicesResponse(rsp *http.Response) (*ListRecurringInvoicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRecurringInvoicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    []RecurringInvoice `json:"data"`
+			HasMore bool               `json:"has_more"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRecurringInvoicesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListRecurringInvoicesResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateRecurringInvoiceResponse parses an HTTP response from a CreateRecurringInvoiceWithResponse call
+func ParseCreateRecurringInvoiceResponse(rsp *http.Response) (*CreateRecurringInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRecurringInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RecurringInvoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateRecurringInvoiceResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers CreateRecurringInvoiceResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetRecurringInvoiceResponse parses an HTTP response from a GetRecurringInvoiceWithResponse call
+func ParseGetRecurringInvoiceResponse(rsp *http.Response) (*GetRecurringInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRecurringInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecurringInvoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetRecurringInvoiceResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GetRecurringInvoiceResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRecurringInvoiceResponse parses an HTTP response from a UpdateRecurringInvoiceWithResponse call
+func ParseUpdateRecurringInvoiceResponse(rsp *http.Response) (*UpdateRecurringInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRecurringInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecurringInvoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateRecurringInvoiceResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateRecurringInvoiceResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelRecurringInvoiceResponse parses an HTTP response from a CancelRecurringInvoiceWithResponse call
+func ParseCancelRecurringInvoiceResponse(rsp *http.Response) (*CancelRecurringInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelRecurringInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecurringInvoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CancelRecurringInvoiceResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CancelRecurringInvoiceResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePauseRecurringInvoiceResponse parses an HTTP response from a PauseRecurringInvoiceWithResponse call
+func ParsePauseRecurringInvoiceResponse(rsp *http.Response) (*PauseRecurringInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PauseRecurringInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecurringInvoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PauseRecurringInvoiceResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers PauseRecurringInvoiceResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRecurringInvoicePeriodsResponse parses an HTTP response from a ListRecurringInvoicePeriodsWithResponse call
+func ParseListRecurringInvoicePeriodsResponse(rsp *http.Response) (*ListRecurringInvoicePeriodsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRecurringInvoicePeriodsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data []IssuedPeriod `json:"data"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRecurringInvoicePeriodsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListRecurringInvoicePeriodsResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePreviewRecurringInvoiceResponse parses an HTTP response from a PreviewRecurringInvoiceWithResponse call
+func ParsePreviewRecurringInvoiceResponse(rsp *http.Response) (*PreviewRecurringInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewRecurringInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data []RecurringPeriod `json:"data"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PreviewRecurringInvoiceResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers PreviewRecurringInvoiceResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResumeRecurringInvoiceResponse parses an HTTP response from a ResumeRecurringInvoiceWithResponse call
+func ParseResumeRecurringInvoiceResponse(rsp *http.Response) (*ResumeRecurringInvoiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResumeRecurringInvoiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecurringInvoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ResumeRecurringInvoiceResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ResumeRecurringInvoiceResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
