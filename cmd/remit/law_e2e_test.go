@@ -237,7 +237,7 @@ func TestRulesExampleRCreditNotes(t *testing.T) {
 // identifiers, the supply period and, under the reverse charge, the legal
 // note with VAT at zero.
 func TestInvoiceTaxIDsSupplyAndReverseCharge(t *testing.T) {
-	s := MustRunMain(t, pinned("2026-03-01"), func(c *Config) { c.Business.TaxID = "DE123456789" })
+	s := MustRunMain(t, pinned("2026-03-01"), withHostedPages, func(c *Config) { c.Business.TaxID = "DE123456789" })
 	cli := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{"name": "Agence Lumière", "email": "ap@lumiere.example",
 		"currency": "EUR", "tax_id": "FR40303265045"}})["id"].(string)
 	inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
@@ -248,6 +248,10 @@ func TestInvoiceTaxIDsSupplyAndReverseCharge(t *testing.T) {
 	}
 	mustContain(t, pdfText(t, s.getPDF("/v1/invoices/"+inv["id"].(string)+"/pdf", nil).Body), "VAT ID DE123456789",
 		"Tax ID: FR40303265045", "Supplied from 1 February 2026", "Supplied to 28 February 2026", "2006/112/EC", "article 196", "No VAT is charged")
+	// The hosted page shows the same.
+	page := s.open("GET", inv["hosted_invoice_url"].(string), nil)
+	mustContain(t, string(page.Body), "VAT number: DE123456789", "VAT number: FR40303265045", "Period of supply",
+		"1 February 2026 – 28 February 2026", "Directive 2006/112/EC, article 196")
 	if r := s.do(request{Method: "POST", Path: "/v1/invoices", Key: testAdminKey, Body: map[string]any{"client_id": cli, "reverse_charge": true,
 		"lines": []map[string]any{{"description": "x", "unit_amount": 100, "tax_rate": "20"}}}}); r.Status != 400 || !strings.Contains(string(r.Body), "lines[0].tax_rate") {
 		t.Fatalf("VAT under the reverse charge: %d %s", r.Status, r.Body)
