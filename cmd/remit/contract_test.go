@@ -402,3 +402,30 @@ func (t contractTransport) CloseIdleConnections() {
 		c.CloseIdleConnections()
 	}
 }
+
+// checkWebhookDelivery holds a request Remit sent to a webhook endpoint to
+// the document's webhooks.event operation (headers and body).
+func checkWebhookDelivery(tb testing.TB, r *http.Request, body []byte) {
+	tb.Helper()
+	// Errorf, not Fatal: receivers call this from their own goroutines.
+	doc, _, err := loadContract()
+	if err != nil {
+		tb.Error(err)
+		return
+	}
+	item := doc.Webhooks["event"]
+	if item == nil || item.Post == nil {
+		tb.Error("api/openapi.yaml has no webhooks.event.post")
+		return
+	}
+	clone := r.Clone(context.Background())
+	clone.Body = io.NopCloser(bytes.NewReader(body))
+	in := &openapi3filter.RequestValidationInput{
+		Request: clone,
+		Route:   &routers.Route{Spec: doc, Path: r.URL.Path, PathItem: item, Method: http.MethodPost, Operation: item.Post},
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, SkipSettingDefaults: true},
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		tb.Errorf("openapi contract: webhook delivery %s: %v\nbody: %.1000s", r.Header.Get("Remit-Event-Type"), err, body)
+	}
+}

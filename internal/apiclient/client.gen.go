@@ -1820,6 +1820,18 @@ type MilestoneRules struct {
 // Money An amount in the currency's minor unit (cents; JPY has none, KWD three).
 type Money = int64
 
+// OffboardMilestone defines model for OffboardMilestone.
+type OffboardMilestone struct {
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
+	Amount Money  `json:"amount"`
+	Id     string `json:"id"`
+
+	// InvoiceId The invoice issued for it on offboarding; absent otherwise.
+	InvoiceId *string `json:"invoice_id,omitempty"`
+	Name      string  `json:"name"`
+	ProjectId string  `json:"project_id"`
+}
+
 // Payment defines model for Payment.
 type Payment struct {
 	Allocation Allocation `json:"allocation"`
@@ -2118,6 +2130,26 @@ type WebhookEndpoint struct {
 	// Secret whsec_...; only in the creation response. It keys the HMAC of Remit-Signature.
 	Secret *string `json:"secret,omitempty"`
 	Url    *string `json:"url,omitempty"`
+}
+
+// WebhookEvent The body of an outgoing event (and the source of the e-mail about it).
+type WebhookEvent struct {
+	ClientId string    `json:"client_id"`
+	Created  time.Time `json:"created"`
+
+	// Data What happened, by type: the invoice's number and amounts, the charge, the milestone, the notice.
+	Data map[string]interface{} `json:"data"`
+
+	// Id The event's id; the same on every retry.
+	Id string `json:"id"`
+
+	// InvoiceId Absent on an event of no invoice.
+	InvoiceId *string `json:"invoice_id,omitempty"`
+
+	// Type An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
+	// the first twelve; milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
+	// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only.
+	Type EventType `json:"type"`
 }
 
 // AsOf defines model for AsOf.
@@ -2553,6 +2585,16 @@ type ListWebhookDeliveriesParams struct {
 // ListWebhookDeliveriesParamsStatus defines parameters for ListWebhookDeliveries.
 type ListWebhookDeliveriesParamsStatus string
 
+// ReceiveRemitEventParams defines parameters for ReceiveRemitEvent.
+type ReceiveRemitEventParams struct {
+	// RemitSignature `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>`; t is the real time of sending.
+	RemitSignature string `json:"Remit-Signature"`
+
+	// RemitEventId The event's id (also in the body).
+	RemitEventId   string    `json:"Remit-Event-Id"`
+	RemitEventType EventType `json:"Remit-Event-Type"`
+}
+
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody CreateAPIKeyJSONBody
 
@@ -2612,6 +2654,9 @@ type ImportTimeEntriesJSONRequestBody ImportTimeEntriesJSONBody
 
 // CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
 type CreateWebhookEndpointJSONRequestBody CreateWebhookEndpointJSONBody
+
+// ReceiveRemitEventJSONRequestBody defines body for ReceiveRemitEvent for application/json ContentType.
+type ReceiveRemitEventJSONRequestBody = WebhookEvent
 
 // AsEventType returns the union data inside the Event_Type as a EventType
 func (t Event_Type) AsEventType() (EventType, error) {
@@ -9855,8 +9900,8 @@ type OffboardClientResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
-		ClientId            *string                   `json:"client_id,omitempty"`
+		CancelledMilestones *[]OffboardMilestone `json:"cancelled_milestones,omitempty"`
+		ClientId            *string              `json:"client_id,omitempty"`
 		DepositRefunds      *[]struct {
 			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
 			Amount      *Money                                              `json:"amount,omitempty"`
@@ -9867,15 +9912,25 @@ type OffboardClientResponse struct {
 			RefundId    *string                                             `json:"refund_id,omitempty"`
 			Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
 		} `json:"deposit_refunds,omitempty"`
-		DryRun             *bool                     `json:"dry_run,omitempty"`
-		InvoicedMilestones *[]map[string]interface{} `json:"invoiced_milestones,omitempty"`
-		Note               *string                   `json:"note,omitempty"`
-		OffboardedAt       *time.Time                `json:"offboarded_at,omitempty"`
-		OpenInvoices       *[]map[string]interface{} `json:"open_invoices,omitempty"`
-		Reason             *string                   `json:"reason,omitempty"`
-		RemindersStopped   *bool                     `json:"reminders_stopped,omitempty"`
-		Status             *string                   `json:"status,omitempty"`
-		UnbilledMilestones *[]map[string]interface{} `json:"unbilled_milestones,omitempty"`
+		DryRun             *bool                `json:"dry_run,omitempty"`
+		InvoicedMilestones *[]OffboardMilestone `json:"invoiced_milestones,omitempty"`
+		Note               *string              `json:"note,omitempty"`
+		OffboardedAt       *time.Time           `json:"offboarded_at,omitempty"`
+
+		// OpenInvoices Invoices that stay collectable.
+		OpenInvoices *[]struct {
+			// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
+			BalanceDue Money  `json:"balance_due"`
+			Currency   string `json:"currency"`
+			Id         string `json:"id"`
+			Number     string `json:"number"`
+		} `json:"open_invoices,omitempty"`
+		Reason           *string `json:"reason,omitempty"`
+		RemindersStopped *bool   `json:"reminders_stopped,omitempty"`
+		Status           *string `json:"status,omitempty"`
+
+		// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
+		UnbilledMilestones *[]OffboardMilestone `json:"unbilled_milestones,omitempty"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -9887,8 +9942,8 @@ type OffboardClientResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r OffboardClientResponse) GetJSON200() *struct {
-	CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
-	ClientId            *string                   `json:"client_id,omitempty"`
+	CancelledMilestones *[]OffboardMilestone `json:"cancelled_milestones,omitempty"`
+	ClientId            *string              `json:"client_id,omitempty"`
 	DepositRefunds      *[]struct {
 		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
 		Amount      *Money                                              `json:"amount,omitempty"`
@@ -9899,15 +9954,25 @@ func (r OffboardClientResponse) GetJSON200() *struct {
 		RefundId    *string                                             `json:"refund_id,omitempty"`
 		Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
 	} `json:"deposit_refunds,omitempty"`
-	DryRun             *bool                     `json:"dry_run,omitempty"`
-	InvoicedMilestones *[]map[string]interface{} `json:"invoiced_milestones,omitempty"`
-	Note               *string                   `json:"note,omitempty"`
-	OffboardedAt       *time.Time                `json:"offboarded_at,omitempty"`
-	OpenInvoices       *[]map[string]interface{} `json:"open_invoices,omitempty"`
-	Reason             *string                   `json:"reason,omitempty"`
-	RemindersStopped   *bool                     `json:"reminders_stopped,omitempty"`
-	Status             *string                   `json:"status,omitempty"`
-	UnbilledMilestones *[]map[string]interface{} `json:"unbilled_milestones,omitempty"`
+	DryRun             *bool                `json:"dry_run,omitempty"`
+	InvoicedMilestones *[]OffboardMilestone `json:"invoiced_milestones,omitempty"`
+	Note               *string              `json:"note,omitempty"`
+	OffboardedAt       *time.Time           `json:"offboarded_at,omitempty"`
+
+	// OpenInvoices Invoices that stay collectable.
+	OpenInvoices *[]struct {
+		// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
+		BalanceDue Money  `json:"balance_due"`
+		Currency   string `json:"currency"`
+		Id         string `json:"id"`
+		Number     string `json:"number"`
+	} `json:"open_invoices,omitempty"`
+	Reason           *string `json:"reason,omitempty"`
+	RemindersStopped *bool   `json:"reminders_stopped,omitempty"`
+	Status           *string `json:"status,omitempty"`
+
+	// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
+	UnbilledMilestones *[]OffboardMilestone `json:"unbilled_milestones,omitempty"`
 } {
 	return r.JSON200
 }
@@ -14863,8 +14928,8 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
-			ClientId            *string                   `json:"client_id,omitempty"`
+			CancelledMilestones *[]OffboardMilestone `json:"cancelled_milestones,omitempty"`
+			ClientId            *string              `json:"client_id,omitempty"`
 			DepositRefunds      *[]struct {
 				// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
 				Amount      *Money                                              `json:"amount,omitempty"`
@@ -14875,15 +14940,25 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 				RefundId    *string                                             `json:"refund_id,omitempty"`
 				Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
 			} `json:"deposit_refunds,omitempty"`
-			DryRun             *bool                     `json:"dry_run,omitempty"`
-			InvoicedMilestones *[]map[string]interface{} `json:"invoiced_milestones,omitempty"`
-			Note               *string                   `json:"note,omitempty"`
-			OffboardedAt       *time.Time                `json:"offboarded_at,omitempty"`
-			OpenInvoices       *[]map[string]interface{} `json:"open_invoices,omitempty"`
-			Reason             *string                   `json:"reason,omitempty"`
-			RemindersStopped   *bool                     `json:"reminders_stopped,omitempty"`
-			Status             *string                   `json:"status,omitempty"`
-			UnbilledMilestones *[]map[string]interface{} `json:"unbilled_milestones,omitempty"`
+			DryRun             *bool                `json:"dry_run,omitempty"`
+			InvoicedMilestones *[]OffboardMilestone `json:"invoiced_milestones,omitempty"`
+			Note               *string              `json:"note,omitempty"`
+			OffboardedAt       *time.Time           `json:"offboarded_at,omitempty"`
+
+			// OpenInvoices Invoices that stay collectable.
+			OpenInvoices *[]struct {
+				// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
+				BalanceDue Money  `json:"balance_due"`
+				Currency   string `json:"currency"`
+				Id         string `json:"id"`
+				Number     string `json:"number"`
+			} `json:"open_invoices,omitempty"`
+			Reason           *string `json:"reason,omitempty"`
+			RemindersStopped *bool   `json:"reminders_stopped,omitempty"`
+			Status           *string `json:"status,omitempty"`
+
+			// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
+			UnbilledMilestones *[]OffboardMilestone `json:"unbilled_milestones,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -17775,4 +17850,161 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 	}
 
 	return response, nil
+}
+
+// WebhookInitiator sends OpenAPI 3.1 webhook requests to target URLs.
+// Modeled on the generated Client, but with no stored Server -- the full
+// target URL is provided per-call by the caller (typically discovered
+// from a subscription registration).
+type WebhookInitiator struct {
+	// Doer for performing requests, typically a *http.Client with any
+	// customized settings, such as certificate chains.
+	Client HttpRequestDoer
+
+	// A list of callbacks for modifying requests which are generated before sending over
+	// the network.
+	RequestEditors []RequestEditorFn
+}
+
+// WebhookInitiatorOption allows setting custom parameters during construction.
+type WebhookInitiatorOption func(*WebhookInitiator) error
+
+// NewWebhookInitiator creates a new WebhookInitiator with reasonable defaults.
+func NewWebhookInitiator(opts ...WebhookInitiatorOption) (*WebhookInitiator, error) {
+	initiator := WebhookInitiator{}
+	for _, o := range opts {
+		if err := o(&initiator); err != nil {
+			return nil, err
+		}
+	}
+	if initiator.Client == nil {
+		initiator.Client = &http.Client{}
+	}
+	return &initiator, nil
+}
+
+// WithWebhookHTTPClient allows overriding the default Doer, which is
+// automatically created using http.Client. This is useful for tests.
+func WithWebhookHTTPClient(doer HttpRequestDoer) WebhookInitiatorOption {
+	return func(p *WebhookInitiator) error {
+		p.Client = doer
+		return nil
+	}
+}
+
+// WithWebhookRequestEditorFn allows setting up a callback function, which
+// will be called right before sending the webhook request. This can be
+// used to mutate the request, e.g. to add signature headers.
+func WithWebhookRequestEditorFn(fn RequestEditorFn) WebhookInitiatorOption {
+	return func(p *WebhookInitiator) error {
+		p.RequestEditors = append(p.RequestEditors, fn)
+		return nil
+	}
+}
+
+func (p *WebhookInitiator) applyWebhookEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
+	for _, r := range p.RequestEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	for _, r := range additionalEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WebhookInitiatorInterface is the interface specification for the webhook initiator.
+type WebhookInitiatorInterface interface {
+	// ReceiveRemitEventWithBody fires the event webhook with any body
+	ReceiveRemitEventWithBody(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReceiveRemitEvent(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, body ReceiveRemitEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+func (p *WebhookInitiator) ReceiveRemitEventWithBody(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveRemitEventWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ReceiveRemitEvent(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, body ReceiveRemitEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveRemitEventWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+// NewReceiveRemitEventWebhookRequest builds a application/json POST request for the event webhook
+func NewReceiveRemitEventWebhookRequest(targetURL string, params *ReceiveRemitEventParams, body ReceiveRemitEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReceiveRemitEventWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewReceiveRemitEventWebhookRequestWithBody builds a POST request for the event webhook with any body
+func NewReceiveRemitEventWebhookRequestWithBody(targetURL string, params *ReceiveRemitEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Remit-Signature", params.RemitSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Remit-Signature", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Remit-Event-Id", params.RemitEventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Remit-Event-Id", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Remit-Event-Type", params.RemitEventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Remit-Event-Type", headerParam2)
+
+	}
+	return req, nil
 }
