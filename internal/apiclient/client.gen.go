@@ -1894,7 +1894,7 @@ type ProjectCreate struct {
 
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
-	// Milestones The whole list in its new order.
+	// Milestones The whole list in its new order; at least one milestone must stay (else cancel the project).
 	Milestones *[]struct {
 		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
 		Amount *Money `json:"amount,omitempty"`
