@@ -1123,14 +1123,14 @@ func (e ListWebhookDeliveriesParamsStatus) Valid() bool {
 
 // APIKey defines model for APIKey.
 type APIKey struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Id        *string    `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        string    `json:"id"`
+	Name      string    `json:"name"`
 
 	// Prefix The first characters of the secret, to recognise it.
-	Prefix    *string    `json:"prefix,omitempty"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	Scopes    *[]Scope   `json:"scopes,omitempty"`
+	Prefix    string     `json:"prefix"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	Scopes    []Scope    `json:"scopes"`
 
 	// Secret Only in the creation response.
 	Secret *string `json:"secret,omitempty"`
@@ -1210,27 +1210,27 @@ type Allocation struct {
 
 // BillingRun defines model for BillingRun.
 type BillingRun struct {
-	AsOf       *openapi_types.Date `json:"as_of,omitempty"`
-	DurationMs *int                `json:"duration_ms,omitempty"`
-	Error      *string             `json:"error,omitempty"`
-	FinishedAt *time.Time          `json:"finished_at,omitempty"`
-	Id         *string             `json:"id,omitempty"`
+	AsOf       openapi_types.Date `json:"as_of"`
+	DurationMs int                `json:"duration_ms"`
+	Error      string             `json:"error"`
+	FinishedAt time.Time          `json:"finished_at"`
+	Id         string             `json:"id"`
 
 	// InvoicesExamined Invoices whose next action day had come in their own time zone (each counted once per run).
-	InvoicesExamined *int `json:"invoices_examined,omitempty"`
+	InvoicesExamined int `json:"invoices_examined"`
 
 	// Posted Charges posted by kind.
-	Posted         *map[string]int `json:"posted,omitempty"`
-	Reinstatements *int            `json:"reinstatements,omitempty"`
-	Reminders      *int            `json:"reminders,omitempty"`
-	Skipped        *[]struct {
+	Posted         map[string]int `json:"posted"`
+	Reinstatements int            `json:"reinstatements"`
+	Reminders      int            `json:"reminders"`
+	Skipped        []struct {
 		InvoiceId *string `json:"invoice_id,omitempty"`
 		Reason    *string `json:"reason,omitempty"`
-	} `json:"skipped,omitempty"`
-	StartedAt          *time.Time         `json:"started_at,omitempty"`
-	SuspensionWarnings *int               `json:"suspension_warnings,omitempty"`
-	Suspensions        *int               `json:"suspensions,omitempty"`
-	Trigger            *BillingRunTrigger `json:"trigger,omitempty"`
+	} `json:"skipped"`
+	StartedAt          time.Time         `json:"started_at"`
+	SuspensionWarnings int               `json:"suspension_warnings"`
+	Suspensions        int               `json:"suspensions"`
+	Trigger            BillingRunTrigger `json:"trigger"`
 }
 
 // BillingRunTrigger defines model for BillingRun.Trigger.
@@ -1320,69 +1320,69 @@ type ClientCreateRelationship string
 // the clients billed in the same currency. Fractions are decimal strings; null means no figure.
 type ClientHealth struct {
 	// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-	AverageDaysLate *string `json:"average_days_late,omitempty"`
-	BillableMinutes *int    `json:"billable_minutes,omitempty"`
-	ClientId        *string `json:"client_id,omitempty"`
-	ClientName      *string `json:"client_name,omitempty"`
-	Currency        *string `json:"currency,omitempty"`
+	AverageDaysLate *string `json:"average_days_late"`
+	BillableMinutes int     `json:"billable_minutes"`
+	ClientId        string  `json:"client_id"`
+	ClientName      string  `json:"client_name"`
+	Currency        string  `json:"currency"`
 
 	// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-	EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+	EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 	// Exceptions Exceptions granted in the period (charges waived).
-	Exceptions *int `json:"exceptions,omitempty"`
+	Exceptions int `json:"exceptions"`
 
 	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	ExceptionsAmount *Money  `json:"exceptions_amount,omitempty"`
-	Flags            *[]Flag `json:"flags,omitempty"`
-	Hours            *string `json:"hours,omitempty"`
+	ExceptionsAmount Money  `json:"exceptions_amount"`
+	Flags            []Flag `json:"flags"`
+	Hours            string `json:"hours"`
 
 	// HoursShare Percent of the hours worked for clients in this currency.
-	HoursShare *string `json:"hours_share,omitempty"`
+	HoursShare *string `json:"hours_share"`
 
 	// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-	InvoicesDue *int `json:"invoices_due,omitempty"`
+	InvoicesDue int `json:"invoices_due"`
 
 	// InvoicesOverdue Due in the period and still unpaid after the due date.
-	InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-	InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+	InvoicesOverdue  int `json:"invoices_overdue"`
+	InvoicesPaidLate int `json:"invoices_paid_late"`
 
 	// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-	InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+	InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 	// LateShare Percent of invoices_due paid late or overdue.
-	LateShare *string `json:"late_share,omitempty"`
+	LateShare *string `json:"late_share"`
 
 	// Minutes Time entries dated in the period, billable or not.
-	Minutes *int `json:"minutes,omitempty"`
+	Minutes int `json:"minutes"`
 
 	// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-	OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+	OldestOverdueDays int `json:"oldest_overdue_days"`
 
 	// OnTimeRate Percent of invoices_due paid on time.
-	OnTimeRate *string `json:"on_time_rate,omitempty"`
+	OnTimeRate *string `json:"on_time_rate"`
 
 	// OpenBalance Owed now on open and uncollectible invoices.
-	OpenBalance *Money `json:"open_balance,omitempty"`
+	OpenBalance Money `json:"open_balance"`
 
 	// Rank 1 is the worst client.
-	Rank         *int                      `json:"rank,omitempty"`
-	Relationship *ClientHealthRelationship `json:"relationship,omitempty"`
+	Rank         int                      `json:"rank"`
+	Relationship ClientHealthRelationship `json:"relationship"`
 
 	// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-	RevenueReceived *Money `json:"revenue_received,omitempty"`
+	RevenueReceived Money `json:"revenue_received"`
 
 	// RevenueShare Percent of the revenue received from clients in this currency.
-	RevenueShare      *string             `json:"revenue_share,omitempty"`
-	Status            *ClientHealthStatus `json:"status,omitempty"`
-	SuspendedInPeriod *bool               `json:"suspended_in_period,omitempty"`
-	Suspensions       *int                `json:"suspensions,omitempty"`
-	TargetHourlyRate  *int                `json:"target_hourly_rate,omitempty"`
+	RevenueShare      *string            `json:"revenue_share"`
+	Status            ClientHealthStatus `json:"status"`
+	SuspendedInPeriod bool               `json:"suspended_in_period"`
+	Suspensions       int                `json:"suspensions"`
+	TargetHourlyRate  *int               `json:"target_hourly_rate"`
 
 	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	WaivedAmount  *Money `json:"waived_amount,omitempty"`
-	Waivers       *int   `json:"waivers,omitempty"`
-	WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+	WaivedAmount  Money `json:"waived_amount"`
+	Waivers       int   `json:"waivers"`
+	WorstDaysLate *int  `json:"worst_days_late"`
 }
 
 // ClientHealthRelationship defines model for ClientHealth.Relationship.
@@ -1503,15 +1503,15 @@ type EventTypeFilter1 string
 
 // Flag defines model for Flag.
 type Flag struct {
-	Code *FlagCode `json:"code,omitempty"`
+	Code FlagCode `json:"code"`
 
 	// Figure The client's figure that raised the flag, a decimal string in unit.
-	Figure  *string `json:"figure,omitempty"`
-	Message *string `json:"message,omitempty"`
+	Figure  string `json:"figure"`
+	Message string `json:"message"`
 
 	// Threshold The threshold it reached or crossed, in unit.
-	Threshold *string   `json:"threshold,omitempty"`
-	Unit      *FlagUnit `json:"unit,omitempty"`
+	Threshold string   `json:"threshold"`
+	Unit      FlagUnit `json:"unit"`
 }
 
 // FlagCode defines model for Flag.Code.
@@ -1523,35 +1523,35 @@ type FlagUnit string
 // HealthPeriod defines model for HealthPeriod.
 type HealthPeriod struct {
 	// AsOf Today in the business time zone; balances and overdue days are as of it.
-	AsOf *openapi_types.Date `json:"as_of,omitempty"`
-	From *openapi_types.Date `json:"from,omitempty"`
+	AsOf openapi_types.Date `json:"as_of"`
+	From openapi_types.Date `json:"from"`
 
 	// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-	Thresholds *Thresholds         `json:"thresholds,omitempty"`
-	To         *openapi_types.Date `json:"to,omitempty"`
+	Thresholds Thresholds         `json:"thresholds"`
+	To         openapi_types.Date `json:"to"`
 }
 
 // InterestPeriod Days charged interest on the same base at the same rate. amount is the period's share of its month's posting:
 // the rounded running total less the rounded total before it, so the shares add up to the posting exactly.
 type InterestPeriod struct {
 	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	Amount *Money `json:"amount,omitempty"`
+	Amount Money `json:"amount"`
 
 	// Base An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	Base *Money `json:"base,omitempty"`
+	Base Money `json:"base"`
 
 	// DailyRate Percent a day, for an agreement with a daily rate.
 	DailyRate *string                 `json:"daily_rate,omitempty"`
 	DayCount  *InterestPeriodDayCount `json:"day_count,omitempty"`
-	Days      *int                    `json:"days,omitempty"`
-	From      *openapi_types.Date     `json:"from,omitempty"`
+	Days      int                     `json:"days"`
+	From      openapi_types.Date      `json:"from"`
 
 	// Posted False for interest accrued through as_of and not yet posted.
-	Posted *bool `json:"posted,omitempty"`
+	Posted bool `json:"posted"`
 
 	// Rate Percent a year; absent for a daily rate.
-	Rate *string             `json:"rate,omitempty"`
-	To   *openapi_types.Date `json:"to,omitempty"`
+	Rate *string            `json:"rate,omitempty"`
+	To   openapi_types.Date `json:"to"`
 }
 
 // InterestPeriodDayCount defines model for InterestPeriod.DayCount.
@@ -1919,8 +1919,8 @@ type RatePoint struct {
 
 // ReferenceRates defines model for ReferenceRates.
 type ReferenceRates struct {
-	Rates  *[]RatePoint          `json:"rates,omitempty"`
-	Series *ReferenceRatesSeries `json:"series,omitempty"`
+	Rates  []RatePoint          `json:"rates"`
+	Series ReferenceRatesSeries `json:"series"`
 }
 
 // ReferenceRatesSeries defines model for ReferenceRates.Series.
@@ -1944,56 +1944,56 @@ type Scope string
 
 // Statement defines model for Statement.
 type Statement struct {
-	AsOf     *openapi_types.Date `json:"as_of,omitempty"`
-	Client   *Client             `json:"client,omitempty"`
-	Currency *string             `json:"currency,omitempty"`
-	Invoices *[]StatementInvoice `json:"invoices,omitempty"`
+	AsOf     openapi_types.Date `json:"as_of"`
+	Client   Client             `json:"client"`
+	Currency string             `json:"currency"`
+	Invoices []StatementInvoice `json:"invoices"`
 
 	// TotalDue The sum of the invoices' amount_due.
-	TotalDue *Money `json:"total_due,omitempty"`
+	TotalDue Money `json:"total_due"`
 }
 
 // StatementInvoice defines model for StatementInvoice.
 type StatementInvoice struct {
 	// AmountDue balance_due + charges_unposted + interest_accrued_unposted.
-	AmountDue *Money `json:"amount_due,omitempty"`
+	AmountDue Money `json:"amount_due"`
 
 	// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	AmountPaid *Money `json:"amount_paid,omitempty"`
+	AmountPaid Money `json:"amount_paid"`
 
 	// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	BalanceDue *Money    `json:"balance_due,omitempty"`
-	Charges    *[]Charge `json:"charges,omitempty"`
+	BalanceDue Money    `json:"balance_due"`
+	Charges    []Charge `json:"charges"`
 
 	// ChargesTotal An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	ChargesTotal *Money `json:"charges_total,omitempty"`
+	ChargesTotal Money `json:"charges_total"`
 
 	// ChargesUnposted Late fees and compensation due by as_of that the sweep has not posted yet (usually 0).
-	ChargesUnposted *Money `json:"charges_unposted,omitempty"`
+	ChargesUnposted Money `json:"charges_unposted"`
 
 	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	CreditApplied *Money `json:"credit_applied,omitempty"`
+	CreditApplied Money `json:"credit_applied"`
 
 	// DaysOverdue On as_of.
-	DaysOverdue *int                `json:"days_overdue,omitempty"`
-	DueDate     *openapi_types.Date `json:"due_date,omitempty"`
-	Id          *string             `json:"id,omitempty"`
+	DaysOverdue int                `json:"days_overdue"`
+	DueDate     openapi_types.Date `json:"due_date"`
+	Id          string             `json:"id"`
 
 	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+	InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 	// InterestPeriods Those of every interest charge not waived, then those accrued and not yet posted.
-	InterestPeriods *[]InterestPeriod   `json:"interest_periods,omitempty"`
-	IssueDate       *openapi_types.Date `json:"issue_date,omitempty"`
+	InterestPeriods []InterestPeriod   `json:"interest_periods"`
+	IssueDate       openapi_types.Date `json:"issue_date"`
 
 	// LegalBasis The statutory preset's law and rate rule, or the agreement version.
-	LegalBasis *string                 `json:"legal_basis,omitempty"`
-	Number     *string                 `json:"number,omitempty"`
-	Payments   *[]Payment              `json:"payments,omitempty"`
-	Status     *StatementInvoiceStatus `json:"status,omitempty"`
+	LegalBasis string                 `json:"legal_basis"`
+	Number     string                 `json:"number"`
+	Payments   []Payment              `json:"payments"`
+	Status     StatementInvoiceStatus `json:"status"`
 
 	// Total An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	Total *Money `json:"total,omitempty"`
+	Total Money `json:"total"`
 }
 
 // StatementInvoiceStatus defines model for StatementInvoice.Status.
@@ -2033,40 +2033,40 @@ type TermsAllocation string
 
 // Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
 type Thresholds struct {
-	Exceptions *int `json:"exceptions,omitempty"`
+	Exceptions int `json:"exceptions"`
 
 	// HoursShareCap Percent.
-	HoursShareCap *int `json:"hours_share_cap,omitempty"`
+	HoursShareCap int `json:"hours_share_cap"`
 
 	// LateShare Percent.
-	LateShare *int `json:"late_share,omitempty"`
+	LateShare int `json:"late_share"`
 
 	// TargetHourlyRates Minor units per hour by currency; "*" for every other currency.
-	TargetHourlyRates *map[string]int `json:"target_hourly_rates,omitempty"`
+	TargetHourlyRates map[string]int `json:"target_hourly_rates"`
 }
 
 // TimeEntry defines model for TimeEntry.
 type TimeEntry struct {
-	Billable    *bool               `json:"billable,omitempty"`
-	ClientId    *string             `json:"client_id,omitempty"`
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
-	Date        *openapi_types.Date `json:"date,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	ExternalId  *string             `json:"external_id,omitempty"`
-	Id          *string             `json:"id,omitempty"`
-	Minutes     *int                `json:"minutes,omitempty"`
-	ProjectId   *string             `json:"project_id,omitempty"`
+	Billable    bool               `json:"billable"`
+	ClientId    string             `json:"client_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Date        openapi_types.Date `json:"date"`
+	Description string             `json:"description"`
+	ExternalId  *string            `json:"external_id,omitempty"`
+	Id          string             `json:"id"`
+	Minutes     int                `json:"minutes"`
+	ProjectId   *string            `json:"project_id,omitempty"`
 }
 
 // TimeEntryImport defines model for TimeEntryImport.
 type TimeEntryImport struct {
-	Created *int `json:"created,omitempty"`
+	Created int `json:"created"`
 
 	// Data Every entry in the order sent.
-	Data *[]TimeEntry `json:"data,omitempty"`
+	Data []TimeEntry `json:"data"`
 
 	// Existing Entries imported before under the same external_id.
-	Existing *int `json:"existing,omitempty"`
+	Existing int `json:"existing"`
 }
 
 // TimeEntryInput defines model for TimeEntryInput.
@@ -2088,32 +2088,32 @@ type TimeEntryInput struct {
 
 // WebhookDelivery defines model for WebhookDelivery.
 type WebhookDelivery struct {
-	Attempts    *int       `json:"attempts,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
-	EndpointId  *string    `json:"endpoint_id,omitempty"`
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	EndpointId  string     `json:"endpoint_id"`
 
 	// EventId Also sent as the Remit-Event-Id header.
-	EventId *string `json:"event_id,omitempty"`
+	EventId string `json:"event_id"`
 
 	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 	// the first twelve; milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
 	// milestone's invoice), invoice.dispute_opened and invoice.dispute_closed go to webhooks only.
-	EventType      *EventType `json:"event_type,omitempty"`
-	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
-	Id             *string    `json:"id,omitempty"`
-	LastAttemptAt  *time.Time `json:"last_attempt_at,omitempty"`
-	LastError      *string    `json:"last_error,omitempty"`
+	EventType      EventType  `json:"event_type"`
+	FirstAttemptAt *time.Time `json:"first_attempt_at"`
+	Id             string     `json:"id"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`
+	LastError      string     `json:"last_error"`
 
 	// LastStatusCode HTTP status of the latest attempt; 0 when there was none (network error).
-	LastStatusCode *int `json:"last_status_code,omitempty"`
+	LastStatusCode int `json:"last_status_code"`
 
 	// NextAttemptAt Set while pending.
-	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
 
 	// ResponseExcerpt The first 1 KiB of the latest response body.
-	ResponseExcerpt *string                `json:"response_excerpt,omitempty"`
-	Status          *WebhookDeliveryStatus `json:"status,omitempty"`
+	ResponseExcerpt string                `json:"response_excerpt"`
+	Status          WebhookDeliveryStatus `json:"status"`
 }
 
 // WebhookDeliveryStatus defines model for WebhookDelivery.Status.
@@ -2121,15 +2121,15 @@ type WebhookDeliveryStatus string
 
 // WebhookEndpoint defines model for WebhookEndpoint.
 type WebhookEndpoint struct {
-	CreatedAt     *time.Time         `json:"created_at,omitempty"`
-	Description   *string            `json:"description,omitempty"`
-	Enabled       *bool              `json:"enabled,omitempty"`
-	EnabledEvents *[]EventTypeFilter `json:"enabled_events,omitempty"`
-	Id            *string            `json:"id,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Description   string            `json:"description"`
+	Enabled       bool              `json:"enabled"`
+	EnabledEvents []EventTypeFilter `json:"enabled_events"`
+	Id            string            `json:"id"`
 
 	// Secret whsec_...; only in the creation response. It keys the HMAC of Remit-Signature.
 	Secret *string `json:"secret,omitempty"`
-	Url    *string `json:"url,omitempty"`
+	Url    string  `json:"url"`
 }
 
 // WebhookEvent The body of an outgoing event (and the source of the e-mail about it).
@@ -9623,77 +9623,77 @@ type GetClientHealthResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		// AsOf Today in the business time zone; balances and overdue days are as of it.
-		AsOf *openapi_types.Date `json:"as_of,omitempty"`
+		AsOf openapi_types.Date `json:"as_of"`
 
 		// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-		AverageDaysLate *string `json:"average_days_late,omitempty"`
-		BillableMinutes *int    `json:"billable_minutes,omitempty"`
-		ClientId        *string `json:"client_id,omitempty"`
-		ClientName      *string `json:"client_name,omitempty"`
-		Currency        *string `json:"currency,omitempty"`
+		AverageDaysLate *string `json:"average_days_late"`
+		BillableMinutes int     `json:"billable_minutes"`
+		ClientId        string  `json:"client_id"`
+		ClientName      string  `json:"client_name"`
+		Currency        string  `json:"currency"`
 
 		// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-		EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+		EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 		// Exceptions Exceptions granted in the period (charges waived).
-		Exceptions *int `json:"exceptions,omitempty"`
+		Exceptions int `json:"exceptions"`
 
 		// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
-		Flags            *[]Flag             `json:"flags,omitempty"`
-		From             *openapi_types.Date `json:"from,omitempty"`
-		Hours            *string             `json:"hours,omitempty"`
+		ExceptionsAmount Money              `json:"exceptions_amount"`
+		Flags            []Flag             `json:"flags"`
+		From             openapi_types.Date `json:"from"`
+		Hours            string             `json:"hours"`
 
 		// HoursShare Percent of the hours worked for clients in this currency.
-		HoursShare *string `json:"hours_share,omitempty"`
+		HoursShare *string `json:"hours_share"`
 
 		// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-		InvoicesDue *int `json:"invoices_due,omitempty"`
+		InvoicesDue int `json:"invoices_due"`
 
 		// InvoicesOverdue Due in the period and still unpaid after the due date.
-		InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-		InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+		InvoicesOverdue  int `json:"invoices_overdue"`
+		InvoicesPaidLate int `json:"invoices_paid_late"`
 
 		// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-		InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+		InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 		// LateShare Percent of invoices_due paid late or overdue.
-		LateShare *string `json:"late_share,omitempty"`
+		LateShare *string `json:"late_share"`
 
 		// Minutes Time entries dated in the period, billable or not.
-		Minutes *int `json:"minutes,omitempty"`
+		Minutes int `json:"minutes"`
 
 		// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-		OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+		OldestOverdueDays int `json:"oldest_overdue_days"`
 
 		// OnTimeRate Percent of invoices_due paid on time.
-		OnTimeRate *string `json:"on_time_rate,omitempty"`
+		OnTimeRate *string `json:"on_time_rate"`
 
 		// OpenBalance Owed now on open and uncollectible invoices.
-		OpenBalance *Money `json:"open_balance,omitempty"`
+		OpenBalance Money `json:"open_balance"`
 
 		// Rank 1 is the worst client.
-		Rank         *int                                            `json:"rank,omitempty"`
-		Relationship *GetClientHealth200JSONResponseBodyRelationship `json:"relationship,omitempty"`
+		Rank         int                                            `json:"rank"`
+		Relationship GetClientHealth200JSONResponseBodyRelationship `json:"relationship"`
 
 		// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-		RevenueReceived *Money `json:"revenue_received,omitempty"`
+		RevenueReceived Money `json:"revenue_received"`
 
 		// RevenueShare Percent of the revenue received from clients in this currency.
-		RevenueShare      *string                                   `json:"revenue_share,omitempty"`
-		Status            *GetClientHealth200JSONResponseBodyStatus `json:"status,omitempty"`
-		SuspendedInPeriod *bool                                     `json:"suspended_in_period,omitempty"`
-		Suspensions       *int                                      `json:"suspensions,omitempty"`
-		TargetHourlyRate  *int                                      `json:"target_hourly_rate,omitempty"`
+		RevenueShare      *string                                  `json:"revenue_share"`
+		Status            GetClientHealth200JSONResponseBodyStatus `json:"status"`
+		SuspendedInPeriod bool                                     `json:"suspended_in_period"`
+		Suspensions       int                                      `json:"suspensions"`
+		TargetHourlyRate  *int                                     `json:"target_hourly_rate"`
 
 		// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-		Thresholds *Thresholds         `json:"thresholds,omitempty"`
-		To         *openapi_types.Date `json:"to,omitempty"`
+		Thresholds Thresholds         `json:"thresholds"`
+		To         openapi_types.Date `json:"to"`
 
 		// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		WaivedAmount  *Money `json:"waived_amount,omitempty"`
-		Waivers       *int   `json:"waivers,omitempty"`
-		WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+		WaivedAmount  Money `json:"waived_amount"`
+		Waivers       int   `json:"waivers"`
+		WorstDaysLate *int  `json:"worst_days_late"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -9706,77 +9706,77 @@ type GetClientHealthResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetClientHealthResponse) GetJSON200() *struct {
 	// AsOf Today in the business time zone; balances and overdue days are as of it.
-	AsOf *openapi_types.Date `json:"as_of,omitempty"`
+	AsOf openapi_types.Date `json:"as_of"`
 
 	// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-	AverageDaysLate *string `json:"average_days_late,omitempty"`
-	BillableMinutes *int    `json:"billable_minutes,omitempty"`
-	ClientId        *string `json:"client_id,omitempty"`
-	ClientName      *string `json:"client_name,omitempty"`
-	Currency        *string `json:"currency,omitempty"`
+	AverageDaysLate *string `json:"average_days_late"`
+	BillableMinutes int     `json:"billable_minutes"`
+	ClientId        string  `json:"client_id"`
+	ClientName      string  `json:"client_name"`
+	Currency        string  `json:"currency"`
 
 	// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-	EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+	EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 	// Exceptions Exceptions granted in the period (charges waived).
-	Exceptions *int `json:"exceptions,omitempty"`
+	Exceptions int `json:"exceptions"`
 
 	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
-	Flags            *[]Flag             `json:"flags,omitempty"`
-	From             *openapi_types.Date `json:"from,omitempty"`
-	Hours            *string             `json:"hours,omitempty"`
+	ExceptionsAmount Money              `json:"exceptions_amount"`
+	Flags            []Flag             `json:"flags"`
+	From             openapi_types.Date `json:"from"`
+	Hours            string             `json:"hours"`
 
 	// HoursShare Percent of the hours worked for clients in this currency.
-	HoursShare *string `json:"hours_share,omitempty"`
+	HoursShare *string `json:"hours_share"`
 
 	// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-	InvoicesDue *int `json:"invoices_due,omitempty"`
+	InvoicesDue int `json:"invoices_due"`
 
 	// InvoicesOverdue Due in the period and still unpaid after the due date.
-	InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-	InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+	InvoicesOverdue  int `json:"invoices_overdue"`
+	InvoicesPaidLate int `json:"invoices_paid_late"`
 
 	// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-	InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+	InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 	// LateShare Percent of invoices_due paid late or overdue.
-	LateShare *string `json:"late_share,omitempty"`
+	LateShare *string `json:"late_share"`
 
 	// Minutes Time entries dated in the period, billable or not.
-	Minutes *int `json:"minutes,omitempty"`
+	Minutes int `json:"minutes"`
 
 	// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-	OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+	OldestOverdueDays int `json:"oldest_overdue_days"`
 
 	// OnTimeRate Percent of invoices_due paid on time.
-	OnTimeRate *string `json:"on_time_rate,omitempty"`
+	OnTimeRate *string `json:"on_time_rate"`
 
 	// OpenBalance Owed now on open and uncollectible invoices.
-	OpenBalance *Money `json:"open_balance,omitempty"`
+	OpenBalance Money `json:"open_balance"`
 
 	// Rank 1 is the worst client.
-	Rank         *int                                            `json:"rank,omitempty"`
-	Relationship *GetClientHealth200JSONResponseBodyRelationship `json:"relationship,omitempty"`
+	Rank         int                                            `json:"rank"`
+	Relationship GetClientHealth200JSONResponseBodyRelationship `json:"relationship"`
 
 	// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-	RevenueReceived *Money `json:"revenue_received,omitempty"`
+	RevenueReceived Money `json:"revenue_received"`
 
 	// RevenueShare Percent of the revenue received from clients in this currency.
-	RevenueShare      *string                                   `json:"revenue_share,omitempty"`
-	Status            *GetClientHealth200JSONResponseBodyStatus `json:"status,omitempty"`
-	SuspendedInPeriod *bool                                     `json:"suspended_in_period,omitempty"`
-	Suspensions       *int                                      `json:"suspensions,omitempty"`
-	TargetHourlyRate  *int                                      `json:"target_hourly_rate,omitempty"`
+	RevenueShare      *string                                  `json:"revenue_share"`
+	Status            GetClientHealth200JSONResponseBodyStatus `json:"status"`
+	SuspendedInPeriod bool                                     `json:"suspended_in_period"`
+	Suspensions       int                                      `json:"suspensions"`
+	TargetHourlyRate  *int                                     `json:"target_hourly_rate"`
 
 	// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-	Thresholds *Thresholds         `json:"thresholds,omitempty"`
-	To         *openapi_types.Date `json:"to,omitempty"`
+	Thresholds Thresholds         `json:"thresholds"`
+	To         openapi_types.Date `json:"to"`
 
 	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	WaivedAmount  *Money `json:"waived_amount,omitempty"`
-	Waivers       *int   `json:"waivers,omitempty"`
-	WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+	WaivedAmount  Money `json:"waived_amount"`
+	Waivers       int   `json:"waivers"`
+	WorstDaysLate *int  `json:"worst_days_late"`
 } {
 	return r.JSON200
 }
@@ -11871,14 +11871,14 @@ type GetClientsReportResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		// AsOf Today in the business time zone; balances and overdue days are as of it.
-		AsOf    *openapi_types.Date `json:"as_of,omitempty"`
-		Data    *[]ClientHealth     `json:"data,omitempty"`
-		From    *openapi_types.Date `json:"from,omitempty"`
-		HasMore *bool               `json:"has_more,omitempty"`
+		AsOf    openapi_types.Date `json:"as_of"`
+		Data    *[]ClientHealth    `json:"data,omitempty"`
+		From    openapi_types.Date `json:"from"`
+		HasMore *bool              `json:"has_more,omitempty"`
 
 		// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-		Thresholds *Thresholds         `json:"thresholds,omitempty"`
-		To         *openapi_types.Date `json:"to,omitempty"`
+		Thresholds Thresholds         `json:"thresholds"`
+		To         openapi_types.Date `json:"to"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -11891,14 +11891,14 @@ type GetClientsReportResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetClientsReportResponse) GetJSON200() *struct {
 	// AsOf Today in the business time zone; balances and overdue days are as of it.
-	AsOf    *openapi_types.Date `json:"as_of,omitempty"`
-	Data    *[]ClientHealth     `json:"data,omitempty"`
-	From    *openapi_types.Date `json:"from,omitempty"`
-	HasMore *bool               `json:"has_more,omitempty"`
+	AsOf    openapi_types.Date `json:"as_of"`
+	Data    *[]ClientHealth    `json:"data,omitempty"`
+	From    openapi_types.Date `json:"from"`
+	HasMore *bool              `json:"has_more,omitempty"`
 
 	// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-	Thresholds *Thresholds         `json:"thresholds,omitempty"`
-	To         *openapi_types.Date `json:"to,omitempty"`
+	Thresholds Thresholds         `json:"thresholds"`
+	To         openapi_types.Date `json:"to"`
 } {
 	return r.JSON200
 }
@@ -14689,77 +14689,77 @@ func ParseGetClientHealthResponse(rsp *http.Response) (*GetClientHealthResponse,
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			// AsOf Today in the business time zone; balances and overdue days are as of it.
-			AsOf *openapi_types.Date `json:"as_of,omitempty"`
+			AsOf openapi_types.Date `json:"as_of"`
 
 			// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-			AverageDaysLate *string `json:"average_days_late,omitempty"`
-			BillableMinutes *int    `json:"billable_minutes,omitempty"`
-			ClientId        *string `json:"client_id,omitempty"`
-			ClientName      *string `json:"client_name,omitempty"`
-			Currency        *string `json:"currency,omitempty"`
+			AverageDaysLate *string `json:"average_days_late"`
+			BillableMinutes int     `json:"billable_minutes"`
+			ClientId        string  `json:"client_id"`
+			ClientName      string  `json:"client_name"`
+			Currency        string  `json:"currency"`
 
 			// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-			EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+			EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 			// Exceptions Exceptions granted in the period (charges waived).
-			Exceptions *int `json:"exceptions,omitempty"`
+			Exceptions int `json:"exceptions"`
 
 			// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
-			Flags            *[]Flag             `json:"flags,omitempty"`
-			From             *openapi_types.Date `json:"from,omitempty"`
-			Hours            *string             `json:"hours,omitempty"`
+			ExceptionsAmount Money              `json:"exceptions_amount"`
+			Flags            []Flag             `json:"flags"`
+			From             openapi_types.Date `json:"from"`
+			Hours            string             `json:"hours"`
 
 			// HoursShare Percent of the hours worked for clients in this currency.
-			HoursShare *string `json:"hours_share,omitempty"`
+			HoursShare *string `json:"hours_share"`
 
 			// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-			InvoicesDue *int `json:"invoices_due,omitempty"`
+			InvoicesDue int `json:"invoices_due"`
 
 			// InvoicesOverdue Due in the period and still unpaid after the due date.
-			InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-			InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+			InvoicesOverdue  int `json:"invoices_overdue"`
+			InvoicesPaidLate int `json:"invoices_paid_late"`
 
 			// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-			InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+			InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 			// LateShare Percent of invoices_due paid late or overdue.
-			LateShare *string `json:"late_share,omitempty"`
+			LateShare *string `json:"late_share"`
 
 			// Minutes Time entries dated in the period, billable or not.
-			Minutes *int `json:"minutes,omitempty"`
+			Minutes int `json:"minutes"`
 
 			// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-			OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+			OldestOverdueDays int `json:"oldest_overdue_days"`
 
 			// OnTimeRate Percent of invoices_due paid on time.
-			OnTimeRate *string `json:"on_time_rate,omitempty"`
+			OnTimeRate *string `json:"on_time_rate"`
 
 			// OpenBalance Owed now on open and uncollectible invoices.
-			OpenBalance *Money `json:"open_balance,omitempty"`
+			OpenBalance Money `json:"open_balance"`
 
 			// Rank 1 is the worst client.
-			Rank         *int                                            `json:"rank,omitempty"`
-			Relationship *GetClientHealth200JSONResponseBodyRelationship `json:"relationship,omitempty"`
+			Rank         int                                            `json:"rank"`
+			Relationship GetClientHealth200JSONResponseBodyRelationship `json:"relationship"`
 
 			// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-			RevenueReceived *Money `json:"revenue_received,omitempty"`
+			RevenueReceived Money `json:"revenue_received"`
 
 			// RevenueShare Percent of the revenue received from clients in this currency.
-			RevenueShare      *string                                   `json:"revenue_share,omitempty"`
-			Status            *GetClientHealth200JSONResponseBodyStatus `json:"status,omitempty"`
-			SuspendedInPeriod *bool                                     `json:"suspended_in_period,omitempty"`
-			Suspensions       *int                                      `json:"suspensions,omitempty"`
-			TargetHourlyRate  *int                                      `json:"target_hourly_rate,omitempty"`
+			RevenueShare      *string                                  `json:"revenue_share"`
+			Status            GetClientHealth200JSONResponseBodyStatus `json:"status"`
+			SuspendedInPeriod bool                                     `json:"suspended_in_period"`
+			Suspensions       int                                      `json:"suspensions"`
+			TargetHourlyRate  *int                                     `json:"target_hourly_rate"`
 
 			// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-			Thresholds *Thresholds         `json:"thresholds,omitempty"`
-			To         *openapi_types.Date `json:"to,omitempty"`
+			Thresholds Thresholds         `json:"thresholds"`
+			To         openapi_types.Date `json:"to"`
 
 			// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			WaivedAmount  *Money `json:"waived_amount,omitempty"`
-			Waivers       *int   `json:"waivers,omitempty"`
-			WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+			WaivedAmount  Money `json:"waived_amount"`
+			Waivers       int   `json:"waivers"`
+			WorstDaysLate *int  `json:"worst_days_late"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -17120,14 +17120,14 @@ func ParseGetClientsReportResponse(rsp *http.Response) (*GetClientsReportRespons
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			// AsOf Today in the business time zone; balances and overdue days are as of it.
-			AsOf    *openapi_types.Date `json:"as_of,omitempty"`
-			Data    *[]ClientHealth     `json:"data,omitempty"`
-			From    *openapi_types.Date `json:"from,omitempty"`
-			HasMore *bool               `json:"has_more,omitempty"`
+			AsOf    openapi_types.Date `json:"as_of"`
+			Data    *[]ClientHealth    `json:"data,omitempty"`
+			From    openapi_types.Date `json:"from"`
+			HasMore *bool              `json:"has_more,omitempty"`
 
 			// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-			Thresholds *Thresholds         `json:"thresholds,omitempty"`
-			To         *openapi_types.Date `json:"to,omitempty"`
+			Thresholds Thresholds         `json:"thresholds"`
+			To         openapi_types.Date `json:"to"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
