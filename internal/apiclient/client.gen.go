@@ -9900,9 +9900,9 @@ type OffboardClientResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		CancelledMilestones *[]OffboardMilestone `json:"cancelled_milestones,omitempty"`
-		ClientId            *string              `json:"client_id,omitempty"`
-		DepositRefunds      *[]struct {
+		CancelledMilestones []OffboardMilestone `json:"cancelled_milestones"`
+		ClientId            string              `json:"client_id"`
+		DepositRefunds      []struct {
 			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
 			Amount      *Money                                              `json:"amount,omitempty"`
 			Currency    *string                                             `json:"currency,omitempty"`
@@ -9911,26 +9911,26 @@ type OffboardClientResponse struct {
 			PaymentId   *string                                             `json:"payment_id,omitempty"`
 			RefundId    *string                                             `json:"refund_id,omitempty"`
 			Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
-		} `json:"deposit_refunds,omitempty"`
-		DryRun             *bool                `json:"dry_run,omitempty"`
-		InvoicedMilestones *[]OffboardMilestone `json:"invoiced_milestones,omitempty"`
-		Note               *string              `json:"note,omitempty"`
-		OffboardedAt       *time.Time           `json:"offboarded_at,omitempty"`
+		} `json:"deposit_refunds"`
+		DryRun             bool                `json:"dry_run"`
+		InvoicedMilestones []OffboardMilestone `json:"invoiced_milestones"`
+		Note               string              `json:"note"`
+		OffboardedAt       *time.Time          `json:"offboarded_at"`
 
 		// OpenInvoices Invoices that stay collectable.
-		OpenInvoices *[]struct {
+		OpenInvoices []struct {
 			// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
 			BalanceDue Money  `json:"balance_due"`
 			Currency   string `json:"currency"`
 			Id         string `json:"id"`
 			Number     string `json:"number"`
-		} `json:"open_invoices,omitempty"`
-		Reason           *string `json:"reason,omitempty"`
-		RemindersStopped *bool   `json:"reminders_stopped,omitempty"`
-		Status           *string `json:"status,omitempty"`
+		} `json:"open_invoices"`
+		Reason           string `json:"reason"`
+		RemindersStopped bool   `json:"reminders_stopped"`
+		Status           string `json:"status"`
 
 		// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
-		UnbilledMilestones *[]OffboardMilestone `json:"unbilled_milestones,omitempty"`
+		UnbilledMilestones []OffboardMilestone `json:"unbilled_milestones"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -9942,9 +9942,9 @@ type OffboardClientResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r OffboardClientResponse) GetJSON200() *struct {
-	CancelledMilestones *[]OffboardMilestone `json:"cancelled_milestones,omitempty"`
-	ClientId            *string              `json:"client_id,omitempty"`
-	DepositRefunds      *[]struct {
+	CancelledMilestones []OffboardMilestone `json:"cancelled_milestones"`
+	ClientId            string              `json:"client_id"`
+	DepositRefunds      []struct {
 		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
 		Amount      *Money                                              `json:"amount,omitempty"`
 		Currency    *string                                             `json:"currency,omitempty"`
@@ -9953,26 +9953,26 @@ func (r OffboardClientResponse) GetJSON200() *struct {
 		PaymentId   *string                                             `json:"payment_id,omitempty"`
 		RefundId    *string                                             `json:"refund_id,omitempty"`
 		Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
-	} `json:"deposit_refunds,omitempty"`
-	DryRun             *bool                `json:"dry_run,omitempty"`
-	InvoicedMilestones *[]OffboardMilestone `json:"invoiced_milestones,omitempty"`
-	Note               *string              `json:"note,omitempty"`
-	OffboardedAt       *time.Time           `json:"offboarded_at,omitempty"`
+	} `json:"deposit_refunds"`
+	DryRun             bool                `json:"dry_run"`
+	InvoicedMilestones []OffboardMilestone `json:"invoiced_milestones"`
+	Note               string              `json:"note"`
+	OffboardedAt       *time.Time          `json:"offboarded_at"`
 
 	// OpenInvoices Invoices that stay collectable.
-	OpenInvoices *[]struct {
+	OpenInvoices []struct {
 		// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
 		BalanceDue Money  `json:"balance_due"`
 		Currency   string `json:"currency"`
 		Id         string `json:"id"`
 		Number     string `json:"number"`
-	} `json:"open_invoices,omitempty"`
-	Reason           *string `json:"reason,omitempty"`
-	RemindersStopped *bool   `json:"reminders_stopped,omitempty"`
-	Status           *string `json:"status,omitempty"`
+	} `json:"open_invoices"`
+	Reason           string `json:"reason"`
+	RemindersStopped bool   `json:"reminders_stopped"`
+	Status           string `json:"status"`
 
 	// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
-	UnbilledMilestones *[]OffboardMilestone `json:"unbilled_milestones,omitempty"`
+	UnbilledMilestones []OffboardMilestone `json:"unbilled_milestones"`
 } {
 	return r.JSON200
 }
@@ -10422,31 +10422,31 @@ type GetAccrualResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		AsOf *openapi_types.Date `json:"as_of,omitempty"`
+		AsOf openapi_types.Date `json:"as_of"`
 
 		// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
-		Currency                *string `json:"currency,omitempty"`
-		DaysOverdue             *int    `json:"days_overdue,omitempty"`
+		CompensationOutstanding Money  `json:"compensation_outstanding"`
+		Currency                string `json:"currency"`
+		DaysOverdue             int    `json:"days_overdue"`
 
 		// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
+		FeesOutstanding Money `json:"fees_outstanding"`
 
 		// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+		InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 		// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
-		InvoiceId                 *string `json:"invoice_id,omitempty"`
+		InterestPostedOutstanding Money  `json:"interest_posted_outstanding"`
+		InvoiceId                 string `json:"invoice_id"`
 
 		// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		Payoff *Money `json:"payoff,omitempty"`
+		Payoff Money `json:"payoff"`
 
 		// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		Principal *Money `json:"principal,omitempty"`
+		Principal Money `json:"principal"`
 
 		// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
+		PrincipalOutstanding Money `json:"principal_outstanding"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -10458,31 +10458,31 @@ type GetAccrualResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetAccrualResponse) GetJSON200() *struct {
-	AsOf *openapi_types.Date `json:"as_of,omitempty"`
+	AsOf openapi_types.Date `json:"as_of"`
 
 	// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
-	Currency                *string `json:"currency,omitempty"`
-	DaysOverdue             *int    `json:"days_overdue,omitempty"`
+	CompensationOutstanding Money  `json:"compensation_outstanding"`
+	Currency                string `json:"currency"`
+	DaysOverdue             int    `json:"days_overdue"`
 
 	// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
+	FeesOutstanding Money `json:"fees_outstanding"`
 
 	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+	InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 	// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
-	InvoiceId                 *string `json:"invoice_id,omitempty"`
+	InterestPostedOutstanding Money  `json:"interest_posted_outstanding"`
+	InvoiceId                 string `json:"invoice_id"`
 
 	// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	Payoff *Money `json:"payoff,omitempty"`
+	Payoff Money `json:"payoff"`
 
 	// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	Principal *Money `json:"principal,omitempty"`
+	Principal Money `json:"principal"`
 
 	// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
+	PrincipalOutstanding Money `json:"principal_outstanding"`
 } {
 	return r.JSON200
 }
@@ -10675,13 +10675,13 @@ type CreateCheckoutResponse struct {
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *struct {
 		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-		Amount     *Money     `json:"amount,omitempty"`
-		Currency   *string    `json:"currency,omitempty"`
-		CustomerId *string    `json:"customer_id,omitempty"`
-		ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-		Id         *string    `json:"id,omitempty"`
-		InvoiceId  *string    `json:"invoice_id,omitempty"`
-		Url        *string    `json:"url,omitempty"`
+		Amount     Money     `json:"amount"`
+		Currency   string    `json:"currency"`
+		CustomerId string    `json:"customer_id"`
+		ExpiresAt  time.Time `json:"expires_at"`
+		Id         string    `json:"id"`
+		InvoiceId  string    `json:"invoice_id"`
+		Url        string    `json:"url"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -10694,13 +10694,13 @@ type CreateCheckoutResponse struct {
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r CreateCheckoutResponse) GetJSON201() *struct {
 	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-	Amount     *Money     `json:"amount,omitempty"`
-	Currency   *string    `json:"currency,omitempty"`
-	CustomerId *string    `json:"customer_id,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	Id         *string    `json:"id,omitempty"`
-	InvoiceId  *string    `json:"invoice_id,omitempty"`
-	Url        *string    `json:"url,omitempty"`
+	Amount     Money     `json:"amount"`
+	Currency   string    `json:"currency"`
+	CustomerId string    `json:"customer_id"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Id         string    `json:"id"`
+	InvoiceId  string    `json:"invoice_id"`
+	Url        string    `json:"url"`
 } {
 	return r.JSON201
 }
@@ -11955,15 +11955,15 @@ type ReconcileStripeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Checked *int `json:"checked,omitempty"`
+		Checked int `json:"checked"`
 
 		// Recorded PaymentIntent ids recorded now.
-		Recorded *[]string  `json:"recorded,omitempty"`
-		Since    *time.Time `json:"since,omitempty"`
+		Recorded []string  `json:"recorded"`
+		Since    time.Time `json:"since"`
 
 		// Skipped Succeeded intents without remit_invoice_id.
-		Skipped   *int `json:"skipped,omitempty"`
-		Succeeded *int `json:"succeeded,omitempty"`
+		Skipped   int `json:"skipped"`
+		Succeeded int `json:"succeeded"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -11975,15 +11975,15 @@ type ReconcileStripeResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ReconcileStripeResponse) GetJSON200() *struct {
-	Checked *int `json:"checked,omitempty"`
+	Checked int `json:"checked"`
 
 	// Recorded PaymentIntent ids recorded now.
-	Recorded *[]string  `json:"recorded,omitempty"`
-	Since    *time.Time `json:"since,omitempty"`
+	Recorded []string  `json:"recorded"`
+	Since    time.Time `json:"since"`
 
 	// Skipped Succeeded intents without remit_invoice_id.
-	Skipped   *int `json:"skipped,omitempty"`
-	Succeeded *int `json:"succeeded,omitempty"`
+	Skipped   int `json:"skipped"`
+	Succeeded int `json:"succeeded"`
 } {
 	return r.JSON200
 }
@@ -12039,9 +12039,9 @@ type ReceiveStripeWebhookResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Duplicate *bool   `json:"duplicate,omitempty"`
-		Outcome   *string `json:"outcome,omitempty"`
-		Received  *bool   `json:"received,omitempty"`
+		Duplicate bool   `json:"duplicate"`
+		Outcome   string `json:"outcome"`
+		Received  bool   `json:"received"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -12053,9 +12053,9 @@ type ReceiveStripeWebhookResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ReceiveStripeWebhookResponse) GetJSON200() *struct {
-	Duplicate *bool   `json:"duplicate,omitempty"`
-	Outcome   *string `json:"outcome,omitempty"`
-	Received  *bool   `json:"received,omitempty"`
+	Duplicate bool   `json:"duplicate"`
+	Outcome   string `json:"outcome"`
+	Received  bool   `json:"received"`
 } {
 	return r.JSON200
 }
@@ -14928,9 +14928,9 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			CancelledMilestones *[]OffboardMilestone `json:"cancelled_milestones,omitempty"`
-			ClientId            *string              `json:"client_id,omitempty"`
-			DepositRefunds      *[]struct {
+			CancelledMilestones []OffboardMilestone `json:"cancelled_milestones"`
+			ClientId            string              `json:"client_id"`
+			DepositRefunds      []struct {
 				// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
 				Amount      *Money                                              `json:"amount,omitempty"`
 				Currency    *string                                             `json:"currency,omitempty"`
@@ -14939,26 +14939,26 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 				PaymentId   *string                                             `json:"payment_id,omitempty"`
 				RefundId    *string                                             `json:"refund_id,omitempty"`
 				Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
-			} `json:"deposit_refunds,omitempty"`
-			DryRun             *bool                `json:"dry_run,omitempty"`
-			InvoicedMilestones *[]OffboardMilestone `json:"invoiced_milestones,omitempty"`
-			Note               *string              `json:"note,omitempty"`
-			OffboardedAt       *time.Time           `json:"offboarded_at,omitempty"`
+			} `json:"deposit_refunds"`
+			DryRun             bool                `json:"dry_run"`
+			InvoicedMilestones []OffboardMilestone `json:"invoiced_milestones"`
+			Note               string              `json:"note"`
+			OffboardedAt       *time.Time          `json:"offboarded_at"`
 
 			// OpenInvoices Invoices that stay collectable.
-			OpenInvoices *[]struct {
+			OpenInvoices []struct {
 				// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three).
 				BalanceDue Money  `json:"balance_due"`
 				Currency   string `json:"currency"`
 				Id         string `json:"id"`
 				Number     string `json:"number"`
-			} `json:"open_invoices,omitempty"`
-			Reason           *string `json:"reason,omitempty"`
-			RemindersStopped *bool   `json:"reminders_stopped,omitempty"`
-			Status           *string `json:"status,omitempty"`
+			} `json:"open_invoices"`
+			Reason           string `json:"reason"`
+			RemindersStopped bool   `json:"reminders_stopped"`
+			Status           string `json:"status"`
 
 			// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
-			UnbilledMilestones *[]OffboardMilestone `json:"unbilled_milestones,omitempty"`
+			UnbilledMilestones []OffboardMilestone `json:"unbilled_milestones"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -15494,31 +15494,31 @@ func ParseGetAccrualResponse(rsp *http.Response) (*GetAccrualResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			AsOf *openapi_types.Date `json:"as_of,omitempty"`
+			AsOf openapi_types.Date `json:"as_of"`
 
 			// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
-			Currency                *string `json:"currency,omitempty"`
-			DaysOverdue             *int    `json:"days_overdue,omitempty"`
+			CompensationOutstanding Money  `json:"compensation_outstanding"`
+			Currency                string `json:"currency"`
+			DaysOverdue             int    `json:"days_overdue"`
 
 			// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
+			FeesOutstanding Money `json:"fees_outstanding"`
 
 			// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+			InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 			// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
-			InvoiceId                 *string `json:"invoice_id,omitempty"`
+			InterestPostedOutstanding Money  `json:"interest_posted_outstanding"`
+			InvoiceId                 string `json:"invoice_id"`
 
 			// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			Payoff *Money `json:"payoff,omitempty"`
+			Payoff Money `json:"payoff"`
 
 			// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			Principal *Money `json:"principal,omitempty"`
+			Principal Money `json:"principal"`
 
 			// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
+			PrincipalOutstanding Money `json:"principal_outstanding"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -15741,13 +15741,13 @@ func ParseCreateCheckoutResponse(rsp *http.Response) (*CreateCheckoutResponse, e
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest struct {
 			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three).
-			Amount     *Money     `json:"amount,omitempty"`
-			Currency   *string    `json:"currency,omitempty"`
-			CustomerId *string    `json:"customer_id,omitempty"`
-			ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-			Id         *string    `json:"id,omitempty"`
-			InvoiceId  *string    `json:"invoice_id,omitempty"`
-			Url        *string    `json:"url,omitempty"`
+			Amount     Money     `json:"amount"`
+			Currency   string    `json:"currency"`
+			CustomerId string    `json:"customer_id"`
+			ExpiresAt  time.Time `json:"expires_at"`
+			Id         string    `json:"id"`
+			InvoiceId  string    `json:"invoice_id"`
+			Url        string    `json:"url"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -17209,15 +17209,15 @@ func ParseReconcileStripeResponse(rsp *http.Response) (*ReconcileStripeResponse,
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Checked *int `json:"checked,omitempty"`
+			Checked int `json:"checked"`
 
 			// Recorded PaymentIntent ids recorded now.
-			Recorded *[]string  `json:"recorded,omitempty"`
-			Since    *time.Time `json:"since,omitempty"`
+			Recorded []string  `json:"recorded"`
+			Since    time.Time `json:"since"`
 
 			// Skipped Succeeded intents without remit_invoice_id.
-			Skipped   *int `json:"skipped,omitempty"`
-			Succeeded *int `json:"succeeded,omitempty"`
+			Skipped   int `json:"skipped"`
+			Succeeded int `json:"succeeded"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -17296,9 +17296,9 @@ func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhoo
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Duplicate *bool   `json:"duplicate,omitempty"`
-			Outcome   *string `json:"outcome,omitempty"`
-			Received  *bool   `json:"received,omitempty"`
+			Duplicate bool   `json:"duplicate"`
+			Outcome   string `json:"outcome"`
+			Received  bool   `json:"received"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
