@@ -40,7 +40,9 @@ import (
 //     document itself leaves them open, so that adding a field to an answer
 //     does not break a client.
 //   - A body that is not JSON (PDF, CSV, YAML, text) is checked by its
-//     content type.
+//     content type; a body where the document describes none fails.
+//   - What Remit POSTs to the tests' webhook receivers is checked against
+//     the document's webhooks section (checkWebhookDelivery).
 
 // contract is the document prepared for checking, loaded once.
 var contract struct {
@@ -54,6 +56,8 @@ var contract struct {
 // wherever the server sends them.
 var checkedHeaders = []string{"X-Request-Id", "Idempotent-Replayed", "Retry-After", "ETag", "Content-Disposition"}
 
+// loadContract returns the document, validated and with its objects
+// closed (closeObjects), and a router over its paths.
 func loadContract() (*openapi3.T, routers.Router, error) {
 	contract.once.Do(func() {
 		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
