@@ -496,6 +496,7 @@ func (s *InvoiceService) issued(ctx context.Context, tx *gorm.DB, row *invoiceRo
 	issued, due := dateOf(row.IssueDate), dateOf(row.DueDate)
 	if err := s.db.emit(ctx, tx, "invoice.issued", row.ClientID, row.ID, map[string]any{
 		"number": row.Number, "issue_date": issued, "due_date": due, "total": row.Total, "currency": row.Currency, "agreement_version": ag.Version,
+		"terms_source": domain.Invoice{Agreement: &ag}.TermsSource(),
 	}, true); err != nil {
 		return false, err
 	}

@@ -2138,6 +2138,8 @@ type WebhookEvent struct {
 	Created  time.Time `json:"created"`
 
 	// Data What happened, by type: the invoice's number and amounts, the charge, the milestone, the notice.
+	// invoice.issued also says terms_source, "agreement" (agreement_version is the version) or "default"
+	// (the client had no agreement; agreement_version is 0).
 	Data map[string]interface{} `json:"data"`
 
 	// Id The event's id; the same on every retry.
