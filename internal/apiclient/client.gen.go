@@ -11874,9 +11874,9 @@ type GetClientsReportResponse struct {
 	JSON200 *struct {
 		// AsOf Today in the business time zone; balances and overdue days are as of it.
 		AsOf    openapi_types.Date `json:"as_of"`
-		Data    *[]ClientHealth    `json:"data,omitempty"`
+		Data    []ClientHealth     `json:"data"`
 		From    openapi_types.Date `json:"from"`
-		HasMore *bool              `json:"has_more,omitempty"`
+		HasMore bool               `json:"has_more"`
 
 		// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
 		Thresholds Thresholds         `json:"thresholds"`
@@ -11894,9 +11894,9 @@ type GetClientsReportResponse struct {
 func (r GetClientsReportResponse) GetJSON200() *struct {
 	// AsOf Today in the business time zone; balances and overdue days are as of it.
 	AsOf    openapi_types.Date `json:"as_of"`
-	Data    *[]ClientHealth    `json:"data,omitempty"`
+	Data    []ClientHealth     `json:"data"`
 	From    openapi_types.Date `json:"from"`
-	HasMore *bool              `json:"has_more,omitempty"`
+	HasMore bool               `json:"has_more"`
 
 	// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
 	Thresholds Thresholds         `json:"thresholds"`
@@ -17123,9 +17123,9 @@ func ParseGetClientsReportResponse(rsp *http.Response) (*GetClientsReportRespons
 		var dest struct {
 			// AsOf Today in the business time zone; balances and overdue days are as of it.
 			AsOf    openapi_types.Date `json:"as_of"`
-			Data    *[]ClientHealth    `json:"data,omitempty"`
+			Data    []ClientHealth     `json:"data"`
 			From    openapi_types.Date `json:"from"`
-			HasMore *bool              `json:"has_more,omitempty"`
+			HasMore bool               `json:"has_more"`
 
 			// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
 			Thresholds Thresholds         `json:"thresholds"`
