@@ -185,3 +185,34 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 
 // errorConst matches the names of domain's error code constants.
 var errorConst = regexp.MustCompile(`^E[A-Z]+$`)
+
+// TestOpenAPIResponseHeaders: every answer carries X-Request-Id, and any
+// answer to a POST that takes an Idempotency-Key may be a replay, so every
+// response object must declare them.
+func TestOpenAPIResponseHeaders(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPIJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			idempotent := false
+			for _, p := range op.Parameters {
+				if p.Value != nil && p.Value.Name == "Idempotency-Key" {
+					idempotent = true
+				}
+			}
+			for status, r := range op.Responses.Map() {
+				want := []string{"X-Request-Id"}
+				if idempotent {
+					want = append(want, "Idempotent-Replayed")
+				}
+				for _, h := range want {
+					if _, ok := r.Value.Headers[h]; !ok {
+						t.Errorf("%s %s %s does not declare %s", method, path, status, h)
+					}
+				}
+			}
+		}
+	}
+}

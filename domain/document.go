@@ -146,6 +146,9 @@ func LegalBasis(a Agreement, kind string) string {
 			return s
 		}
 	}
+	if a.IsDefault() && a.Version == 0 {
+		return "our default terms, as printed on the invoice (no agreement was on file)"
+	}
 	if a.Version == 0 || a.EffectiveFrom.IsZero() {
 		return "the late-payment terms of our agreement, as printed on the invoice"
 	}

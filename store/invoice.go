@@ -256,7 +256,8 @@ func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invo
 		InvoiceID: issued.InvoiceID, CreatedAt: issued.CreatedAt}
 	announce := func(number string) (string, error) {
 		raw, err := json.Marshal(map[string]any{"number": number, "issue_date": dateOf(row.IssueDate), "due_date": dateOf(row.DueDate),
-			"total": row.Total, "currency": row.Currency, "agreement_version": ag.Version})
+			"total": row.Total, "currency": row.Currency, "agreement_version": ag.Version,
+			"terms_source": domain.Invoice{Agreement: &ag}.TermsSource()})
 		return string(raw), err
 	}
 	if s.db.dialect != Postgres {
@@ -600,7 +601,7 @@ func (s *InvoiceService) issue(ctx context.Context, tx *gorm.DB, id string) erro
 	}
 	if err := s.db.emit(ctx, tx, "invoice.issued", row.ClientID, row.ID, map[string]any{
 		"number": row.Number, "issue_date": dateOf(row.IssueDate), "due_date": dateOf(row.DueDate), "total": row.Total,
-		"currency": row.Currency, "agreement_version": ag.Version,
+		"currency": row.Currency, "agreement_version": ag.Version, "terms_source": domain.Invoice{Agreement: &ag}.TermsSource(),
 	}, true); err != nil {
 		return err
 	}

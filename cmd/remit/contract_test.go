@@ -40,7 +40,9 @@ import (
 //     document itself leaves them open, so that adding a field to an answer
 //     does not break a client.
 //   - A body that is not JSON (PDF, CSV, YAML, text) is checked by its
-//     content type.
+//     content type; a body where the document describes none fails.
+//   - What Remit POSTs to the tests' webhook receivers is checked against
+//     the document's webhooks section (checkWebhookDelivery).
 
 // contract is the document prepared for checking, loaded once.
 var contract struct {
@@ -54,6 +56,8 @@ var contract struct {
 // wherever the server sends them.
 var checkedHeaders = []string{"X-Request-Id", "Idempotent-Replayed", "Retry-After", "ETag", "Content-Disposition"}
 
+// loadContract returns the document, validated and with its objects
+// closed (closeObjects), and a router over its paths.
 func loadContract() (*openapi3.T, routers.Router, error) {
 	contract.once.Do(func() {
 		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
@@ -400,5 +404,32 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 func (t contractTransport) CloseIdleConnections() {
 	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
+	}
+}
+
+// checkWebhookDelivery holds a request Remit sent to a webhook endpoint to
+// the document's webhooks.event operation (headers and body).
+func checkWebhookDelivery(tb testing.TB, r *http.Request, body []byte) {
+	tb.Helper()
+	// Errorf, not Fatal: receivers call this from their own goroutines.
+	doc, _, err := loadContract()
+	if err != nil {
+		tb.Error(err)
+		return
+	}
+	item := doc.Webhooks["event"]
+	if item == nil || item.Post == nil {
+		tb.Error("api/openapi.yaml has no webhooks.event.post")
+		return
+	}
+	clone := r.Clone(context.Background())
+	clone.Body = io.NopCloser(bytes.NewReader(body))
+	in := &openapi3filter.RequestValidationInput{
+		Request: clone,
+		Route:   &routers.Route{Spec: doc, Path: r.URL.Path, PathItem: item, Method: http.MethodPost, Operation: item.Post},
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, SkipSettingDefaults: true},
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		tb.Errorf("openapi contract: webhook delivery %s: %v\nbody: %.1000s", r.Header.Get("Remit-Event-Type"), err, body)
 	}
 }

@@ -44,6 +44,11 @@ func TestDefaultTermsAreNotAnAgreement(t *testing.T) {
 		t.Fatalf("the PDF of default terms speaks of an agreement:\n%s", text)
 	}
 
+	st := s.must(200, request{Method: "GET", Path: "/v1/clients/" + none + "/statement"})
+	if basis := st["invoices"].([]any)[0].(map[string]any)["legal_basis"]; basis != "our default terms, as printed on the invoice (no agreement was on file)" {
+		t.Fatalf("statement legal basis %q", basis)
+	}
+
 	with := s.mustClient("Paper Trail GmbH", "EUR", "UTC")
 	ag := s.must(201, request{Method: "POST", Path: "/v1/clients/" + with + "/agreements", Body: map[string]any{
 		"effective_from": "2026-03-01", "payment_terms": "net_15"}})

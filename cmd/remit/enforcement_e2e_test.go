@@ -101,6 +101,14 @@ func TestWorkedExamples2And3(t *testing.T) {
 	if got, want := s.chargeList(unpaid), []string{"interest:2026-02 2026-03-01 921", "interest:2026-03 2026-04-01 1019"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("example 2: %v, want %v", got, want)
 	}
+	// The posting's breakdown: one span of 28 days, its exact interest a
+	// fraction of minor units (100000 x 12 % x 28 / 365 = 67200/73).
+	feb := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + unpaid + "/charges"})["data"].([]any)[0].(map[string]any)
+	wantSpan := []any{map[string]any{"from": "2026-02-01", "to": "2026-02-28", "days": 28.0, "base": 100000.0, "annual_rate": "12",
+		"day_count": "act/365", "amount_exact": "67200/73", "amount_minor": 921.0}}
+	if !reflect.DeepEqual(feb["breakdown"], wantSpan) {
+		t.Fatalf("breakdown %v, want %v", feb["breakdown"], wantSpan)
+	}
 	if got := s.chargeList(partial); len(got) == 0 || got[0] != "interest:2026-02 2026-03-01 684" {
 		t.Fatalf("example 3: %v", got)
 	}

@@ -198,8 +198,10 @@ func TestWebhookDeliveryEndToEnd(t *testing.T) {
 		t.Fatalf("%d requests", len(got))
 	}
 	r, body := got[0], bodies[0]
+	checkWebhookDelivery(t, r, []byte(body))
 	if r.URL.Path != "/remit" || r.Header.Get("Remit-Event-Type") != "invoice.issued" || r.Header.Get("Remit-Event-Id") != d["event_id"] ||
-		!strings.Contains(body, `"invoice_id":"`+inv["id"].(string)+`"`) || !strings.Contains(body, `"type":"invoice.issued"`) {
+		!strings.Contains(body, `"invoice_id":"`+inv["id"].(string)+`"`) || !strings.Contains(body, `"type":"invoice.issued"`) ||
+		!strings.Contains(body, `"terms_source":"default"`) {
 		t.Fatalf("request %v %s", r.Header, body)
 	}
 	// The signature is HMAC-SHA256 of "<t>.<body>" keyed with the secret.

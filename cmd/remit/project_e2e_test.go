@@ -115,6 +115,7 @@ func TestProjectMilestonesEndToEnd(t *testing.T) {
 	var hooks []string
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		checkWebhookDelivery(t, r, b)
 		mu.Lock()
 		defer mu.Unlock()
 		hooks = append(hooks, string(b))

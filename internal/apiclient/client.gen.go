@@ -1612,14 +1612,14 @@ func (e ListWebhookDeliveriesParamsStatus) Valid() bool {
 
 // APIKey defines model for APIKey.
 type APIKey struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Id        *string    `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        string    `json:"id"`
+	Name      string    `json:"name"`
 
 	// Prefix The first characters of the secret, to recognise it.
-	Prefix    *string    `json:"prefix,omitempty"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	Scopes    *[]Scope   `json:"scopes,omitempty"`
+	Prefix    string     `json:"prefix"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	Scopes    []Scope    `json:"scopes"`
 
 	// Secret Only in the creation response: only its SHA-256 digest is stored, so it is shown once.
 	Secret *string `json:"secret,omitempty"`
@@ -1728,19 +1728,19 @@ type Allocation struct {
 
 // BillingRun defines model for BillingRun.
 type BillingRun struct {
-	AsOf       *openapi_types.Date `json:"as_of,omitempty"`
-	DurationMs *int                `json:"duration_ms,omitempty"`
-	Error      *string             `json:"error,omitempty"`
-	FinishedAt *time.Time          `json:"finished_at,omitempty"`
-	Id         *string             `json:"id,omitempty"`
+	AsOf       openapi_types.Date `json:"as_of"`
+	DurationMs int                `json:"duration_ms"`
+	Error      string             `json:"error"`
+	FinishedAt time.Time          `json:"finished_at"`
+	Id         string             `json:"id"`
 
 	// InvoicesExamined Invoices whose next action day had come in their own time zone (each counted once per run).
-	InvoicesExamined *int `json:"invoices_examined,omitempty"`
+	InvoicesExamined int `json:"invoices_examined"`
 
 	// Posted Charges posted by kind.
-	Posted         *map[string]int `json:"posted,omitempty"`
-	Reinstatements *int            `json:"reinstatements,omitempty"`
-	Reminders      *int            `json:"reminders,omitempty"`
+	Posted         map[string]int `json:"posted"`
+	Reinstatements int            `json:"reinstatements"`
+	Reminders      int            `json:"reminders"`
 
 	// Skipped Invoices left alone (the first 100), each tried again next run: `paused` (disputed or a payment
 	// processing), `missing_rate` (a reference rate not loaded), `failed` (the invoice could not be
@@ -1748,15 +1748,15 @@ type BillingRun struct {
 	// the error), `awaiting_acceptance` (its agreement version is enforced only once the client accepts
 	// it: fees, interest and compensation are held back, reminders still go). One failed invoice never
 	// stops the others.
-	Skipped *[]struct {
+	Skipped []struct {
 		InvoiceId *string                `json:"invoice_id,omitempty"`
 		Kind      *BillingRunSkippedKind `json:"kind,omitempty"`
 		Reason    *string                `json:"reason,omitempty"`
-	} `json:"skipped,omitempty"`
-	StartedAt          *time.Time         `json:"started_at,omitempty"`
-	SuspensionWarnings *int               `json:"suspension_warnings,omitempty"`
-	Suspensions        *int               `json:"suspensions,omitempty"`
-	Trigger            *BillingRunTrigger `json:"trigger,omitempty"`
+	} `json:"skipped"`
+	StartedAt          time.Time         `json:"started_at"`
+	SuspensionWarnings int               `json:"suspension_warnings"`
+	Suspensions        int               `json:"suspensions"`
+	Trigger            BillingRunTrigger `json:"trigger"`
 }
 
 // BillingRunSkippedKind defines model for BillingRun.Skipped.Kind.
@@ -1887,69 +1887,69 @@ type ClientCreateRelationship string
 // the clients billed in the same currency. Fractions are decimal strings; null means no figure.
 type ClientHealth struct {
 	// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-	AverageDaysLate *string `json:"average_days_late,omitempty"`
-	BillableMinutes *int    `json:"billable_minutes,omitempty"`
-	ClientId        *string `json:"client_id,omitempty"`
-	ClientName      *string `json:"client_name,omitempty"`
-	Currency        *string `json:"currency,omitempty"`
+	AverageDaysLate *string `json:"average_days_late"`
+	BillableMinutes int     `json:"billable_minutes"`
+	ClientId        string  `json:"client_id"`
+	ClientName      string  `json:"client_name"`
+	Currency        string  `json:"currency"`
 
 	// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-	EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+	EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 	// Exceptions Exceptions granted in the period (charges waived).
-	Exceptions *int `json:"exceptions,omitempty"`
+	Exceptions int `json:"exceptions"`
 
 	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	ExceptionsAmount *Money  `json:"exceptions_amount,omitempty"`
-	Flags            *[]Flag `json:"flags,omitempty"`
-	Hours            *string `json:"hours,omitempty"`
+	ExceptionsAmount Money  `json:"exceptions_amount"`
+	Flags            []Flag `json:"flags"`
+	Hours            string `json:"hours"`
 
 	// HoursShare Percent of the hours worked for clients in this currency.
-	HoursShare *string `json:"hours_share,omitempty"`
+	HoursShare *string `json:"hours_share"`
 
 	// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-	InvoicesDue *int `json:"invoices_due,omitempty"`
+	InvoicesDue int `json:"invoices_due"`
 
 	// InvoicesOverdue Due in the period and still unpaid after the due date.
-	InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-	InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+	InvoicesOverdue  int `json:"invoices_overdue"`
+	InvoicesPaidLate int `json:"invoices_paid_late"`
 
 	// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-	InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+	InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 	// LateShare Percent of invoices_due paid late or overdue.
-	LateShare *string `json:"late_share,omitempty"`
+	LateShare *string `json:"late_share"`
 
 	// Minutes Time entries dated in the period, billable or not.
-	Minutes *int `json:"minutes,omitempty"`
+	Minutes int `json:"minutes"`
 
 	// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-	OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+	OldestOverdueDays int `json:"oldest_overdue_days"`
 
 	// OnTimeRate Percent of invoices_due paid on time.
-	OnTimeRate *string `json:"on_time_rate,omitempty"`
+	OnTimeRate *string `json:"on_time_rate"`
 
 	// OpenBalance Owed now on open and uncollectible invoices.
-	OpenBalance *Money `json:"open_balance,omitempty"`
+	OpenBalance Money `json:"open_balance"`
 
 	// Rank 1 is the worst client.
-	Rank         *int                      `json:"rank,omitempty"`
-	Relationship *ClientHealthRelationship `json:"relationship,omitempty"`
+	Rank         int                      `json:"rank"`
+	Relationship ClientHealthRelationship `json:"relationship"`
 
 	// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-	RevenueReceived *Money `json:"revenue_received,omitempty"`
+	RevenueReceived Money `json:"revenue_received"`
 
 	// RevenueShare Percent of the revenue received from clients in this currency.
-	RevenueShare      *string             `json:"revenue_share,omitempty"`
-	Status            *ClientHealthStatus `json:"status,omitempty"`
-	SuspendedInPeriod *bool               `json:"suspended_in_period,omitempty"`
-	Suspensions       *int                `json:"suspensions,omitempty"`
-	TargetHourlyRate  *int                `json:"target_hourly_rate,omitempty"`
+	RevenueShare      *string            `json:"revenue_share"`
+	Status            ClientHealthStatus `json:"status"`
+	SuspendedInPeriod bool               `json:"suspended_in_period"`
+	Suspensions       int                `json:"suspensions"`
+	TargetHourlyRate  *int               `json:"target_hourly_rate"`
 
 	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	WaivedAmount  *Money `json:"waived_amount,omitempty"`
-	Waivers       *int   `json:"waivers,omitempty"`
-	WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+	WaivedAmount  Money `json:"waived_amount"`
+	Waivers       int   `json:"waivers"`
+	WorstDaysLate *int  `json:"worst_days_late"`
 }
 
 // ClientHealthRelationship defines model for ClientHealth.Relationship.
@@ -2179,15 +2179,15 @@ type EventTypeFilter1 string
 
 // Flag defines model for Flag.
 type Flag struct {
-	Code *FlagCode `json:"code,omitempty"`
+	Code FlagCode `json:"code"`
 
 	// Figure The client's figure that raised the flag, a decimal string in unit.
-	Figure  *string `json:"figure,omitempty"`
-	Message *string `json:"message,omitempty"`
+	Figure  string `json:"figure"`
+	Message string `json:"message"`
 
 	// Threshold The threshold it reached or crossed, in unit.
-	Threshold *string   `json:"threshold,omitempty"`
-	Unit      *FlagUnit `json:"unit,omitempty"`
+	Threshold string   `json:"threshold"`
+	Unit      FlagUnit `json:"unit"`
 }
 
 // FlagCode defines model for Flag.Code.
@@ -2199,22 +2199,22 @@ type FlagUnit string
 // HealthPeriod defines model for HealthPeriod.
 type HealthPeriod struct {
 	// AsOf Today in the business time zone; balances and overdue days are as of it.
-	AsOf *openapi_types.Date `json:"as_of,omitempty"`
-	From *openapi_types.Date `json:"from,omitempty"`
+	AsOf openapi_types.Date `json:"as_of"`
+	From openapi_types.Date `json:"from"`
 
 	// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-	Thresholds *Thresholds         `json:"thresholds,omitempty"`
-	To         *openapi_types.Date `json:"to,omitempty"`
+	Thresholds Thresholds         `json:"thresholds"`
+	To         openapi_types.Date `json:"to"`
 }
 
 // InterestPeriod Days charged interest on the same base at the same rate. amount is the period's share of its month's posting:
 // the rounded running total less the rounded total before it, so the shares add up to the posting exactly.
 type InterestPeriod struct {
 	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Amount *Money `json:"amount,omitempty"`
+	Amount Money `json:"amount"`
 
 	// Base An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Base *Money `json:"base,omitempty"`
+	Base Money `json:"base"`
 
 	// CountedDays Under 30e/360 only: what the days count for.
 	CountedDays *int `json:"counted_days,omitempty"`
@@ -2222,15 +2222,15 @@ type InterestPeriod struct {
 	// DailyRate Percent a day, for an agreement with a daily rate.
 	DailyRate *string                 `json:"daily_rate,omitempty"`
 	DayCount  *InterestPeriodDayCount `json:"day_count,omitempty"`
-	Days      *int                    `json:"days,omitempty"`
-	From      *openapi_types.Date     `json:"from,omitempty"`
+	Days      int                     `json:"days"`
+	From      openapi_types.Date      `json:"from"`
 
 	// Posted False for interest accrued through as_of and not yet posted.
-	Posted *bool `json:"posted,omitempty"`
+	Posted bool `json:"posted"`
 
 	// Rate Percent a year; absent for a daily rate.
-	Rate *string             `json:"rate,omitempty"`
-	To   *openapi_types.Date `json:"to,omitempty"`
+	Rate *string            `json:"rate,omitempty"`
+	To   openapi_types.Date `json:"to"`
 }
 
 // InterestPeriodDayCount defines model for InterestPeriod.DayCount.
@@ -2543,6 +2543,18 @@ type MilestoneRules struct {
 // Money An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 type Money = int64
 
+// OffboardMilestone defines model for OffboardMilestone.
+type OffboardMilestone struct {
+	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
+	Amount Money  `json:"amount"`
+	Id     string `json:"id"`
+
+	// InvoiceId The invoice issued for it on offboarding; absent otherwise.
+	InvoiceId *string `json:"invoice_id,omitempty"`
+	Name      string  `json:"name"`
+	ProjectId string  `json:"project_id"`
+}
+
 // Payment defines model for Payment.
 type Payment struct {
 	Allocation Allocation `json:"allocation"`
@@ -2605,7 +2617,7 @@ type ProjectCreate struct {
 
 // ProjectUpdate defines model for ProjectUpdate.
 type ProjectUpdate struct {
-	// Milestones The whole list in its new order.
+	// Milestones The whole list in its new order; at least one milestone must stay (else cancel the project).
 	Milestones *[]struct {
 		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Amount *Money `json:"amount,omitempty"`
@@ -2712,8 +2724,8 @@ type RecurringPeriod struct {
 
 // ReferenceRates defines model for ReferenceRates.
 type ReferenceRates struct {
-	Rates  *[]RatePoint          `json:"rates,omitempty"`
-	Series *ReferenceRatesSeries `json:"series,omitempty"`
+	Rates  []RatePoint          `json:"rates"`
+	Series ReferenceRatesSeries `json:"series"`
 }
 
 // ReferenceRatesSeries defines model for ReferenceRates.Series.
@@ -2746,35 +2758,35 @@ type SetupSession struct {
 
 // Statement defines model for Statement.
 type Statement struct {
-	AsOf     *openapi_types.Date `json:"as_of,omitempty"`
-	Client   *Client             `json:"client,omitempty"`
-	Currency *string             `json:"currency,omitempty"`
-	Invoices *[]StatementInvoice `json:"invoices,omitempty"`
+	AsOf     openapi_types.Date `json:"as_of"`
+	Client   Client             `json:"client"`
+	Currency string             `json:"currency"`
+	Invoices []StatementInvoice `json:"invoices"`
 
 	// TotalDue The sum of the invoices' amount_due.
-	TotalDue *Money `json:"total_due,omitempty"`
+	TotalDue Money `json:"total_due"`
 }
 
 // StatementInvoice defines model for StatementInvoice.
 type StatementInvoice struct {
 	// AmountDue balance_due + charges_unposted + interest_accrued_unposted.
-	AmountDue *Money `json:"amount_due,omitempty"`
+	AmountDue Money `json:"amount_due"`
 
 	// AmountPaid An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	AmountPaid *Money `json:"amount_paid,omitempty"`
+	AmountPaid Money `json:"amount_paid"`
 
 	// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	BalanceDue *Money    `json:"balance_due,omitempty"`
-	Charges    *[]Charge `json:"charges,omitempty"`
+	BalanceDue Money    `json:"balance_due"`
+	Charges    []Charge `json:"charges"`
 
 	// ChargesTotal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	ChargesTotal *Money `json:"charges_total,omitempty"`
+	ChargesTotal Money `json:"charges_total"`
 
 	// ChargesUnposted Late fees and compensation due by as_of that the sweep has not posted yet (usually 0).
-	ChargesUnposted *Money `json:"charges_unposted,omitempty"`
+	ChargesUnposted Money `json:"charges_unposted"`
 
 	// CreditApplied An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	CreditApplied *Money `json:"credit_applied,omitempty"`
+	CreditApplied Money `json:"credit_applied"`
 
 	// CreditNotes The invoice's credit notes, oldest first.
 	CreditNotes *[]CreditNote `json:"credit_notes,omitempty"`
@@ -2783,25 +2795,25 @@ type StatementInvoice struct {
 	Credited *Money `json:"credited,omitempty"`
 
 	// DaysOverdue On as_of.
-	DaysOverdue *int                `json:"days_overdue,omitempty"`
-	DueDate     *openapi_types.Date `json:"due_date,omitempty"`
-	Id          *string             `json:"id,omitempty"`
+	DaysOverdue int                `json:"days_overdue"`
+	DueDate     openapi_types.Date `json:"due_date"`
+	Id          string             `json:"id"`
 
 	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+	InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 	// InterestPeriods Those of every interest charge not waived, then those accrued and not yet posted.
-	InterestPeriods *[]InterestPeriod   `json:"interest_periods,omitempty"`
-	IssueDate       *openapi_types.Date `json:"issue_date,omitempty"`
+	InterestPeriods []InterestPeriod   `json:"interest_periods"`
+	IssueDate       openapi_types.Date `json:"issue_date"`
 
 	// LegalBasis The statutory preset's law and rate rule, or the agreement version.
-	LegalBasis *string                 `json:"legal_basis,omitempty"`
-	Number     *string                 `json:"number,omitempty"`
-	Payments   *[]Payment              `json:"payments,omitempty"`
-	Status     *StatementInvoiceStatus `json:"status,omitempty"`
+	LegalBasis string                 `json:"legal_basis"`
+	Number     string                 `json:"number"`
+	Payments   []Payment              `json:"payments"`
+	Status     StatementInvoiceStatus `json:"status"`
 
 	// Total An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Total *Money `json:"total,omitempty"`
+	Total Money `json:"total"`
 }
 
 // StatementInvoiceStatus defines model for StatementInvoice.Status.
@@ -2841,40 +2853,40 @@ type TermsAllocation string
 
 // Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
 type Thresholds struct {
-	Exceptions *int `json:"exceptions,omitempty"`
+	Exceptions int `json:"exceptions"`
 
 	// HoursShareCap Percent.
-	HoursShareCap *int `json:"hours_share_cap,omitempty"`
+	HoursShareCap int `json:"hours_share_cap"`
 
 	// LateShare Percent.
-	LateShare *int `json:"late_share,omitempty"`
+	LateShare int `json:"late_share"`
 
 	// TargetHourlyRates Minor units per hour by currency; "*" for every other currency.
-	TargetHourlyRates *map[string]int `json:"target_hourly_rates,omitempty"`
+	TargetHourlyRates map[string]int `json:"target_hourly_rates"`
 }
 
 // TimeEntry defines model for TimeEntry.
 type TimeEntry struct {
-	Billable    *bool               `json:"billable,omitempty"`
-	ClientId    *string             `json:"client_id,omitempty"`
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
-	Date        *openapi_types.Date `json:"date,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	ExternalId  *string             `json:"external_id,omitempty"`
-	Id          *string             `json:"id,omitempty"`
-	Minutes     *int                `json:"minutes,omitempty"`
-	ProjectId   *string             `json:"project_id,omitempty"`
+	Billable    bool               `json:"billable"`
+	ClientId    string             `json:"client_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Date        openapi_types.Date `json:"date"`
+	Description string             `json:"description"`
+	ExternalId  *string            `json:"external_id,omitempty"`
+	Id          string             `json:"id"`
+	Minutes     int                `json:"minutes"`
+	ProjectId   *string            `json:"project_id,omitempty"`
 }
 
 // TimeEntryImport defines model for TimeEntryImport.
 type TimeEntryImport struct {
-	Created *int `json:"created,omitempty"`
+	Created int `json:"created"`
 
 	// Data Every entry in the order sent.
-	Data *[]TimeEntry `json:"data,omitempty"`
+	Data []TimeEntry `json:"data"`
 
 	// Existing Entries imported before under the same external_id.
-	Existing *int `json:"existing,omitempty"`
+	Existing int `json:"existing"`
 }
 
 // TimeEntryInput defines model for TimeEntryInput.
@@ -2924,13 +2936,13 @@ type UnappliedPaymentStatus string
 
 // WebhookDelivery defines model for WebhookDelivery.
 type WebhookDelivery struct {
-	Attempts    *int       `json:"attempts,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
-	EndpointId  *string    `json:"endpoint_id,omitempty"`
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	EndpointId  string     `json:"endpoint_id"`
 
 	// EventId Also sent as the Remit-Event-Id header.
-	EventId *string `json:"event_id,omitempty"`
+	EventId string `json:"event_id"`
 
 	// EventType An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
 	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
@@ -2943,21 +2955,21 @@ type WebhookDelivery struct {
 	// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
 	// and payment.received (a payment that leaves part of the invoice to pay: the client's receipt) are e-mailed
 	// to the client.
-	EventType      *EventType `json:"event_type,omitempty"`
-	FirstAttemptAt *time.Time `json:"first_attempt_at,omitempty"`
-	Id             *string    `json:"id,omitempty"`
-	LastAttemptAt  *time.Time `json:"last_attempt_at,omitempty"`
-	LastError      *string    `json:"last_error,omitempty"`
+	EventType      EventType  `json:"event_type"`
+	FirstAttemptAt *time.Time `json:"first_attempt_at"`
+	Id             string     `json:"id"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`
+	LastError      string     `json:"last_error"`
 
 	// LastStatusCode HTTP status of the latest attempt; 0 when there was none (network error).
-	LastStatusCode *int `json:"last_status_code,omitempty"`
+	LastStatusCode int `json:"last_status_code"`
 
 	// NextAttemptAt Set while pending.
-	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
 
 	// ResponseExcerpt The first 1 KiB of the latest response body.
-	ResponseExcerpt *string                `json:"response_excerpt,omitempty"`
-	Status          *WebhookDeliveryStatus `json:"status,omitempty"`
+	ResponseExcerpt string                `json:"response_excerpt"`
+	Status          WebhookDeliveryStatus `json:"status"`
 }
 
 // WebhookDeliveryStatus defines model for WebhookDelivery.Status.
@@ -2965,11 +2977,11 @@ type WebhookDeliveryStatus string
 
 // WebhookEndpoint defines model for WebhookEndpoint.
 type WebhookEndpoint struct {
-	CreatedAt     *time.Time         `json:"created_at,omitempty"`
-	Description   *string            `json:"description,omitempty"`
-	Enabled       *bool              `json:"enabled,omitempty"`
-	EnabledEvents *[]EventTypeFilter `json:"enabled_events,omitempty"`
-	Id            *string            `json:"id,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Description   string            `json:"description"`
+	Enabled       bool              `json:"enabled"`
+	EnabledEvents []EventTypeFilter `json:"enabled_events"`
+	Id            string            `json:"id"`
 
 	// PreviousSecretExpiresAt After a roll: until then the previous secret signs deliveries beside the new one.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -2978,8 +2990,38 @@ type WebhookEndpoint struct {
 	Secret *string `json:"secret,omitempty"`
 
 	// SecretRedacted true in a replay of the creation (same Idempotency-Key), which does not show the secret again.
-	SecretRedacted *bool   `json:"secret_redacted,omitempty"`
-	Url            *string `json:"url,omitempty"`
+	SecretRedacted *bool  `json:"secret_redacted,omitempty"`
+	Url            string `json:"url"`
+}
+
+// WebhookEvent The body of an outgoing event (and the source of the e-mail about it).
+type WebhookEvent struct {
+	ClientId string    `json:"client_id"`
+	Created  time.Time `json:"created"`
+
+	// Data What happened, by type: the invoice's number and amounts, the charge, the milestone, the notice.
+	// invoice.issued also says terms_source, "agreement" (agreement_version is the version) or "default"
+	// (the client had no agreement; agreement_version is 0).
+	Data map[string]interface{} `json:"data"`
+
+	// Id The event's id; the same on every retry.
+	Id string `json:"id"`
+
+	// InvoiceId Absent on an event of no invoice.
+	InvoiceId *string `json:"invoice_id,omitempty"`
+
+	// Type An outgoing event type: sent to the webhook endpoints that ask for it. The client is also e-mailed about
+	// the first thirteen (charge.adjusted: a posted charge corrected after a payment, refund or waiver dated
+	// before it was recorded late); milestone.client_delay_invoiced, milestone.reopened (a refund reopened a paid
+	// milestone's invoice), invoice.dispute_opened, invoice.dispute_closed, credit_note.issued,
+	// recurring_invoice.issued (a period's invoice, with recurring_invoice_id, period, period_from, period_to),
+	// recurring_invoice.ended (reason completed, cancelled or client_offboarded) and agreement.accepted (the client
+	// accepted a version on the account page; data is the agreement with its acceptance) go to webhooks only;
+	// payment.unapplied (Stripe money Remit could not apply) is e-mailed to the business; invoice.auto_charge_failed
+	// (the saved card was declined, needs the cardholder, or none is saved: with reason, pay_url, next_attempt_on)
+	// and payment.received (a payment that leaves part of the invoice to pay: the client's receipt) are e-mailed
+	// to the client.
+	Type EventType `json:"type"`
 }
 
 // AsOf defines model for AsOf.
@@ -3624,6 +3666,16 @@ type RollWebhookEndpointSecretParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ReceiveRemitEventParams defines parameters for ReceiveRemitEvent.
+type ReceiveRemitEventParams struct {
+	// RemitSignature `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>`; t is the real time of sending.
+	RemitSignature string `json:"Remit-Signature"`
+
+	// RemitEventId The event's id (also in the body).
+	RemitEventId   string    `json:"Remit-Event-Id"`
+	RemitEventType EventType `json:"Remit-Event-Type"`
+}
+
 // AcceptHostedTermsFormdataRequestBody defines body for AcceptHostedTerms for application/x-www-form-urlencoded ContentType.
 type AcceptHostedTermsFormdataRequestBody AcceptHostedTermsFormdataBody
 
@@ -3704,6 +3756,9 @@ type CreateWebhookEndpointJSONRequestBody CreateWebhookEndpointJSONBody
 
 // UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
 type UpdateWebhookEndpointJSONRequestBody UpdateWebhookEndpointJSONBody
+
+// ReceiveRemitEventJSONRequestBody defines body for ReceiveRemitEvent for application/json ContentType.
+type ReceiveRemitEventJSONRequestBody = WebhookEvent
 
 // AsEventType returns the union data inside the Event_Type as a EventType
 func (t Event_Type) AsEventType() (EventType, error) {
@@ -14554,77 +14609,77 @@ type GetClientHealthResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		// AsOf Today in the business time zone; balances and overdue days are as of it.
-		AsOf *openapi_types.Date `json:"as_of,omitempty"`
+		AsOf openapi_types.Date `json:"as_of"`
 
 		// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-		AverageDaysLate *string `json:"average_days_late,omitempty"`
-		BillableMinutes *int    `json:"billable_minutes,omitempty"`
-		ClientId        *string `json:"client_id,omitempty"`
-		ClientName      *string `json:"client_name,omitempty"`
-		Currency        *string `json:"currency,omitempty"`
+		AverageDaysLate *string `json:"average_days_late"`
+		BillableMinutes int     `json:"billable_minutes"`
+		ClientId        string  `json:"client_id"`
+		ClientName      string  `json:"client_name"`
+		Currency        string  `json:"currency"`
 
 		// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-		EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+		EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 		// Exceptions Exceptions granted in the period (charges waived).
-		Exceptions *int `json:"exceptions,omitempty"`
+		Exceptions int `json:"exceptions"`
 
 		// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
-		Flags            *[]Flag             `json:"flags,omitempty"`
-		From             *openapi_types.Date `json:"from,omitempty"`
-		Hours            *string             `json:"hours,omitempty"`
+		ExceptionsAmount Money              `json:"exceptions_amount"`
+		Flags            []Flag             `json:"flags"`
+		From             openapi_types.Date `json:"from"`
+		Hours            string             `json:"hours"`
 
 		// HoursShare Percent of the hours worked for clients in this currency.
-		HoursShare *string `json:"hours_share,omitempty"`
+		HoursShare *string `json:"hours_share"`
 
 		// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-		InvoicesDue *int `json:"invoices_due,omitempty"`
+		InvoicesDue int `json:"invoices_due"`
 
 		// InvoicesOverdue Due in the period and still unpaid after the due date.
-		InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-		InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+		InvoicesOverdue  int `json:"invoices_overdue"`
+		InvoicesPaidLate int `json:"invoices_paid_late"`
 
 		// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-		InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+		InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 		// LateShare Percent of invoices_due paid late or overdue.
-		LateShare *string `json:"late_share,omitempty"`
+		LateShare *string `json:"late_share"`
 
 		// Minutes Time entries dated in the period, billable or not.
-		Minutes *int `json:"minutes,omitempty"`
+		Minutes int `json:"minutes"`
 
 		// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-		OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+		OldestOverdueDays int `json:"oldest_overdue_days"`
 
 		// OnTimeRate Percent of invoices_due paid on time.
-		OnTimeRate *string `json:"on_time_rate,omitempty"`
+		OnTimeRate *string `json:"on_time_rate"`
 
 		// OpenBalance Owed now on open and uncollectible invoices.
-		OpenBalance *Money `json:"open_balance,omitempty"`
+		OpenBalance Money `json:"open_balance"`
 
 		// Rank 1 is the worst client.
-		Rank         *int                                            `json:"rank,omitempty"`
-		Relationship *GetClientHealth200JSONResponseBodyRelationship `json:"relationship,omitempty"`
+		Rank         int                                            `json:"rank"`
+		Relationship GetClientHealth200JSONResponseBodyRelationship `json:"relationship"`
 
 		// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-		RevenueReceived *Money `json:"revenue_received,omitempty"`
+		RevenueReceived Money `json:"revenue_received"`
 
 		// RevenueShare Percent of the revenue received from clients in this currency.
-		RevenueShare      *string                                   `json:"revenue_share,omitempty"`
-		Status            *GetClientHealth200JSONResponseBodyStatus `json:"status,omitempty"`
-		SuspendedInPeriod *bool                                     `json:"suspended_in_period,omitempty"`
-		Suspensions       *int                                      `json:"suspensions,omitempty"`
-		TargetHourlyRate  *int                                      `json:"target_hourly_rate,omitempty"`
+		RevenueShare      *string                                  `json:"revenue_share"`
+		Status            GetClientHealth200JSONResponseBodyStatus `json:"status"`
+		SuspendedInPeriod bool                                     `json:"suspended_in_period"`
+		Suspensions       int                                      `json:"suspensions"`
+		TargetHourlyRate  *int                                     `json:"target_hourly_rate"`
 
 		// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-		Thresholds *Thresholds         `json:"thresholds,omitempty"`
-		To         *openapi_types.Date `json:"to,omitempty"`
+		Thresholds Thresholds         `json:"thresholds"`
+		To         openapi_types.Date `json:"to"`
 
 		// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		WaivedAmount  *Money `json:"waived_amount,omitempty"`
-		Waivers       *int   `json:"waivers,omitempty"`
-		WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+		WaivedAmount  Money `json:"waived_amount"`
+		Waivers       int   `json:"waivers"`
+		WorstDaysLate *int  `json:"worst_days_late"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -14637,77 +14692,77 @@ type GetClientHealthResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetClientHealthResponse) GetJSON200() *struct {
 	// AsOf Today in the business time zone; balances and overdue days are as of it.
-	AsOf *openapi_types.Date `json:"as_of,omitempty"`
+	AsOf openapi_types.Date `json:"as_of"`
 
 	// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-	AverageDaysLate *string `json:"average_days_late,omitempty"`
-	BillableMinutes *int    `json:"billable_minutes,omitempty"`
-	ClientId        *string `json:"client_id,omitempty"`
-	ClientName      *string `json:"client_name,omitempty"`
-	Currency        *string `json:"currency,omitempty"`
+	AverageDaysLate *string `json:"average_days_late"`
+	BillableMinutes int     `json:"billable_minutes"`
+	ClientId        string  `json:"client_id"`
+	ClientName      string  `json:"client_name"`
+	Currency        string  `json:"currency"`
 
 	// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-	EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+	EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 	// Exceptions Exceptions granted in the period (charges waived).
-	Exceptions *int `json:"exceptions,omitempty"`
+	Exceptions int `json:"exceptions"`
 
 	// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
-	Flags            *[]Flag             `json:"flags,omitempty"`
-	From             *openapi_types.Date `json:"from,omitempty"`
-	Hours            *string             `json:"hours,omitempty"`
+	ExceptionsAmount Money              `json:"exceptions_amount"`
+	Flags            []Flag             `json:"flags"`
+	From             openapi_types.Date `json:"from"`
+	Hours            string             `json:"hours"`
 
 	// HoursShare Percent of the hours worked for clients in this currency.
-	HoursShare *string `json:"hours_share,omitempty"`
+	HoursShare *string `json:"hours_share"`
 
 	// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-	InvoicesDue *int `json:"invoices_due,omitempty"`
+	InvoicesDue int `json:"invoices_due"`
 
 	// InvoicesOverdue Due in the period and still unpaid after the due date.
-	InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-	InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+	InvoicesOverdue  int `json:"invoices_overdue"`
+	InvoicesPaidLate int `json:"invoices_paid_late"`
 
 	// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-	InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+	InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 	// LateShare Percent of invoices_due paid late or overdue.
-	LateShare *string `json:"late_share,omitempty"`
+	LateShare *string `json:"late_share"`
 
 	// Minutes Time entries dated in the period, billable or not.
-	Minutes *int `json:"minutes,omitempty"`
+	Minutes int `json:"minutes"`
 
 	// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-	OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+	OldestOverdueDays int `json:"oldest_overdue_days"`
 
 	// OnTimeRate Percent of invoices_due paid on time.
-	OnTimeRate *string `json:"on_time_rate,omitempty"`
+	OnTimeRate *string `json:"on_time_rate"`
 
 	// OpenBalance Owed now on open and uncollectible invoices.
-	OpenBalance *Money `json:"open_balance,omitempty"`
+	OpenBalance Money `json:"open_balance"`
 
 	// Rank 1 is the worst client.
-	Rank         *int                                            `json:"rank,omitempty"`
-	Relationship *GetClientHealth200JSONResponseBodyRelationship `json:"relationship,omitempty"`
+	Rank         int                                            `json:"rank"`
+	Relationship GetClientHealth200JSONResponseBodyRelationship `json:"relationship"`
 
 	// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-	RevenueReceived *Money `json:"revenue_received,omitempty"`
+	RevenueReceived Money `json:"revenue_received"`
 
 	// RevenueShare Percent of the revenue received from clients in this currency.
-	RevenueShare      *string                                   `json:"revenue_share,omitempty"`
-	Status            *GetClientHealth200JSONResponseBodyStatus `json:"status,omitempty"`
-	SuspendedInPeriod *bool                                     `json:"suspended_in_period,omitempty"`
-	Suspensions       *int                                      `json:"suspensions,omitempty"`
-	TargetHourlyRate  *int                                      `json:"target_hourly_rate,omitempty"`
+	RevenueShare      *string                                  `json:"revenue_share"`
+	Status            GetClientHealth200JSONResponseBodyStatus `json:"status"`
+	SuspendedInPeriod bool                                     `json:"suspended_in_period"`
+	Suspensions       int                                      `json:"suspensions"`
+	TargetHourlyRate  *int                                     `json:"target_hourly_rate"`
 
 	// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-	Thresholds *Thresholds         `json:"thresholds,omitempty"`
-	To         *openapi_types.Date `json:"to,omitempty"`
+	Thresholds Thresholds         `json:"thresholds"`
+	To         openapi_types.Date `json:"to"`
 
 	// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	WaivedAmount  *Money `json:"waived_amount,omitempty"`
-	Waivers       *int   `json:"waivers,omitempty"`
-	WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+	WaivedAmount  Money `json:"waived_amount"`
+	Waivers       int   `json:"waivers"`
+	WorstDaysLate *int  `json:"worst_days_late"`
 } {
 	return r.JSON200
 }
@@ -14831,9 +14886,9 @@ type OffboardClientResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
-		ClientId            *string                   `json:"client_id,omitempty"`
-		DepositRefunds      *[]struct {
+		CancelledMilestones []OffboardMilestone `json:"cancelled_milestones"`
+		ClientId            string              `json:"client_id"`
+		DepositRefunds      []struct {
 			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 			Amount      *Money                                              `json:"amount,omitempty"`
 			Currency    *string                                             `json:"currency,omitempty"`
@@ -14842,16 +14897,26 @@ type OffboardClientResponse struct {
 			PaymentId   *string                                             `json:"payment_id,omitempty"`
 			RefundId    *string                                             `json:"refund_id,omitempty"`
 			Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
-		} `json:"deposit_refunds,omitempty"`
-		DryRun             *bool                     `json:"dry_run,omitempty"`
-		InvoicedMilestones *[]map[string]interface{} `json:"invoiced_milestones,omitempty"`
-		Note               *string                   `json:"note,omitempty"`
-		OffboardedAt       *time.Time                `json:"offboarded_at,omitempty"`
-		OpenInvoices       *[]map[string]interface{} `json:"open_invoices,omitempty"`
-		Reason             *string                   `json:"reason,omitempty"`
-		RemindersStopped   *bool                     `json:"reminders_stopped,omitempty"`
-		Status             *string                   `json:"status,omitempty"`
-		UnbilledMilestones *[]map[string]interface{} `json:"unbilled_milestones,omitempty"`
+		} `json:"deposit_refunds"`
+		DryRun             bool                `json:"dry_run"`
+		InvoicedMilestones []OffboardMilestone `json:"invoiced_milestones"`
+		Note               string              `json:"note"`
+		OffboardedAt       *time.Time          `json:"offboarded_at"`
+
+		// OpenInvoices Invoices that stay collectable.
+		OpenInvoices []struct {
+			// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
+			BalanceDue Money  `json:"balance_due"`
+			Currency   string `json:"currency"`
+			Id         string `json:"id"`
+			Number     string `json:"number"`
+		} `json:"open_invoices"`
+		Reason           string `json:"reason"`
+		RemindersStopped bool   `json:"reminders_stopped"`
+		Status           string `json:"status"`
+
+		// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
+		UnbilledMilestones []OffboardMilestone `json:"unbilled_milestones"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -14863,9 +14928,9 @@ type OffboardClientResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r OffboardClientResponse) GetJSON200() *struct {
-	CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
-	ClientId            *string                   `json:"client_id,omitempty"`
-	DepositRefunds      *[]struct {
+	CancelledMilestones []OffboardMilestone `json:"cancelled_milestones"`
+	ClientId            string              `json:"client_id"`
+	DepositRefunds      []struct {
 		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 		Amount      *Money                                              `json:"amount,omitempty"`
 		Currency    *string                                             `json:"currency,omitempty"`
@@ -14874,16 +14939,26 @@ func (r OffboardClientResponse) GetJSON200() *struct {
 		PaymentId   *string                                             `json:"payment_id,omitempty"`
 		RefundId    *string                                             `json:"refund_id,omitempty"`
 		Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
-	} `json:"deposit_refunds,omitempty"`
-	DryRun             *bool                     `json:"dry_run,omitempty"`
-	InvoicedMilestones *[]map[string]interface{} `json:"invoiced_milestones,omitempty"`
-	Note               *string                   `json:"note,omitempty"`
-	OffboardedAt       *time.Time                `json:"offboarded_at,omitempty"`
-	OpenInvoices       *[]map[string]interface{} `json:"open_invoices,omitempty"`
-	Reason             *string                   `json:"reason,omitempty"`
-	RemindersStopped   *bool                     `json:"reminders_stopped,omitempty"`
-	Status             *string                   `json:"status,omitempty"`
-	UnbilledMilestones *[]map[string]interface{} `json:"unbilled_milestones,omitempty"`
+	} `json:"deposit_refunds"`
+	DryRun             bool                `json:"dry_run"`
+	InvoicedMilestones []OffboardMilestone `json:"invoiced_milestones"`
+	Note               string              `json:"note"`
+	OffboardedAt       *time.Time          `json:"offboarded_at"`
+
+	// OpenInvoices Invoices that stay collectable.
+	OpenInvoices []struct {
+		// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
+		BalanceDue Money  `json:"balance_due"`
+		Currency   string `json:"currency"`
+		Id         string `json:"id"`
+		Number     string `json:"number"`
+	} `json:"open_invoices"`
+	Reason           string `json:"reason"`
+	RemindersStopped bool   `json:"reminders_stopped"`
+	Status           string `json:"status"`
+
+	// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
+	UnbilledMilestones []OffboardMilestone `json:"unbilled_milestones"`
 } {
 	return r.JSON200
 }
@@ -15664,31 +15739,31 @@ type GetAccrualResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		AsOf *openapi_types.Date `json:"as_of,omitempty"`
+		AsOf openapi_types.Date `json:"as_of"`
 
 		// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
-		Currency                *string `json:"currency,omitempty"`
-		DaysOverdue             *int    `json:"days_overdue,omitempty"`
+		CompensationOutstanding Money  `json:"compensation_outstanding"`
+		Currency                string `json:"currency"`
+		DaysOverdue             int    `json:"days_overdue"`
 
 		// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
+		FeesOutstanding Money `json:"fees_outstanding"`
 
 		// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+		InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 		// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
-		InvoiceId                 *string `json:"invoice_id,omitempty"`
+		InterestPostedOutstanding Money  `json:"interest_posted_outstanding"`
+		InvoiceId                 string `json:"invoice_id"`
 
 		// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		Payoff *Money `json:"payoff,omitempty"`
+		Payoff Money `json:"payoff"`
 
 		// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		Principal *Money `json:"principal,omitempty"`
+		Principal Money `json:"principal"`
 
 		// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
+		PrincipalOutstanding Money `json:"principal_outstanding"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -15700,31 +15775,31 @@ type GetAccrualResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetAccrualResponse) GetJSON200() *struct {
-	AsOf *openapi_types.Date `json:"as_of,omitempty"`
+	AsOf openapi_types.Date `json:"as_of"`
 
 	// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
-	Currency                *string `json:"currency,omitempty"`
-	DaysOverdue             *int    `json:"days_overdue,omitempty"`
+	CompensationOutstanding Money  `json:"compensation_outstanding"`
+	Currency                string `json:"currency"`
+	DaysOverdue             int    `json:"days_overdue"`
 
 	// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
+	FeesOutstanding Money `json:"fees_outstanding"`
 
 	// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+	InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 	// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
-	InvoiceId                 *string `json:"invoice_id,omitempty"`
+	InterestPostedOutstanding Money  `json:"interest_posted_outstanding"`
+	InvoiceId                 string `json:"invoice_id"`
 
 	// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Payoff *Money `json:"payoff,omitempty"`
+	Payoff Money `json:"payoff"`
 
 	// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Principal *Money `json:"principal,omitempty"`
+	Principal Money `json:"principal"`
 
 	// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
+	PrincipalOutstanding Money `json:"principal_outstanding"`
 } {
 	return r.JSON200
 }
@@ -15917,13 +15992,13 @@ type CreateCheckoutResponse struct {
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *struct {
 		// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-		Amount     *Money     `json:"amount,omitempty"`
-		Currency   *string    `json:"currency,omitempty"`
-		CustomerId *string    `json:"customer_id,omitempty"`
-		ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-		Id         *string    `json:"id,omitempty"`
-		InvoiceId  *string    `json:"invoice_id,omitempty"`
-		Url        *string    `json:"url,omitempty"`
+		Amount     Money     `json:"amount"`
+		Currency   string    `json:"currency"`
+		CustomerId string    `json:"customer_id"`
+		ExpiresAt  time.Time `json:"expires_at"`
+		Id         string    `json:"id"`
+		InvoiceId  string    `json:"invoice_id"`
+		Url        string    `json:"url"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -15936,13 +16011,13 @@ type CreateCheckoutResponse struct {
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r CreateCheckoutResponse) GetJSON201() *struct {
 	// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-	Amount     *Money     `json:"amount,omitempty"`
-	Currency   *string    `json:"currency,omitempty"`
-	CustomerId *string    `json:"customer_id,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	Id         *string    `json:"id,omitempty"`
-	InvoiceId  *string    `json:"invoice_id,omitempty"`
-	Url        *string    `json:"url,omitempty"`
+	Amount     Money     `json:"amount"`
+	Currency   string    `json:"currency"`
+	CustomerId string    `json:"customer_id"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Id         string    `json:"id"`
+	InvoiceId  string    `json:"invoice_id"`
+	Url        string    `json:"url"`
 } {
 	return r.JSON201
 }
@@ -17838,14 +17913,14 @@ type GetClientsReportResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		// AsOf Today in the business time zone; balances and overdue days are as of it.
-		AsOf    *openapi_types.Date `json:"as_of,omitempty"`
-		Data    *[]ClientHealth     `json:"data,omitempty"`
-		From    *openapi_types.Date `json:"from,omitempty"`
-		HasMore *bool               `json:"has_more,omitempty"`
+		AsOf    openapi_types.Date `json:"as_of"`
+		Data    []ClientHealth     `json:"data"`
+		From    openapi_types.Date `json:"from"`
+		HasMore bool               `json:"has_more"`
 
 		// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-		Thresholds *Thresholds         `json:"thresholds,omitempty"`
-		To         *openapi_types.Date `json:"to,omitempty"`
+		Thresholds Thresholds         `json:"thresholds"`
+		To         openapi_types.Date `json:"to"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -17858,14 +17933,14 @@ type GetClientsReportResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetClientsReportResponse) GetJSON200() *struct {
 	// AsOf Today in the business time zone; balances and overdue days are as of it.
-	AsOf    *openapi_types.Date `json:"as_of,omitempty"`
-	Data    *[]ClientHealth     `json:"data,omitempty"`
-	From    *openapi_types.Date `json:"from,omitempty"`
-	HasMore *bool               `json:"has_more,omitempty"`
+	AsOf    openapi_types.Date `json:"as_of"`
+	Data    []ClientHealth     `json:"data"`
+	From    openapi_types.Date `json:"from"`
+	HasMore bool               `json:"has_more"`
 
 	// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-	Thresholds *Thresholds         `json:"thresholds,omitempty"`
-	To         *openapi_types.Date `json:"to,omitempty"`
+	Thresholds Thresholds         `json:"thresholds"`
+	To         openapi_types.Date `json:"to"`
 } {
 	return r.JSON200
 }
@@ -17922,15 +17997,15 @@ type ReconcileStripeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Checked *int `json:"checked,omitempty"`
+		Checked int `json:"checked"`
 
 		// Recorded PaymentIntent ids recorded now.
-		Recorded *[]string  `json:"recorded,omitempty"`
-		Since    *time.Time `json:"since,omitempty"`
+		Recorded []string  `json:"recorded"`
+		Since    time.Time `json:"since"`
 
 		// Skipped Succeeded intents without remit_invoice_id.
-		Skipped   *int `json:"skipped,omitempty"`
-		Succeeded *int `json:"succeeded,omitempty"`
+		Skipped   int `json:"skipped"`
+		Succeeded int `json:"succeeded"`
 	}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
@@ -17942,15 +18017,15 @@ type ReconcileStripeResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ReconcileStripeResponse) GetJSON200() *struct {
-	Checked *int `json:"checked,omitempty"`
+	Checked int `json:"checked"`
 
 	// Recorded PaymentIntent ids recorded now.
-	Recorded *[]string  `json:"recorded,omitempty"`
-	Since    *time.Time `json:"since,omitempty"`
+	Recorded []string  `json:"recorded"`
+	Since    time.Time `json:"since"`
 
 	// Skipped Succeeded intents without remit_invoice_id.
-	Skipped   *int `json:"skipped,omitempty"`
-	Succeeded *int `json:"succeeded,omitempty"`
+	Skipped   int `json:"skipped"`
+	Succeeded int `json:"succeeded"`
 } {
 	return r.JSON200
 }
@@ -18006,9 +18081,9 @@ type ReceiveStripeWebhookResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Duplicate *bool   `json:"duplicate,omitempty"`
-		Outcome   *string `json:"outcome,omitempty"`
-		Received  *bool   `json:"received,omitempty"`
+		Duplicate bool   `json:"duplicate"`
+		Outcome   string `json:"outcome"`
+		Received  bool   `json:"received"`
 
 		// UnappliedPaymentId Set when the event's money was kept as an unapplied payment (unknown invoice, other currency).
 		UnappliedPaymentId *string `json:"unapplied_payment_id,omitempty"`
@@ -18023,9 +18098,9 @@ type ReceiveStripeWebhookResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ReceiveStripeWebhookResponse) GetJSON200() *struct {
-	Duplicate *bool   `json:"duplicate,omitempty"`
-	Outcome   *string `json:"outcome,omitempty"`
-	Received  *bool   `json:"received,omitempty"`
+	Duplicate bool   `json:"duplicate"`
+	Outcome   string `json:"outcome"`
+	Received  bool   `json:"received"`
 
 	// UnappliedPaymentId Set when the event's money was kept as an unapplied payment (unknown invoice, other currency).
 	UnappliedPaymentId *string `json:"unapplied_payment_id,omitempty"`
@@ -22347,77 +22422,77 @@ func ParseGetClientHealthResponse(rsp *http.Response) (*GetClientHealthResponse,
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			// AsOf Today in the business time zone; balances and overdue days are as of it.
-			AsOf *openapi_types.Date `json:"as_of,omitempty"`
+			AsOf openapi_types.Date `json:"as_of"`
 
 			// AverageDaysLate Over the invoices paid late, paid_on minus due_date.
-			AverageDaysLate *string `json:"average_days_late,omitempty"`
-			BillableMinutes *int    `json:"billable_minutes,omitempty"`
-			ClientId        *string `json:"client_id,omitempty"`
-			ClientName      *string `json:"client_name,omitempty"`
-			Currency        *string `json:"currency,omitempty"`
+			AverageDaysLate *string `json:"average_days_late"`
+			BillableMinutes int     `json:"billable_minutes"`
+			ClientId        string  `json:"client_id"`
+			ClientName      string  `json:"client_name"`
+			Currency        string  `json:"currency"`
 
 			// EffectiveHourlyRate revenue_received per hour worked, in minor units; null without hours.
-			EffectiveHourlyRate *int `json:"effective_hourly_rate,omitempty"`
+			EffectiveHourlyRate *int `json:"effective_hourly_rate"`
 
 			// Exceptions Exceptions granted in the period (charges waived).
-			Exceptions *int `json:"exceptions,omitempty"`
+			Exceptions int `json:"exceptions"`
 
 			// ExceptionsAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			ExceptionsAmount *Money              `json:"exceptions_amount,omitempty"`
-			Flags            *[]Flag             `json:"flags,omitempty"`
-			From             *openapi_types.Date `json:"from,omitempty"`
-			Hours            *string             `json:"hours,omitempty"`
+			ExceptionsAmount Money              `json:"exceptions_amount"`
+			Flags            []Flag             `json:"flags"`
+			From             openapi_types.Date `json:"from"`
+			Hours            string             `json:"hours"`
 
 			// HoursShare Percent of the hours worked for clients in this currency.
-			HoursShare *string `json:"hours_share,omitempty"`
+			HoursShare *string `json:"hours_share"`
 
 			// InvoicesDue Invoices due in the period that are paid or past due unpaid.
-			InvoicesDue *int `json:"invoices_due,omitempty"`
+			InvoicesDue int `json:"invoices_due"`
 
 			// InvoicesOverdue Due in the period and still unpaid after the due date.
-			InvoicesOverdue  *int `json:"invoices_overdue,omitempty"`
-			InvoicesPaidLate *int `json:"invoices_paid_late,omitempty"`
+			InvoicesOverdue  int `json:"invoices_overdue"`
+			InvoicesPaidLate int `json:"invoices_paid_late"`
 
 			// InvoicesPaidOnTime Paid in full on or before the due date (grace days do not count).
-			InvoicesPaidOnTime *int `json:"invoices_paid_on_time,omitempty"`
+			InvoicesPaidOnTime int `json:"invoices_paid_on_time"`
 
 			// LateShare Percent of invoices_due paid late or overdue.
-			LateShare *string `json:"late_share,omitempty"`
+			LateShare *string `json:"late_share"`
 
 			// Minutes Time entries dated in the period, billable or not.
-			Minutes *int `json:"minutes,omitempty"`
+			Minutes int `json:"minutes"`
 
 			// OldestOverdueDays Days since the due date of the oldest invoice still unpaid past it.
-			OldestOverdueDays *int `json:"oldest_overdue_days,omitempty"`
+			OldestOverdueDays int `json:"oldest_overdue_days"`
 
 			// OnTimeRate Percent of invoices_due paid on time.
-			OnTimeRate *string `json:"on_time_rate,omitempty"`
+			OnTimeRate *string `json:"on_time_rate"`
 
 			// OpenBalance Owed now on open and uncollectible invoices.
-			OpenBalance *Money `json:"open_balance,omitempty"`
+			OpenBalance Money `json:"open_balance"`
 
 			// Rank 1 is the worst client.
-			Rank         *int                                            `json:"rank,omitempty"`
-			Relationship *GetClientHealth200JSONResponseBodyRelationship `json:"relationship,omitempty"`
+			Rank         int                                            `json:"rank"`
+			Relationship GetClientHealth200JSONResponseBodyRelationship `json:"relationship"`
 
 			// RevenueReceived Payments toward principal and charges by paid_on in the period, less refunds by refunded_on, plus credit applied to invoices issued in the period.
-			RevenueReceived *Money `json:"revenue_received,omitempty"`
+			RevenueReceived Money `json:"revenue_received"`
 
 			// RevenueShare Percent of the revenue received from clients in this currency.
-			RevenueShare      *string                                   `json:"revenue_share,omitempty"`
-			Status            *GetClientHealth200JSONResponseBodyStatus `json:"status,omitempty"`
-			SuspendedInPeriod *bool                                     `json:"suspended_in_period,omitempty"`
-			Suspensions       *int                                      `json:"suspensions,omitempty"`
-			TargetHourlyRate  *int                                      `json:"target_hourly_rate,omitempty"`
+			RevenueShare      *string                                  `json:"revenue_share"`
+			Status            GetClientHealth200JSONResponseBodyStatus `json:"status"`
+			SuspendedInPeriod bool                                     `json:"suspended_in_period"`
+			Suspensions       int                                      `json:"suspensions"`
+			TargetHourlyRate  *int                                     `json:"target_hourly_rate"`
 
 			// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-			Thresholds *Thresholds         `json:"thresholds,omitempty"`
-			To         *openapi_types.Date `json:"to,omitempty"`
+			Thresholds Thresholds         `json:"thresholds"`
+			To         openapi_types.Date `json:"to"`
 
 			// WaivedAmount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			WaivedAmount  *Money `json:"waived_amount,omitempty"`
-			Waivers       *int   `json:"waivers,omitempty"`
-			WorstDaysLate *int   `json:"worst_days_late,omitempty"`
+			WaivedAmount  Money `json:"waived_amount"`
+			Waivers       int   `json:"waivers"`
+			WorstDaysLate *int  `json:"worst_days_late"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -22586,9 +22661,9 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			CancelledMilestones *[]map[string]interface{} `json:"cancelled_milestones,omitempty"`
-			ClientId            *string                   `json:"client_id,omitempty"`
-			DepositRefunds      *[]struct {
+			CancelledMilestones []OffboardMilestone `json:"cancelled_milestones"`
+			ClientId            string              `json:"client_id"`
+			DepositRefunds      []struct {
 				// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
 				Amount      *Money                                              `json:"amount,omitempty"`
 				Currency    *string                                             `json:"currency,omitempty"`
@@ -22597,16 +22672,26 @@ func ParseOffboardClientResponse(rsp *http.Response) (*OffboardClientResponse, e
 				PaymentId   *string                                             `json:"payment_id,omitempty"`
 				RefundId    *string                                             `json:"refund_id,omitempty"`
 				Via         *OffboardClient200JSONResponseBodyDepositRefundsVia `json:"via,omitempty"`
-			} `json:"deposit_refunds,omitempty"`
-			DryRun             *bool                     `json:"dry_run,omitempty"`
-			InvoicedMilestones *[]map[string]interface{} `json:"invoiced_milestones,omitempty"`
-			Note               *string                   `json:"note,omitempty"`
-			OffboardedAt       *time.Time                `json:"offboarded_at,omitempty"`
-			OpenInvoices       *[]map[string]interface{} `json:"open_invoices,omitempty"`
-			Reason             *string                   `json:"reason,omitempty"`
-			RemindersStopped   *bool                     `json:"reminders_stopped,omitempty"`
-			Status             *string                   `json:"status,omitempty"`
-			UnbilledMilestones *[]map[string]interface{} `json:"unbilled_milestones,omitempty"`
+			} `json:"deposit_refunds"`
+			DryRun             bool                `json:"dry_run"`
+			InvoicedMilestones []OffboardMilestone `json:"invoiced_milestones"`
+			Note               string              `json:"note"`
+			OffboardedAt       *time.Time          `json:"offboarded_at"`
+
+			// OpenInvoices Invoices that stay collectable.
+			OpenInvoices []struct {
+				// BalanceDue An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
+				BalanceDue Money  `json:"balance_due"`
+				Currency   string `json:"currency"`
+				Id         string `json:"id"`
+				Number     string `json:"number"`
+			} `json:"open_invoices"`
+			Reason           string `json:"reason"`
+			RemindersStopped bool   `json:"reminders_stopped"`
+			Status           string `json:"status"`
+
+			// UnbilledMilestones Delivered and not invoiced (invoice_delivered was not set).
+			UnbilledMilestones []OffboardMilestone `json:"unbilled_milestones"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -23536,31 +23621,31 @@ func ParseGetAccrualResponse(rsp *http.Response) (*GetAccrualResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			AsOf *openapi_types.Date `json:"as_of,omitempty"`
+			AsOf openapi_types.Date `json:"as_of"`
 
 			// CompensationOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			CompensationOutstanding *Money  `json:"compensation_outstanding,omitempty"`
-			Currency                *string `json:"currency,omitempty"`
-			DaysOverdue             *int    `json:"days_overdue,omitempty"`
+			CompensationOutstanding Money  `json:"compensation_outstanding"`
+			Currency                string `json:"currency"`
+			DaysOverdue             int    `json:"days_overdue"`
 
 			// FeesOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			FeesOutstanding *Money `json:"fees_outstanding,omitempty"`
+			FeesOutstanding Money `json:"fees_outstanding"`
 
 			// InterestAccruedUnposted An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			InterestAccruedUnposted *Money `json:"interest_accrued_unposted,omitempty"`
+			InterestAccruedUnposted Money `json:"interest_accrued_unposted"`
 
 			// InterestPostedOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			InterestPostedOutstanding *Money  `json:"interest_posted_outstanding,omitempty"`
-			InvoiceId                 *string `json:"invoice_id,omitempty"`
+			InterestPostedOutstanding Money  `json:"interest_posted_outstanding"`
+			InvoiceId                 string `json:"invoice_id"`
 
 			// Payoff An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			Payoff *Money `json:"payoff,omitempty"`
+			Payoff Money `json:"payoff"`
 
 			// Principal An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			Principal *Money `json:"principal,omitempty"`
+			Principal Money `json:"principal"`
 
 			// PrincipalOutstanding An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			PrincipalOutstanding *Money `json:"principal_outstanding,omitempty"`
+			PrincipalOutstanding Money `json:"principal_outstanding"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -23783,13 +23868,13 @@ func ParseCreateCheckoutResponse(rsp *http.Response) (*CreateCheckoutResponse, e
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest struct {
 			// Amount An amount in the currency's minor unit (cents; JPY has none, KWD three). An amount a caller sends (a line's unit_amount, a payment, a refund, a milestone) is at most 10^15, and so is an invoice's or a project's total.
-			Amount     *Money     `json:"amount,omitempty"`
-			Currency   *string    `json:"currency,omitempty"`
-			CustomerId *string    `json:"customer_id,omitempty"`
-			ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-			Id         *string    `json:"id,omitempty"`
-			InvoiceId  *string    `json:"invoice_id,omitempty"`
-			Url        *string    `json:"url,omitempty"`
+			Amount     Money     `json:"amount"`
+			Currency   string    `json:"currency"`
+			CustomerId string    `json:"customer_id"`
+			ExpiresAt  time.Time `json:"expires_at"`
+			Id         string    `json:"id"`
+			InvoiceId  string    `json:"invoice_id"`
+			Url        string    `json:"url"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -25988,14 +26073,14 @@ func ParseGetClientsReportResponse(rsp *http.Response) (*GetClientsReportRespons
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			// AsOf Today in the business time zone; balances and overdue days are as of it.
-			AsOf    *openapi_types.Date `json:"as_of,omitempty"`
-			Data    *[]ClientHealth     `json:"data,omitempty"`
-			From    *openapi_types.Date `json:"from,omitempty"`
-			HasMore *bool               `json:"has_more,omitempty"`
+			AsOf    openapi_types.Date `json:"as_of"`
+			Data    []ClientHealth     `json:"data"`
+			From    openapi_types.Date `json:"from"`
+			HasMore bool               `json:"has_more"`
 
 			// Thresholds The settings that raise red flags (REMIT_TARGET_HOURLY_RATE, REMIT_FLAG_*); 0 turns a flag off.
-			Thresholds *Thresholds         `json:"thresholds,omitempty"`
-			To         *openapi_types.Date `json:"to,omitempty"`
+			Thresholds Thresholds         `json:"thresholds"`
+			To         openapi_types.Date `json:"to"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -26077,15 +26162,15 @@ func ParseReconcileStripeResponse(rsp *http.Response) (*ReconcileStripeResponse,
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Checked *int `json:"checked,omitempty"`
+			Checked int `json:"checked"`
 
 			// Recorded PaymentIntent ids recorded now.
-			Recorded *[]string  `json:"recorded,omitempty"`
-			Since    *time.Time `json:"since,omitempty"`
+			Recorded []string  `json:"recorded"`
+			Since    time.Time `json:"since"`
 
 			// Skipped Succeeded intents without remit_invoice_id.
-			Skipped   *int `json:"skipped,omitempty"`
-			Succeeded *int `json:"succeeded,omitempty"`
+			Skipped   int `json:"skipped"`
+			Succeeded int `json:"succeeded"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -26164,9 +26249,9 @@ func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhoo
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Duplicate *bool   `json:"duplicate,omitempty"`
-			Outcome   *string `json:"outcome,omitempty"`
-			Received  *bool   `json:"received,omitempty"`
+			Duplicate bool   `json:"duplicate"`
+			Outcome   string `json:"outcome"`
+			Received  bool   `json:"received"`
 
 			// UnappliedPaymentId Set when the event's money was kept as an unapplied payment (unknown invoice, other currency).
 			UnappliedPaymentId *string `json:"unapplied_payment_id,omitempty"`
@@ -27165,4 +27250,161 @@ func ParseRollWebhookEndpointSecretResponse(rsp *http.Response) (*RollWebhookEnd
 	}
 
 	return response, nil
+}
+
+// WebhookInitiator sends OpenAPI 3.1 webhook requests to target URLs.
+// Modeled on the generated Client, but with no stored Server -- the full
+// target URL is provided per-call by the caller (typically discovered
+// from a subscription registration).
+type WebhookInitiator struct {
+	// Doer for performing requests, typically a *http.Client with any
+	// customized settings, such as certificate chains.
+	Client HttpRequestDoer
+
+	// A list of callbacks for modifying requests which are generated before sending over
+	// the network.
+	RequestEditors []RequestEditorFn
+}
+
+// WebhookInitiatorOption allows setting custom parameters during construction.
+type WebhookInitiatorOption func(*WebhookInitiator) error
+
+// NewWebhookInitiator creates a new WebhookInitiator with reasonable defaults.
+func NewWebhookInitiator(opts ...WebhookInitiatorOption) (*WebhookInitiator, error) {
+	initiator := WebhookInitiator{}
+	for _, o := range opts {
+		if err := o(&initiator); err != nil {
+			return nil, err
+		}
+	}
+	if initiator.Client == nil {
+		initiator.Client = &http.Client{}
+	}
+	return &initiator, nil
+}
+
+// WithWebhookHTTPClient allows overriding the default Doer, which is
+// automatically created using http.Client. This is useful for tests.
+func WithWebhookHTTPClient(doer HttpRequestDoer) WebhookInitiatorOption {
+	return func(p *WebhookInitiator) error {
+		p.Client = doer
+		return nil
+	}
+}
+
+// WithWebhookRequestEditorFn allows setting up a callback function, which
+// will be called right before sending the webhook request. This can be
+// used to mutate the request, e.g. to add signature headers.
+func WithWebhookRequestEditorFn(fn RequestEditorFn) WebhookInitiatorOption {
+	return func(p *WebhookInitiator) error {
+		p.RequestEditors = append(p.RequestEditors, fn)
+		return nil
+	}
+}
+
+func (p *WebhookInitiator) applyWebhookEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
+	for _, r := range p.RequestEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	for _, r := range additionalEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WebhookInitiatorInterface is the interface specification for the webhook initiator.
+type WebhookInitiatorInterface interface {
+	// ReceiveRemitEventWithBody fires the event webhook with any body
+	ReceiveRemitEventWithBody(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReceiveRemitEvent(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, body ReceiveRemitEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+func (p *WebhookInitiator) ReceiveRemitEventWithBody(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveRemitEventWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ReceiveRemitEvent(ctx context.Context, targetURL string, params *ReceiveRemitEventParams, body ReceiveRemitEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveRemitEventWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+// NewReceiveRemitEventWebhookRequest builds a application/json POST request for the event webhook
+func NewReceiveRemitEventWebhookRequest(targetURL string, params *ReceiveRemitEventParams, body ReceiveRemitEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReceiveRemitEventWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewReceiveRemitEventWebhookRequestWithBody builds a POST request for the event webhook with any body
+func NewReceiveRemitEventWebhookRequestWithBody(targetURL string, params *ReceiveRemitEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Remit-Signature", params.RemitSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Remit-Signature", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Remit-Event-Id", params.RemitEventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Remit-Event-Id", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Remit-Event-Type", params.RemitEventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Remit-Event-Type", headerParam2)
+
+	}
+	return req, nil
 }
