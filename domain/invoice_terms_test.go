@@ -24,7 +24,7 @@ func TestInvoiceJSONTellsTermsApart(t *testing.T) {
 			`"fixed_compensation":0,"reminder_offsets":[-3,0,7,14,30],"suspension":null,"allocation":"charges_first","milestones":null}`},
 		{"an agreement version", &version, `{"id":"agr_1","client_id":"cli_1","version":2,"effective_from":"2026-01-01",` +
 			`"payment_terms":"net_15","grace_days":0,"late_fee":null,"interest":null,"fixed_compensation":0,"reminder_offsets":[],` +
-			`"suspension":null,"allocation":"charges_first","milestones":null,"created_at":"0001-01-01T00:00:00Z"} "agreement" null`},
+			`"suspension":null,"allocation":"charges_first","milestones":null,"require_acceptance":false,"enforce_only_if_accepted":false,"acceptance":null,"created_at":"0001-01-01T00:00:00Z"} "agreement" null`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := json.Marshal(domain.Invoice{ID: "inv_1", Status: domain.InvoiceStatusOpen, Agreement: tc.agreement})
