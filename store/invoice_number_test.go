@@ -82,7 +82,7 @@ func TestIssuedNumbersAndAnnouncement(t *testing.T) {
 		if want := `{"currency":"EUR","total":10900}`; string(evs.Data[0].Data) != want {
 			t.Errorf("invoice.created data %s, want %s", evs.Data[0].Data, want)
 		}
-		want := fmt.Sprintf(`{"agreement_version":0,"currency":"EUR","due_date":%q,"issue_date":"2026-03-01","number":"INV-2026-0002","total":10900}`, last.DueDate)
+		want := fmt.Sprintf(`{"agreement_version":0,"currency":"EUR","due_date":%q,"issue_date":"2026-03-01","number":"INV-2026-0002","terms_source":"default","total":10900}`, last.DueDate)
 		if string(evs.Data[1].Data) != want {
 			t.Errorf("invoice.issued data %s, want %s", evs.Data[1].Data, want)
 		}
