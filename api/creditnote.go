@@ -51,20 +51,8 @@ func (s *Server) handleCreditNoteList(c echo.Context) error {
 		return err
 	}
 	f := domain.CreditNoteFilter{ClientID: c.QueryParam("client_id"), InvoiceID: c.QueryParam("invoice_id"), Page: p}
-	for _, d := range []struct {
-		name string
-		dst  *domain.Date
-	}{{"issued_from", &f.From}, {"issued_to", &f.To}} {
-		if v := c.QueryParam(d.name); v != "" {
-			day, err := domain.ParseDate(v)
-			if err != nil {
-				return fieldError(d.name, "must be a date YYYY-MM-DD")
-			}
-			if err := s.dates().Err(d.name, day); err != nil {
-				return err
-			}
-			*d.dst = day
-		}
+	if err := s.queryDates(c, dateParam{"issued_from", &f.From}, dateParam{"issued_to", &f.To}); err != nil {
+		return err
 	}
 	out, err := s.CreditNotes.FindCreditNotes(c.Request().Context(), f)
 	if err != nil {

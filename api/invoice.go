@@ -96,20 +96,10 @@ func (s *Server) handleInvoiceList(c echo.Context) error {
 	default:
 		return fieldError("overdue", "must be true or false")
 	}
-	for _, d := range []struct {
-		name string
-		dst  *domain.Date
-	}{{"issued_from", &f.IssuedFrom}, {"issued_to", &f.IssuedTo}, {"due_from", &f.DueFrom}, {"due_to", &f.DueTo}} {
-		if v := c.QueryParam(d.name); v != "" {
-			day, err := domain.ParseDate(v)
-			if err != nil {
-				return fieldError(d.name, "must be a date YYYY-MM-DD")
-			}
-			if err := s.dates().Err(d.name, day); err != nil {
-				return err
-			}
-			*d.dst = day
-		}
+	err = s.queryDates(c, dateParam{"issued_from", &f.IssuedFrom}, dateParam{"issued_to", &f.IssuedTo},
+		dateParam{"due_from", &f.DueFrom}, dateParam{"due_to", &f.DueTo})
+	if err != nil {
+		return err
 	}
 	out, err := s.Invoices.FindInvoices(c.Request().Context(), f)
 	if err != nil {
@@ -303,4 +293,30 @@ func (s *Server) invoiceJSON(c echo.Context, status int, inv *domain.Invoice) er
 		return err
 	}
 	return c.JSON(status, inv)
+}
+
+// dateParam is an optional date query parameter and where to put it.
+type dateParam struct {
+	name string
+	dst  *domain.Date
+}
+
+// queryDates reads optional date query parameters, each within the window
+// of dates the API takes.
+func (s *Server) queryDates(c echo.Context, params ...dateParam) error {
+	for _, p := range params {
+		v := c.QueryParam(p.name)
+		if v == "" {
+			continue
+		}
+		day, err := domain.ParseDate(v)
+		if err != nil {
+			return fieldError(p.name, "must be a date YYYY-MM-DD")
+		}
+		if err := s.dates().Err(p.name, day); err != nil {
+			return err
+		}
+		*p.dst = day
+	}
+	return nil
 }

@@ -48,13 +48,9 @@ func (s *Server) handleWebhookEndpointList(c echo.Context) error {
 }
 
 func (s *Server) handleWebhookDeliveryList(c echo.Context) error {
-	p, err := pageParams(c)
+	f, err := deliveryFilter(c)
 	if err != nil {
 		return err
-	}
-	f := domain.DeliveryFilter{Status: c.QueryParam("status"), Page: p}
-	if f.Status != "" && !domain.ValidDeliveryStatus(f.Status) {
-		return fieldError("status", "must be pending, succeeded or failed")
 	}
 	out, err := s.Webhooks.FindWebhookDeliveries(c.Request().Context(), c.Param("id"), f)
 	if err != nil {
@@ -65,13 +61,9 @@ func (s *Server) handleWebhookDeliveryList(c echo.Context) error {
 
 // handleEmailDeliveryList serves GET /v1/clients/{id}/email_deliveries.
 func (s *Server) handleEmailDeliveryList(c echo.Context) error {
-	p, err := pageParams(c)
+	f, err := deliveryFilter(c)
 	if err != nil {
 		return err
-	}
-	f := domain.DeliveryFilter{Status: c.QueryParam("status"), Page: p}
-	if f.Status != "" && !domain.ValidDeliveryStatus(f.Status) {
-		return fieldError("status", "must be pending, succeeded or failed")
 	}
 	out, err := s.Webhooks.FindEmailDeliveries(c.Request().Context(), c.Param("id"), f)
 	if err != nil {
@@ -136,4 +128,17 @@ func (s *Server) handleWebhookSecretRoll(c echo.Context) error {
 	redacted := *e
 	redacted.Secret, redacted.SecretRedacted = "", true
 	return respondWithSecret(c, http.StatusOK, e, redacted)
+}
+
+// deliveryFilter reads a delivery list's page and status parameters.
+func deliveryFilter(c echo.Context) (domain.DeliveryFilter, error) {
+	p, err := pageParams(c)
+	if err != nil {
+		return domain.DeliveryFilter{}, err
+	}
+	f := domain.DeliveryFilter{Status: c.QueryParam("status"), Page: p}
+	if f.Status != "" && !domain.ValidDeliveryStatus(f.Status) {
+		return f, fieldError("status", "must be pending, succeeded or failed")
+	}
+	return f, nil
 }
