@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 	"github.com/remit/remit/pdf"
 )
 
@@ -30,7 +31,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
 		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue, Credited: inv.Credited,
 		SupplyFrom: inv.SupplyDate, SupplyTo: inv.SupplyEndDate, ReverseCharge: inv.ReverseCharge,
-		Terms:         domain.DescribeTermsFor(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
+		Terms:         i18n.For(doc.Client.Language).Terms(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		DefaultTerms:  doc.Agreement.IsDefault(),
 		CheckoutURL:   checkoutURL,
@@ -49,74 +50,16 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 			TaxRate: tax, Amount: l.Amount, Tax: l.Tax})
 	}
 	for _, c := range doc.Charges {
-		out.Charges = append(out.Charges, chargeLine(c, inv.Currency))
+		out.Charges = append(out.Charges, chargeLine(i18n.For(doc.Client.Language), c, inv.Currency))
 	}
 	out.Payments = paymentLines(doc.Payments, doc.Refunds)
 	return out
 }
 
-// chargeLine names a charge the way a client reads it: which late fee and
-// how it was worked out, which month of interest at what rate, under which
-// law the compensation is due.
-func chargeLine(c domain.Charge, currency string) pdf.ChargeLine {
-	l := pdf.ChargeLine{Kind: string(c.Kind), PostedOn: c.PostedOn, Amount: c.Amount, Waived: c.Waived}
-	if domain.AdjustedKey(c.Key) != c.Key {
-		// A correction after a late-recorded fact says what it corrects, in
-		// the words it was posted with (up to the charge it restates).
-		l.Description, _, _ = strings.Cut(c.Description, ": ")
-		return l
-	}
-	switch c.Kind {
-	case domain.ChargeLateFee:
-		seq := strings.TrimPrefix(c.Key, "late_fee:")
-		l.Description = "no. " + seq
-		if _, how, ok := strings.Cut(c.Description, ": "); ok {
-			l.Description += ", " + how
-		}
-	case domain.ChargeInterest:
-		l.Description = interestText(c, currency)
-	case domain.ChargeCompensation:
-		rest := strings.TrimSpace(strings.TrimPrefix(c.Description, "Fixed compensation for recovery costs"))
-		if law, ok := strings.CutPrefix(rest, "("); ok {
-			l.Description = "under " + strings.TrimSuffix(law, ")")
-		}
-	default:
-		l.Description = c.Description
-	}
-	return l
-}
-
-// interestText says which days a month's interest covers and, when one
-// base and rate cover them all, on what and at what rate.
-func interestText(c domain.Charge, currency string) string {
-	from, to := c.PeriodFrom, c.PeriodTo
-	var text string
-	switch {
-	case from.IsZero() || to.IsZero():
-		return c.Description
-	case from.Day() == 1 && to == from.LastOfMonth():
-		text = fmt.Sprintf("%s %d, %s", from.Month(), from.Year(), days(c.Days))
-	default:
-		text = fmt.Sprintf("%s to %s, %s", from.LongString(), to.LongString(), days(c.Days))
-	}
-	if len(c.Breakdown) == 1 {
-		s := c.Breakdown[0]
-		if s.DailyRate != "" {
-			text += fmt.Sprintf(" at %s %% a day on %s", s.DailyRate, domain.FormatMoney(s.Base, currency))
-		} else {
-			text += fmt.Sprintf(" at %s %% a year (%s) on %s", s.AnnualRate, s.DayCount, domain.FormatMoney(s.Base, currency))
-		}
-	} else if len(c.Breakdown) > 1 {
-		text += fmt.Sprintf(", %d periods of base and rate", len(c.Breakdown))
-	}
-	return text
-}
-
-func days(n int) string {
-	if n == 1 {
-		return "1 day"
-	}
-	return fmt.Sprintf("%d days", n)
+// chargeLine names a charge the way a client reads it, in l's language.
+func chargeLine(l *i18n.Locale, c domain.Charge, currency string) pdf.ChargeLine {
+	return pdf.ChargeLine{Kind: string(c.Kind), PostedOn: c.PostedOn, Amount: c.Amount, Waived: c.Waived,
+		Description: l.ChargeDetail(c, currency)}
 }
 
 // paymentLines lists payments and, as negative lines, refunds, by date, so
@@ -155,7 +98,7 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 			Balance: si.AmountDue, LegalBasis: si.LegalBasis,
 		}
 		for _, c := range si.Charges {
-			line.ChargeLines = append(line.ChargeLines, chargeLine(c, st.Currency))
+			line.ChargeLines = append(line.ChargeLines, chargeLine(i18n.For(st.Client.Language), c, st.Currency))
 		}
 		if si.ChargesUnposted != 0 {
 			line.ChargeLines = append(line.ChargeLines, pdf.ChargeLine{Kind: "Fees_and_compensation",
@@ -230,9 +173,9 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 		n.EffectiveOn = data.EffectiveFrom
 		switch {
 		case data.Agreement != nil && data.Previous != nil:
-			n.Changes = domain.TermChanges(*data.Previous, *data.Agreement, doc.Client.Currency)
+			n.Changes = i18n.For(doc.Client.Language).TermChanges(*data.Previous, *data.Agreement, doc.Client.Currency, doc.Client.Kind)
 		case data.Agreement != nil:
-			n.Changes = domain.DescribeTerms(*data.Agreement, doc.Client.Currency, domain.Date{})
+			n.Changes = i18n.For(doc.Client.Language).Terms(*data.Agreement, doc.Client.Currency, doc.Client.Kind, domain.Date{})
 		default:
 			n.Changes = data.Terms
 		}

@@ -295,7 +295,7 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 		L: l, Title: l.T("invoice.title", "number", inv.Number), Business: s.Business, Client: doc.Client, Invoice: inv,
 		Subtotal: money(inv.Subtotal), Tax: money(inv.Tax), Total: money(inv.Total),
 		AmountPaid: money(inv.AmountPaid), BalanceDue: money(inv.BalanceDue),
-		Terms:   domain.DescribeTerms(doc.Agreement, cur, inv.DueDate),
+		Terms:   l.Terms(doc.Agreement, cur, doc.Client.Kind, inv.DueDate),
 		Default: doc.Agreement.IsDefault(),
 		PDFURL:  hostedInvoicePath + token + "/invoice.pdf",
 		Payable: (inv.Status == domain.InvoiceStatusOpen || inv.Status == domain.InvoiceStatusUncollectible) && inv.BalanceDue > 0,
@@ -307,8 +307,7 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 		page.Lines = append(page.Lines, pageLine{Description: l.Description, Quantity: l.Quantity, Unit: money(l.UnitAmount), Amount: money(l.Amount)})
 	}
 	for _, ch := range doc.Charges {
-		pl := chargeLine(ch, cur)
-		line := pageLine{Date: date(ch.PostedOn), Label: l.T("charge." + string(ch.Kind)), Description: pl.Description, Amount: money(ch.Amount)}
+		line := pageLine{Date: date(ch.PostedOn), Label: l.T("charge." + string(ch.Kind)), Description: l.ChargeDetail(ch, cur), Amount: money(ch.Amount)}
 		if ch.Waived {
 			line.Note = l.T("charge.waived")
 		}
@@ -564,7 +563,7 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 }
 
 func (s *Server) accountAgreement(token string, cl *domain.Client, a domain.Agreement, failed *acceptForm) *accountAgreement {
-	out := &accountAgreement{Version: a.Version, Terms: domain.DescribeTerms(a, cl.Currency, domain.Date{})}
+	out := &accountAgreement{Version: a.Version, Terms: i18n.For(cl.Language).Terms(a, cl.Currency, cl.Kind, domain.Date{})}
 	if a.IsDefault() {
 		return out
 	}
