@@ -85,11 +85,17 @@ func (s *APIKeyService) EnsureAPIKey(ctx context.Context, k *domain.APIKey, secr
 		}
 		outcome = domain.KeyReactivated
 		row.RevokedAt, row.Scopes = nil, scopes
-		return tx.Model(&apiKeyRow{}).Where("id = ?", existing.ID).
-			Updates(map[string]any{"revoked_at": nil, "scopes": scopes}).Error
+		if err := tx.Model(&apiKeyRow{}).Where("id = ?", existing.ID).
+			Updates(map[string]any{"revoked_at": nil, "scopes": scopes}).Error; err != nil {
+			return err
+		}
+		return keyChanged(tx, existing.ID)
 	})
 	if err != nil {
 		return "", err
+	}
+	if outcome == domain.KeyReactivated {
+		s.db.afterCommit(ctx, s.db.keys.invalidate)
 	}
 	*k = row.toDomain()
 	k.Secret = secret
@@ -111,9 +117,21 @@ func (s *APIKeyService) CountAPIKeys(ctx context.Context) (int, error) {
 	return int(n), translate(err)
 }
 
-// Authenticate implements domain.APIKeyService.
+// Authenticate implements domain.APIKeyService. A live key that
+// authenticated recently is answered from memory (see keyCache); a change
+// to a key takes effect at once on every replica all the same.
 func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*domain.APIKey, error) {
 	d := digest(secret)
+	if s.db.dialect == Postgres {
+		s.db.listenForKeyChanges()
+	}
+	// The cache's expiry is the process's own time, not the business
+	// clock (which REMIT_NOW may pin).
+	now := time.Now()
+	cached, gen := s.db.keys.get(d, now)
+	if cached != nil {
+		return cached, nil
+	}
 	var row apiKeyRow
 	err := s.db.reader(ctx).Raw("SELECT id, name, digest, prefix, scopes, created_at, revoked_at FROM api_keys WHERE digest = ?", d).
 		Row().Scan(&row.ID, &row.Name, &row.Digest, &row.Prefix, &row.Scopes, &row.CreatedAt, &row.RevokedAt)
@@ -130,7 +148,21 @@ func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*domai
 		return nil, domain.Errorf(domain.EUNAUTHORIZED, "API key %s was revoked", row.ID)
 	}
 	k := row.toDomain()
+	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); !inTx {
+		s.db.keys.put(d, k, gen, now)
+	}
 	return &k, nil
+}
+
+// keyChanged announces, in tx, that a key was revoked or re-activated or
+// its scopes changed: on PostgreSQL every replica's listener hears it when
+// tx commits (see keyCache).
+func keyChanged(tx *gorm.DB, id string) error {
+	if tx.Dialector.Name() != Postgres {
+		return nil
+	}
+	_, err := rawExec(tx, "SELECT pg_notify(?, ?)", keyChannel, id)
+	return err
 }
 
 // FindAPIKeys implements domain.APIKeyService.
@@ -162,11 +194,18 @@ func (s *APIKeyService) RevokeAPIKey(ctx context.Context, id string) (*domain.AP
 			if err := tx.Model(&row).Update("revoked_at", now).Error; err != nil {
 				return err
 			}
+			if err := keyChanged(tx, row.ID); err != nil {
+				return err
+			}
 		}
 		out = row.toDomain()
 		return nil
 	})
-	return &out, err
+	if err != nil {
+		return nil, err
+	}
+	s.db.afterCommit(ctx, s.db.keys.invalidate)
+	return &out, nil
 }
 
 // lastAdminCheck refuses to revoke row when it is the last live admin key.

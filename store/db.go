@@ -53,6 +53,8 @@ type DB struct {
 	// WAL (both nil on PostgreSQL, whose writers run side by side).
 	group *groupCommitter
 	ckpt  *checkpointer
+	// keys caches authenticated API keys (see keyCache).
+	keys *keyCache
 }
 
 // Open connects to the database named by rawURL: a postgres:// or
@@ -88,6 +90,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 			return nil, fmt.Errorf("connect to postgres: %w", err)
 		}
 		db.dialect, db.write, db.read = Postgres, g, g
+		db.keys = newKeyCache(false) // used once its listener listens
 		return db, nil
 	}
 
@@ -132,6 +135,9 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	db.dialect, db.write, db.read = SQLite, w, r
 	db.group, db.ckpt = newGroupCommitter(w), ckpt
+	// One process serves a SQLite file (LockForServing), so invalidating
+	// in this process is enough.
+	db.keys = newKeyCache(true)
 	return db, nil
 }
 
@@ -192,6 +198,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Close closes both handles.
 func (db *DB) Close() error {
 	var errs []error
+	db.keys.stopListening()
 	if db.group != nil {
 		db.group.close()
 		errs = append(errs, db.ckpt.close())
@@ -228,18 +235,48 @@ func (db *DB) WithinTx(ctx context.Context, fn func(ctx context.Context) error) 
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
+	hooks := &commitHooks{}
+	ctx = context.WithValue(ctx, commitHooksKey{}, hooks)
+	var err error
 	if db.group != nil {
 		// fn runs on the writer: its statements must not be interrupted
 		// by the request's context (see groupCommitter.run).
-		return translate(db.group.run(ctx, func(tx *gorm.DB) error {
+		err = translate(db.group.run(ctx, func(tx *gorm.DB) error {
 			return fn(context.WithValue(context.WithoutCancel(ctx), txKey{}, tx))
 		}))
-	}
-	return db.retry(ctx, func(note *retryNote) error {
-		return db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), retryKey{}, note))
+	} else {
+		err = db.retry(ctx, func(note *retryNote) error {
+			return db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), retryKey{}, note))
+			})
 		})
-	})
+	}
+	if err == nil {
+		for _, f := range hooks.fns {
+			f()
+		}
+	}
+	return err
+}
+
+// commitHooksKey is the context key of the *commitHooks of a request-wide
+// transaction (see WithinTx).
+type commitHooksKey struct{}
+
+// commitHooks are what must happen in this process once a request-wide
+// transaction has committed.
+type commitHooks struct{ fns []func() }
+
+// afterCommit calls f once what the caller wrote with ctx has committed:
+// now, unless ctx carries a request-wide transaction still to commit (then
+// when it commits; never if it rolls back). Call it after the store
+// method's own transaction returned.
+func (db *DB) afterCommit(ctx context.Context, f func()) {
+	if h, ok := ctx.Value(commitHooksKey{}).(*commitHooks); ok {
+		h.fns = append(h.fns, f)
+		return
+	}
+	f()
 }
 
 // tx runs fn in a write transaction and translates its error; inside

@@ -28,6 +28,8 @@ type Config struct {
 	SweepInterval   time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
+	// KeyCacheTTL is how long an authenticated API key is kept in memory.
+	KeyCacheTTL time.Duration
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -169,6 +171,14 @@ var envVars = []envVar{
 			return fmt.Errorf("must be true or false")
 		}
 		c.WebhookAllowPrivate = b
+		return nil
+	}},
+	{"REMIT_KEY_CACHE_TTL", "30s", "how long an authenticated API key is kept in memory; a revocation takes effect at once on every replica all the same (0: look every key up)", func(v string, c *Config) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("must be a duration such as 30s, or 0")
+		}
+		c.KeyCacheTTL = d
 		return nil
 	}},
 	{"REMIT_SHUTDOWN_TIMEOUT", "30s", "how long a shutdown waits for requests in flight", func(v string, c *Config) error {

@@ -130,6 +130,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.DB = db
 	db.Now = m.Now
+	db.SetKeyCacheTTL(m.Config.KeyCacheTTL)
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
