@@ -358,3 +358,60 @@ func TestKilledUnderLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyRevokedOnOneReplicaIsRefusedByTheOther: two replicas on one
+// PostgreSQL database keep authenticated keys in memory for an hour
+// (REMIT_KEY_CACHE_TTL); a key revoked on one is refused by the other as
+// soon as PostgreSQL's notification reaches it, not an hour later.
+func TestKeyRevokedOnOneReplicaIsRefusedByTheOther(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	a := startProcess(t, url, "REMIT_KEY_CACHE_TTL=1h")
+	b := startProcess(t, url, "REMIT_KEY_CACHE_TTL=1h")
+	client := contractClient(t, &http.Client{Timeout: 10 * time.Second})
+	call := func(p *process, method, path, key string, body any) (int, map[string]any) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			raw, _ := json.Marshal(body)
+			rd = bytes.NewReader(raw)
+		}
+		req, _ := http.NewRequest(method, p.url+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	st, k := call(a, "POST", "/v1/api_keys", testAdminKey, map[string]any{"name": "dashboard", "scopes": []string{"read"}})
+	if st != 201 {
+		t.Fatalf("create key: %d %v", st, k)
+	}
+	secret, id := k["secret"].(string), k["id"].(string)
+	for range 2 { // the second answer comes from the replica's cache
+		if st, r := call(b, "GET", "/v1/clients", secret, nil); st != 200 {
+			t.Fatalf("the new key on the other replica: %d %v", st, r)
+		}
+	}
+	if st, r := call(a, "DELETE", "/v1/api_keys/"+id, testAdminKey, nil); st != 200 {
+		t.Fatalf("revoke: %d %v", st, r)
+	}
+	if st, r := call(a, "GET", "/v1/clients", secret, nil); st != 401 {
+		t.Fatalf("the revoking replica still accepts the key: %d %v", st, r)
+	}
+	// The notification is asynchronous: poll, with a bound far below the
+	// cache's hour.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, r := call(b, "GET", "/v1/clients", secret, nil)
+		if st == 401 {
+			break
+		}
+		if st != 200 || time.Now().After(deadline) {
+			t.Fatalf("the other replica, after the revocation: %d %v", st, r)
+		}
+	}
+}
