@@ -55,6 +55,8 @@ type DB struct {
 	ckpt  *checkpointer
 	// keys caches authenticated API keys (see keyCache).
 	keys *keyCache
+	// issuer numbers invoices issued at creation in groups (PostgreSQL).
+	issuer *issuer
 }
 
 // Open connects to the database named by rawURL: a postgres:// or
@@ -91,6 +93,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		}
 		db.dialect, db.write, db.read = Postgres, g, g
 		db.keys = newKeyCache(false) // used once its listener listens
+		db.issuer = newIssuer(g)
 		return db, nil
 	}
 
@@ -199,6 +202,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 func (db *DB) Close() error {
 	var errs []error
 	db.keys.stopListening()
+	if db.issuer != nil {
+		db.issuer.close()
+	}
 	if db.group != nil {
 		db.group.close()
 		errs = append(errs, db.ckpt.close())

@@ -167,6 +167,11 @@ func (s *InvoiceService) CreateInvoice(ctx context.Context, d domain.InvoiceDraf
 	if err != nil {
 		return nil, err
 	}
+	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); d.Issue && s.db.issuer != nil && !inTx {
+		if inv, grouped, err := s.issueGrouped(ctx, d, row, lines); grouped || err != nil {
+			return inv, err
+		}
+	}
 	credited := false
 	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := s.checkClient(tx, d, row); err != nil {
@@ -250,17 +255,8 @@ func (s *InvoiceService) writeInvoice(ctx context.Context, tx *gorm.DB, row *inv
 // row lock, which every issuer in the business queues on, is held from
 // that statement to the commit and no longer (see numberedSQL).
 func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invoiceRow, lines []lineRow, ag domain.Agreement) error {
-	created := s.db.newEvent(ctx, "invoice.created", row.ClientID, row.ID, fmt.Appendf(nil, `{"currency":%q,"total":%d}`, row.Currency, row.Total))
-	issued := s.db.newEvent(ctx, "invoice.issued", row.ClientID, row.ID, nil)
-	outbox := outboxRow{ID: s.db.newID("obx"), EventID: issued.ID, Type: issued.Type, ClientID: row.ClientID,
-		InvoiceID: issued.InvoiceID, CreatedAt: issued.CreatedAt}
-	announce := func(number string) (string, error) {
-		raw, err := json.Marshal(map[string]any{"number": number, "issue_date": dateOf(row.IssueDate), "due_date": dateOf(row.DueDate),
-			"total": row.Total, "currency": row.Currency, "agreement_version": ag.Version,
-			"terms_source": domain.Invoice{Agreement: &ag}.TermsSource()})
-		return string(raw), err
-	}
 	if s.db.dialect != Postgres {
+		created, issued, outbox, announce := s.openedEvents(ctx, row, ag)
 		if row.Number == nil {
 			if err := s.takeNumber(tx, row); err != nil {
 				return err
@@ -282,16 +278,69 @@ func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invo
 		_, err = rawExec(tx, valuesSQL("outbox", outboxCols, 1), outbox.values()...)
 		return err
 	}
+	query, args, err := s.openedStatement(ctx, row, lines, ag)
+	if err != nil {
+		return err
+	}
+	var number string
+	if err := rawScan(tx, query, args, &number); err != nil {
+		return err
+	}
+	row.Number = &number
+	return nil
+}
+
+// issueGrouped issues an invoice at creation on PostgreSQL through the
+// issuer (group issuing), outside a transaction of its own: the reads
+// before the write lock nothing (as in a transaction of READ COMMITTED),
+// and the write is one statement. It reports false, and does nothing, when
+// the client has credit to apply: that invoice is issued in a transaction
+// of its own (see CreateInvoice).
+func (s *InvoiceService) issueGrouped(ctx context.Context, d domain.InvoiceDraft, draft *invoiceRow, lines []lineRow) (*domain.Invoice, bool, error) {
+	row := *draft
+	rd := s.db.reader(ctx)
+	if err := s.checkClient(rd, d, &row); err != nil {
+		return nil, true, translate(err)
+	}
+	ag, err := s.open(rd, &row)
+	if err != nil {
+		return nil, true, translate(err)
+	}
+	avail, err := creditBalance(rd, row.ClientID, row.Currency)
+	if err != nil {
+		return nil, true, translate(err)
+	}
+	if avail > 0 {
+		return nil, false, nil
+	}
+	query, args, err := s.openedStatement(ctx, &row, lines, ag)
+	if err != nil {
+		return nil, true, err
+	}
+	number, err := s.db.issuer.issue(ctx, seriesOf(&row), rebindPostgres(query), args)
+	if err != nil {
+		return nil, true, err
+	}
+	row.Number = &number
+	inv := row.toDomain(lines, s.db.now())
+	return &inv, true, nil
+}
+
+// openedStatement returns PostgreSQL's one statement that writes an
+// invoice opened at creation (see writeOpened and numberedSQL), with its
+// arguments; it returns the number.
+func (s *InvoiceService) openedStatement(ctx context.Context, row *invoiceRow, lines []lineRow, ag domain.Agreement) (string, []any, error) {
+	created, issued, outbox, announce := s.openedEvents(ctx, row, ag)
 	// The announcement's JSON is built around the number the statement
 	// takes: the text before it and the text after it.
 	data, err := announce(numberHole)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	hole, _ := json.Marshal(numberHole)
 	before, after, ok := strings.Cut(data, string(hole))
 	if !ok {
-		return fmt.Errorf("invoice.issued of %s: no place for the number in %s", row.ID, data)
+		return "", nil, fmt.Errorf("invoice.issued of %s: no place for the number in %s", row.ID, data)
 	}
 	args := make([]any, 0, 2+len(invoiceCols)+len(lines)*len(lineCols)+2*len(eventCols)+len(outboxCols)+2)
 	if row.Number == nil {
@@ -310,12 +359,25 @@ func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invo
 	args = append(args, ev[:6]...)
 	args = append(args, before, after, issued.CreatedAt)
 	args = append(args, outbox.values()...)
-	var number string
-	if err := rawScan(tx, numberedSQL(len(lines), row.Number == nil), args, &number); err != nil {
-		return err
+	return numberedSQL(len(lines), row.Number == nil), args, nil
+}
+
+
+// openedEvents returns the rows an invoice opened at creation writes
+// beside itself: invoice.created, invoice.issued (its data left to
+// announce, given the number) and the latter's outbox row.
+func (s *InvoiceService) openedEvents(ctx context.Context, row *invoiceRow, ag domain.Agreement) (eventRow, eventRow, outboxRow, func(number string) (string, error)) {
+	created := s.db.newEvent(ctx, "invoice.created", row.ClientID, row.ID, fmt.Appendf(nil, `{"currency":%q,"total":%d}`, row.Currency, row.Total))
+	issued := s.db.newEvent(ctx, "invoice.issued", row.ClientID, row.ID, nil)
+	outbox := outboxRow{ID: s.db.newID("obx"), EventID: issued.ID, Type: issued.Type, ClientID: row.ClientID,
+		InvoiceID: issued.InvoiceID, CreatedAt: issued.CreatedAt}
+	announce := func(number string) (string, error) {
+		raw, err := json.Marshal(map[string]any{"number": number, "issue_date": dateOf(row.IssueDate), "due_date": dateOf(row.DueDate),
+			"total": row.Total, "currency": row.Currency, "agreement_version": ag.Version,
+			"terms_source": domain.Invoice{Agreement: &ag}.TermsSource()})
+		return string(raw), err
 	}
-	row.Number = &number
-	return nil
+	return created, issued, outbox, announce
 }
 
 // numberHole stands for the number in JSON built before the number is known.

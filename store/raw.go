@@ -75,6 +75,11 @@ func rebind(tx *gorm.DB, query string) string {
 	if tx.Dialector.Name() != "postgres" {
 		return query
 	}
+	return rebindPostgres(query)
+}
+
+// rebindPostgres returns query with PostgreSQL's numbered placeholders.
+func rebindPostgres(query string) string {
 	if q, ok := pgQueries.Load(query); ok {
 		return q.(string)
 	}
