@@ -362,7 +362,6 @@ func (s *InvoiceService) openedStatement(ctx context.Context, row *invoiceRow, l
 	return numberedSQL(len(lines), row.Number == nil), args, nil
 }
 
-
 // openedEvents returns the rows an invoice opened at creation writes
 // beside itself: invoice.created, invoice.issued (its data left to
 // announce, given the number) and the latter's outbox row.
