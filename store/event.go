@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,6 +94,44 @@ func (db *DB) emit(ctx context.Context, tx *gorm.DB, typ, clientID, invoiceID st
 	}
 	ev := db.newEvent(ctx, typ, clientID, invoiceID, raw)
 	_, err = rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...)
+	return err
+}
+
+// insertWithEvent runs the INSERT statement write (? placeholders, args)
+// and writes an audit event without a notice beside it: on PostgreSQL in
+// one statement.
+func (db *DB) insertWithEvent(ctx context.Context, tx *gorm.DB, write string, args []any, typ, clientID, invoiceID string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	ev := db.newEvent(ctx, typ, clientID, invoiceID, raw)
+	if db.dialect == Postgres {
+		_, err := rawExec(tx, "WITH w AS ("+write+") "+valuesSQL("events", eventCols, 1), append(slices.Clip(args), ev.values()...)...)
+		return err
+	}
+	if _, err := rawExec(tx, write, args...); err != nil {
+		return err
+	}
+	_, err = rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...)
+	return err
+}
+
+// writeWithNotice runs the statement write (? placeholders, args) and
+// writes an event of data with its notice (see notice) beside it: on
+// PostgreSQL in one statement.
+func (db *DB) writeWithNotice(ctx context.Context, tx *gorm.DB, write string, args []any, typ, clientID, invoiceID string, data json.RawMessage) error {
+	if db.dialect != Postgres {
+		if _, err := rawExec(tx, write, args...); err != nil {
+			return err
+		}
+		_, _, err := db.notice(ctx, tx, typ, clientID, invoiceID, data)
+		return err
+	}
+	ev := db.newEvent(ctx, typ, clientID, invoiceID, data)
+	row := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, CreatedAt: ev.CreatedAt}
+	args = append(slices.Clip(args), ev.values()...)
+	_, err := rawExec(tx, "WITH w AS ("+write+"), "+strings.TrimPrefix(noticeSQL, "WITH "), append(args, row.values()...)...)
 	return err
 }
 

@@ -323,30 +323,55 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 		}
 	}
 	row.UpdatedAt = db.now()
-	if _, err := rawExec(tx, `UPDATE invoices SET status = ?, paid_on = ?, charges_total = ?, amount_paid = ?, credit_applied = ?,
-		credit_created = ?, principal_paid = ?, credited = ?, balance_due = ?, next_action_on = ?, updated_at = ? WHERE id = ?`,
-		row.Status, nullable(row.PaidOn), row.ChargesTotal, row.AmountPaid, row.CreditApplied, row.CreditCreated, row.PrincipalPaid,
-		row.Credited, row.BalanceDue, nullable(row.NextActionOn), row.UpdatedAt, row.ID); err != nil {
-		return err
-	}
-	if becamePaid {
-		if err := db.emit(ctx, tx, "invoice.paid", row.ClientID, row.ID, map[string]any{
+	update := []any{row.Status, nullable(row.PaidOn), row.ChargesTotal, row.AmountPaid, row.CreditApplied, row.CreditCreated, row.PrincipalPaid,
+		row.Credited, row.BalanceDue, nullable(row.NextActionOn), row.UpdatedAt, row.ID}
+	if !becamePaid {
+		if _, err := rawExec(tx, settleSQL, update...); err != nil {
+			return err
+		}
+	} else {
+		paid, err := json.Marshal(map[string]any{
 			"number": row.Number, "paid_on": dateOf(row.PaidOn), "total": row.Total, "charges_total": row.ChargesTotal,
 			"amount_paid": row.AmountPaid, "currency": row.Currency,
-		}, true); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		if err := db.afterInvoicePaid(ctx, tx, row); err != nil {
+		if err := db.writeWithNotice(ctx, tx, settleSQL, update, "invoice.paid", row.ClientID, row.ID, paid); err != nil {
 			return err
 		}
-		if _, err := db.reinstateIfClear(ctx, tx, row.ClientID, db.Now()); err != nil {
+		milestone, suspended, err := paidFollowUps(tx, row)
+		if err != nil {
 			return err
+		}
+		if milestone {
+			if err := db.afterInvoicePaid(ctx, tx, row); err != nil {
+				return err
+			}
+		}
+		if suspended {
+			if _, err := db.reinstateIfClear(ctx, tx, row.ClientID, db.Now()); err != nil {
+				return err
+			}
 		}
 	}
 	if reopened {
 		return db.afterInvoiceReopened(ctx, tx, row)
 	}
 	return nil
+}
+
+// settleSQL writes the money columns, status and next action day settle set.
+const settleSQL = `UPDATE invoices SET status = ?, paid_on = ?, charges_total = ?, amount_paid = ?, credit_applied = ?,
+	credit_created = ?, principal_paid = ?, credited = ?, balance_due = ?, next_action_on = ?, updated_at = ? WHERE id = ?`
+
+// paidFollowUps finds out, in one statement, whether an invoice that
+// became paid bills a milestone (afterInvoicePaid) and whether its client
+// is suspended by billing (reinstateIfClear): most invoices need neither.
+func paidFollowUps(tx *gorm.DB, row *invoiceRow) (milestone, suspended bool, err error) {
+	err = rawScan(tx, `SELECT EXISTS (SELECT 1 FROM milestones WHERE invoice_id = ?), status = ? AND suspension_source = 'billing'
+		FROM clients WHERE id = ?`, []any{row.ID, domain.ClientSuspended, row.ClientID}, &milestone, &suspended)
+	return milestone, suspended, err
 }
 
 // ledgerRows are an invoice's ledger rows and the dated facts they hold.
@@ -742,29 +767,24 @@ func (s *InvoiceService) RecordPayment(ctx context.Context, invoiceID string, p 
 // Stripe ledger records a payment in the transaction of its event); it
 // leaves the payment, or the one recorded before under the same key, in out.
 func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment) error {
-	var created bool
-	if err := s.recordPaymentOnce(ctx, tx, invoiceID, p, out, &created); err != nil || !created {
+	var settled *invoiceRow
+	if err := s.recordPaymentOnce(ctx, tx, invoiceID, p, out, &settled); err != nil || settled == nil {
 		return err
 	}
 	// A payment that leaves part of the invoice to pay gets a receipt; one
-	// that pays it in full is told by invoice.paid.
-	var number, currency, status string
-	var balance int64
-	if err := rawScan(tx, "SELECT number, currency, status, balance_due FROM invoices WHERE id = ?", []any{invoiceID},
-		&number, &currency, &status, &balance); err != nil {
-		return err
-	}
-	if status != domain.InvoiceStatusOpen && status != domain.InvoiceStatusUncollectible || balance <= 0 {
+	// that pays it in full is told by invoice.paid. settled is the row as
+	// the payment left it (written, not read back).
+	if settled.Status != domain.InvoiceStatusOpen && settled.Status != domain.InvoiceStatusUncollectible || settled.BalanceDue <= 0 {
 		return nil
 	}
 	return s.db.emit(ctx, tx, domain.EventPaymentReceived, out.ClientID, invoiceID, map[string]any{
-		"number": number, "currency": currency, "amount": out.Amount, "paid_on": out.PaidOn, "balance_due": balance,
+		"number": settled.Number, "currency": settled.Currency, "amount": out.Amount, "paid_on": out.PaidOn, "balance_due": settled.BalanceDue,
 	}, true)
 }
 
 // recordPaymentOnce records the payment unless its key was recorded before;
-// created says whether it wrote one.
-func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment, created *bool) error {
+// when it wrote one, settled is the invoice's row as the payment left it.
+func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment, settled **invoiceRow) error {
 	var existing paymentRow
 	err := rawScan(tx, paymentSelect+" WHERE external_key = ?", []any{p.Key}, existing.fields()...)
 	switch {
@@ -825,29 +845,36 @@ func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, inv
 		alloc = domain.Allocate(domain.AllocationPrincipalFirst, p.Amount, domain.Outstanding{Principal: max(0, row.Total-row.PrincipalPaid)})
 		pay.AllocPrincipal, pay.AllocCredit = alloc.Principal, alloc.Credit
 	}
-	if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
-		return err
-	}
-	*created = true
 	if !simple {
-		_, err := s.db.refreshThen(ctx, tx, invoiceID, p.PaidOn, func() error {
+		if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
+			return err
+		}
+		final, err := s.db.refreshThen(ctx, tx, invoiceID, p.PaidOn, func() error {
 			if err := rawScan(tx, paymentSelect+" WHERE id = ?", []any{pay.ID}, pay.fields()...); err != nil {
 				return err
 			}
 			*out = pay.toDomain()
 			return s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false)
 		})
+		*settled = final
 		return err
 	}
+	*out = pay.toDomain()
 	if alloc.Credit > 0 {
+		if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
+			return err
+		}
 		if err := s.db.addCredit(tx, row.ClientID, row.Currency, alloc.Credit, domain.CreditOverpayment, invoiceID, pay.ID); err != nil {
 			return err
 		}
-	}
-	*out = pay.toDomain()
-	if err := s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false); err != nil {
+		if err := s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false); err != nil {
+			return err
+		}
+	} else if err := s.db.insertWithEvent(ctx, tx, valuesSQL("payments", paymentCols, 1), pay.values(),
+		"payment.recorded", row.ClientID, invoiceID, *out); err != nil {
 		return err
 	}
+	*settled = row
 	t := row.totals()
 	if t.Paid, err = domain.Sum(t.Paid, alloc.Principal); err != nil {
 		return err
