@@ -370,22 +370,7 @@ func TestKeyRevokedOnOneReplicaIsRefusedByTheOther(t *testing.T) {
 	client := contractClient(t, &http.Client{Timeout: 10 * time.Second})
 	call := func(p *process, method, path, key string, body any) (int, map[string]any) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			raw, _ := json.Marshal(body)
-			rd = bytes.NewReader(raw)
-		}
-		req, _ := http.NewRequest(method, p.url+path, rd)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return callJSON(t, client, p, method, path, key, body)
 	}
 	st, k := call(a, "POST", "/v1/api_keys", testAdminKey, map[string]any{"name": "dashboard", "scopes": []string{"read"}})
 	if st != 201 {
@@ -414,4 +399,131 @@ func TestKeyRevokedOnOneReplicaIsRefusedByTheOther(t *testing.T) {
 			t.Fatalf("the other replica, after the revocation: %d %v", st, r)
 		}
 	}
+}
+
+// callJSON sends one request with a JSON body (nil: none) and returns the
+// status and the decoded answer; a connection error fails the test.
+func callJSON(t *testing.T, client *http.Client, p *process, method, path, key string, body any) (int, map[string]any) {
+	t.Helper()
+	st, m, err := tryJSON(client, p, method, path, key, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, m
+}
+
+// tryJSON is callJSON that returns a connection error.
+func tryJSON(client *http.Client, p *process, method, path, key string, body any) (int, map[string]any, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, p.url+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m, nil
+}
+
+// TestKillMidGroupLeavesNoGap: invoices issued together on PostgreSQL are
+// numbered in one transaction per replica (group issuing). The replica is
+// killed (SIGKILL) while its group waits for the counter row; whatever the
+// group's fate, the invoices of the series are numbered without a gap,
+// those acknowledged before have their numbers, and issuing goes on.
+func TestKillMidGroupLeavesNoGap(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	a := startProcess(t, url)
+	client := contractClient(t, &http.Client{Timeout: 30 * time.Second})
+	st, c := callJSON(t, client, a, "POST", "/v1/clients", testAdminKey, map[string]any{"name": "Grouped", "email": "ap@grouped.example", "currency": "EUR"})
+	if st != 201 {
+		t.Fatalf("client: %d %v", st, c)
+	}
+	invoice := map[string]any{"client_id": c["id"], "issue": true, "issue_date": "2026-03-01",
+		"lines": []map[string]any{{"description": "Work", "quantity": "1", "unit_amount": 10000, "tax_rate": "20"}}}
+	acked := map[string]string{}
+	issue := func(p *process) {
+		t.Helper()
+		st, inv := callJSON(t, client, p, "POST", "/v1/invoices", testAdminKey, invoice)
+		if st != 201 {
+			t.Fatalf("issue: %d %v", st, inv)
+		}
+		acked[inv["id"].(string)] = inv["number"].(string)
+	}
+	issue(a)
+	issue(a)
+
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hold, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold.Exec("SELECT 1 FROM invoice_counters WHERE series = 'INV-2026' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { _, _, _ = tryJSON(client, a, "POST", "/v1/invoices", testAdminKey, invoice) })
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no group waits for the counter row")
+		}
+	}
+	a.kill()
+	wg.Wait()
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+
+	b := startProcess(t, url)
+	issue(b)
+	issue(b)
+	rows, err := db.Query("SELECT id, number FROM invoices ORDER BY number")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	found := map[string]string{}
+	var numbers []string
+	for rows.Next() {
+		var id, number string
+		if err := rows.Scan(&id, &number); err != nil {
+			t.Fatal(err)
+		}
+		found[id] = number
+		numbers = append(numbers, number)
+	}
+	for i, n := range numbers {
+		if want := fmt.Sprintf("INV-2026-%04d", i+1); n != want {
+			t.Fatalf("numbers %v: #%d is %s, want %s", numbers, i+1, n, want)
+		}
+	}
+	var last int
+	if err := db.QueryRow("SELECT last_number FROM invoice_counters WHERE series = 'INV-2026'").Scan(&last); err != nil || last != len(numbers) {
+		t.Fatalf("counter at %d (%v) for %d invoices", last, err, len(numbers))
+	}
+	for id, n := range acked {
+		if found[id] != n {
+			t.Errorf("acknowledged %s as %s, stored %q", id, n, found[id])
+		}
+	}
+	t.Logf("%d invoices after the kill: %v", len(numbers), numbers)
 }
