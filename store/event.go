@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -114,24 +113,6 @@ func (db *DB) insertWithEvent(ctx context.Context, tx *gorm.DB, write string, ar
 		return err
 	}
 	_, err = rawExec(tx, valuesSQL("events", eventCols, 1), ev.values()...)
-	return err
-}
-
-// writeWithNotice runs the statement write (? placeholders, args) and
-// writes an event of data with its notice (see notice) beside it: on
-// PostgreSQL in one statement.
-func (db *DB) writeWithNotice(ctx context.Context, tx *gorm.DB, write string, args []any, typ, clientID, invoiceID string, data json.RawMessage) error {
-	if db.dialect != Postgres {
-		if _, err := rawExec(tx, write, args...); err != nil {
-			return err
-		}
-		_, _, err := db.notice(ctx, tx, typ, clientID, invoiceID, data)
-		return err
-	}
-	ev := db.newEvent(ctx, typ, clientID, invoiceID, data)
-	row := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: typ, ClientID: clientID, InvoiceID: ev.InvoiceID, CreatedAt: ev.CreatedAt}
-	args = append(slices.Clip(args), ev.values()...)
-	_, err := rawExec(tx, "WITH w AS ("+write+"), "+strings.TrimPrefix(noticeSQL, "WITH "), append(args, row.values()...)...)
 	return err
 }
 

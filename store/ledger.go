@@ -337,10 +337,7 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 		if err != nil {
 			return err
 		}
-		if err := db.writeWithNotice(ctx, tx, settleSQL, update, "invoice.paid", row.ClientID, row.ID, paid); err != nil {
-			return err
-		}
-		milestone, suspended, err := paidFollowUps(tx, row)
+		milestone, suspended, err := db.writePaid(ctx, tx, update, row, paid)
 		if err != nil {
 			return err
 		}
@@ -361,18 +358,47 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 	return nil
 }
 
+// lockForPaymentSQL reads an invoice's row and whether a payment key (the
+// first argument) was used; add the lock.
+var lockForPaymentSQL = "SELECT " + strings.Join(invoiceCols, ", ") +
+	", EXISTS (SELECT 1 FROM payments WHERE external_key = ?) FROM invoices WHERE id = ?"
+
 // settleSQL writes the money columns, status and next action day settle set.
 const settleSQL = `UPDATE invoices SET status = ?, paid_on = ?, charges_total = ?, amount_paid = ?, credit_applied = ?,
 	credit_created = ?, principal_paid = ?, credited = ?, balance_due = ?, next_action_on = ?, updated_at = ? WHERE id = ?`
 
-// paidFollowUps finds out, in one statement, whether an invoice that
-// became paid bills a milestone (afterInvoicePaid) and whether its client
-// is suspended by billing (reinstateIfClear): most invoices need neither.
-func paidFollowUps(tx *gorm.DB, row *invoiceRow) (milestone, suspended bool, err error) {
-	err = rawScan(tx, `SELECT EXISTS (SELECT 1 FROM milestones WHERE invoice_id = ?), status = ? AND suspension_source = 'billing'
-		FROM clients WHERE id = ?`, []any{row.ID, domain.ClientSuspended, row.ClientID}, &milestone, &suspended)
+// writePaid writes an invoice that became paid (settleSQL with update),
+// invoice.paid of data with its notice, and finds out whether the invoice
+// bills a milestone (afterInvoicePaid) and whether its client is suspended
+// by billing (reinstateIfClear), which most invoices need neither of: on
+// PostgreSQL in one statement.
+func (db *DB) writePaid(ctx context.Context, tx *gorm.DB, update []any, row *invoiceRow, data json.RawMessage) (milestone, suspended bool, err error) {
+	probe := []any{row.ID, domain.ClientSuspended, row.ClientID}
+	if db.dialect != Postgres {
+		if _, err := rawExec(tx, settleSQL, update...); err != nil {
+			return false, false, err
+		}
+		if _, _, err := db.notice(ctx, tx, "invoice.paid", row.ClientID, row.ID, data); err != nil {
+			return false, false, err
+		}
+		err = rawScan(tx, followUpsSQL, probe, &milestone, &suspended)
+		return milestone, suspended, err
+	}
+	ev := db.newEvent(ctx, "invoice.paid", row.ClientID, row.ID, data)
+	ob := outboxRow{ID: db.newID("obx"), EventID: ev.ID, Type: ev.Type, ClientID: row.ClientID, InvoiceID: ev.InvoiceID, CreatedAt: ev.CreatedAt}
+	args := make([]any, 0, len(update)+len(eventCols)+len(outboxCols)+len(probe))
+	args = append(append(append(append(args, update...), ev.values()...), ob.values()...), probe...)
+	err = rawScan(tx, paidSQL, args, &milestone, &suspended)
 	return milestone, suspended, err
 }
+
+// followUpsSQL answers writePaid's two questions.
+const followUpsSQL = `SELECT EXISTS (SELECT 1 FROM milestones WHERE invoice_id = ?), status = ? AND suspension_source = 'billing'
+	FROM clients WHERE id = ?`
+
+// paidSQL is writePaid's one statement on PostgreSQL.
+var paidSQL = "WITH w AS (" + settleSQL + "), e AS (" + valuesSQL("events", eventCols, 1) + "), o AS (" +
+	valuesSQL("outbox", outboxCols, 1) + ") " + followUpsSQL
 
 // ledgerRows are an invoice's ledger rows and the dated facts they hold.
 type ledgerRows struct {
@@ -785,21 +811,37 @@ func (s *InvoiceService) recordPaymentTx(ctx context.Context, tx *gorm.DB, invoi
 // recordPaymentOnce records the payment unless its key was recorded before;
 // when it wrote one, settled is the invoice's row as the payment left it.
 func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, invoiceID string, p domain.PaymentInput, out *domain.Payment, settled **invoiceRow) error {
-	var existing paymentRow
-	err := rawScan(tx, paymentSelect+" WHERE external_key = ?", []any{p.Key}, existing.fields()...)
-	switch {
-	case err == nil:
-		if existing.InvoiceID != invoiceID || existing.Amount != p.Amount {
-			return domain.Conflictf(domain.ECONFLICT, "payment key %q was already used for another payment", p.Key)
-		}
-		*out = existing.toDomain()
-		return nil
-	case !errors.Is(err, gorm.ErrRecordNotFound):
-		return err
+	// The invoice is locked by the statement that also asks whether the
+	// key was used. A key recorded by a transaction this one waited for is
+	// missed by it (the statement reads as of its start), but not by the
+	// unique index on external_key, which refuses the second payment;
+	// RecordPayment then answers with the first.
+	row := &invoiceRow{}
+	q := lockForPaymentSQL
+	if tx.Dialector.Name() == Postgres {
+		q += " FOR UPDATE"
 	}
-	row, err := lockInvoice(tx, invoiceID, true)
-	if err != nil {
-		return err
+	var used bool
+	err := rawScan(tx, q, []any{p.Key, invoiceID}, append(row.fields(), &used)...)
+	missing := errors.Is(err, gorm.ErrRecordNotFound)
+	if err != nil && !missing {
+		return translate(err)
+	}
+	if used || missing {
+		var existing paymentRow
+		err := rawScan(tx, paymentSelect+" WHERE external_key = ?", []any{p.Key}, existing.fields()...)
+		switch {
+		case err == nil:
+			if existing.InvoiceID != invoiceID || existing.Amount != p.Amount {
+				return domain.Conflictf(domain.ECONFLICT, "payment key %q was already used for another payment", p.Key)
+			}
+			*out = existing.toDomain()
+			return nil
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		case missing:
+			return domain.Errorf(domain.ENOTFOUND, "invoice %s not found", invoiceID)
+		}
 	}
 	switch row.Status {
 	case domain.InvoiceStatusDraft:
