@@ -299,19 +299,48 @@ func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invo
 func (s *InvoiceService) issueGrouped(ctx context.Context, d domain.InvoiceDraft, draft *invoiceRow, lines []lineRow) (*domain.Invoice, bool, error) {
 	row := *draft
 	rd := s.db.reader(ctx)
-	if err := s.checkClient(rd, d, &row); err != nil {
-		return nil, true, translate(err)
+	// What issuing reads, in one statement: the client, its credit in the
+	// invoice's currency, and the agreement in force on the latest day the
+	// issue date can be (the draft's, else today anywhere on earth).
+	bound := d.IssueDate
+	if bound.IsZero() {
+		bound = domain.DateOf(s.db.now(), time.UTC).AddDays(1)
 	}
-	ag, err := s.open(rd, &row)
+	var c clientRow
+	var avail int64
+	var a struct {
+		id, clientID, from, terms *string
+		version                   *int
+		createdAt                 *time.Time
+	}
+	err := rawScan(rd, issueReadsSQL, []any{d.Currency, bound.String(), d.ClientID},
+		&c.ID, &c.Status, &c.Currency, &c.Timezone, &c.TaxID, &avail, &a.id, &a.clientID, &a.version, &a.from, &a.terms, &a.createdAt)
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, true, &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
+	}
 	if err != nil {
 		return nil, true, translate(err)
 	}
-	avail, err := creditBalance(rd, row.ClientID, row.Currency)
-	if err != nil {
-		return nil, true, translate(err)
+	if err := admitClient(d, &c, &row); err != nil {
+		return nil, true, err
 	}
 	if avail > 0 {
 		return nil, false, nil
+	}
+	ag, err := s.openUnder(&row, func(day domain.Date) (domain.Agreement, string, error) {
+		switch {
+		case a.id == nil:
+			// No version before the bound, so none before the day.
+			return parsedTerms.version(&agreementRow{})
+		case *a.from <= day.String():
+			// The latest version up to the bound starts by the day.
+			return parsedTerms.version(&agreementRow{ID: *a.id, ClientID: *a.clientID, Version: *a.version,
+				EffectiveFrom: *a.from, Terms: *a.terms, CreatedAt: *a.createdAt})
+		}
+		return agreementTerms(rd, row.ClientID, day)
+	})
+	if err != nil {
+		return nil, true, translate(err)
 	}
 	query, args, err := s.openedStatement(ctx, &row, lines, ag)
 	if err != nil {
@@ -325,6 +354,17 @@ func (s *InvoiceService) issueGrouped(ctx context.Context, d domain.InvoiceDraft
 	inv := row.toDomain(lines, s.db.now())
 	return &inv, true, nil
 }
+
+// issueReadsSQL is what issueGrouped reads: the client (its id the last
+// argument), its credit in the currency (the first argument, else the
+// client's) and the latest agreement version in force by a day (the
+// second), NULL when there is none.
+const issueReadsSQL = `SELECT c.id, c.status, c.currency, c.timezone, c.tax_id,
+	(SELECT COALESCE(SUM(amount), 0) FROM client_credits WHERE client_id = c.id AND currency = COALESCE(NULLIF(?, ''), c.currency)),
+	a.id, a.client_id, a.version, a.effective_from, a.terms, a.created_at
+	FROM clients c LEFT JOIN LATERAL (SELECT id, client_id, version, effective_from, terms, created_at FROM agreements
+		WHERE client_id = c.id AND effective_from <= ? ORDER BY effective_from DESC, version DESC LIMIT 1) a ON true
+	WHERE c.id = ?`
 
 // openedStatement returns PostgreSQL's one statement that writes an
 // invoice opened at creation (see writeOpened and numberedSQL), with its
@@ -444,6 +484,12 @@ func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *in
 	if err != nil {
 		return err
 	}
+	return admitClient(d, &c, row)
+}
+
+// admitClient checks that the draft may bill client c in its currency and
+// fills row with them.
+func admitClient(d domain.InvoiceDraft, c *clientRow, row *invoiceRow) error {
 	if c.Status == domain.ClientOffboarded {
 		return domain.Conflictf(domain.ECLIENTOFFBOARDED, "client %s is offboarded and read-only", c.ID)
 	}
@@ -674,6 +720,14 @@ func (s *InvoiceService) issue(ctx context.Context, tx *gorm.DB, id string) erro
 // client's time zone and the agreement in force on the issue date, and
 // returns that agreement. The number is left to takeNumber or writeOpened.
 func (s *InvoiceService) open(tx *gorm.DB, row *invoiceRow) (domain.Agreement, error) {
+	return s.openUnder(row, func(day domain.Date) (domain.Agreement, string, error) {
+		return agreementTerms(tx, row.ClientID, day)
+	})
+}
+
+// openUnder is open with the agreement in force on a day, and its JSON,
+// given by terms.
+func (s *InvoiceService) openUnder(row *invoiceRow, terms func(day domain.Date) (domain.Agreement, string, error)) (domain.Agreement, error) {
 	loc, err := domain.LoadZone(row.Timezone)
 	if err != nil {
 		return domain.Agreement{}, err
@@ -683,7 +737,7 @@ func (s *InvoiceService) open(tx *gorm.DB, row *invoiceRow) (domain.Agreement, e
 	if issued.IsZero() {
 		issued = domain.DateOf(now, loc)
 	}
-	ag, terms, err := agreementTerms(tx, row.ClientID, issued)
+	ag, agreed, err := terms(issued)
 	if err != nil {
 		return ag, err
 	}
@@ -699,7 +753,7 @@ func (s *InvoiceService) open(tx *gorm.DB, row *invoiceRow) (domain.Agreement, e
 	overdue := domain.DayOneOverdue(due, ag.GraceDays)
 	overdueAt := overdue.Midnight(loc).UTC()
 	row.Status, row.IssueDate, row.DueDate = domain.InvoiceStatusOpen, dateCol(issued), dateCol(due)
-	row.OverdueFrom, row.OverdueAt, row.Agreement, row.IssuedAt, row.UpdatedAt = dateCol(overdue), &overdueAt, &terms, &now, now
+	row.OverdueFrom, row.OverdueAt, row.Agreement, row.IssuedAt, row.UpdatedAt = dateCol(overdue), &overdueAt, &agreed, &now, now
 	if ag.ID != "" {
 		row.AgreementID = &ag.ID
 	}

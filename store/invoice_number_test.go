@@ -95,3 +95,45 @@ func TestIssuedNumbersAndAnnouncement(t *testing.T) {
 		}
 	})
 }
+
+// TestIssuedUnderTheAgreementInForce: an invoice issued at creation is
+// issued under the agreement version in force on its issue date in the
+// client's time zone, not a version that starts the next day (which, on
+// PostgreSQL, the one read of group issuing finds first), nor one that
+// starts after the issue date the draft names.
+func TestIssuedUnderTheAgreementInForce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := newClient("Agreed") // Europe/Berlin: 10:00 on 2026-03-01 by the pinned clock
+		if err := store.NewClientService(db).CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		ags := store.NewAgreementService(db, domain.Business{})
+		for _, from := range []string{"2026-01-01", "2026-03-02"} {
+			if _, err := ags.CreateAgreement(ctx, c.ID, domain.Agreement{EffectiveFrom: domain.MustParseDate(from), PaymentTerms: "net_30"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := store.NewInvoiceService(db)
+		for _, tc := range []struct {
+			issueDate string
+			version   int
+		}{{"", 1}, {"2026-03-01", 1}, {"2026-03-02", 2}, {"2025-12-31", 0}} {
+			d := domain.InvoiceDraft{ClientID: c.ID, Issue: true, Lines: []domain.LineInput{{Description: "Work", Quantity: "1", UnitAmount: 100}}}
+			if tc.issueDate != "" {
+				d.IssueDate = domain.MustParseDate(tc.issueDate)
+			}
+			inv, err := s.CreateInvoice(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inv.Agreement == nil || inv.Agreement.Version != tc.version {
+				t.Errorf("issued on %q: agreement %+v, want version %d", tc.issueDate, inv.Agreement, tc.version)
+			}
+			stored, err := s.FindInvoiceByID(ctx, inv.ID)
+			if err != nil || stored.Agreement == nil || stored.Agreement.Version != tc.version {
+				t.Errorf("issued on %q, stored: %+v %v", tc.issueDate, stored, err)
+			}
+		}
+	})
+}
