@@ -26,9 +26,9 @@ func openReplica(t *testing.T, url string) *store.DB {
 // generous enough for a loaded machine; it asserts no duration.
 func eventually(t *testing.T, what string, check func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !check(); {
+	for deadline := time.Now().Add(60 * time.Second); !check(); {
 		if time.Now().After(deadline) {
-			t.Fatalf("still not so after 20 s: %s", what)
+			t.Fatalf("still not so after 60 s: %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
