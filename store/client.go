@@ -47,6 +47,17 @@ func clientToRow(c *domain.Client) clientRow {
 	}
 }
 
+// clientCols are the clients table's columns in the order of clientRow.values.
+var clientCols = []string{"id", "name", "email", "contact_name", "account_manager", "address", "timezone", "currency", "channel",
+	"response_time_hours", "turnaround_days", "auto_charge_since", "relationship", "kind", "tax_id", "status", "suspension_source",
+	"language", "created_at", "updated_at"}
+
+func (r *clientRow) values() []any {
+	return []any{r.ID, r.Name, r.Email, r.ContactName, r.AccountManager, r.Address, r.Timezone, r.Currency, r.Channel,
+		r.ResponseTimeHours, r.TurnaroundDays, nullable(r.AutoChargeSince), r.Relationship, r.Kind, r.TaxID, r.Status, r.SuspensionSource,
+		r.Language, r.CreatedAt, r.UpdatedAt}
+}
+
 func (r *clientRow) toDomain() domain.Client {
 	return domain.Client{
 		ID: r.ID, Name: r.Name, Email: r.Email, ContactName: r.ContactName,
@@ -85,7 +96,7 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	row := clientToRow(c)
 	// One INSERT is atomic on its own; an explicit transaction would only
 	// hold the single SQLite writer longer.
-	if err := s.db.writer(ctx).Create(&row).Error; err != nil {
+	if _, err := rawExec(s.db.writer(ctx), valuesSQL("clients", clientCols, 1), row.values()...); err != nil {
 		return translate(err)
 	}
 	c.CreditBalance = new(int64) // a new client has no credit
