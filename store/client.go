@@ -52,6 +52,9 @@ var clientCols = []string{"id", "name", "email", "contact_name", "account_manage
 	"response_time_hours", "turnaround_days", "auto_charge_since", "relationship", "kind", "tax_id", "status", "suspension_source",
 	"language", "created_at", "updated_at"}
 
+// clientInsertSQL inserts a client on PostgreSQL and returns its id.
+var clientInsertSQL = rebindPostgres(valuesSQL("clients", clientCols, 1) + " RETURNING id")
+
 func (r *clientRow) values() []any {
 	return []any{r.ID, r.Name, r.Email, r.ContactName, r.AccountManager, r.Address, r.Timezone, r.Currency, r.Channel,
 		r.ResponseTimeHours, r.TurnaroundDays, nullable(r.AutoChargeSince), r.Relationship, r.Kind, r.TaxID, r.Status, r.SuspensionSource,
@@ -95,8 +98,13 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	}
 	row := clientToRow(c)
 	// One INSERT is atomic on its own; an explicit transaction would only
-	// hold the single SQLite writer longer.
-	if _, err := rawExec(s.db.writer(ctx), valuesSQL("clients", clientCols, 1), row.values()...); err != nil {
+	// hold the single SQLite writer longer. On PostgreSQL the inserts that
+	// arrive together commit together (see groupWriter).
+	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); s.db.inserts != nil && !inTx {
+		if _, err := s.db.inserts.run(ctx, "", clientInsertSQL, row.values()); err != nil {
+			return err
+		}
+	} else if _, err := rawExec(s.db.writer(ctx), valuesSQL("clients", clientCols, 1), row.values()...); err != nil {
 		return translate(err)
 	}
 	c.CreditBalance = new(int64) // a new client has no credit

@@ -55,8 +55,9 @@ type DB struct {
 	ckpt  *checkpointer
 	// keys caches authenticated API keys (see keyCache).
 	keys *keyCache
-	// issuer numbers invoices issued at creation in groups (PostgreSQL).
-	issuer *issuer
+	// issuer numbers invoices issued at creation in groups, and inserts
+	// writes new clients in groups (PostgreSQL only; see groupWriter).
+	issuer, inserts *groupWriter
 }
 
 // Open connects to the database named by rawURL: a postgres:// or
@@ -93,7 +94,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		}
 		db.dialect, db.write, db.read = Postgres, g, g
 		db.keys = newKeyCache(false) // used once its listener listens
-		db.issuer = newIssuer(g)
+		db.issuer, db.inserts = newGroupWriter(g, 1), newGroupWriter(g, 2)
 		return db, nil
 	}
 
@@ -204,6 +205,7 @@ func (db *DB) Close() error {
 	db.keys.stopListening()
 	if db.issuer != nil {
 		db.issuer.close()
+		db.inserts.close()
 	}
 	if db.group != nil {
 		db.group.close()

@@ -346,7 +346,7 @@ func (s *InvoiceService) issueGrouped(ctx context.Context, d domain.InvoiceDraft
 	if err != nil {
 		return nil, true, err
 	}
-	number, err := s.db.issuer.issue(ctx, seriesOf(&row), rebindPostgres(query), args)
+	number, err := s.db.issuer.run(ctx, seriesOf(&row), rebindPostgres(query), args)
 	if err != nil {
 		return nil, true, err
 	}

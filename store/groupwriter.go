@@ -20,79 +20,87 @@ import (
 	"github.com/remit/remit/domain"
 )
 
-// maxIssueGroup is how many invoices the issuer numbers in one transaction.
-const maxIssueGroup = 64
+// maxWriteGroup is how many statements a groupWriter sends in one
+// transaction.
+const maxWriteGroup = 64
 
-// issueWorkers is how many groups of one process are sent to PostgreSQL at
-// once. One is enough: while a group is on its way, the next gathers.
-const issueWorkers = 1
-
-// issuer numbers and writes, on PostgreSQL, the invoices issued at creation
-// that arrive together, in one transaction (group issuing). Every issuer
-// in the business queues on its series' counter row from the number to the
-// commit; numbering a group per hold of the row, instead of one invoice,
-// is what lets issuing go faster than one commit after another.
+// groupWriter runs, on PostgreSQL, writes of one statement each that arrive
+// together as one transaction (group commit): their statements go to
+// PostgreSQL as one pipeline ending in one Sync, so they form one implicit
+// transaction, sent in one round trip, committed with one WAL flush, run by
+// one backend one after the other, and nothing of Remit's runs in between.
+// Each statement returns one row of one text column.
 //
-// Each invoice is written by one statement that also takes its number
-// (numberedSQL); the statements of a group go to PostgreSQL as one pipeline
-// ending in one Sync, so they form one implicit transaction, sent in one
-// round trip, and nothing of Remit's runs while the group holds the row.
-// A statement that fails for its own reason (a constraint of its rows) is
-// answered with its error and the group runs again without it; a group
-// that lost a deadlock or failed to serialize runs again as a whole, at
-// most maxAttempts times. A rollback gives every number of the group back,
-// so numbers stay gapless, as a crash before the commit does.
-type issuer struct {
+// Issuing uses it (DB.issuer): every issuer in the business queues on its
+// series' counter row from the number to the commit, and numbering a group
+// per hold of the row, instead of one invoice, is what lets issuing go
+// faster than one commit after another. Each invoice is written by one
+// statement that also takes its number (numberedSQL), and a rollback gives
+// every number of the group back, so numbers stay gapless, as a crash
+// before the commit does. Inserts that stand alone (a new client) use
+// another (DB.inserts), so that they never wait for a counter row.
+//
+// A statement that fails for its own reason (class 22 or 23: its data, a
+// constraint of its rows) is answered with its error and the group runs
+// again without it; a group that lost a deadlock or failed to serialize
+// runs again as a whole, at most maxAttempts times; any other failure
+// fails the group.
+type groupWriter struct {
 	sql       *sql.DB
 	translate func(error) error
-	jobs      chan *issueJob
+	jobs      chan *groupJob
 	done      chan struct{}
 	stopped   sync.WaitGroup
 	once      sync.Once
 }
 
-// issueJob is one invoice's statement, queued for the issuer.
-type issueJob struct {
+// groupJob is one write's statement, queued for a groupWriter.
+type groupJob struct {
 	ctx    context.Context
 	series string // the counter the statement bumps ("" when none)
 	query  string // in PostgreSQL's dialect
 	args   []any
-	// state moves from queued to started (by the issuer) or to abandoned
+	// state moves from queued to started (by the writer) or to abandoned
 	// (by a caller whose context ended first), exactly once.
 	state  atomic.Int32
-	result chan issueResult
+	result chan groupResult
 }
 
-type issueResult struct {
-	number string
-	err    error
+type groupResult struct {
+	value string
+	err   error
 }
 
-func newIssuer(db *gorm.DB) *issuer {
+// newGroupWriter starts a groupWriter on db that sends up to workers
+// groups at once. One is enough for issuing: while a group is on its way,
+// the next gathers.
+func newGroupWriter(db *gorm.DB, workers int) *groupWriter {
 	sqlDB, _ := db.DB()
-	is := &issuer{sql: sqlDB, jobs: make(chan *issueJob, 4*maxIssueGroup), done: make(chan struct{})}
+	is := &groupWriter{sql: sqlDB, jobs: make(chan *groupJob, 4*maxWriteGroup), done: make(chan struct{})}
 	is.translate = func(err error) error {
 		if t, ok := db.Dialector.(gorm.ErrorTranslator); ok {
 			err = t.Translate(err)
 		}
 		return translate(err)
 	}
-	for range issueWorkers {
+	for range workers {
 		is.stopped.Add(1)
 		go is.loop()
 	}
 	return is
 }
 
-// issue runs the statement query (one row, one column: the number) in the
-// next group and returns the number. A caller whose context ends before
-// the issuer takes its job gets the context's error and the job never
-// runs; once taken, the caller waits for the outcome.
-func (is *issuer) issue(ctx context.Context, series, query string, args []any) (string, error) {
+// run runs the statement query (in PostgreSQL's dialect; one row, one
+// text column) in the next group and returns the value. series is the
+// counter row it locks, if any: a group locks them in order. A caller
+// whose context ends before the writer takes its job gets the context's
+// error and the job never runs; once taken, the caller waits for the
+// outcome.
+func (is *groupWriter) run(ctx context.Context, series, query string, args []any) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	j := &issueJob{ctx: ctx, series: series, query: query, args: args, result: make(chan issueResult, 1)}
+	j := &groupJob{ctx: ctx, series: series, query: query, args: args, result: make(chan groupResult, 1)}
 	select {
 	case is.jobs <- j:
 	case <-ctx.Done():
@@ -102,7 +110,7 @@ func (is *issuer) issue(ctx context.Context, series, query string, args []any) (
 	}
 	select {
 	case r := <-j.result:
-		return r.number, r.err
+		return r.value, r.err
 	case <-ctx.Done():
 		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
 			return "", ctx.Err()
@@ -113,19 +121,19 @@ func (is *issuer) issue(ctx context.Context, series, query string, args []any) (
 		}
 	}
 	r := <-j.result
-	return r.number, r.err
+	return r.value, r.err
 }
 
-// close stops the issuer after the groups it is running and fails the jobs
+// close stops the writer after the groups it is running and fails the jobs
 // still queued.
-func (is *issuer) close() {
+func (is *groupWriter) close() {
 	is.once.Do(func() { close(is.done) })
 	is.stopped.Wait()
 	for {
 		select {
 		case j := <-is.jobs:
 			if j.state.CompareAndSwap(jobQueued, jobStarted) {
-				j.result <- issueResult{err: errClosed}
+				j.result <- groupResult{err: errClosed}
 			}
 		default:
 			return
@@ -133,11 +141,11 @@ func (is *issuer) close() {
 	}
 }
 
-func (is *issuer) loop() {
+func (is *groupWriter) loop() {
 	defer is.stopped.Done()
-	group := make([]*issueJob, 0, maxIssueGroup)
+	group := make([]*groupJob, 0, maxWriteGroup)
 	for {
-		var first *issueJob
+		var first *groupJob
 		select {
 		case first = <-is.jobs:
 		case <-is.done:
@@ -145,7 +153,7 @@ func (is *issuer) loop() {
 		}
 		group = append(group[:0], first)
 	collect:
-		for len(group) < maxIssueGroup {
+		for len(group) < maxWriteGroup {
 			select {
 			case j := <-is.jobs:
 				group = append(group, j)
@@ -160,16 +168,16 @@ func (is *issuer) loop() {
 			}
 		}
 		if len(live) > 0 {
-			is.run(live)
+			is.write(live)
 		}
 	}
 }
 
-// run writes a group and answers each of its jobs.
-func (is *issuer) run(group []*issueJob) {
+// write writes a group and answers each of its jobs.
+func (is *groupWriter) write(group []*groupJob) {
 	// Counter rows are locked in the order of their series, so that two
 	// groups holding invoices of two years cannot deadlock.
-	slices.SortStableFunc(group, func(a, b *issueJob) int {
+	slices.SortStableFunc(group, func(a, b *groupJob) int {
 		switch {
 		case a.series < b.series:
 			return -1
@@ -183,14 +191,14 @@ func (is *issuer) run(group []*issueJob) {
 		switch {
 		case err == nil:
 			for i, j := range group {
-				j.result <- issueResult{number: numbers[i]}
+				j.result <- groupResult{value: numbers[i]}
 			}
 			return
 		case failed >= 0 && !retryable(err):
 			// That statement's own error: answer it, run the others again.
 			var pg *pgconn.PgError
 			errors.As(err, &pg)
-			group[failed].result <- issueResult{err: is.translate(pg)}
+			group[failed].result <- groupResult{err: is.translate(pg)}
 			group = slices.Delete(group, failed, failed+1)
 		case retryable(err) && attempt < maxAttempts:
 			backoff := min(time.Duration(1<<attempt)*2*time.Millisecond, 250*time.Millisecond)
@@ -200,10 +208,10 @@ func (is *issuer) run(group []*issueJob) {
 			if retryable(err) {
 				err = domain.Errorf(domain.EUNAVAILABLE, "the database could not order this request among concurrent ones in %d attempts; retry it", attempt)
 			} else {
-				err = fmt.Errorf("issue %d invoices: %w", len(group), err)
+				err = fmt.Errorf("a group of %d writes: %w", len(group), err)
 			}
 			for _, j := range group {
-				j.result <- issueResult{err: is.translate(err)}
+				j.result <- groupResult{err: is.translate(err)}
 			}
 			return
 		}
@@ -213,7 +221,7 @@ func (is *issuer) run(group []*issueJob) {
 // send runs the group's statements as one pipeline, one implicit
 // transaction. It returns the numbers, or the error and the index of the
 // statement that failed (-1: the connection or the commit failed).
-func (is *issuer) send(group []*issueJob) (numbers []string, failed int, err error) {
+func (is *groupWriter) send(group []*groupJob) (numbers []string, failed int, err error) {
 	ctx := context.Background() // once started, a group runs to its end
 	conn, err := is.sql.Conn(ctx)
 	if err != nil {
