@@ -32,6 +32,7 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 	}
 	today := domain.DateOf(s.now(), cl.Location())
 	clientWide := m.Type == domain.EventClientSuspensionWarning || m.Type == domain.EventClientSuspended || m.InvoiceID == ""
+	invoiceLinkRevoked := false
 	if !clientWide {
 		inv, err := s.Invoices.FindInvoiceByID(ctx, m.InvoiceID)
 		if err != nil {
@@ -41,7 +42,9 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 		if err := s.withInvoiceLinks(ctx, inv); err != nil {
 			fail(err)
 		}
-		ec.Currency, ec.InvoiceNumber, ec.Reference, ec.PayURL = inv.Currency, inv.Number, inv.Number, inv.HostedInvoiceURL
+		ec.Currency, ec.InvoiceNumber, ec.Reference, ec.PayURL = inv.Currency, inv.Number, inv.Number, inv.HostedInvoiceURL.URL
+		// A revoked invoice link is not replaced by the account page's.
+		invoiceLinkRevoked = inv.HostedInvoiceURL.Revoked
 		if inv.Agreement != nil {
 			ec.Basis = domain.LegalBasis(*inv.Agreement, cl.Kind)
 		}
@@ -69,11 +72,11 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 		if err := s.withClientLinks(ctx, cl); err != nil {
 			fail(err)
 		} else {
-			if ec.PayURL == "" {
-				ec.PayURL = cl.PortalURL
+			if ec.PayURL == "" && !invoiceLinkRevoked {
+				ec.PayURL = cl.PortalURL.URL
 			}
 			if m.Type == domain.EventAgreementNotice {
-				ec.AcceptURL = cl.PortalURL
+				ec.AcceptURL = cl.PortalURL.URL
 			}
 		}
 	}

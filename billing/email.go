@@ -250,8 +250,12 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 	case m.Type == domain.EventInvoiceAutoChargeFailed:
 		// Not in the catalogues yet: English.
 		subject = "Automatic payment of " + invoice + " failed"
-		lead = "We could not charge your saved card for " + invoice + " (" + d.text("reason") + "). Please pay it here: " +
-			d.text("pay_url") + " . Late payment terms apply as agreed."
+		lead = "We could not charge your saved card for " + invoice + " (" + d.text("reason") + "). "
+		if u := d.text("pay_url"); u != "" {
+			lead += "Please pay it here: " + u + " . Late payment terms apply as agreed."
+		} else {
+			lead += "Please pay it as shown below. Late payment terms apply as agreed."
+		}
 		if next := d.text("next_attempt_on"); next != "" {
 			lead += " Otherwise we will try the card again on " + next + "."
 		}
@@ -289,7 +293,7 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 		case ec.Overdue:
 			b.WriteString(l.T("mail.pay_now") + "\n")
 		}
-		b.WriteString(howToPay(l, ec))
+		b.WriteString(howToPay(l, ec, invoice))
 	}
 	if ec.Basis != "" && payable {
 		b.WriteString("\n" + l.T("mail.basis", "basis", ec.Basis) + "\n")
@@ -299,8 +303,9 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 }
 
 // howToPay lists the ways to pay: the hosted page, and the bank details
-// with the reference to quote.
-func howToPay(l *i18n.Locale, ec *domain.EmailContext) string {
+// with the reference to quote; without either (no hosted pages, or the
+// link revoked, and no bank details), it asks the client to get in touch.
+func howToPay(l *i18n.Locale, ec *domain.EmailContext, invoice string) string {
 	var ways []string
 	if ec.PayURL != "" {
 		ways = append(ways, l.T("mail.online", "url", ec.PayURL))
@@ -319,7 +324,7 @@ func howToPay(l *i18n.Locale, ec *domain.EmailContext) string {
 		ways = append(ways, l.T("mail.bank", "details", strings.Join(parts, ", ")))
 	}
 	if len(ways) == 0 {
-		return ""
+		return l.T("mail.contact", "invoice", invoice) + "\n"
 	}
 	return l.T("mail.how") + "\n  - " + strings.Join(ways, "\n  - ") + "\n"
 }

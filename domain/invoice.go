@@ -81,8 +81,9 @@ type Invoice struct {
 	PaymentProcessing bool `json:"payment_processing"`
 
 	// HostedInvoiceURL is the page the client opens to see and pay the
-	// invoice; the api sets it on issued invoices when hosted pages are on.
-	HostedInvoiceURL string `json:"hosted_invoice_url,omitempty"`
+	// invoice; the api sets it on issued invoices when hosted pages are on
+	// (null while the link is revoked).
+	HostedInvoiceURL PageLink `json:"hosted_invoice_url,omitzero"`
 
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
