@@ -442,7 +442,7 @@ func (s *Server) payoff(ctx context.Context, inv *domain.Invoice, day domain.Dat
 	switch {
 	case err == nil:
 		return payoff{Day: day, Amount: q.Payoff, Interest: q.InterestAccruedUnposted}, nil
-	case domain.ErrorCode(err) == "missing_reference_rate":
+	case domain.ErrorCode(err) == domain.EMISSINGRATE:
 		return payoff{Day: day, Amount: inv.BalanceDue, PostedOnly: true}, nil
 	}
 	return payoff{}, err
@@ -650,7 +650,7 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 	page := &accountPage{L: l, Title: l.T("account.title", "name", cl.Name), Business: s.Business, Client: *cl, AsOf: l.Date(today),
 		StatementURL: hostedAccountPath + token + "/statement.pdf"}
 	st, err := docs.Statement(ctx, id, "", today)
-	if err != nil && domain.ErrorCode(err) != "missing_reference_rate" {
+	if err != nil && domain.ErrorCode(err) != domain.EMISSINGRATE {
 		return nil, err
 	}
 	if st != nil {
