@@ -52,6 +52,15 @@ func TestRevokeLinks(t *testing.T) {
 	if n, m := s.count("events", "type = ? AND invoice_id = ?", "invoice.link_revoked", id), s.count("events", "type = ? AND client_id = ?", "client.link_revoked", cliID); n != 1 || m != 1 {
 		t.Fatalf("%d invoice.link_revoked and %d client.link_revoked events, want one each", n, m)
 	}
+	var revoked []any
+	for _, e := range s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id + "/events?limit=100"})["data"].([]any) {
+		if e.(map[string]any)["type"] == "invoice.link_revoked" {
+			revoked = append(revoked, e)
+		}
+	}
+	if len(revoked) != 1 || revoked[0].(map[string]any)["actor"] == "system" {
+		t.Fatalf("the invoice's audit trail: %v", revoked)
+	}
 	if got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id}); !isNull(got, "hosted_invoice_url") {
 		t.Fatalf("GET invoice after revoke: %v", got["hosted_invoice_url"])
 	}
