@@ -665,8 +665,8 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 			return nil, err
 		}
 		for _, si := range st.Invoices {
-			row := accountInvoice{Number: si.Number, IssueDate: l.Date(si.IssueDate), DueDate: l.Date(si.DueDate), DaysOverdue: si.DaysOverdue,
-				Balance: money(si.BalanceDue), AmountDue: money(si.AmountDue)}
+			row := accountInvoice{Number: si.Number, IssueDate: l.Date(si.IssueDate), DueDate: l.Date(si.DueDate),
+				DaysOverdue: si.DaysOverdue, Balance: money(si.BalanceDue), AmountDue: money(si.AmountDue)}
 			if t, ok := tokens[si.ID]; ok { // none while the invoice's own link is revoked
 				row.URL = hostedInvoicePath + t
 			}

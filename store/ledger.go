@@ -1060,7 +1060,8 @@ func (s *InvoiceService) Quote(ctx context.Context, invoiceID string, asOf domai
 	q, err := domain.Accrual(lr.facts, asOf)
 	var missing *domain.MissingRateError
 	if errors.As(err, &missing) {
-		return domain.Quote{}, domain.Unprocessablef(domain.EMISSINGRATE, "%s; load it with PUT /v1/reference_rates/%s", missing.Error(), missing.Series)
+		return domain.Quote{}, domain.Unprocessablef(domain.EMISSINGRATE, "%s; load it with PUT /v1/reference_rates/%s",
+			missing.Error(), missing.Series)
 	}
 	if row.Status == domain.InvoiceStatusVoid {
 		return domain.Quote{AsOf: asOf, Principal: row.Total}, err
