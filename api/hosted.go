@@ -540,6 +540,9 @@ func (s *Server) handleHostedPay(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, back) // the page says paid (or void)
 	}
 	cq, err := s.cardQuote(ctx, inv, nil)
+	if domain.ErrorCode(err) == domain.EINVALID {
+		return c.Redirect(http.StatusSeeOther, back) // no card payments in this currency: the page has no button
+	}
 	if err != nil {
 		return err
 	}
