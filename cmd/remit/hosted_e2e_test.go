@@ -317,6 +317,16 @@ func TestHostedInvoicePayByCard(t *testing.T) {
 	if final := interestCharge(t, s, id, "interest:2026-03"); final != num(quote, "interest_accrued_unposted") {
 		t.Fatalf("final interest %d, quoted %d", final, num(quote, "interest_accrued_unposted"))
 	}
+	// The PaymentIntent's own event for the same payment counts nothing twice.
+	succeeded := stripeEvent("evt_pi_today_succeeded", "payment_intent.succeeded", s.Now(), map[string]any{"id": "pi_today",
+		"object": "payment_intent", "amount": 103454, "amount_received": 103454, "currency": "eur",
+		"metadata": map[string]any{"remit_invoice_id": id}})
+	if r := s.webhook(succeeded); r.Status != 200 || r.JSON(t)["duplicate"] != false {
+		t.Fatalf("payment_intent.succeeded: %d %s", r.Status, r.Body)
+	}
+	if n := s.count("payments", "invoice_id = ?", id); n != 1 {
+		t.Fatalf("%d payments recorded for one card payment", n)
+	}
 	if cl := s.must(200, request{Method: "GET", Path: "/v1/clients/" + inv["client_id"].(string)}); num(cl, "credit_balance") != 0 {
 		t.Fatalf("credit after an exact payment: %v", cl["credit_balance"])
 	}

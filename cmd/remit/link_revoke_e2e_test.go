@@ -158,8 +158,14 @@ func TestRevokeLinks(t *testing.T) {
 	if strings.Contains(receipt[0], testPublicURL) {
 		t.Errorf("a mail of an invoice whose link is revoked carries a link:\n%s", receipt[0])
 	}
-	if s.open("GET", newPortal, nil).Status != 200 {
+	account := s.open("GET", newPortal, nil)
+	if account.Status != 200 {
 		t.Fatal("revoking the invoice's link closed the account page")
+	}
+	// The account page lists the invoice, without a link to its page.
+	mustContain(t, account.Body, "<td>INV-2026-0001</td>")
+	if strings.Contains(account.Body, `href="/i/`) {
+		t.Errorf("the account page links a revoked invoice page:\n%s", account.Body)
 	}
 }
 
