@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -308,8 +309,12 @@ func TestHostedInvoicePayByCard(t *testing.T) {
 	mustContain(t, s.open("GET", link+"?checkout=success", nil).Body, "Your payment is processing")
 	mustContain(t, s.open("GET", link+"?checkout=cancelled", nil).Body, "The payment was cancelled")
 
-	// Stripe reports the payment, made today.
-	completeCheckout(t, s, id, "pi_today", 103454, s.Now())
+	// Stripe reports the payment of the amount Remit sent, made today.
+	charged, err := strconv.ParseInt(sent.Get("line_items[0][price_data][unit_amount]"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	completeCheckout(t, s, id, "pi_today", charged, s.Now())
 	got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})
 	if got["status"] != "paid" || num(got, "balance_due") != 0 || got["paid_on"] != "2026-03-01" {
 		t.Fatalf("after the payment: %v", got)
