@@ -519,3 +519,20 @@ func TestHostedPagesSpeakTheClientsLanguage(t *testing.T) {
 	mustContain(t, s.open("GET", s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli})["portal_url"].(string), nil).Body,
 		`<html lang="bg">`, "Неплатени фактури", "1\u00a0034,54\u00a0€")
 }
+
+// TestHostedPayThreeDecimalCurrency: in a currency Stripe takes only in
+// multiples of 10 minor units, the button shows the rounded amount, the
+// one Remit sends.
+func TestHostedPayThreeDecimalCurrency(t *testing.T) {
+	proxy := newStripeProxy(t, startStripeMock(t))
+	s := MustRunMain(t, pinned("2026-03-01"), withStripe(proxy.URL), withHostedPages)
+	cli := s.mustClient("Kuwait Trading", "KWD", "Asia/Kuwait")
+	inv := s.mustInvoice(cli, 12345)
+	link := inv["hosted_invoice_url"].(string)
+	page := s.open("GET", link, nil).Body
+	_, button, sent := payByCard(t, s, proxy, link)
+	if sent.Get("line_items[0][price_data][unit_amount]") != "12350" || !strings.Contains(button, "12.350") ||
+		!strings.Contains(page, `<input type="hidden" name="amount" value="12350">`) {
+		t.Fatalf("button %q, sent %v", button, sent)
+	}
+}
