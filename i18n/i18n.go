@@ -84,11 +84,6 @@ func (l *Locale) T(key string, pairs ...string) string {
 		}
 		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", v)
 	}
-	// A sentence ending in a date that ends in an abbreviation ("1 марта
-	// 2026 г.") takes no second full stop.
-	if strings.HasSuffix(s, "..") && !strings.HasSuffix(s, "...") {
-		s = s[:len(s)-1]
-	}
 	return s
 }
 
