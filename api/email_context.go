@@ -28,7 +28,8 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 		fail(err)
 		return nil
 	}
-	ec := &domain.EmailContext{Greeting: cl.ContactName, Language: cl.Language, Kind: cl.Kind, Currency: cl.Currency, Bank: s.Business.Bank}
+	ec := &domain.EmailContext{Greeting: cl.ContactName, Language: cl.Language, Kind: cl.Kind, Currency: cl.Currency,
+		Bank: s.Business.Bank}
 	l := i18n.For(cl.Language)
 	if ec.Greeting == "" {
 		ec.Greeting = cl.Name

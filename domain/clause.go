@@ -96,7 +96,8 @@ func TermClauses(a Agreement, currency, kind string, due Date) []Clause {
 		}
 		switch {
 		case lf.RepeatEveryDays > 0:
-			out = append(out, Clause{Kind: ClauseLateFeeRepeat, Days: lf.RepeatEveryDays, Count: lf.MaxCount, Cap: lf.MaxTotal, Currency: currency})
+			out = append(out, Clause{Kind: ClauseLateFeeRepeat, Days: lf.RepeatEveryDays, Count: lf.MaxCount, Cap: lf.MaxTotal,
+				Currency: currency})
 		case lf.MaxTotal > 0:
 			out = append(out, Clause{Kind: ClauseLateFeeCap, Cap: lf.MaxTotal, Currency: currency})
 		}
@@ -107,8 +108,9 @@ func TermClauses(a Agreement, currency, kind string, due Date) []Clause {
 	if it := a.Interest; it != nil {
 		switch {
 		case it.Preset != "":
-			out = append(out, Clause{Kind: ClauseStatutoryInterest, Preset: it.Preset, RateFixing: it.RateFixing, ClientKind: kind,
-				DayCount: dayCountOf(*it), From: from})
+			out = append(out, Clause{Kind: ClauseStatutoryInterest, Preset: it.Preset, RateFixing: it.RateFixing,
+				ClientKind: kind,
+				DayCount:   dayCountOf(*it), From: from})
 		case it.DailyRate != "":
 			out = append(out, Clause{Kind: ClauseDailyInterest, Rate: displayRate(it.DailyRate), From: from})
 		default:
@@ -223,13 +225,16 @@ func (c Clause) English() string {
 		case PresetDEBGB288:
 			return fmt.Sprintf("A flat sum of %s is due%s (German Civil Code, section 288(5)).", money(c.Amount), from)
 		case PresetFRCodeCommerce:
-			return fmt.Sprintf("A fixed indemnity of %s for recovery costs is due%s (French Commercial Code, art. L441-10 and D441-5).",
+			return fmt.Sprintf("A fixed indemnity of %s for recovery costs is due%s "+
+				"(French Commercial Code, art. L441-10 and D441-5).",
 				money(c.Amount), from)
 		case PresetEULatePayment:
-			return fmt.Sprintf("A fixed compensation of %s for recovery costs is due%s (Directive 2011/7/EU, art. 6).", money(c.Amount), from)
+			return fmt.Sprintf("A fixed compensation of %s for recovery costs is due%s (Directive 2011/7/EU, art. 6).",
+				money(c.Amount), from)
 		case PresetUKLatePayment:
 			t := UKCompensationTiers
-			return fmt.Sprintf("A fixed compensation for recovery costs is due%s (Late Payment of Commercial Debts (Interest) Act 1998, s. 5A): "+
+			return fmt.Sprintf("A fixed compensation for recovery costs is due%s "+
+				"(Late Payment of Commercial Debts (Interest) Act 1998, s. 5A): "+
 				"%s on a debt under %s, %s under %s, %s from %s.", from,
 				money(t[0]), money(t[1]), money(t[2]), money(t[3]), money(t[4]), money(t[3]))
 		}
@@ -246,7 +251,8 @@ func (c Clause) English() string {
 	case ClauseCompound:
 		return "Interest charged and left unpaid is added to the base from the day after it is charged."
 	case ClauseInterestPosting:
-		return "Interest is charged on the first day of each month for the month before, and on the day the principal is paid in full."
+		return "Interest is charged on the first day of each month for the month before, " +
+			"and on the day the principal is paid in full."
 	case ClauseSuspension:
 		s := fmt.Sprintf("Service may be suspended when an invoice is %s overdue", withUnit(c.Days, "day"))
 		if c.WarningDays > 0 {

@@ -95,7 +95,8 @@ func (l *Locale) Clause(c domain.Clause) string {
 			args = append(args, "t"+strconv.Itoa(i), l.termsMoney(m, c.Currency))
 		}
 	case domain.ClauseStatutoryInterest:
-		args = append(args, "basis", l.InterestBasis(domain.InterestTerms{Preset: c.Preset, RateFixing: c.RateFixing}, c.ClientKind))
+		it := domain.InterestTerms{Preset: c.Preset, RateFixing: c.RateFixing}
+		args = append(args, "basis", l.InterestBasis(it, c.ClientKind))
 	case domain.ClauseSuspension:
 		if c.WarningDays > 0 {
 			key += ".warning"
@@ -183,7 +184,8 @@ func (l *Locale) ChargeDetail(c domain.Charge, currency string) string {
 			parts = append(parts, l.termsMoney(f.Flat, currency))
 		}
 		if f.Percent != "" {
-			parts = append(parts, l.T("detail.fee.percent", "percent", l.percent(f.Percent), "base", l.termsMoney(f.Base, currency)))
+			parts = append(parts, l.T("detail.fee.percent", "percent", l.percent(f.Percent),
+				"base", l.termsMoney(f.Base, currency)))
 		}
 		how := strings.Join(parts, " + ")
 		if f.Cap > 0 {
@@ -253,7 +255,8 @@ func (l *Locale) interestDetail(c domain.Charge, currency string) string {
 	switch {
 	case len(c.Breakdown) == 1 && c.Breakdown[0].DailyRate != "":
 		s := c.Breakdown[0]
-		return l.T("detail.interest.daily", "period", period, "rate", l.percent(s.DailyRate), "base", l.termsMoney(s.Base, currency))
+		return l.T("detail.interest.daily", "period", period, "rate", l.percent(s.DailyRate),
+			"base", l.termsMoney(s.Base, currency))
 	case len(c.Breakdown) == 1:
 		s := c.Breakdown[0]
 		return l.T("detail.interest.annual", "period", period, "rate", l.percent(s.AnnualRate),
@@ -300,7 +303,8 @@ func (l *Locale) PeriodMemo(p domain.BillingPeriod) string {
 // "money.terms": "40.00 EUR" in English, as the terms have always read;
 // the language's own format elsewhere).
 func (l *Locale) termsMoney(minor int64, currency string) string {
-	return l.T("money.terms", "amount", domain.FormatAmount(minor, currency), "code", currency, "money", l.Money(minor, currency))
+	return l.T("money.terms", "amount", domain.FormatAmount(minor, currency), "code", currency,
+		"money", l.Money(minor, currency))
 }
 
 // percent writes a percent string ("1.5") with the language's decimal mark
@@ -335,7 +339,8 @@ func (l *Locale) count(key string, n int) string {
 }
 
 var formNames = map[plural.Form]string{
-	plural.Other: "other", plural.Zero: "zero", plural.One: "one", plural.Two: "two", plural.Few: "few", plural.Many: "many",
+	plural.Other: "other", plural.Zero: "zero", plural.One: "one",
+	plural.Two: "two", plural.Few: "few", plural.Many: "many",
 }
 
 // A Locale names recurring invoices' periods in its language.

@@ -47,15 +47,15 @@ func TestEmailsInTheClientsLanguage(t *testing.T) {
 	})
 	s.putRates("DE_BASE", [2]string{"2025-07-01", "1.27"})
 	s.putRates("CBR_KEY", [2]string{"2025-10-27", "16.50"})
-	client := func(name, contact, currency, lang string, agreement map[string]any) {
+	client := func(name, contact, currency, lang string, agreement map[string]any) string {
 		id := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{"name": name, "email": "ap@" + lang + ".example",
 			"contact_name": contact, "currency": currency, "timezone": "UTC", "language": lang}})["id"].(string)
 		agreement["effective_from"] = "2026-01-01"
 		s.must(201, request{Method: "POST", Path: "/v1/clients/" + id + "/agreements", Body: agreement})
-		s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": id, "issue": true,
-			"lines": []map[string]any{{"description": "Services", "unit_amount": 100000}}}})
+		return s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": id, "issue": true,
+			"lines": []map[string]any{{"description": "Services", "unit_amount": 100000}}}})["id"].(string)
 	}
-	client("ООО Ромашка", "Иван Петров", "RUB", "ru", map[string]any{"payment_terms": "net_30",
+	ruInvoice := client("ООО Ромашка", "Иван Петров", "RUB", "ru", map[string]any{"payment_terms": "net_30",
 		"late_fee": map[string]any{"flat": 100000}, "interest": map[string]any{"preset": "ru_civil_code_395"}})
 	client("Muster GmbH", "Erika Mustermann", "EUR", "de", map[string]any{"payment_terms": "net_14",
 		"interest": map[string]any{"preset": "de_bgb_288"}})
@@ -103,6 +103,14 @@ func TestEmailsInTheClientsLanguage(t *testing.T) {
 	for _, m := range append(deCharges, ruFee) {
 		mustNotContain(t, m, englishTerms...)
 	}
+
+	// A payment recorded late, dated before the due date: the fee is
+	// reversed, and the Russian client is told so in Russian.
+	s.must(201, request{Method: "POST", Path: "/v1/invoices/" + ruInvoice + "/payments", Body: map[string]any{
+		"amount": 100000, "paid_on": "2026-01-20", "method": "bank_transfer", "reference": "п/п 17"}})
+	adjusted := mailTo(t, s.sentMails(t, sink), "charge.adjusted", "Иван Петров")
+	mustContain(t, adjusted, "Штраф за просрочку, сторнировано после платежей или возвратов, учтённых задним числом (начислено 1 февраля 2026 г.)")
+	mustNotContain(t, adjusted, englishTerms...)
 }
 
 // TestHostedTermsInTheClientsLanguage: a Bulgarian client's invoice page
