@@ -158,7 +158,10 @@ func (l *Locale) LegalBasis(a domain.Agreement, kind string) string {
 // ChargeDetail says what a posted charge is, after its kind's label
 // (T("charge."+kind)): which late fee and how it was worked out, which
 // days of interest at what rate on what, under which law compensation is
-// due, or what a correction corrects.
+// due, or what a correction changed; worded from the charge's figures
+// (domain.ChargeFacts, its days and breakdown). A charge posted before its
+// facts were kept reads in English as it always has (from the words it was
+// posted with) and in another language by what its kind and key say.
 func (l *Locale) ChargeDetail(c domain.Charge, currency string) string {
 	f := c.Facts
 	if domain.AdjustedKey(c.Key) != c.Key {
