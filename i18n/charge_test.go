@@ -85,7 +85,7 @@ func TestChargeDetail(t *testing.T) {
 		}},
 		{find(feeCharges, "late_fee:2"), map[string]string{
 			"en": "no. 2, 25.00 EUR + 1.5 % of 1,000.00 EUR, cut to fit the 60.00 EUR cap",
-			"ru": "№ 2, 25,00\u00a0€ + 1,5 % от 1\u00a0000,00\u00a0€, уменьшено до предельной суммы 60,00\u00a0€",
+			"ru": "№ 2, 25,00\u00a0€ + 1,5 % от 1\u00a0000,00\u00a0€, уменьшено с учётом предельной суммы 60,00\u00a0€",
 			"bg": "№ 2, 25,00\u00a0€ + 1,5 % от 1\u00a0000,00\u00a0€, намалена до тавана от 60,00\u00a0€",
 			"de": "Nr. 2, 25,00\u00a0€ + 1,5 % von 1.000,00\u00a0€, gekürzt auf die Obergrenze von 60,00\u00a0€",
 		}},

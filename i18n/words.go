@@ -57,6 +57,7 @@ func (l *Locale) Clause(c domain.Clause) string {
 	key := "terms." + string(c.Kind)
 	args := []string{
 		"days", l.count("unit.day", c.Days), "days_in", l.count("unit.day.in", c.Days),
+		"every", l.count("unit.every_days", c.Days),
 		"due", l.Date(c.Due), "from", l.Date(c.From),
 		"rate", l.percent(c.Rate), "day_count", l.T("daycount." + c.DayCount),
 	}

@@ -249,6 +249,17 @@ func TestPluralForms(t *testing.T) {
 			}
 		}
 	}
+	every := map[string]string{"en": "It is charged again every 1 day while", "de": "Sie wird täglich erneut erhoben",
+		"bg": "Тя се начислява отново всеки ден,", "ru": "Штраф начисляется повторно каждые 21 день,"}
+	for lang, want := range every {
+		days := 1
+		if lang == "ru" {
+			days = 21
+		}
+		if s := i18n.For(lang).Clause(domain.Clause{Kind: domain.ClauseLateFeeRepeat, Days: days}); !strings.Contains(s, want) {
+			t.Errorf("%s every %d days: %q lacks %q", lang, days, s, want)
+		}
+	}
 	times := map[string][]string{"ru": {"не более 1 раза", "не более 3 раз", "не более 5 раз"},
 		"de": {"höchstens einmal", "höchstens 3-mal", "höchstens 5-mal"}, "bg": {"най-много 1 път", "най-много 3 пъти", "най-много 5 пъти"}}
 	for lang, forms := range times {
