@@ -496,7 +496,8 @@ func suspensionRaised(prev, next *Suspension) bool {
 }
 
 // DescribeTerms writes the agreement as plain English sentences for an
-// invoice due on due in currency, for PDFs: when payment is due, the grace
+// invoice due on due in currency (the terms webhook events carry; a
+// client reads them in its language through i18n): when payment is due, the grace
 // period, late fees, fixed compensation, interest, suspension and how
 // payments are applied. A zero due date leaves the dates out.
 func DescribeTerms(a Agreement, currency string, due Date) []string {
