@@ -706,7 +706,7 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 			continue
 		}
 		up := s.accountAgreement(token, cl, v, failed)
-		up.Changes = domain.TermChanges(prev, v, cl.Currency)
+		up.Changes = i18n.For(cl.Language).TermChanges(prev, v, cl.Currency, cl.Kind)
 		page.Upcoming = append(page.Upcoming, *up)
 		prev = v
 	}
@@ -727,7 +727,7 @@ func (s *Server) accountAgreement(token string, cl *domain.Client, a domain.Agre
 			"time", at.Format("15:04 MST"))
 		out.PDFURL = hostedAccountPath + token + "/agreements/" + a.ID + "/acceptance.pdf"
 	case a.RequireAcceptance:
-		text := domain.AcceptanceText(a, cl.Currency)
+		text := l.AcceptanceText(a, cl.Currency, cl.Kind)
 		sum := sha256.Sum256([]byte(text))
 		f := &acceptForm{Action: hostedAccountPath + token + "/accept", AgreementID: a.ID, Lines: strings.Split(text, "\n"),
 			TermsSHA256: hex.EncodeToString(sum[:]), Enforced: a.EnforceOnlyIfAccepted}
@@ -784,7 +784,9 @@ func (s *Server) handleHostedAccept(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	text := domain.AcceptanceText(*ag, cl.Currency)
+	// The text the form showed, in the client's language: its SHA-256 must
+	// be the one the form carries.
+	text := i18n.For(cl.Language).AcceptanceText(*ag, cl.Currency, cl.Kind)
 	sum := sha256.Sum256([]byte(text))
 	switch {
 	case hex.EncodeToString(sum[:]) != sha:

@@ -327,7 +327,10 @@ type Charge struct {
 	WaivedAmount int64          `json:"waived_amount"`
 	WaiveReason  string         `json:"waive_reason"`
 	Breakdown    []InterestSpan `json:"breakdown,omitempty"`
-	CreatedAt    time.Time      `json:"created_at"`
+	// Facts are the figures the words explaining it need (nil on charges
+	// posted before they were kept).
+	Facts     *ChargeFacts `json:"-"`
+	CreatedAt time.Time    `json:"created_at"`
 }
 
 // Event is one entry of the audit trail: what changed, who did it, when.
