@@ -323,12 +323,18 @@ func (l *Locale) percent(rate string) string {
 // count writes n with the form of the catalogue's unit key that the
 // language's plural rule (CLDR, golang.org/x/text/feature/plural) picks
 // for n. A unit is written "one:{n} day|other:{n} days", with the forms
-// the language has (zero, one, two, few, many, other).
+// the language has (zero, one, two, few, many, other); a form for one
+// number ("=1:daily") comes before the language's rule.
 func (l *Locale) count(key string, n int) string {
 	want := formNames[plural.Cardinal.MatchPlural(l.tag, n, 0, 0, 0, 0)]
+	exact := "=" + strconv.Itoa(n)
 	var text, other string
 	for _, f := range strings.Split(l.T(key), "|") {
 		name, t, _ := strings.Cut(f, ":")
+		if name == exact {
+			text = t
+			break
+		}
 		if name == want {
 			text = t
 		}

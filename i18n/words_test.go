@@ -250,7 +250,7 @@ func TestPluralForms(t *testing.T) {
 		}
 	}
 	every := map[string]string{"en": "It is charged again every 1 day while", "de": "Sie wird täglich erneut erhoben",
-		"bg": "Тя се начислява отново всеки ден,", "ru": "Штраф начисляется повторно каждые 21 день,"}
+		"bg": "Тя се начислява отново всеки ден,", "ru": "Штраф начисляется повторно каждый 21 день,"}
 	for lang, want := range every {
 		days := 1
 		if lang == "ru" {
@@ -258,6 +258,11 @@ func TestPluralForms(t *testing.T) {
 		}
 		if s := i18n.For(lang).Clause(domain.Clause{Kind: domain.ClauseLateFeeRepeat, Days: days}); !strings.Contains(s, want) {
 			t.Errorf("%s every %d days: %q lacks %q", lang, days, s, want)
+		}
+	}
+	for n, want := range map[int]string{1: "повторно ежедневно,", 2: "повторно каждые 2 дня,", 5: "повторно каждые 5 дней,"} {
+		if s := i18n.For("ru").Clause(domain.Clause{Kind: domain.ClauseLateFeeRepeat, Days: n}); !strings.Contains(s, want) {
+			t.Errorf("ru every %d days: %q lacks %q", n, s, want)
 		}
 	}
 	times := map[string][]string{"ru": {"не более 1 раза", "не более 3 раз", "не более 5 раз"},
