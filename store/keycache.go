@@ -155,11 +155,15 @@ func (db *DB) listenForKeyChanges() {
 
 // dialKeyListener opens a connection of its own that listens on keyChannel.
 func (db *DB) dialKeyListener(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, db.url)
+	// The first dial happens in a request: it must not hang on a database
+	// that does not answer (the cache is simply not used meanwhile).
+	dial, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(dial, db.url)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+keyChannel); err != nil {
+	if _, err := conn.Exec(dial, "LISTEN "+keyChannel); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
