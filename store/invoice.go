@@ -316,7 +316,7 @@ func (s *InvoiceService) issueGrouped(ctx context.Context, d domain.InvoiceDraft
 	err := rawScan(rd, issueReadsSQL, []any{d.Currency, bound.String(), d.ClientID},
 		&c.ID, &c.Status, &c.Currency, &c.Timezone, &c.TaxID, &avail, &a.id, &a.clientID, &a.version, &a.from, &a.terms, &a.createdAt)
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, true, &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
+		return nil, true, noClient(d.ClientID)
 	}
 	if err != nil {
 		return nil, true, translate(err)
@@ -479,12 +479,17 @@ func (s *InvoiceService) checkClient(tx *gorm.DB, d domain.InvoiceDraft, row *in
 	err := rawScan(tx, "SELECT id, status, currency, timezone, tax_id FROM clients WHERE id = ?", []any{d.ClientID},
 		&c.ID, &c.Status, &c.Currency, &c.Timezone, &c.TaxID)
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + d.ClientID, Fields: map[string]string{"client_id": "no such client"}}
+		return noClient(d.ClientID)
 	}
 	if err != nil {
 		return err
 	}
 	return admitClient(d, &c, row)
+}
+
+// noClient refuses a draft whose client does not exist.
+func noClient(id string) error {
+	return &domain.Error{Code: domain.EINVALID, Message: "client_id: no client " + id, Fields: map[string]string{"client_id": "no such client"}}
 }
 
 // admitClient checks that the draft may bill client c in its currency and
