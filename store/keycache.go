@@ -38,6 +38,9 @@ type keyCache struct {
 	// until the listener listens, and whenever it has lost its connection.
 	live  bool
 	byKey map[string]cachedKey
+	// lastErr is why the listener last stopped listening or could not
+	// start (for tests and debugging).
+	lastErr error
 
 	// The listener's lifetime (PostgreSQL only): started by the first
 	// lookup, stopped by DB.Close.
@@ -106,13 +109,14 @@ func (c *keyCache) invalidate() {
 	clear(c.byKey)
 }
 
-// setLive empties the cache and says whether it may be used from now on.
-func (c *keyCache) setLive(live bool) {
+// setLive empties the cache and says whether it may be used from now on,
+// and why not.
+func (c *keyCache) setLive(live bool, why error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.byKey)
-	c.live = live
+	c.live, c.lastErr = live, why
 }
 
 // listenForKeyChanges starts, once, the listener of key changes on
@@ -126,15 +130,13 @@ func (db *DB) listenForKeyChanges() {
 		c.cancel, c.done = cancel, make(chan struct{})
 		c.mu.Unlock()
 		conn, err := db.dialKeyListener(ctx)
-		if err == nil {
-			c.setLive(true)
-		}
+		c.setLive(err == nil, err)
 		go func() {
 			defer close(c.done)
 			for {
 				if err == nil {
 					err = db.listen(ctx, conn)
-					c.setLive(false)
+					c.setLive(false, err)
 				}
 				if ctx.Err() != nil {
 					return
@@ -145,9 +147,8 @@ func (db *DB) listenForKeyChanges() {
 					return
 				case <-time.After(time.Second):
 				}
-				if conn, err = db.dialKeyListener(ctx); err == nil {
-					c.setLive(true)
-				}
+				conn, err = db.dialKeyListener(ctx)
+				c.setLive(err == nil, err)
 			}
 		}()
 	})

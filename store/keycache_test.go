@@ -1,20 +1,20 @@
-package store_test
+package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/remit/remit/domain"
 	"github.com/remit/remit/internal/testdb"
-	"github.com/remit/remit/store"
 )
 
 // openReplica opens another handle on the database at url, as a second
 // replica would, closed when the test ends.
-func openReplica(t *testing.T, url string) *store.DB {
+func openReplica(t *testing.T, url string) *DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), url)
+	db, err := Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,11 +23,15 @@ func openReplica(t *testing.T, url string) *store.DB {
 }
 
 // eventually polls check until it holds, failing the test after a bound
-// generous enough for a loaded machine; it asserts no duration.
-func eventually(t *testing.T, what string, check func() bool) {
+// generous enough for a loaded machine, with what state says then; it
+// asserts no duration.
+func eventually(t *testing.T, what string, check func() bool, state ...func() string) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); !check(); {
 		if time.Now().After(deadline) {
+			for _, s := range state {
+				what += " (" + s() + ")"
+			}
 			t.Fatalf("still not so after 60 s: %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -50,7 +54,7 @@ func TestKeyRevocationReachesEveryReplica(t *testing.T) {
 	b := openReplica(t, url)
 	a.SetKeyCacheTTL(time.Hour)
 	b.SetKeyCacheTTL(time.Hour)
-	keysA, keysB := store.NewAPIKeyService(a), store.NewAPIKeyService(b)
+	keysA, keysB := NewAPIKeyService(a), NewAPIKeyService(b)
 	newKey := func(name string) *domain.APIKey {
 		k := &domain.APIKey{Name: name, Scopes: []string{domain.ScopeWrite}}
 		if err := keysA.CreateAPIKey(ctx, k); err != nil {
@@ -118,9 +122,19 @@ func TestKeyRevocationReachesEveryReplica(t *testing.T) {
 			t.Fatal(err)
 		}
 		return got.Allows(domain.ScopeWrite)
-	})
+	}, b.listenerState)
 	if _, err := keysA.RevokeAPIKey(ctx, again.ID); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the key revoked after the listener is back is refused", refused(again))
+}
+
+// listenerState says whether the key listener listens, or why not.
+func (db *DB) listenerState() string {
+	db.keys.mu.Lock()
+	defer db.keys.mu.Unlock()
+	if db.keys.live {
+		return "listening"
+	}
+	return fmt.Sprint("not listening: ", db.keys.lastErr)
 }

@@ -378,6 +378,28 @@ func (db *DB) settle(ctx context.Context, tx *gorm.DB, row *invoiceRow, t ledger
 	return nil
 }
 
+// insertFirstPayment writes pay with payment.recorded of out, on
+// PostgreSQL, if and only if its invoice has no payment yet, in one
+// statement; it reports whether it did.
+func (db *DB) insertFirstPayment(ctx context.Context, tx *gorm.DB, pay *paymentRow, out domain.Payment) (bool, error) {
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return false, err
+	}
+	ev := db.newEvent(ctx, "payment.recorded", pay.ClientID, pay.InvoiceID, raw)
+	args := append(append(pay.values(), pay.InvoiceID), ev.values()...)
+	var n int
+	err = rawScan(tx, firstPaymentSQL, args, &n)
+	return n == 1, err
+}
+
+// firstPaymentSQL is insertFirstPayment's statement.
+var firstPaymentSQL = "WITH p AS (INSERT INTO payments (" + strings.Join(paymentCols, ", ") + ") SELECT " +
+	strings.TrimSuffix(strings.Repeat("?, ", len(paymentCols)), ", ") +
+	" WHERE NOT EXISTS (SELECT 1 FROM payments WHERE invoice_id = ?) RETURNING id), e AS (INSERT INTO events (" +
+	strings.Join(eventCols, ", ") + ") SELECT " + strings.TrimSuffix(strings.Repeat("?, ", len(eventCols)), ", ") +
+	" FROM p) SELECT count(*) FROM p"
+
 // lockForPaymentSQL reads an invoice's row and whether a payment key (the
 // first argument) was used; add the lock.
 var lockForPaymentSQL = "SELECT " + strings.Join(invoiceCols, ", ") +
@@ -891,22 +913,39 @@ func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, inv
 	// from its own totals. Anything else is allocated by reconcile, as of
 	// the payment's date, with every other fact.
 	simple := row.ChargesTotal == 0 && p.PaidOn.Before(dateOf(row.OverdueFrom))
+	pay := paymentRow{ID: s.db.newID("pay"), InvoiceID: invoiceID, ClientID: row.ClientID, Amount: p.Amount, Currency: row.Currency,
+		PaidOn: p.PaidOn.String(), Method: p.Method, Reference: p.Reference, Source: p.Source, ExternalKey: p.Key, CreatedAt: s.db.now()}
+	var alloc domain.Allocation
 	if simple {
+		alloc = domain.Allocate(domain.AllocationPrincipalFirst, p.Amount, domain.Outstanding{Principal: max(0, row.Total-row.PrincipalPaid)})
+	}
+	written := false
+	switch {
+	case simple && alloc.Credit == 0 && s.db.dialect == Postgres:
+		// The check and the payment with its event in one statement, which
+		// starts after the lock, so it sees every payment before this one.
+		pay.AllocPrincipal = alloc.Principal
+		*out = pay.toDomain()
+		first, err := s.db.insertFirstPayment(ctx, tx, &pay, *out)
+		if err != nil {
+			return err
+		}
+		simple, written = first, first
+		if !first {
+			pay.AllocPrincipal, alloc = 0, domain.Allocation{}
+		}
+	case simple:
 		var found int
 		if err := rawQuery(tx, "SELECT 1 FROM payments WHERE invoice_id = ? LIMIT 1", []any{invoiceID}, func(scan func(dest ...any) error) error {
 			return scan(&found)
 		}); err != nil {
 			return err
 		}
-		simple = found == 0
+		if simple = found == 0; !simple {
+			alloc = domain.Allocation{}
+		}
 	}
-	pay := paymentRow{ID: s.db.newID("pay"), InvoiceID: invoiceID, ClientID: row.ClientID, Amount: p.Amount, Currency: row.Currency,
-		PaidOn: p.PaidOn.String(), Method: p.Method, Reference: p.Reference, Source: p.Source, ExternalKey: p.Key, CreatedAt: s.db.now()}
-	var alloc domain.Allocation
-	if simple {
-		alloc = domain.Allocate(domain.AllocationPrincipalFirst, p.Amount, domain.Outstanding{Principal: max(0, row.Total-row.PrincipalPaid)})
-		pay.AllocPrincipal, pay.AllocCredit = alloc.Principal, alloc.Credit
-	}
+	pay.AllocPrincipal, pay.AllocCredit = alloc.Principal, alloc.Credit
 	if !simple {
 		if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
 			return err
@@ -922,7 +961,9 @@ func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, inv
 		return err
 	}
 	*out = pay.toDomain()
-	if alloc.Credit > 0 {
+	switch {
+	case written:
+	case alloc.Credit > 0:
 		if _, err := rawExec(tx, valuesSQL("payments", paymentCols, 1), pay.values()...); err != nil {
 			return err
 		}
@@ -932,9 +973,11 @@ func (s *InvoiceService) recordPaymentOnce(ctx context.Context, tx *gorm.DB, inv
 		if err := s.db.emit(ctx, tx, "payment.recorded", row.ClientID, invoiceID, *out, false); err != nil {
 			return err
 		}
-	} else if err := s.db.insertWithEvent(ctx, tx, valuesSQL("payments", paymentCols, 1), pay.values(),
-		"payment.recorded", row.ClientID, invoiceID, *out); err != nil {
-		return err
+	default:
+		if err := s.db.insertWithEvent(ctx, tx, valuesSQL("payments", paymentCols, 1), pay.values(),
+			"payment.recorded", row.ClientID, invoiceID, *out); err != nil {
+			return err
+		}
 	}
 	*settled = row
 	t := row.totals()
