@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -54,6 +56,12 @@ var clientCols = []string{"id", "name", "email", "contact_name", "account_manage
 
 // clientInsertSQL inserts a client on PostgreSQL and returns its id.
 var clientInsertSQL = rebindPostgres(valuesSQL("clients", clientCols, 1) + " RETURNING id")
+
+func (r *clientRow) fields() []any {
+	return []any{&r.ID, &r.Name, &r.Email, &r.ContactName, &r.AccountManager, &r.Address, &r.Timezone, &r.Currency, &r.Channel,
+		&r.ResponseTimeHours, &r.TurnaroundDays, &r.AutoChargeSince, &r.Relationship, &r.Kind, &r.TaxID, &r.Status, &r.SuspensionSource,
+		&r.Language, &r.CreatedAt, &r.UpdatedAt}
+}
 
 func (r *clientRow) values() []any {
 	return []any{r.ID, r.Name, r.Email, r.ContactName, r.AccountManager, r.Address, r.Timezone, r.Currency, r.Channel,
@@ -113,13 +121,25 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 
 // FindClientByID implements domain.ClientService.
 func (s *ClientService) FindClientByID(ctx context.Context, id string) (*domain.Client, error) {
-	tx := s.db.reader(ctx)
-	c, err := findClient(tx, id)
-	if err != nil {
-		return nil, err
+	// The client and its credit in its currency, in one statement.
+	var row clientRow
+	var credit int64
+	err := rawScan(s.db.reader(ctx), clientWithCreditSQL, []any{id}, append(row.fields(), &credit)...)
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, domain.Errorf(domain.ENOTFOUND, "client %s not found", id)
 	}
-	return c, translate(setCreditBalances(tx, c))
+	if err != nil {
+		return nil, translate(err)
+	}
+	c := row.toDomain()
+	c.CreditBalance = &credit
+	return &c, nil
 }
+
+// clientWithCreditSQL reads a client and its credit balance in its currency.
+var clientWithCreditSQL = "SELECT " + strings.Join(clientCols, ", ") +
+	", (SELECT COALESCE(SUM(amount), 0) FROM client_credits WHERE client_id = clients.id AND currency = clients.currency)" +
+	" FROM clients WHERE id = ?"
 
 func findClient(tx *gorm.DB, id string) (*domain.Client, error) {
 	var row clientRow
