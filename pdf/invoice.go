@@ -53,9 +53,9 @@ type PaymentLine struct {
 	// Method is a payment method (bank_transfer, card, ...) or refund,
 	// refunded, credit or credit_note; the document names it in its
 	// language (pdf.method.<method>), or prints it as given.
-	Method    string      `json:"method"`
-	Reference string      `json:"reference"`
-	Amount    int64       `json:"amount"`
+	Method    string `json:"method"`
+	Reference string `json:"reference"`
+	Amount    int64  `json:"amount"`
 }
 
 // CreditNoteLine is a credit note that corrects the invoice.
@@ -73,15 +73,15 @@ type Invoice struct {
 	// Locale is the client's language: every word, figure and date of the
 	// document follows it. Nil means English.
 	Locale         *i18n.Locale `json:"-"`
-	Business       Business    `json:"business"`
-	Client         Party       `json:"client"`
-	AccountManager string      `json:"account_manager"` // ours
-	Number         string      `json:"number"`          // empty on a draft
-	Status         string      `json:"status"`          // draft, open, paid, void, uncollectible
-	Currency       string      `json:"currency"`
-	IssueDate      domain.Date `json:"issue_date"`
-	DueDate        domain.Date `json:"due_date"`
-	Memo           string      `json:"memo"` // the invoice's note to the client, printed above the lines
+	Business       Business     `json:"business"`
+	Client         Party        `json:"client"`
+	AccountManager string       `json:"account_manager"` // ours
+	Number         string       `json:"number"`          // empty on a draft
+	Status         string       `json:"status"`          // draft, open, paid, void, uncollectible
+	Currency       string       `json:"currency"`
+	IssueDate      domain.Date  `json:"issue_date"`
+	DueDate        domain.Date  `json:"due_date"`
+	Memo           string       `json:"memo"` // the invoice's note to the client, printed above the lines
 	// SupplyFrom..SupplyTo is the date or period of supply, shown when it
 	// differs from the issue date (SupplyTo zero for a single date).
 	SupplyFrom domain.Date `json:"supply_from"`

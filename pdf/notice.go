@@ -20,11 +20,11 @@ const (
 type Notice struct {
 	// Locale is the client's language; nil means English.
 	Locale   *i18n.Locale `json:"-"`
-	Kind     string      `json:"kind"` // one of the Notice* constants
-	Business Business    `json:"business"`
-	Client   Party       `json:"client"`
-	Currency string      `json:"currency"` // of Invoices; may be empty when there are none
-	Date     domain.Date `json:"date"`     // the letter's date
+	Kind     string       `json:"kind"` // one of the Notice* constants
+	Business Business     `json:"business"`
+	Client   Party        `json:"client"`
+	Currency string       `json:"currency"` // of Invoices; may be empty when there are none
+	Date     domain.Date  `json:"date"`     // the letter's date
 	// EffectiveOn is when the change or suspension takes effect.
 	EffectiveOn domain.Date `json:"effective_on"`
 	Subject     string      `json:"subject"` // empty: a standard subject for the kind

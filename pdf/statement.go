@@ -8,11 +8,11 @@ import (
 // InterestPeriod is a stretch of days on which the same base and rate gave
 // interest: From and To are both counted, Days of them.
 type InterestPeriod struct {
-	From   domain.Date `json:"from"`
-	To     domain.Date `json:"to"`
-	Days   int         `json:"days"`
-	Base   int64       `json:"base"` // minor units the rate applied to
-	Rate   string      `json:"rate"` // annual percent, "10.15"
+	From domain.Date `json:"from"`
+	To   domain.Date `json:"to"`
+	Days int         `json:"days"`
+	Base int64       `json:"base"` // minor units the rate applied to
+	Rate string      `json:"rate"` // annual percent, "10.15"
 	// Daily says Rate is a percent a day, not a year.
 	Daily  bool  `json:"daily"`
 	Amount int64 `json:"amount"`
@@ -83,7 +83,7 @@ func renderStatement(s Statement) ([]byte, error) {
 	l := orEnglish(s.Locale)
 	d := newDocument(documentInfo{
 		loc: l, kind: l.T("pdf.statement.kind"), title: l.T("pdf.statement.title"),
-		number: l.T("pdf.statement.as_of", "date", l.Date(s.AsOf)),
+		number:   l.T("pdf.statement.as_of", "date", l.Date(s.AsOf)),
 		business: s.Business, currency: s.Currency, date: s.AsOf,
 	})
 	d.letterhead(s.Client, [][2]string{

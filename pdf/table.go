@@ -3,7 +3,7 @@ package pdf
 // column describes one column of a table. Tables are declared once as
 // package-level values; each use sizes a copy to its content (sized).
 type column struct {
-	title string // a catalogue key ("pdf.col.amount"), printed in the document's language
+	title string  // a catalogue key ("pdf.col.amount"), printed in the document's language
 	width float64 // millimetres: the least width; sized widens it to its content
 	align string  // "L" or "R"
 	wrap  bool    // wrap long text instead of shortening it
