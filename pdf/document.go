@@ -218,8 +218,16 @@ func (d *document) header() {
 		contact = append(contact, d.t("pdf.vat_id", "id", t))
 	}
 	if len(contact) > 0 {
+		// The line takes what the number beside it leaves: some languages'
+		// labels ("USt-IdNr.") are longer than the English.
+		w := contentW * 0.6
+		if d.info.number != "" {
+			d.font(regular, sizeBody, colourInk)
+			w = contentW - d.f.GetStringWidth(d.info.number) - 2*cellPad - 4
+			d.font(regular, sizeSmall, colourMuted)
+		}
 		f.SetXY(marginX, y)
-		f.CellFormat(contentW*0.6, lineSmall, d.fit(strings.Join(contact, " · "), contentW*0.6), "", 0, "L", false, 0, "")
+		f.CellFormat(w, lineSmall, d.fit(strings.Join(contact, " · "), w), "", 0, "L", false, 0, "")
 	}
 
 	d.font(bold, 16, colourAccent)
@@ -381,6 +389,17 @@ func (d *document) date(day domain.Date) string {
 		return "—"
 	}
 	return d.loc.Date(day)
+}
+
+// cellDate prints a date in a table cell: as in prose in English ("31
+// January 2026"), in figures where that is the custom ("31.01.2026"), so
+// that the columns leave room for the description; a dash when there is none.
+func (d *document) cellDate(day domain.Date) string {
+	if day.IsZero() {
+		return "—"
+	}
+	return d.t("pdf.date.cell", "long", d.loc.Date(day), "dd", fmt.Sprintf("%02d", day.Day()),
+		"mm", fmt.Sprintf("%02d", int(day.Month())), "yyyy", strconv.Itoa(day.Year()))
 }
 
 // decimal prints a decimal string (a quantity, a rate) with the language's mark.

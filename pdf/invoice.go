@@ -253,7 +253,7 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 		d.heading(d.t("pdf.credit_notes"), headRowH+lineBody+2*rowPad)
 		rows := make([][]string, len(inv.CreditNotes))
 		for i, n := range inv.CreditNotes {
-			rows[i] = []string{d.date(n.IssueDate), d.t("pdf.number", "number", n.Number) + ": " + n.Reason, d.amount(n.Amount)}
+			rows[i] = []string{d.cellDate(n.IssueDate), d.t("pdf.number", "number", n.Number) + ": " + n.Reason, d.amount(n.Amount)}
 		}
 		t := d.table(chargeCols, rows, "", "pdf.col.issued", "pdf.col.credit_note")
 		for _, r := range rows {
@@ -304,7 +304,7 @@ func (d *document) lineTable(lines []InvoiceLine) {
 func (d *document) chargeTable(charges []ChargeLine, title string) {
 	rows := make([][]string, len(charges))
 	for i, c := range charges {
-		rows[i] = []string{d.date(c.PostedOn), d.chargeText(c), d.amount(c.Amount)}
+		rows[i] = []string{d.cellDate(c.PostedOn), d.chargeText(c), d.amount(c.Amount)}
 	}
 	t := d.table(chargeCols, rows, "", "", title)
 	for i, c := range charges {
@@ -317,7 +317,7 @@ func (d *document) chargeTable(charges []ChargeLine, title string) {
 func (d *document) paymentTable(payments []PaymentLine, title string) {
 	rows := make([][]string, len(payments))
 	for i, p := range payments {
-		rows[i] = []string{d.date(p.PaidOn), d.word("pdf.method.", p.Method), p.Reference, d.amount(p.Amount)}
+		rows[i] = []string{d.cellDate(p.PaidOn), d.word("pdf.method.", p.Method), p.Reference, d.amount(p.Amount)}
 	}
 	t := d.table(paymentCols, rows, "", "", "", "", title)
 	for _, r := range rows {
@@ -360,12 +360,14 @@ func (d *document) totals(inv Invoice) {
 		x    = rightEdge - w
 		payW = contentW - w - 10
 	)
-	var url []string
+	var url, pay []string
 	if inv.CheckoutURL != "" {
 		d.font(regular, sizeBody, colourLink)
 		url = d.wrap(inv.CheckoutURL, payW)
+		d.font(regular, sizeBody, colourInk)
+		pay = d.wrap(d.t("pdf.pay_by_card", "amount", d.money(inv.BalanceDue)), payW)
 	}
-	h := max(float64(len(rows))*rowH+11.5, 6+2*lineBody+float64(len(url))*lineBody)
+	h := max(float64(len(rows))*rowH+11.5, 6+float64(len(pay)+len(url))*lineBody+lineBody)
 	f.SetY(f.GetY() + 4)
 	d.ensure(h)
 	top := f.GetY()
@@ -395,10 +397,12 @@ func (d *document) totals(inv Invoice) {
 		f.SetXY(marginX, top)
 		f.CellFormat(payW, 6, d.t("pdf.pay_online"), "", 0, "L", false, 0, "")
 		d.font(regular, sizeBody, colourInk)
-		f.SetXY(marginX, top+6)
-		f.CellFormat(payW, lineBody, d.fit(d.t("pdf.pay_by_card", "amount", d.money(inv.BalanceDue)), payW), "", 0, "L", false, 0, "")
+		for i, l := range pay {
+			f.SetXY(marginX, top+6+float64(i)*lineBody)
+			f.CellFormat(payW, lineBody, l, "", 0, "L", false, 0, "")
+		}
 		d.font(regular, sizeBody, colourLink)
-		linkY := top + 6 + lineBody
+		linkY := top + 6 + float64(len(pay))*lineBody
 		for i, l := range url {
 			f.SetXY(marginX, linkY+float64(i)*lineBody)
 			f.CellFormat(payW, lineBody, l, "", 0, "L", false, 0, "")

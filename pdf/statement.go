@@ -106,7 +106,7 @@ func renderStatement(s Statement) ([]byte, error) {
 	d.heading(d.t("pdf.open_invoices"), headRowH+lineBody+2*rowPad)
 	rows := make([][]string, len(s.Invoices))
 	for i, inv := range s.Invoices {
-		rows[i] = []string{inv.Number, d.date(inv.IssueDate), d.date(inv.DueDate), d.number(inv.DaysOverdue),
+		rows[i] = []string{inv.Number, d.cellDate(inv.IssueDate), d.cellDate(inv.DueDate), d.number(inv.DaysOverdue),
 			d.amount(inv.Total), d.amount(inv.Paid), d.amount(inv.Charges), d.amount(inv.Balance)}
 	}
 	t := d.table(statementCols, rows, d.money(s.TotalDue))
@@ -148,7 +148,7 @@ func (d *document) invoiceDetail(inv StatementInvoice, last bool) {
 			if p.Daily {
 				rate = d.t("pdf.percent_a_day", "rate", d.decimal(p.Rate))
 			}
-			rows[i] = []string{d.date(p.From), d.date(p.To), d.number(p.Days), d.amount(p.Base), rate, d.amount(p.Amount)}
+			rows[i] = []string{d.cellDate(p.From), d.cellDate(p.To), d.number(p.Days), d.amount(p.Base), rate, d.amount(p.Amount)}
 			sum += p.Amount
 		}
 		t := d.table(interestCols, rows, d.money(sum))
