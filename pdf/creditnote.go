@@ -33,6 +33,12 @@ func (r *Renderer) CreditNote(doc CreditNote) ([]byte, error) {
 	return r.render("credit_note", doc.Locale, doc, func() ([]byte, error) { return renderCreditNote(doc) })
 }
 
+// What a credit note is called (pdf.credit_note.*): in German a
+// «Rechnungskorrektur», the supplier's correction of its own invoice; a
+// «Gutschrift» is, under § 14 (2) UStG, an invoice the recipient issues
+// (self-billing), and a German reader would take it for that. In Russian a
+// «Корректировочный счёт», the correction of the «Счёт» it names; in
+// Bulgarian a «Кредитно известие», the term of the VAT Act (ЗДДС, чл. 115).
 func renderCreditNote(cn CreditNote) ([]byte, error) {
 	if err := validCurrency(cn.Currency); err != nil {
 		return nil, err

@@ -76,6 +76,15 @@ var (
 	}
 )
 
+// What a statement is called in each language (pdf.statement.*): the
+// letter lists the client's open invoices, what was charged and paid on
+// them, and demands the total. In Russian it is a «Выписка по расчётам»,
+// not an «Акт сверки»: an акт сверки is a reconciliation both parties sign
+// over every transaction of a period, and this is our one-sided list of
+// what is open. In German it is the «Offene-Posten-Liste» with a
+// Zahlungsaufforderung, not a «Kontoauszug», which a German reader takes
+// for a bank's. In Bulgarian «Извлечение по сметка» with a «покана за
+// плащане», the usual words for both.
 func renderStatement(s Statement) ([]byte, error) {
 	if err := validCurrency(s.Currency); err != nil {
 		return nil, err
