@@ -74,7 +74,13 @@ func (l *Locale) T(key string, pairs ...string) string {
 		}
 	}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+		v := pairs[i+1]
+		if strings.HasSuffix(v, ".") {
+			// A value ending in an abbreviation's period ("1 марта 2026 г.")
+			// also ends the sentence: one period, not two.
+			s = strings.ReplaceAll(s, "{"+pairs[i]+"}.", v)
+		}
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", v)
 	}
 	return s
 }

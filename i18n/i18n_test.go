@@ -52,3 +52,15 @@ func TestFormats(t *testing.T) {
 		t.Error("fallback")
 	}
 }
+
+// TestOnePeriodAfterAnAbbreviation: a date that ends in "г." ends the
+// sentence without a second period.
+func TestOnePeriodAfterAnAbbreviation(t *testing.T) {
+	l := i18n.For("ru")
+	if got := l.T("due.due_date", "date", l.Date(domain.NewDate(2026, 3, 1))); got != "Срок оплаты: 1 марта 2026 г." {
+		t.Errorf("%q", got)
+	}
+	if got := i18n.For("en").T("due.due_date", "date", "1 March 2026"); got != "Due date: 1 March 2026." {
+		t.Errorf("%q", got)
+	}
+}
