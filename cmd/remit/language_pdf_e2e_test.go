@@ -79,3 +79,56 @@ func TestDocumentsFollowTheClientsLanguage(t *testing.T) {
 		"Основание Скидка за задержку")
 	mustLack(note, "CREDIT NOTE", "Amount credited")
 }
+
+// TestLettersFollowTheClientsLanguage: the notice letters and the accepted
+// terms with their evidence, built by the api from events and acceptances,
+// are in the client's language.
+func TestLettersFollowTheClientsLanguage(t *testing.T) {
+	s := MustRunMain(t, pinned("2026-03-01"), withHostedPages)
+	c := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{
+		"name": "Acme GmbH", "email": "ap@acme.example", "contact_name": "Jana Novak", "currency": "EUR",
+		"timezone": "Europe/Berlin", "language": "de"}})
+	cli := c["id"].(string)
+	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{
+		"effective_from": "2026-03-01", "payment_terms": "net_30", "require_acceptance": true}})
+	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{
+		"effective_from": "2026-03-31", "payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}}})
+	var first, change string
+	if err := s.DB.SQL().QueryRow("SELECT MIN(id), MAX(id) FROM events WHERE type = 'agreement.notice' AND client_id = ?",
+		cli).Scan(&first, &change); err != nil || first == change {
+		t.Fatal("want two agreement notices", err)
+	}
+	text := pdfText(t, s.getPDF("/v1/clients/"+cli+"/notices/"+first+".pdf", nil).Body)
+	mustContain(t, text, "MITTEILUNG", "Ihre Zahlungsbedingungen", "Sehr geehrte(r) Jana Novak,",
+		"Dies sind die Zahlungsbedingungen unserer Vereinbarung, gültig ab dem 1. März 2026.", "Mit freundlichen Grüßen")
+	text = pdfText(t, s.getPDF("/v1/clients/"+cli+"/notices/"+change+".pdf", nil).Body)
+	mustContain(t, text, "MITTEILUNG", "Mitteilung über die Änderung Ihrer Zahlungsbedingungen", "Gültig ab 31. März 2026",
+		"ab dem 31. März 2026 ändern", "Was sich ändert", "Diese Änderungen gelten ab dem 31. März 2026.")
+	for _, english := range []string{"NOTICE", "Dear", "What changes", "Yours", "These are the payment terms"} {
+		if strings.Contains(text, english) {
+			t.Errorf("the German notice says %q:\n%s", english, text)
+		}
+	}
+
+	link := c["portal_url"].(string)
+	form := acceptForm(t, s.open("GET", link, nil).Body)
+	form.Set("name", "Jana Novak")
+	form.Set("agree", "yes")
+	if r := s.open("POST", link+"/accept", form); r.Status != 303 {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
+	}
+	r := s.getPDF("/v1/clients/"+cli+"/agreements/"+form.Get("agreement_id")+"/acceptance.pdf", nil)
+	if r.Status != 200 {
+		t.Fatalf("acceptance PDF: %d %s", r.Status, r.Body)
+	}
+	text = pdfText(t, r.Body)
+	mustContain(t, text, "BESTÄTIGUNG", "Annahme der Zahlungsbedingungen", "Version 1 unserer Vereinbarung",
+		"Nachweis der Annahme:", "Angenommen am: 1. März 2026, 13:00:00 CET (2026-03-01T12:00:00Z)",
+		"Eingegebener Name: Jana Novak", "IP-Adresse: 127.0.0.1", "Browser: Go-http-client/1.1",
+		"SHA-256 des angezeigten Textes: "+form.Get("terms_sha256")[:40])
+	for _, english := range []string{"ACCEPTED", "Name typed", "Evidence", "IP address"} {
+		if strings.Contains(text, english) {
+			t.Errorf("the German acceptance says %q:\n%s", english, text)
+		}
+	}
+}
