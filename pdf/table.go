@@ -41,7 +41,8 @@ func (d *document) table(cols []column, rows [][]string, total string, titles ..
 // column that neither wraps nor flexes is as wide as its widest cell, its
 // title or (the last column) the total figure, and at least its declared
 // width; the flexible column takes the rest of the content width. When that
-// leaves the flexible column under minFlex, the others shrink back to their
+// leaves the flexible column under minFlex or narrower than its widest
+// cell (a wrapping column excepted), the others shrink back to their
 // content width.
 func (d *document) sized(cols []column, rows [][]string, total string, titles []string) []column {
 	out := make([]column, len(cols))
@@ -54,9 +55,11 @@ func (d *document) sized(cols []column, rows [][]string, total string, titles []
 		}
 		d.font(bold, sizeSmall+0.5, colourMuted)
 		need[i] = d.f.GetStringWidth(clean(d.t(title)))
-		if c.wrap || c.flex {
+		if c.wrap {
 			continue
 		}
+		// A flexible column's cells count too: when the others leave too
+		// little room for them, the others shrink to their content.
 		d.font(regular, sizeBody, colourInk)
 		for _, r := range rows {
 			if i < len(r) {
