@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 )
 
 // EmailContext gives a client e-mail what it states beyond its event: the
@@ -26,12 +28,15 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 		fail(err)
 		return nil
 	}
-	ec := &domain.EmailContext{Greeting: cl.ContactName, Language: cl.Language, Currency: cl.Currency, Bank: s.Business.Bank}
+	ec := &domain.EmailContext{Greeting: cl.ContactName, Language: cl.Language, Kind: cl.Kind, Currency: cl.Currency,
+		Bank: s.Business.Bank}
+	l := i18n.For(cl.Language)
 	if ec.Greeting == "" {
 		ec.Greeting = cl.Name
 	}
 	today := domain.DateOf(s.now(), cl.Location())
 	clientWide := m.Type == domain.EventClientSuspensionWarning || m.Type == domain.EventClientSuspended || m.InvoiceID == ""
+	invoiceLinkRevoked := false
 	if !clientWide {
 		inv, err := s.Invoices.FindInvoiceByID(ctx, m.InvoiceID)
 		if err != nil {
@@ -41,9 +46,16 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 		if err := s.withInvoiceLinks(ctx, inv); err != nil {
 			fail(err)
 		}
-		ec.Currency, ec.InvoiceNumber, ec.Reference, ec.PayURL = inv.Currency, inv.Number, inv.Number, inv.HostedInvoiceURL
+		ec.Currency, ec.InvoiceNumber, ec.Reference, ec.PayURL = inv.Currency, inv.Number, inv.Number, inv.HostedInvoiceURL.URL
+		// A revoked invoice link is not replaced by the account page's.
+		invoiceLinkRevoked = inv.HostedInvoiceURL.Revoked
 		if inv.Agreement != nil {
-			ec.Basis = domain.LegalBasis(*inv.Agreement, cl.Kind)
+			ec.Basis = l.LegalBasis(*inv.Agreement, cl.Kind)
+		}
+		if m.Type == domain.EventChargePosted || m.Type == domain.EventChargeAdjusted {
+			if ec.Charge, err = s.chargeWords(ctx, l, m); err != nil {
+				fail(err)
+			}
 		}
 		today = domain.DateOf(s.now(), invoiceZone(inv))
 		if (inv.Status == domain.InvoiceStatusOpen || inv.Status == domain.InvoiceStatusUncollectible) && inv.BalanceDue > 0 {
@@ -62,20 +74,52 @@ func (s *Server) EmailContext(ctx context.Context, m domain.OutboxMessage) *doma
 			ec.Owed, ec.AsOf, ec.AmountDueToday, ec.Overdue = true, today, st.TotalDue, true
 		}
 		if ag, err := s.Agreements.AgreementInForce(ctx, cl.ID, today); err == nil {
-			ec.Basis = domain.LegalBasis(ag, cl.Kind)
+			ec.Basis = l.LegalBasis(ag, cl.Kind)
 		}
 	}
 	if s.linksOn() {
 		if err := s.withClientLinks(ctx, cl); err != nil {
 			fail(err)
 		} else {
-			if ec.PayURL == "" {
-				ec.PayURL = cl.PortalURL
+			if ec.PayURL == "" && !invoiceLinkRevoked {
+				ec.PayURL = cl.PortalURL.URL
 			}
 			if m.Type == domain.EventAgreementNotice {
-				ec.AcceptURL = cl.PortalURL
+				ec.AcceptURL = cl.PortalURL.URL
 			}
 		}
 	}
 	return ec
+}
+
+// chargeWords says what the charge of a charge.posted or charge.adjusted
+// message is, in the words of l: its kind and what the ledger keeps about
+// how it was worked out.
+func (s *Server) chargeWords(ctx context.Context, l *i18n.Locale, m domain.OutboxMessage) (string, error) {
+	var env struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(m.Payload, &env); err != nil {
+		return "", err
+	}
+	docs, err := s.documents()
+	if err != nil {
+		return "", err
+	}
+	doc, err := docs.InvoiceDocument(ctx, m.InvoiceID)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range doc.Charges {
+		if c.ID == env.Data.ID {
+			words := l.T("charge." + string(c.Kind))
+			if detail := l.ChargeDetail(c, doc.Invoice.Currency); detail != "" {
+				words += ", " + detail
+			}
+			return l.T("mail.charge.what", "charge", words, "date", l.Date(c.PostedOn)), nil
+		}
+	}
+	return "", nil
 }

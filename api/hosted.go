@@ -156,8 +156,13 @@ func (s *Server) withInvoiceLinks(ctx context.Context, invs ...*domain.Invoice) 
 		return err
 	}
 	for _, inv := range invs {
+		if inv.Status == domain.InvoiceStatusDraft {
+			continue
+		}
+		// An issued invoice without a token has its link revoked: null.
+		inv.HostedInvoiceURL = domain.PageLink{Revoked: true}
 		if t, ok := tokens[inv.ID]; ok {
-			inv.HostedInvoiceURL = s.hostedURL(hostedInvoicePath, t)
+			inv.HostedInvoiceURL = domain.PageLink{URL: s.hostedURL(hostedInvoicePath, t)}
 		}
 	}
 	return nil
@@ -177,7 +182,10 @@ func (s *Server) withClientLinks(ctx context.Context, cls ...*domain.Client) err
 		return err
 	}
 	for _, cl := range cls {
-		cl.PortalURL = s.hostedURL(hostedAccountPath, tokens[cl.ID])
+		cl.PortalURL = domain.PageLink{Revoked: true}
+		if t, ok := tokens[cl.ID]; ok {
+			cl.PortalURL = domain.PageLink{URL: s.hostedURL(hostedAccountPath, t)}
+		}
 	}
 	return nil
 }
@@ -188,7 +196,7 @@ func (s *Server) handleInvoiceRotateLink(c echo.Context) error {
 		return err
 	}
 	if !s.linksOn() {
-		return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
+		return errLinksOff()
 	}
 	ctx := c.Request().Context()
 	inv, err := s.Invoices.FindInvoiceByID(ctx, c.Param("id"))
@@ -202,7 +210,7 @@ func (s *Server) handleInvoiceRotateLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inv.HostedInvoiceURL = s.hostedURL(hostedInvoicePath, token)
+	inv.HostedInvoiceURL = domain.PageLink{URL: s.hostedURL(hostedInvoicePath, token)}
 	return c.JSON(http.StatusOK, inv)
 }
 
@@ -212,7 +220,7 @@ func (s *Server) handleClientRotateLink(c echo.Context) error {
 		return err
 	}
 	if !s.linksOn() {
-		return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
+		return errLinksOff()
 	}
 	ctx := c.Request().Context()
 	cl, err := s.Clients.FindClientByID(ctx, c.Param("id"))
@@ -223,7 +231,56 @@ func (s *Server) handleClientRotateLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cl.PortalURL = s.hostedURL(hostedAccountPath, token)
+	cl.PortalURL = domain.PageLink{URL: s.hostedURL(hostedAccountPath, token)}
+	return c.JSON(http.StatusOK, cl)
+}
+
+// errLinksOff refuses link operations while hosted pages are off.
+func errLinksOff() error {
+	return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
+}
+
+// handleInvoiceRevokeLink serves POST /v1/invoices/{id}/revoke_link: the
+// page stops answering and the invoice has no link until rotate_link.
+func (s *Server) handleInvoiceRevokeLink(c echo.Context) error {
+	if err := bindOptional(c); err != nil {
+		return err
+	}
+	if !s.linksOn() {
+		return errLinksOff()
+	}
+	ctx := c.Request().Context()
+	inv, err := s.Invoices.FindInvoiceByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if inv.Status == domain.InvoiceStatusDraft {
+		return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; it has no hosted page to revoke", inv.ID)
+	}
+	if err := s.Links.RevokeLink(ctx, domain.LinkInvoice, inv.ID); err != nil {
+		return err
+	}
+	inv.HostedInvoiceURL = domain.PageLink{Revoked: true}
+	return c.JSON(http.StatusOK, inv)
+}
+
+// handleClientRevokeLink serves POST /v1/clients/{id}/revoke_link.
+func (s *Server) handleClientRevokeLink(c echo.Context) error {
+	if err := bindOptional(c); err != nil {
+		return err
+	}
+	if !s.linksOn() {
+		return errLinksOff()
+	}
+	ctx := c.Request().Context()
+	cl, err := s.Clients.FindClientByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.Links.RevokeLink(ctx, domain.LinkClient, cl.ID); err != nil {
+		return err
+	}
+	cl.PortalURL = domain.PageLink{Revoked: true}
 	return c.JSON(http.StatusOK, cl)
 }
 
@@ -261,6 +318,9 @@ type invoicePage struct {
 	Default     bool
 	PDFURL      string
 	PayURL      string
+	Pay         *cardQuote
+	PayAmount   string
+	PayNote     string
 	Bank        *domain.BankDetails
 	Reference   string
 	State       string // paid, processing, cancelled, void, ""
@@ -319,18 +379,17 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 	today := domain.DateOf(s.now(), invoiceZone(inv))
 	page.AsOf = date(today)
 	page.DueToday = page.BalanceDue
+	var todays payoff
 	if page.Payable {
-		q, err := s.Invoices.Quote(ctx, inv.ID, today)
-		switch {
-		case err == nil:
-			page.DueToday = money(q.Payoff)
-			if q.InterestAccruedUnposted > 0 {
-				page.DueNote = l.T("due.including", "amount", money(q.InterestAccruedUnposted))
-			}
-		case domain.ErrorCode(err) == "missing_reference_rate":
-			page.DueNote = l.T("due.missing_rate")
-		default:
+		if todays, err = s.payoff(ctx, inv, today); err != nil {
 			return err
+		}
+		page.DueToday = money(todays.Amount)
+		switch {
+		case todays.PostedOnly:
+			page.DueNote = l.T("due.missing_rate")
+		case todays.Interest > 0:
+			page.DueNote = l.T("due.including", "amount", money(todays.Interest))
 		}
 	}
 	switch {
@@ -342,15 +401,82 @@ func (s *Server) handleHostedInvoice(c echo.Context) error {
 		page.State = "processing"
 	case c.QueryParam("checkout") == "cancelled":
 		page.State = "cancelled"
+	case c.QueryParam("checkout") == "changed" && page.Payable:
+		page.State = "changed"
 	}
-	if page.Payable {
-		if s.Payments != nil {
-			page.PayURL = hostedInvoicePath + token + "/pay"
-		} else if b := s.Business.Bank; b.IBAN != "" || b.AccountNumber != "" {
+	if page.Payable && s.Payments != nil {
+		cq, err := s.cardQuote(ctx, inv, &todays)
+		switch {
+		case err == nil:
+			page.PayURL, page.Pay, page.PayAmount = hostedInvoicePath+token+"/pay", cq, money(cq.Amount)
+			switch {
+			case cq.PostedOnly:
+				page.PayNote = l.T("pay.card_posted_only")
+			case cq.Day != today:
+				page.PayNote = l.T("pay.card_next_day", "date", date(cq.Day))
+			}
+		case domain.ErrorCode(err) != domain.EINVALID: // EINVALID: a currency Stripe does not take
+			return err
+		}
+	}
+	if page.Payable && page.PayURL == "" {
+		if b := s.Business.Bank; b.IBAN != "" || b.AccountNumber != "" {
 			page.Bank, page.Reference = &b, inv.Number
 		}
 	}
 	return renderPage(c, http.StatusOK, "invoice.html", page)
+}
+
+// payoff is what an open invoice owes on a day: the payoff quote, or where
+// interest cannot be quoted (a reference rate is missing) the posted
+// balance, flagged PostedOnly.
+type payoff struct {
+	Day        domain.Date
+	Amount     int64
+	Interest   int64 // accrued to Day and not yet posted, included in Amount
+	PostedOnly bool
+}
+
+func (s *Server) payoff(ctx context.Context, inv *domain.Invoice, day domain.Date) (payoff, error) {
+	q, err := s.Invoices.Quote(ctx, inv.ID, day)
+	switch {
+	case err == nil:
+		return payoff{Day: day, Amount: q.Payoff, Interest: q.InterestAccruedUnposted}, nil
+	case domain.ErrorCode(err) == domain.EMISSINGRATE:
+		return payoff{Day: day, Amount: inv.BalanceDue, PostedOnly: true}, nil
+	}
+	return payoff{}, err
+}
+
+// cardQuote is what the Pay button charges: the payoff of Day (see
+// domain.CheckoutWindow) in the amount Stripe takes, and when the Checkout
+// Session closes.
+type cardQuote struct {
+	payoff
+	Closes time.Time
+}
+
+// cardQuote quotes the Pay button at this moment; known is a payoff already
+// worked out (reused when it is of the same day), or nil. Returns EINVALID
+// for a currency Stripe does not take.
+func (s *Server) cardQuote(ctx context.Context, inv *domain.Invoice, known *payoff) (*cardQuote, error) {
+	day, closes := domain.CheckoutWindow(s.now(), invoiceZone(inv))
+	cq := &cardQuote{Closes: closes}
+	if known != nil && known.Day == day {
+		cq.payoff = *known
+	} else {
+		p, err := s.payoff(ctx, inv, day)
+		if err != nil {
+			return nil, err
+		}
+		cq.payoff = p
+	}
+	amount, err := domain.StripeAmount(cq.Amount, inv.Currency)
+	if err != nil {
+		return nil, err
+	}
+	cq.Amount = amount
+	return cq, nil
 }
 
 func renderPage(c echo.Context, status int, name string, data any) error {
@@ -405,8 +531,30 @@ func (s *Server) handleHostedPay(c echo.Context) error {
 	if s.Payments == nil {
 		return c.Redirect(http.StatusSeeOther, back)
 	}
-	sess, err := s.Payments.CreateCheckout(c.Request().Context(), id, domain.CheckoutInput{
+	ctx := c.Request().Context()
+	inv, err := s.Invoices.FindInvoiceByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if (inv.Status != domain.InvoiceStatusOpen && inv.Status != domain.InvoiceStatusUncollectible) || inv.BalanceDue <= 0 {
+		return c.Redirect(http.StatusSeeOther, back) // the page says paid (or void)
+	}
+	cq, err := s.cardQuote(ctx, inv, nil)
+	if domain.ErrorCode(err) == domain.EINVALID {
+		return c.Redirect(http.StatusSeeOther, back) // no card payments in this currency: the page has no button
+	}
+	if err != nil {
+		return err
+	}
+	// The button showed an amount: Stripe charges that amount or nothing.
+	// A quote that moved meanwhile (a payment, a posting, midnight) sends
+	// the payer back to the page to see the new one.
+	if c.FormValue("amount") != strconv.FormatInt(cq.Amount, 10) {
+		return c.Redirect(http.StatusSeeOther, back+"?checkout=changed")
+	}
+	sess, err := s.Payments.CreateCheckout(ctx, id, domain.CheckoutInput{
 		SuccessURL: back + "?checkout=success", CancelURL: back + "?checkout=cancelled",
+		Amount: cq.Amount, ExpiresAt: cq.Closes,
 	})
 	switch domain.ErrorCode(err) {
 	case "":
@@ -505,7 +653,7 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 	page := &accountPage{L: l, Title: l.T("account.title", "name", cl.Name), Business: s.Business, Client: *cl, AsOf: l.Date(today),
 		StatementURL: hostedAccountPath + token + "/statement.pdf"}
 	st, err := docs.Statement(ctx, id, "", today)
-	if err != nil && domain.ErrorCode(err) != "missing_reference_rate" {
+	if err != nil && domain.ErrorCode(err) != domain.EMISSINGRATE {
 		return nil, err
 	}
 	if st != nil {
@@ -520,9 +668,12 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 			return nil, err
 		}
 		for _, si := range st.Invoices {
-			page.Invoices = append(page.Invoices, accountInvoice{Number: si.Number, URL: hostedInvoicePath + tokens[si.ID],
-				IssueDate: l.Date(si.IssueDate), DueDate: l.Date(si.DueDate), DaysOverdue: si.DaysOverdue,
-				Balance: money(si.BalanceDue), AmountDue: money(si.AmountDue)})
+			row := accountInvoice{Number: si.Number, IssueDate: l.Date(si.IssueDate), DueDate: l.Date(si.DueDate),
+				DaysOverdue: si.DaysOverdue, Balance: money(si.BalanceDue), AmountDue: money(si.AmountDue)}
+			if t, ok := tokens[si.ID]; ok { // none while the invoice's own link is revoked
+				row.URL = hostedInvoicePath + t
+			}
+			page.Invoices = append(page.Invoices, row)
 		}
 	}
 	notices, err := docs.Notices(ctx, id, 50)
@@ -555,7 +706,7 @@ func (s *Server) accountPage(c echo.Context, id string, failed *acceptForm) (*ac
 			continue
 		}
 		up := s.accountAgreement(token, cl, v, failed)
-		up.Changes = domain.TermChanges(prev, v, cl.Currency)
+		up.Changes = i18n.For(cl.Language).TermChanges(prev, v, cl.Currency, cl.Kind)
 		page.Upcoming = append(page.Upcoming, *up)
 		prev = v
 	}
@@ -576,7 +727,7 @@ func (s *Server) accountAgreement(token string, cl *domain.Client, a domain.Agre
 			"time", at.Format("15:04 MST"))
 		out.PDFURL = hostedAccountPath + token + "/agreements/" + a.ID + "/acceptance.pdf"
 	case a.RequireAcceptance:
-		text := domain.AcceptanceText(a, cl.Currency)
+		text := l.AcceptanceText(a, cl.Currency, cl.Kind)
 		sum := sha256.Sum256([]byte(text))
 		f := &acceptForm{Action: hostedAccountPath + token + "/accept", AgreementID: a.ID, Lines: strings.Split(text, "\n"),
 			TermsSHA256: hex.EncodeToString(sum[:]), Enforced: a.EnforceOnlyIfAccepted}
@@ -633,7 +784,9 @@ func (s *Server) handleHostedAccept(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	text := domain.AcceptanceText(*ag, cl.Currency)
+	// The text the form showed, in the client's language: its SHA-256 must
+	// be the one the form carries.
+	text := i18n.For(cl.Language).AcceptanceText(*ag, cl.Currency, cl.Kind)
 	sum := sha256.Sum256([]byte(text))
 	switch {
 	case hex.EncodeToString(sum[:]) != sha:

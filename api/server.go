@@ -179,6 +179,7 @@ func (s *Server) routes() {
 	v1.PATCH("/clients/:id", s.handleClientUpdate, write...)
 	v1.GET("/clients/:id/credit", s.handleClientCredit, read...)
 	v1.POST("/clients/:id/rotate_link", s.handleClientRotateLink, admin...)
+	v1.POST("/clients/:id/revoke_link", s.handleClientRevokeLink, admin...)
 	v1.GET("/clients/:id/email_deliveries", s.handleEmailDeliveryList, read...)
 	v1.POST("/clients/:id/payment_methods/setup", s.handleSetupSessionCreate, write...)
 
@@ -194,6 +195,7 @@ func (s *Server) routes() {
 	v1.POST("/invoices/:id/issue", s.invoiceStep(domain.InvoiceService.IssueInvoice), write...)
 	v1.POST("/invoices/:id/void", s.invoiceStep(domain.InvoiceService.VoidInvoice), write...)
 	v1.POST("/invoices/:id/rotate_link", s.handleInvoiceRotateLink, admin...)
+	v1.POST("/invoices/:id/revoke_link", s.handleInvoiceRevokeLink, admin...)
 	v1.POST("/invoices/:id/mark_uncollectible", s.invoiceStep(domain.InvoiceService.MarkUncollectible), write...)
 	v1.POST("/invoices/:id/payments", s.handlePaymentCreate, write...)
 	v1.GET("/invoices/:id/payments", s.handlePaymentList, read...)

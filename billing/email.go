@@ -248,12 +248,20 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 			d.text("reason") + ", invoice " + d.text("invoice_id") + "). It is kept as unapplied payment " + d.text("id") +
 			": apply it to an invoice of its currency (POST /v1/unapplied_payments/" + d.text("id") + "/apply) or refund it (.../refund)."
 	case m.Type == domain.EventInvoiceAutoChargeFailed:
-		// Not in the catalogues yet: English.
-		subject = "Automatic payment of " + invoice + " failed"
-		lead = "We could not charge your saved card for " + invoice + " (" + d.text("reason") + "). Please pay it here: " +
-			d.text("pay_url") + " . Late payment terms apply as agreed."
-		if next := d.text("next_attempt_on"); next != "" {
-			lead += " Otherwise we will try the card again on " + next + "."
+		reason := l.T("mail.auto_failed.reason.other")
+		switch r := d.text("reason"); r {
+		case "card_declined", "requires_action", "no_saved_card":
+			reason = l.T("mail.auto_failed.reason." + r)
+		}
+		subject = l.T("mail.auto_failed.subject", args...)
+		if u := d.text("pay_url"); u != "" {
+			lead = l.T("mail.auto_failed.lead", append(args, "reason", reason, "url", u)...)
+		} else {
+			// The link was revoked: the ways to pay come below.
+			lead = l.T("mail.auto_failed.lead_nolink", append(args, "reason", reason)...)
+		}
+		if next, err := domain.ParseDate(d.text("next_attempt_on")); err == nil {
+			lead += " " + l.T("mail.auto_failed.retry", "date", l.Date(next))
 		}
 	case key == "":
 		subject, lead, payable = "Notice: "+m.Type, l.T("mail.other.lead"), false
@@ -269,10 +277,10 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 	} else {
 		b.WriteString(l.T("mail.hello") + "\n\n" + lead + "\n")
 	}
-	if facts := d.facts(l, currency, number); len(facts) > 0 {
+	if facts := d.facts(l, currency, number, chargeWords(l, m.Type, d, ec)); len(facts) > 0 {
 		b.WriteString("\n" + strings.Join(facts, "\n") + "\n")
 	}
-	if terms := d.list("terms"); len(terms) > 0 {
+	if terms := d.terms(l, ec); len(terms) > 0 {
 		b.WriteString("\n" + l.T("mail.terms") + "\n")
 		for _, t := range terms {
 			b.WriteString("  - " + t + "\n")
@@ -289,7 +297,7 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 		case ec.Overdue:
 			b.WriteString(l.T("mail.pay_now") + "\n")
 		}
-		b.WriteString(howToPay(l, ec))
+		b.WriteString(howToPay(l, ec, invoice))
 	}
 	if ec.Basis != "" && payable {
 		b.WriteString("\n" + l.T("mail.basis", "basis", ec.Basis) + "\n")
@@ -299,8 +307,9 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 }
 
 // howToPay lists the ways to pay: the hosted page, and the bank details
-// with the reference to quote.
-func howToPay(l *i18n.Locale, ec *domain.EmailContext) string {
+// with the reference to quote; without either (no hosted pages, or the
+// link revoked, and no bank details), it asks the client to get in touch.
+func howToPay(l *i18n.Locale, ec *domain.EmailContext, invoice string) string {
 	var ways []string
 	if ec.PayURL != "" {
 		ways = append(ways, l.T("mail.online", "url", ec.PayURL))
@@ -319,7 +328,7 @@ func howToPay(l *i18n.Locale, ec *domain.EmailContext) string {
 		ways = append(ways, l.T("mail.bank", "details", strings.Join(parts, ", ")))
 	}
 	if len(ways) == 0 {
-		return ""
+		return l.T("mail.contact", "invoice", invoice) + "\n"
 	}
 	return l.T("mail.how") + "\n  - " + strings.Join(ways, "\n  - ") + "\n"
 }
@@ -350,16 +359,53 @@ func (d eventData) list(key string) []string {
 	return out
 }
 
+// terms returns the sentences of the terms an agreement notice carries, in
+// the client's language, worded from the agreement itself (the event's
+// English "terms" are for webhook consumers); those English sentences
+// only when the agreement cannot be read.
+func (d eventData) terms(l *i18n.Locale, ec *domain.EmailContext) []string {
+	if raw, ok := d["agreement"]; ok {
+		var a domain.Agreement
+		if b, err := json.Marshal(raw); err == nil && json.Unmarshal(b, &a) == nil && ec.Currency != "" {
+			return l.Terms(a, ec.Currency, ec.Kind, domain.Date{})
+		}
+	}
+	return d.list("terms")
+}
+
+// chargeWords says what the charge of a charge mail is, in the client's
+// language: what the context worked out, else its kind's label. In
+// English the words it was posted with say it as they always have.
+func chargeWords(l *i18n.Locale, eventType string, d eventData, ec *domain.EmailContext) string {
+	switch {
+	case eventType != domain.EventChargePosted && eventType != domain.EventChargeAdjusted:
+		return ""
+	case l.Lang == i18n.Languages[0] && d.text("description") != "":
+		return d.text("description")
+	case ec.Charge != "":
+		return ec.Charge
+	case d.text("kind") != "":
+		return l.T("charge." + d.text("kind"))
+	}
+	return ""
+}
+
 // facts returns "Label: value" lines for the fields people care about, in
 // the client's language; amounts only when the currency is known, so minor
-// units are never shown raw.
-func (d eventData) facts(l *i18n.Locale, currency, number string) []string {
+// units are never shown raw. A charge is told as charge says (its English
+// description is for webhook consumers).
+func (d eventData) facts(l *i18n.Locale, currency, number, charge string) []string {
 	var out []string
 	for _, key := range []string{"number", "description", "issue_date", "due_date", "total", "amount", "charges_total",
 		"amount_paid", "balance_due", "paid_on", "effective_from"} {
 		v := d.text(key)
-		if key == "number" {
+		switch key {
+		case "number":
 			v = number
+		case "description":
+			if charge != "" {
+				v = charge
+			}
 		}
 		if v == "" {
 			continue

@@ -348,3 +348,37 @@ func TestSMTPSettings(t *testing.T) {
 		}
 	}
 }
+
+// The mail about a failed automatic payment speaks the client's language,
+// reason and next attempt included.
+func TestAutoChargeFailedMailInTheClientsLanguage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	mb := newMailbox(t)
+	client := &domain.Client{Name: "ООО Ромашка", Email: "ap@romashka.example", Timezone: "Europe/Moscow", Currency: "EUR",
+		Relationship: domain.RelationshipStandard, Status: domain.ClientActive}
+	if err := e.clients.CreateClient(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueue(t, domain.EventInvoiceAutoChargeFailed, client.ID, "inv_1", map[string]any{"number": "INV-2026-0007", "attempt": 1,
+		"amount": 123450, "currency": "EUR", "status": "failed", "reason": "card_declined", "pay_url": "https://pay.example/c/1",
+		"next_attempt_on": "2026-04-03"})
+	n := e.notifier(t, &billing.SMTPConfig{
+		URL: "smtp://remit:s3cret@" + mb.addr, From: "billing@acme.example", FromName: "Acme Studio",
+		TLSConfig: &tls.Config{RootCAs: mb.roots},
+	})
+	n.Context = func(context.Context, domain.OutboxMessage) *domain.EmailContext {
+		return &domain.EmailContext{Greeting: "Иван Петров", Language: "ru", Currency: "EUR"}
+	}
+	if d, f, err := n.RunOnce(ctx); err != nil || d != 1 || f != 0 {
+		t.Fatalf("run: delivered %d failed %d err %v", d, f, err)
+	}
+	h, parts := parse(t, mb.received()[0].data)
+	subject, _ := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+	want := "Уважаемый(ая) Иван Петров,\r\n\r\nНам не удалось списать оплату по документу «счёт INV-2026-0007» с вашей сохранённой карты " +
+		"(карта отклонена). Пожалуйста, оплатите его здесь: https://pay.example/c/1 . Условия о просрочке оплаты действуют, как договорено. " +
+		"Иначе мы повторим попытку списания с карты 3 апреля 2026 г.\r\n"
+	if subject != "Не удалось автоматически оплатить счёт INV-2026-0007 (Acme Studio)" || !strings.HasPrefix(string(parts[0].body), want) {
+		t.Fatalf("subject %q body:\n%s\nwant it to start\n%s", subject, parts[0].body, want)
+	}
+}

@@ -496,7 +496,8 @@ func suspensionRaised(prev, next *Suspension) bool {
 }
 
 // DescribeTerms writes the agreement as plain English sentences for an
-// invoice due on due in currency, for PDFs: when payment is due, the grace
+// invoice due on due in currency (the terms webhook events carry; a
+// client reads them in its language through i18n): when payment is due, the grace
 // period, late fees, fixed compensation, interest, suspension and how
 // payments are applied. A zero due date leaves the dates out.
 func DescribeTerms(a Agreement, currency string, due Date) []string {
@@ -504,133 +505,15 @@ func DescribeTerms(a Agreement, currency string, due Date) []string {
 }
 
 // DescribeTermsFor is DescribeTerms for a client of kind (business or
-// consumer), which some statutory presets' rate and compensation depend on.
+// consumer), which some statutory presets' rate and compensation depend on:
+// the English sentence of each of TermClauses.
 func DescribeTermsFor(a Agreement, currency, kind string, due Date) []string {
-	a = a.WithDefaults()
-	var out []string
-	days, err := ParseTerms(a.PaymentTerms)
-	by := ""
-	if !due.IsZero() {
-		by = " (by " + due.LongString() + ")"
-	}
-	switch {
-	case err != nil:
-	case days == 0:
-		out = append(out, "Payment is due on receipt"+by+".")
-	default:
-		out = append(out, fmt.Sprintf("Payment is due within %s of the issue date%s.", withUnit(days, "day"), by))
-	}
-	from := ""
-	if !due.IsZero() {
-		from = " from " + DayOneOverdue(due, a.GraceDays).LongString()
-	}
-	if a.GraceDays > 0 {
-		out = append(out, fmt.Sprintf("A grace period of %s applies after the due date.", withUnit(a.GraceDays, "day")))
-	}
-	if a.LateFee != nil {
-		out = append(out, describeLateFee(*a.LateFee, currency, from)...)
-	}
-	if a.Interest != nil {
-		if s := describeCompensation(a, currency, kind, from); s != "" {
-			out = append(out, s)
-		}
-		out = append(out, describeInterest(*a.Interest, kind, from)...)
-	} else if a.FixedCompensation > 0 {
-		out = append(out, describeCompensation(a, currency, kind, from))
-	}
-	if s := a.Suspension; s != nil && s.AfterDays > 0 {
-		sentence := fmt.Sprintf("Service may be suspended when an invoice is %s overdue", withUnit(s.AfterDays, "day"))
-		if s.WarningDays > 0 {
-			sentence += fmt.Sprintf(", after a warning %s before", withUnit(s.WarningDays, "day"))
-		}
-		out = append(out, sentence+".")
-	}
-	if a.Allocation == AllocationPrincipalFirst {
-		out = append(out, "Payments are applied first to the principal, then to compensation, fees and interest.")
-	} else {
-		out = append(out, "Payments are applied first to compensation, fees and interest, then to the principal.")
+	clauses := TermClauses(a, currency, kind, due)
+	out := make([]string, len(clauses))
+	for i, c := range clauses {
+		out[i] = c.English()
 	}
 	return out
-}
-
-func describeLateFee(lf LateFee, currency, from string) []string {
-	percent := displayRate(lf.Percent)
-	var what string
-	switch {
-	case lf.Flat > 0 && percent != "":
-		what = fmt.Sprintf("%s plus %s %%", FormatMoney(lf.Flat, currency), percent)
-	case lf.Flat > 0:
-		what = FormatMoney(lf.Flat, currency)
-	default:
-		what = percent + " %"
-	}
-	out := []string{"A late fee of " + what + " applies" + from + "."}
-	if percent != "" {
-		out = append(out, "The percentage is of the principal outstanding when the fee is assessed.")
-	}
-	var limits []string
-	if lf.MaxCount > 0 && lf.RepeatEveryDays > 0 {
-		limits = append(limits, fmt.Sprintf("at most %s in all", withUnit(lf.MaxCount, "time")))
-	}
-	if lf.MaxTotal > 0 {
-		limits = append(limits, fmt.Sprintf("never more than %s in total", FormatMoney(lf.MaxTotal, currency)))
-	}
-	switch {
-	case lf.RepeatEveryDays > 0:
-		s := fmt.Sprintf("It is charged again every %s while the principal remains unpaid", withUnit(lf.RepeatEveryDays, "day"))
-		if len(limits) > 0 {
-			s += ", " + strings.Join(limits, ", ")
-		}
-		out = append(out, s+".")
-	case lf.MaxTotal > 0:
-		out = append(out, "It is "+limits[0]+".")
-	}
-	return out
-}
-
-func describeCompensation(a Agreement, currency, kind, from string) string {
-	if a.Interest != nil {
-		switch {
-		case a.Interest.Preset == PresetDEBGB288 && currency == "EUR" && kind != ClientConsumer:
-			return fmt.Sprintf("A flat sum of %s is due%s (German Civil Code, section 288(5)).", FormatMoney(4000, "EUR"), from)
-		case a.Interest.Preset == PresetFRCodeCommerce && currency == "EUR":
-			return fmt.Sprintf("A fixed indemnity of %s for recovery costs is due%s (French Commercial Code, art. L441-10 and D441-5).",
-				FormatMoney(4000, "EUR"), from)
-		case a.Interest.Preset == PresetEULatePayment && currency == "EUR":
-			return fmt.Sprintf("A fixed compensation of %s for recovery costs is due%s (Directive 2011/7/EU, art. 6).",
-				FormatMoney(4000, "EUR"), from)
-		case a.Interest.Preset == PresetUKLatePayment && currency == "GBP":
-			return fmt.Sprintf("A fixed compensation for recovery costs is due%s (Late Payment of Commercial Debts (Interest) Act 1998, s. 5A): "+
-				"%s on a debt under %s, %s under %s, %s from %s.", from,
-				FormatMoney(4000, "GBP"), FormatMoney(100000, "GBP"), FormatMoney(7000, "GBP"),
-				FormatMoney(1000000, "GBP"), FormatMoney(10000, "GBP"), FormatMoney(1000000, "GBP"))
-		}
-	}
-	if a.FixedCompensation > 0 {
-		return fmt.Sprintf("A fixed compensation of %s is due%s.", FormatMoney(a.FixedCompensation, currency), from)
-	}
-	return ""
-}
-
-func describeInterest(it InterestTerms, kind, from string) []string {
-	var out []string
-	switch {
-	case it.Preset != "":
-		out = append(out, fmt.Sprintf("Statutory interest accrues daily on the overdue principal%s under %s (%s).",
-			from, InterestLegalBasis(it, kind), dayCountOf(it)))
-	case it.DailyRate != "":
-		out = append(out, fmt.Sprintf("Interest at %s %% a day accrues on the overdue principal%s.", displayRate(it.DailyRate), from))
-	default:
-		out = append(out, fmt.Sprintf("Interest at %s %% a year accrues daily on the overdue principal (%s).",
-			displayRate(it.AnnualRate), dayCountOf(it)))
-		if from != "" {
-			out = append(out, "Interest runs"+from+".")
-		}
-	}
-	if it.Compound {
-		out = append(out, "Interest charged and left unpaid is added to the base from the day after it is charged.")
-	}
-	return append(out, "Interest is charged on the first day of each month for the month before, and on the day the principal is paid in full.")
 }
 
 // displayRate writes a percent string in its shortest form ("1.50" -> "1.5"),

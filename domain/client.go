@@ -87,8 +87,8 @@ type Client struct {
 	// client is embedded in another resource.
 	CreditBalance *int64 `json:"credit_balance,omitempty"`
 	// PortalURL is the client's account page; the api sets it when hosted
-	// pages are on.
-	PortalURL string    `json:"portal_url,omitempty"`
+	// pages are on (null while the link is revoked).
+	PortalURL PageLink  `json:"portal_url,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

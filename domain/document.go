@@ -270,22 +270,17 @@ func UnpostedCharges(f InvoiceFacts, posted []Charge, asOf Date) (due []DueCharg
 }
 
 // TermChanges lists what a new agreement version changes for a
-// policy-change notice: each sentence of the new terms that the previous
-// terms lack, then, prefixed "No longer: ", each previous sentence that
-// the new terms drop (DescribeTerms, without dates).
+// policy-change notice, in English: each clause of the new terms that the
+// previous terms lack, then, prefixed "No longer: ", each previous clause
+// that the new terms drop (ClauseChanges, without dates).
 func TermChanges(previous, next Agreement, currency string) []string {
-	before := DescribeTerms(previous, currency, Date{})
-	after := DescribeTerms(next, currency, Date{})
+	added, dropped := ClauseChanges(previous, next, currency, ClientBusiness)
 	var out []string
-	for _, s := range after {
-		if !slices.Contains(before, s) {
-			out = append(out, s)
-		}
+	for _, c := range added {
+		out = append(out, c.English())
 	}
-	for _, s := range before {
-		if !slices.Contains(after, s) {
-			out = append(out, "No longer: "+s)
-		}
+	for _, c := range dropped {
+		out = append(out, "No longer: "+c.English())
 	}
 	return out
 }

@@ -90,9 +90,29 @@ type DueCharge struct {
 	Amount      int64
 	Description string
 	Breakdown   []InterestSpan
+	// Facts are the figures the words explaining the charge need.
+	Facts *ChargeFacts
 	// Correction says the entry corrects what is posted under Key: the
 	// store posts it under AdjustmentKey(Key, n).
 	Correction bool
+}
+
+// ChargeFacts are the figures behind a posted charge that the words
+// explaining it need in each language, beyond its kind, key, dates and
+// breakdown: a late fee's flat amount, percent, the principal it was a
+// percent of and the cap it was cut to fit (0: not cut); the statutory
+// preset a compensation is due under; and what a correction (a key
+// AdjustmentKey gives) changed: the amount posted before (Was) and after
+// (Now), Reversed when the terms no longer give the charge at all.
+type ChargeFacts struct {
+	Flat     int64  `json:"flat,omitempty"`
+	Percent  string `json:"percent,omitempty"`
+	Base     int64  `json:"base,omitempty"`
+	Cap      int64  `json:"cap,omitempty"`
+	Preset   string `json:"preset,omitempty"`
+	Was      int64  `json:"was,omitempty"`
+	Now      int64  `json:"now,omitempty"`
+	Reversed bool   `json:"reversed,omitempty"`
 }
 
 // InterestSpan is a run of consecutive days charged interest on the same

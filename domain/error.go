@@ -37,6 +37,9 @@ const (
 	EPREVMILESTONEUNPAID = "previous_milestone_unpaid"
 	ECLIENTOFFBOARDED    = "client_offboarded"
 	ESTRIPENOTCONFIGURED = "stripe_not_configured"
+	// EMISSINGRATE: interest cannot be worked out, a reference rate it
+	// needs is not loaded (422).
+	EMISSINGRATE = "missing_reference_rate"
 )
 
 // Error is an application error with a machine-readable code, a message a

@@ -81,8 +81,9 @@ type Invoice struct {
 	PaymentProcessing bool `json:"payment_processing"`
 
 	// HostedInvoiceURL is the page the client opens to see and pay the
-	// invoice; the api sets it on issued invoices when hosted pages are on.
-	HostedInvoiceURL string `json:"hosted_invoice_url,omitempty"`
+	// invoice; the api sets it on issued invoices when hosted pages are on
+	// (null while the link is revoked).
+	HostedInvoiceURL PageLink `json:"hosted_invoice_url,omitzero"`
 
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
@@ -326,7 +327,10 @@ type Charge struct {
 	WaivedAmount int64          `json:"waived_amount"`
 	WaiveReason  string         `json:"waive_reason"`
 	Breakdown    []InterestSpan `json:"breakdown,omitempty"`
-	CreatedAt    time.Time      `json:"created_at"`
+	// Facts are the figures the words explaining it need (nil on charges
+	// posted before they were kept).
+	Facts     *ChargeFacts `json:"-"`
+	CreatedAt time.Time    `json:"created_at"`
 }
 
 // Event is one entry of the audit trail: what changed, who did it, when.

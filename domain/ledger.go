@@ -339,6 +339,7 @@ func (s *simulation) compensation() (DueCharge, bool) {
 		c.Amount = presetCompensation(it.Preset, s.f.Currency, s.f.ClientKind, s.principal)
 		if c.Amount > 0 {
 			c.Description += " (" + PresetLaw(it.Preset) + ")"
+			c.Facts = &ChargeFacts{Preset: it.Preset}
 		}
 	}
 	if c.Amount == 0 {
@@ -379,6 +380,10 @@ func (s *simulation) lateFee(d Date) (DueCharge, bool, error) {
 		Key: LateFeeKey(seq), Kind: ChargeLateFee, Seq: seq,
 		From: d, To: d, PostOn: d,
 		Description: s.lateFeeDescription(seq, d, base, percent),
+		Facts:       &ChargeFacts{Flat: lf.Flat, Base: base},
+	}
+	if percent.Sign() > 0 {
+		fee.Facts.Percent = FormatRate(percent)
 	}
 	amount, err := roundCharge(new(big.Rat).Add(new(big.Rat).SetInt64(lf.Flat), percentOf(base, percent)), "a late fee")
 	if err != nil {
@@ -387,6 +392,7 @@ func (s *simulation) lateFee(d Date) (DueCharge, bool, error) {
 	if sum, ok := AddInt64(s.feeTotal, amount); lf.MaxTotal > 0 && (!ok || sum > lf.MaxTotal) {
 		amount = max(lf.MaxTotal-s.feeTotal, 0)
 		fee.Description += fmt.Sprintf(", cut to fit the %s cap", FormatMoney(lf.MaxTotal, s.f.Currency))
+		fee.Facts.Cap = lf.MaxTotal
 	}
 	if amount <= 0 {
 		s.feesEnded = true
@@ -708,6 +714,7 @@ func ChargeDifferences(want []ChargeState, posted []Charge, currency string) []D
 		case have != c.Amount:
 			d := c.DueCharge
 			d.Correction, d.Amount = true, c.Amount-have
+			d.Facts = &ChargeFacts{Was: have, Now: c.Amount}
 			d.Description = fmt.Sprintf("Correction of %s to %s after dated payments or refunds: %s",
 				FormatMoney(have, currency), FormatMoney(c.Amount, currency), c.Description)
 			out = append(out, d)
@@ -718,6 +725,7 @@ func ChargeDifferences(want []ChargeState, posted []Charge, currency string) []D
 			continue
 		}
 		out = append(out, DueCharge{Key: key, Kind: kinds[key], Correction: true, Amount: -sums[key],
+			Facts:       &ChargeFacts{Was: sums[key], Reversed: true},
 			Description: "Reversed after dated payments or refunds: the terms no longer give " + key + " (" + descriptions[key] + ")"})
 	}
 	return out

@@ -475,8 +475,15 @@ type EmailContext struct {
 	PayURL    string
 	Bank      BankDetails
 	Reference string
-	// Basis is what the terms rest on: the agreement version, or the law.
+	// Kind is the client's (business or consumer), which some statutory
+	// terms depend on.
+	Kind string
+	// Basis is what the terms rest on: the agreement version, or the law,
+	// in the client's language.
 	Basis string
+	// Charge says what the charge a charge.posted or charge.adjusted mail
+	// is about is, in the client's language ("" when unknown).
+	Charge string
 	// AcceptURL is the account page when a version awaits the client's acceptance.
 	AcceptURL string
 }

@@ -390,3 +390,56 @@ func dayWeight(dayCount string, d Date) int64 {
 	}
 	return 1
 }
+
+// How a statutory preset fixes its reference rate (StatutoryRule.Fixing).
+const (
+	// FixingJanuaryJuly fixes it for each half-year at the rate in force on
+	// 1 January and on 1 July.
+	FixingJanuaryJuly = "half_year_jan_jul"
+	// FixingDecemberJune fixes it for each half-year at the rate in force on
+	// 31 December and on 30 June.
+	FixingDecemberJune = "half_year_dec_jun"
+	// FixingAtDueDate fixes it for the whole delay at the rate in force on
+	// 1 January or 1 July of the half-year payment fell overdue in.
+	FixingAtDueDate = "at_due_date"
+	// FixingDaily takes the rate in force on each day of the delay.
+	FixingDaily = "daily"
+)
+
+// StatutoryRule is the law behind a statutory preset and how it sets the
+// rate, as figures each language words (InterestLegalBasis words it in
+// English): the reference Series plus Margin percentage points, for a
+// Debtor of a kind where the law distinguishes ("" where it does not),
+// fixed as Fixing says.
+type StatutoryRule struct {
+	Preset string
+	Series string
+	Margin int64
+	Debtor string
+	Fixing string
+}
+
+// PresetRule returns the rule of the terms' statutory preset for a client of
+// kind, and false when the terms name no known preset.
+func PresetRule(it InterestTerms, kind string) (StatutoryRule, bool) {
+	p, ok := presetFor(it.Preset)
+	if !ok {
+		return StatutoryRule{}, false
+	}
+	r := StatutoryRule{Preset: it.Preset, Series: p.series, Margin: p.marginFor(kind), Fixing: FixingJanuaryJuly}
+	if p.consumerMargin >= 0 {
+		r.Debtor = ClientBusiness
+		if kind == ClientConsumer {
+			r.Debtor = ClientConsumer
+		}
+	}
+	switch {
+	case it.Preset == PresetRUCivilCode395:
+		r.Fixing = FixingDaily
+	case it.Preset == PresetUKLatePayment:
+		r.Fixing = FixingDecemberJune
+	case p.rateFixing && it.RateFixing == RateFixingAtDueDate:
+		r.Fixing = FixingAtDueDate
+	}
+	return r, true
+}

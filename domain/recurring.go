@@ -394,36 +394,87 @@ func (r RecurringInvoice) Next(n int) []BillingPeriod {
 	return NextPeriods(s, r.LastPeriod, r.IssueFrom, n)
 }
 
-// PeriodName returns how period p is printed in place of {period}: its
-// first month ("November 2026") for a period of one month, its year for a
-// calendar year, else its first and last day ("2 November 2026 to 8
-// November 2026").
-func (s Schedule) PeriodName(p BillingPeriod) string {
+// The shapes of a billing period (Schedule.PeriodShape).
+const (
+	PeriodMonth = "month" // one calendar month
+	PeriodYear  = "year"  // one calendar year
+	PeriodDays  = "days"  // anything else: told by its first and last day
+)
+
+// PeriodShape says how period p is told: as its first month for a period
+// of one month, its year for a calendar year, else by its first and last
+// day.
+func (s Schedule) PeriodShape(p BillingPeriod) string {
 	switch {
 	case s.Interval == IntervalMonthly && s.IntervalCount == 1:
-		return p.From.Month().String() + " " + fmt.Sprint(p.From.Year())
+		return PeriodMonth
 	case s.Interval == IntervalYearly && s.IntervalCount == 1 && p.From.Day() == 1 && p.From.Month() == time.January:
+		return PeriodYear
+	}
+	return PeriodDays
+}
+
+// PeriodName returns how period p is printed in place of {period} in
+// English (PeriodShape): "November 2026", "2026", or "2 November 2026 to 8
+// November 2026".
+func (s Schedule) PeriodName(p BillingPeriod) string {
+	switch s.PeriodShape(p) {
+	case PeriodMonth:
+		return p.From.Month().String() + " " + fmt.Sprint(p.From.Year())
+	case PeriodYear:
 		return fmt.Sprint(p.From.Year())
 	}
 	return p.From.LongString() + " to " + p.To.LongString()
 }
 
-// InvoiceLines returns the template's lines for period p, {period} replaced.
+// PeriodWords names a recurring invoice's period in a client's language:
+// the text that replaces {period}, and the line the invoice's memo starts
+// with.
+type PeriodWords interface {
+	PeriodName(s Schedule, p BillingPeriod) string
+	PeriodMemo(p BillingPeriod) string
+}
+
+// EnglishPeriods are PeriodWords in English.
+type EnglishPeriods struct{}
+
+// PeriodName implements PeriodWords.
+func (EnglishPeriods) PeriodName(s Schedule, p BillingPeriod) string { return s.PeriodName(p) }
+
+// PeriodMemo implements PeriodWords: "Period 3: 2026-03-01 to 2026-03-31.".
+func (EnglishPeriods) PeriodMemo(p BillingPeriod) string {
+	return fmt.Sprintf("Period %d: %s to %s.", p.Index+1, p.From, p.To)
+}
+
+// InvoiceLines returns the template's lines for period p, {period}
+// replaced in English.
 func (r RecurringInvoice) InvoiceLines(p BillingPeriod) []LineInput {
+	return r.InvoiceLinesIn(p, EnglishPeriods{})
+}
+
+// InvoiceLinesIn returns the template's lines for period p, {period}
+// replaced in the words of w.
+func (r RecurringInvoice) InvoiceLinesIn(p BillingPeriod, w PeriodWords) []LineInput {
+	name := w.PeriodName(r.Schedule, p)
 	out := make([]LineInput, len(r.Lines))
 	for i, l := range r.Lines {
-		l.Description = strings.ReplaceAll(l.Description, PeriodPlaceholder, r.PeriodName(p))
+		l.Description = strings.ReplaceAll(l.Description, PeriodPlaceholder, name)
 		out[i] = l
 	}
 	return out
 }
 
-// InvoiceMemo returns the memo of period p's invoice: the period's dates,
-// then the template's memo.
+// InvoiceMemo returns the memo of period p's invoice in English: the
+// period's dates, then the template's memo.
 func (r RecurringInvoice) InvoiceMemo(p BillingPeriod) string {
-	memo := fmt.Sprintf("Period %d: %s to %s.", p.Index+1, p.From, p.To)
+	return r.InvoiceMemoIn(p, EnglishPeriods{})
+}
+
+// InvoiceMemoIn is InvoiceMemo in the words of w.
+func (r RecurringInvoice) InvoiceMemoIn(p BillingPeriod, w PeriodWords) string {
+	memo := w.PeriodMemo(p)
 	if r.Memo != "" {
-		memo += "\n" + strings.ReplaceAll(r.Memo, PeriodPlaceholder, r.PeriodName(p))
+		memo += "\n" + strings.ReplaceAll(r.Memo, PeriodPlaceholder, w.PeriodName(r.Schedule, p))
 	}
 	return memo
 }

@@ -34,6 +34,13 @@ type CheckoutInput struct {
 	// empty means the configured defaults.
 	SuccessURL string
 	CancelURL  string
+	// Amount, when set, is what the session charges, in minor units: the
+	// hosted page's payoff quote (CheckoutWindow). Zero means the
+	// invoice's posted balance due.
+	Amount int64
+	// ExpiresAt, when set, is when the session closes (Stripe takes 30
+	// minutes to 24 hours from now); zero means Stripe's default, 24 hours.
+	ExpiresAt time.Time
 }
 
 // CheckoutSession is a Stripe-hosted payment page for an invoice's balance.
@@ -133,7 +140,7 @@ type StripeLedger interface {
 // PaymentGateway is Remit's Stripe integration as the API uses it.
 type PaymentGateway interface {
 	// CreateCheckout opens a Checkout Session for the invoice's balance due
-	// now. Returns ENOTFOUND, EINVOICENOTOPEN, EINVOICEPAID, EINVOICEVOID,
+	// now, or for in.Amount when set. Returns ENOTFOUND, EINVOICENOTOPEN, EINVOICEPAID, EINVOICEVOID,
 	// EINVALID (a currency Stripe cannot take), EUNAVAILABLE (Stripe failed).
 	CreateCheckout(ctx context.Context, invoiceID string, in CheckoutInput) (*CheckoutSession, error)
 	// HandleWebhook verifies a webhook body against its Stripe-Signature

@@ -29,6 +29,7 @@ var files embed.FS
 // Locale is one language's catalogue and formats.
 type Locale struct {
 	Lang    string
+	tag     language.Tag
 	msgs    map[string]string
 	printer *message.Printer
 }
@@ -41,7 +42,8 @@ func init() {
 		if err != nil {
 			panic(err)
 		}
-		l := &Locale{Lang: lang, printer: message.NewPrinter(language.MustParse(lang))}
+		tag := language.MustParse(lang)
+		l := &Locale{Lang: lang, tag: tag, printer: message.NewPrinter(tag)}
 		if err := json.Unmarshal(b, &l.msgs); err != nil {
 			panic(fmt.Sprintf("i18n: %s.json: %v", lang, err))
 		}

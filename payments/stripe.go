@@ -108,7 +108,11 @@ func (g *Gateway) CreateCheckout(ctx context.Context, invoiceID string, in domai
 	if inv.BalanceDue <= 0 {
 		return nil, domain.Conflictf(domain.EINVOICEPAID, "invoice %s has nothing due", inv.ID)
 	}
-	amount, err := StripeAmount(inv.BalanceDue, inv.Currency)
+	due := inv.BalanceDue
+	if in.Amount > 0 {
+		due = in.Amount // the payoff the hosted page quoted
+	}
+	amount, err := StripeAmount(due, inv.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +153,17 @@ func (g *Gateway) CreateCheckout(ctx context.Context, invoiceID string, in domai
 	if cancel != "" {
 		p.CancelURL = stripe.String(cancel)
 	}
+	keyParts := []string{inv.ID, fmt.Sprint(amount), inv.Currency, customer, success, cancel}
+	if !in.ExpiresAt.IsZero() {
+		p.ExpiresAt = stripe.Int64(in.ExpiresAt.Unix())
+		keyParts = append(keyParts, fmt.Sprint(in.ExpiresAt.Unix()))
+	}
 	p.AddMetadata(MetaInvoiceID, inv.ID)
 	p.AddMetadata(MetaClientID, inv.ClientID)
 	p.Context = ctx
-	// The same invoice, amount and pages within Stripe's 24 hours of key
-	// memory get the same session back: a double click opens one page.
-	sum := sha256.Sum256([]byte(strings.Join([]string{inv.ID, fmt.Sprint(amount), inv.Currency, customer, success, cancel}, "\x00")))
+	// The same invoice, amount, pages and expiry within Stripe's 24 hours
+	// of key memory get the same session back: a double click opens one page.
+	sum := sha256.Sum256([]byte(strings.Join(keyParts, "\x00")))
 	p.SetIdempotencyKey("remit-checkout-" + hex.EncodeToString(sum[:16]))
 	sess, err := g.api.CheckoutSessions.New(p)
 	if err != nil {

@@ -175,7 +175,7 @@ func (s *DocumentService) Statement(ctx context.Context, clientID, currency stri
 			line, err := domain.StatementLine(row.toDomain(nil, now), l.charges, l.payments, f, asOf)
 			var missing *domain.MissingRateError
 			if errors.As(err, &missing) {
-				return domain.Unprocessablef("missing_reference_rate", "invoice %s: %s; load it with PUT /v1/reference_rates/%s",
+				return domain.Unprocessablef(domain.EMISSINGRATE, "invoice %s: %s; load it with PUT /v1/reference_rates/%s",
 					orID(row), missing.Error(), missing.Series)
 			}
 			if err != nil {

@@ -26,6 +26,7 @@ type chargeRow struct {
 	Days         int
 	Description  string
 	Breakdown    string
+	Facts        *string // domain.ChargeFacts as JSON
 	Paid         int64
 	WaivedAmount int64
 	WaiveReason  string
@@ -45,7 +46,26 @@ func (r *chargeRow) toDomain() domain.Charge {
 	if r.Breakdown != "" {
 		_ = json.Unmarshal([]byte(r.Breakdown), &c.Breakdown)
 	}
+	if r.Facts != nil {
+		var f domain.ChargeFacts
+		if json.Unmarshal([]byte(*r.Facts), &f) == nil {
+			c.Facts = &f
+		}
+	}
 	return c
+}
+
+// factsCol is a charge's facts for its column, nil when it has none.
+func factsCol(f *domain.ChargeFacts) *string {
+	if f == nil {
+		return nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return &s
 }
 
 // paymentRow is the payments table; external_key is unique.
@@ -513,7 +533,7 @@ func (db *DB) writeCharges(ctx context.Context, tx *gorm.DB, row *invoiceRow, lr
 	for _, d := range domain.ChargeDifferences(l.Charges, posted, row.Currency) {
 		c := chargeRow{ID: db.newID("chg"), InvoiceID: row.ID, Kind: string(d.Kind), Key: d.Key, Amount: d.Amount,
 			PostedOn: d.PostOn.String(), PeriodFrom: dateCol(d.From), PeriodTo: dateCol(d.To), Days: d.Days,
-			Description: d.Description, CreatedAt: db.now()}
+			Description: d.Description, Facts: factsCol(d.Facts), CreatedAt: db.now()}
 		event := domain.EventChargePosted
 		if d.Correction {
 			corrections[d.Key]++
@@ -1060,7 +1080,8 @@ func (s *InvoiceService) Quote(ctx context.Context, invoiceID string, asOf domai
 	q, err := domain.Accrual(lr.facts, asOf)
 	var missing *domain.MissingRateError
 	if errors.As(err, &missing) {
-		return domain.Quote{}, domain.Unprocessablef("missing_reference_rate", "%s; load it with PUT /v1/reference_rates/%s", missing.Error(), missing.Series)
+		return domain.Quote{}, domain.Unprocessablef(domain.EMISSINGRATE, "%s; load it with PUT /v1/reference_rates/%s",
+			missing.Error(), missing.Series)
 	}
 	if row.Status == domain.InvoiceStatusVoid {
 		return domain.Quote{AsOf: asOf, Principal: row.Total}, err

@@ -110,6 +110,9 @@ func (r *recurringRow) plan() (done bool, err error) {
 type RecurringService struct {
 	db       *DB
 	invoices *InvoiceService
+	// Words names a period in a client's language (its lines' {period}
+	// and the memo's first line); English when nil.
+	Words func(lang string) domain.PeriodWords
 }
 
 // NewRecurringService returns the recurring invoice service on db.
@@ -506,8 +509,16 @@ func (s *RecurringService) claim(tx *gorm.DB, templateID string, p domain.Billin
 // day, due by its terms), links it to the period and announces it.
 func (s *RecurringService) issuePeriod(ctx context.Context, tx *gorm.DB, row *recurringRow, t domain.RecurringInvoice,
 	p domain.BillingPeriod) error {
+	var words domain.PeriodWords = domain.EnglishPeriods{}
+	if s.Words != nil {
+		c, err := findClient(tx, row.ClientID)
+		if err != nil {
+			return err
+		}
+		words = s.Words(c.Language)
+	}
 	d := domain.InvoiceDraft{ClientID: row.ClientID, Currency: row.Currency, CurrencyOverride: true, IssueDate: p.IssueOn,
-		Lines: t.InvoiceLines(p), Memo: t.InvoiceMemo(p)}
+		Lines: t.InvoiceLinesIn(p, words), Memo: t.InvoiceMemoIn(p, words)}
 	invoiceID, err := s.invoices.createInvoiceTx(ctx, tx, d)
 	if err != nil {
 		return err

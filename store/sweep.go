@@ -542,7 +542,7 @@ func (w *sweepWriter) counts(invoiceID string) *domain.SweepReport {
 func (w *sweepWriter) addCharge(row *invoiceRow, d domain.DueCharge) {
 	c := chargeRow{ID: w.db.newID("chg"), InvoiceID: row.ID, Kind: string(d.Kind), Key: d.Key, Amount: d.Amount,
 		PostedOn: d.PostOn.String(), PeriodFrom: dateCol(d.From), PeriodTo: dateCol(d.To), Days: d.Days,
-		Description: d.Description, CreatedAt: w.now}
+		Description: d.Description, Facts: factsCol(d.Facts), CreatedAt: w.now}
 	if len(d.Breakdown) > 0 {
 		if b, err := json.Marshal(d.Breakdown); err == nil {
 			c.Breakdown = string(b)
@@ -636,12 +636,12 @@ func (w *sweepWriter) write(tx *gorm.DB, only map[string]bool) (domain.SweepRepo
 		if in(c.InvoiceID) {
 			charges = append(charges, c)
 			rows = append(rows, []any{c.ID, c.InvoiceID, c.Kind, c.Key, c.Amount, c.PostedOn, c.PeriodFrom, c.PeriodTo, c.Days,
-				c.Description, c.Breakdown, 0, 0, "", c.CreatedAt})
+				c.Description, c.Breakdown, c.Facts, 0, 0, "", c.CreatedAt})
 		}
 	}
 	var ids []string
 	if err := insertRows(tx, "charges", []string{"id", "invoice_id", "kind", "key", "amount", "posted_on", "period_from", "period_to", "days",
-		"description", "breakdown", "paid", "waived_amount", "waive_reason", "created_at"}, rows, "ON CONFLICT (invoice_id, key) DO NOTHING RETURNING id", &ids); err != nil {
+		"description", "breakdown", "facts", "paid", "waived_amount", "waive_reason", "created_at"}, rows, "ON CONFLICT (invoice_id, key) DO NOTHING RETURNING id", &ids); err != nil {
 		return r, err
 	}
 	inserted := make(map[string]bool, len(ids))

@@ -249,7 +249,17 @@ func TestBrowserClientPages(t *testing.T) {
 			}
 		}
 	})
-	if err := chromedp.Run(ctx, network.Enable(), chromedp.Navigate(link), chromedp.Click("#pay", chromedp.ByQuery)); err != nil {
+	// The button charges what the page says is due today (1,034.54 with
+	// the interest accrued to today, not the ledger's balance).
+	var button, dueNow, balance string
+	if err := chromedp.Run(ctx, network.Enable(), chromedp.Navigate(link), chromedp.Text("#pay", &button),
+		chromedp.Text("#amount-due-today", &dueNow), chromedp.Text("dl.facts:last-of-type dd:last-of-type", &balance)); err != nil {
+		t.Fatal(err)
+	}
+	if button != "Pay "+dueNow+" by card" || dueNow != "€1,034.54" || balance != "€1,034.21" {
+		t.Fatalf("Pay button %q, amount due today %q, balance %q", button, dueNow, balance)
+	}
+	if err := chromedp.Run(ctx, chromedp.Click("#pay", chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
 	var sent []stripeRequest
@@ -264,7 +274,7 @@ func TestBrowserClientPages(t *testing.T) {
 	// (The first session is the one the downloaded PDF links to.)
 	sent = proxy.sent("POST", "/v1/checkout/sessions")
 	last := sent[len(sent)-1].Form
-	if last.Get("success_url") != link+"?checkout=success" || last.Get("line_items[0][price_data][unit_amount]") != "103421" {
+	if last.Get("success_url") != link+"?checkout=success" || last.Get("line_items[0][price_data][unit_amount]") != "103454" {
 		t.Fatalf("checkout sessions %+v", sent)
 	}
 	// Stripe sends the payer back: processing until the webhook says paid.

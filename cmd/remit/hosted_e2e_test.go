@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -213,39 +216,233 @@ func TestHostedPagesOff(t *testing.T) {
 	}
 }
 
+// payByCard presses the page's Pay button as a browser would (the form's
+// hidden amount included) and returns the redirect, the amount the button
+// showed and the form Remit sent Stripe for the session.
+func payByCard(t *testing.T, s *testServer, proxy *stripeProxy, link string) (location, button string, sent url.Values) {
+	t.Helper()
+	body := s.open("GET", link, nil).Body
+	m := regexp.MustCompile(`<input type="hidden" name="amount" value="(\d+)"><button type="submit" id="pay">Pay ([^<]+) by card</button>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no Pay form on the page:\n%s", body)
+	}
+	before := len(proxy.sent("POST", "/v1/checkout/sessions"))
+	pay := s.open("POST", link+"/pay", url.Values{"amount": {m[1]}})
+	all := proxy.sent("POST", "/v1/checkout/sessions")
+	if pay.Status != 303 || len(all) != before+1 {
+		t.Fatalf("pay: %d %s, %d session requests", pay.Status, pay.Header.Get("Location"), len(all)-before)
+	}
+	return pay.Header.Get("Location"), m[2], all[len(all)-1].Form
+}
+
+// completeCheckout sends Stripe's signed checkout.session.completed for a
+// card payment of amount made at the time at.
+func completeCheckout(t *testing.T, s *testServer, invoiceID, intent string, amount int64, at time.Time) {
+	t.Helper()
+	ev := stripeEvent("evt_"+intent, "checkout.session.completed", at, map[string]any{"id": "cs_" + intent, "object": "checkout.session",
+		"mode": "payment", "payment_intent": intent, "amount_total": amount, "currency": "eur", "payment_status": "paid",
+		"metadata": map[string]any{"remit_invoice_id": invoiceID}})
+	if r := s.webhook(ev); r.Status != 200 || !strings.Contains(string(r.Body), "payment recorded") {
+		t.Fatalf("webhook: %d %s", r.Status, r.Body)
+	}
+}
+
+// interestCharge returns the amount of the invoice's charge under key.
+func interestCharge(t *testing.T, s *testServer, invoiceID, key string) int64 {
+	t.Helper()
+	for _, c := range s.must(200, request{Method: "GET", Path: "/v1/invoices/" + invoiceID + "/charges"})["data"].([]any) {
+		if ch := c.(map[string]any); ch["key"] == key {
+			return num(ch, "amount")
+		}
+	}
+	t.Fatalf("invoice %s has no charge %s", invoiceID, key)
+	return 0
+}
+
+// TestHostedInvoicePayByCard: the Pay button charges the payoff of the
+// day the page shows (interest accrued to today included), the session
+// closes at 23:55 of the invoice's day, and the payment Stripe reports
+// leaves the invoice paid with nothing owed: the final interest posted is
+// the interest quoted.
 func TestHostedInvoicePayByCard(t *testing.T) {
 	proxy := newStripeProxy(t, startStripeMock(t))
 	s := MustRunMain(t, pinned("2026-03-01"), withStripe(proxy.URL), withHostedPages)
 	_, inv := overdueInvoice(t, s)
+	id := inv["id"].(string)
 	link := inv["hosted_invoice_url"].(string)
 	token := strings.TrimPrefix(link, testPublicURL+"/i/")
 
+	quote := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id + "/accrual"})
+	if num(quote, "payoff") != 103454 || num(quote, "interest_accrued_unposted") != 33 {
+		t.Fatalf("quote %v", quote)
+	}
 	p := s.open("GET", link, nil)
-	mustContain(t, p.Body, `<form method="post" action="/i/`+token+`/pay">`, "Pay €1,034.21 by card", "interest accrued since the last posting is charged with the next one")
-	if strings.Contains(p.Body, "DE89370400440532013000") {
-		t.Error("bank details shown although Stripe is configured")
+	mustContain(t, p.Body, `<form method="post" action="/i/`+token+`/pay">`, `id="amount-due-today">€1,034.54<`, "Pay €1,034.54 by card")
+	for _, gone := range []string{"DE89370400440532013000", "charged with the next one", "charged later"} {
+		if strings.Contains(p.Body, gone) {
+			t.Errorf("the page shows %q", gone)
+		}
 	}
-	pay := s.open("POST", link+"/pay", url.Values{})
-	if pay.Status != 303 || !strings.HasPrefix(pay.Header.Get("Location"), "https://") {
-		t.Fatalf("pay: %d %v %s", pay.Status, pay.Header, pay.Body)
+
+	// A form without the amount, or with another, opens nothing.
+	for _, form := range []url.Values{{}, {"amount": {"103421"}}} {
+		if r := s.open("POST", link+"/pay", form); r.Status != 303 || r.Header.Get("Location") != link+"?checkout=changed" {
+			t.Fatalf("pay with %v: %d %s", form, r.Status, r.Header.Get("Location"))
+		}
 	}
-	sent := proxy.sent("POST", "/v1/checkout/sessions")
-	if len(sent) != 1 || sent[0].Form.Get("success_url") != link+"?checkout=success" || sent[0].Form.Get("cancel_url") != link+"?checkout=cancelled" {
-		t.Fatalf("checkout requests %+v", sent)
+	if n := len(proxy.sent("POST", "/v1/checkout/sessions")); n != 0 {
+		t.Fatalf("%d sessions opened for a stale amount", n)
+	}
+	mustContain(t, s.open("GET", link+"?checkout=changed", nil).Body, "The amount due has changed since this page was opened")
+
+	location, button, sent := payByCard(t, s, proxy, link)
+	if !strings.HasPrefix(location, "https://") || button != "€1,034.54" {
+		t.Fatalf("pay: %s, button %q", location, button)
+	}
+	// 23:55 on 1 March in Berlin.
+	closes := time.Date(2026, 3, 1, 23, 55, 0, 0, mustZone(t, "Europe/Berlin")).Unix()
+	if sent.Get("line_items[0][price_data][unit_amount]") != "103454" || sent.Get("expires_at") != fmt.Sprint(closes) ||
+		sent.Get("success_url") != link+"?checkout=success" || sent.Get("cancel_url") != link+"?checkout=cancelled" ||
+		sent.Get("payment_intent_data[metadata][remit_invoice_id]") != id {
+		t.Fatalf("session sent %v", sent)
 	}
 	mustContain(t, s.open("GET", link+"?checkout=success", nil).Body, "Your payment is processing")
 	mustContain(t, s.open("GET", link+"?checkout=cancelled", nil).Body, "The payment was cancelled")
 
-	// Stripe's webhook records the payment: the page says paid, without a Pay button.
-	s.must(201, request{Method: "POST", Path: "/v1/invoices/" + inv["id"].(string) + "/payments", Body: map[string]any{"amount": 103454, "method": "card"}})
+	// Stripe reports the payment of the amount Remit sent, made today.
+	charged, err := strconv.ParseInt(sent.Get("line_items[0][price_data][unit_amount]"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	completeCheckout(t, s, id, "pi_today", charged, s.Now())
+	got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})
+	if got["status"] != "paid" || num(got, "balance_due") != 0 || got["paid_on"] != "2026-03-01" {
+		t.Fatalf("after the payment: %v", got)
+	}
+	if final := interestCharge(t, s, id, "interest:2026-03"); final != num(quote, "interest_accrued_unposted") {
+		t.Fatalf("final interest %d, quoted %d", final, num(quote, "interest_accrued_unposted"))
+	}
+	// The PaymentIntent's own event for the same payment counts nothing twice.
+	succeeded := stripeEvent("evt_pi_today_succeeded", "payment_intent.succeeded", s.Now(), map[string]any{"id": "pi_today",
+		"object": "payment_intent", "amount": 103454, "amount_received": 103454, "currency": "eur",
+		"metadata": map[string]any{"remit_invoice_id": id}})
+	if r := s.webhook(succeeded); r.Status != 200 || r.JSON(t)["duplicate"] != false {
+		t.Fatalf("payment_intent.succeeded: %d %s", r.Status, r.Body)
+	}
+	if n := s.count("payments", "invoice_id = ?", id); n != 1 {
+		t.Fatalf("%d payments recorded for one card payment", n)
+	}
+	if cl := s.must(200, request{Method: "GET", Path: "/v1/clients/" + inv["client_id"].(string)}); num(cl, "credit_balance") != 0 {
+		t.Fatalf("credit after an exact payment: %v", cl["credit_balance"])
+	}
 	paid := s.open("GET", link+"?checkout=success", nil).Body
 	mustContain(t, paid, "Paid on 1 March 2026")
 	if strings.Contains(paid, "/pay") || strings.Contains(paid, "processing") {
 		t.Errorf("a paid invoice's page:\n%s", paid)
 	}
-	if again := s.open("POST", link+"/pay", url.Values{}); again.Status != 303 || again.Header.Get("Location") != link {
+	if again := s.open("POST", link+"/pay", url.Values{"amount": {"103454"}}); again.Status != 303 || again.Header.Get("Location") != link {
 		t.Fatalf("pay a paid invoice: %d %v", again.Status, again.Header.Get("Location"))
 	}
+}
+
+// TestHostedPayQuoteOfAnotherDay: money that arrives for another day's
+// quote is still counted exactly once. Paid a day after its quote, one
+// day's interest stays owed; a session opened in the last half hour of
+// the day quotes tomorrow's payoff, and paid before midnight its extra
+// day's interest becomes client credit.
+func TestHostedPayQuoteOfAnotherDay(t *testing.T) {
+	proxy := newStripeProxy(t, startStripeMock(t))
+	s := MustRunMain(t, pinned("2026-03-01"), withStripe(proxy.URL), withHostedPages)
+	berlin := mustZone(t, "Europe/Berlin")
+
+	t.Run("paid the day after the quote", func(t *testing.T) {
+		_, inv := overdueInvoice(t, s)
+		id, link := inv["id"].(string), inv["hosted_invoice_url"].(string)
+		_, button, sent := payByCard(t, s, proxy, link)
+		if button != "€1,034.54" || sent.Get("line_items[0][price_data][unit_amount]") != "103454" {
+			t.Fatalf("button %q, sent %v", button, sent)
+		}
+		// Stripe completes it after midnight (a delayed method, say).
+		s.SetNow(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+		defer s.SetNow(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		completeCheckout(t, s, id, "pi_late", 103454, s.Now())
+		got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})
+		// Interest to 2 March: 2 days at 12 % on 1,000.00 = 0.66; 0.33 left.
+		if got["status"] != "open" || num(got, "balance_due") != 33 || num(got, "amount_paid") != 103454 {
+			t.Fatalf("after a payment a day late: %v", got)
+		}
+		if final := interestCharge(t, s, id, "interest:2026-03"); final != 66 {
+			t.Fatalf("final interest %d, want 66", final)
+		}
+		if n := s.count("payments", "invoice_id = ?", id); n != 1 {
+			t.Fatalf("%d payments", n)
+		}
+	})
+
+	t.Run("opened at 23:40, paid before midnight", func(t *testing.T) {
+		s.SetNow(time.Date(2026, 3, 1, 23, 40, 0, 0, berlin))
+		defer s.SetNow(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		cli, inv := overdueInvoice(t, s)
+		id, link := inv["id"].(string), inv["hosted_invoice_url"].(string)
+		page := s.open("GET", link, nil).Body
+		// Today's payoff is shown as due today; the button charges 2 March's.
+		mustContain(t, page, `id="amount-due-today">€1,034.54<`, "Pay €1,034.87 by card", "covers the amount due on 2 March 2026")
+		_, button, sent := payByCard(t, s, proxy, link)
+		// Closes 23 h 55 min later, before the end of 2 March.
+		closes := time.Date(2026, 3, 2, 23, 35, 0, 0, berlin).Unix()
+		if button != "€1,034.87" || sent.Get("line_items[0][price_data][unit_amount]") != "103487" || sent.Get("expires_at") != fmt.Sprint(closes) {
+			t.Fatalf("button %q, sent %v", button, sent)
+		}
+		completeCheckout(t, s, id, "pi_evening", 103487, time.Date(2026, 3, 1, 23, 45, 0, 0, berlin))
+		got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + id})
+		if got["status"] != "paid" || num(got, "balance_due") != 0 || got["paid_on"] != "2026-03-01" {
+			t.Fatalf("after the evening payment: %v", got)
+		}
+		if final := interestCharge(t, s, id, "interest:2026-03"); final != 33 {
+			t.Fatalf("final interest %d, want 33", final)
+		}
+		if c := s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli}); num(c, "credit_balance") != 33 {
+			t.Fatalf("credit %v, want 33", c["credit_balance"])
+		}
+	})
+}
+
+// TestHostedPayMissingRate: where interest cannot be quoted (the reference
+// rate of a statutory preset is not loaded), the page and the Pay button
+// fall back to the posted balance and say so.
+func TestHostedPayMissingRate(t *testing.T) {
+	proxy := newStripeProxy(t, startStripeMock(t))
+	s := MustRunMain(t, pinned("2026-03-01"), withStripe(proxy.URL), withHostedPages)
+	cli := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{
+		"name": "Rate GmbH", "email": "ap@rate.example", "currency": "EUR", "timezone": "Europe/Berlin"}})["id"].(string)
+	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{
+		"effective_from": "2026-01-01", "payment_terms": "net_30", "interest": map[string]any{"preset": "eu_late_payment"}}})
+	inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
+		"issue_date": "2026-01-01", "lines": []map[string]any{{"description": "Work", "quantity": "1", "unit_amount": 100000}}}})
+	s.must(200, request{Method: "POST", Path: "/v1/billing/run"})
+	got := s.must(200, request{Method: "GET", Path: "/v1/invoices/" + inv["id"].(string)})
+	balance := num(got, "balance_due")
+	if r := s.do(request{Method: "GET", Path: "/v1/invoices/" + inv["id"].(string) + "/accrual", Key: testAdminKey}); r.ErrorCode() != "missing_reference_rate" {
+		t.Fatalf("accrual without the rate: %d %s", r.Status, r.Body)
+	}
+	link := got["hosted_invoice_url"].(string)
+	mustContain(t, s.open("GET", link, nil).Body, "interest accrued since the last posting is not included yet",
+		"interest accrued since the last posting cannot be worked out yet")
+	_, button, sent := payByCard(t, s, proxy, link)
+	// The sweep skips the invoice while the rate is missing: nothing posted.
+	if balance != 100000 || sent.Get("line_items[0][price_data][unit_amount]") != "100000" || button != "€1,000.00" {
+		t.Fatalf("balance %d: button %q, sent %v", balance, button, sent)
+	}
+}
+
+// mustZone loads a time zone.
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
 
 func TestHostedAccountPage(t *testing.T) {
@@ -321,4 +518,21 @@ func TestHostedPagesSpeakTheClientsLanguage(t *testing.T) {
 	}
 	mustContain(t, s.open("GET", s.must(200, request{Method: "GET", Path: "/v1/clients/" + cli})["portal_url"].(string), nil).Body,
 		`<html lang="bg">`, "Неплатени фактури", "1\u00a0034,54\u00a0€")
+}
+
+// TestHostedPayThreeDecimalCurrency: in a currency Stripe takes only in
+// multiples of 10 minor units, the button shows the rounded amount, the
+// one Remit sends.
+func TestHostedPayThreeDecimalCurrency(t *testing.T) {
+	proxy := newStripeProxy(t, startStripeMock(t))
+	s := MustRunMain(t, pinned("2026-03-01"), withStripe(proxy.URL), withHostedPages)
+	cli := s.mustClient("Kuwait Trading", "KWD", "Asia/Kuwait")
+	inv := s.mustInvoice(cli, 12345)
+	link := inv["hosted_invoice_url"].(string)
+	page := s.open("GET", link, nil).Body
+	_, button, sent := payByCard(t, s, proxy, link)
+	if sent.Get("line_items[0][price_data][unit_amount]") != "12350" || !strings.Contains(button, "12.350") ||
+		!strings.Contains(page, `<input type="hidden" name="amount" value="12350">`) {
+		t.Fatalf("button %q, sent %v", button, sent)
+	}
 }

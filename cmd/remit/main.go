@@ -31,6 +31,7 @@ import (
 	"github.com/remit/remit/api"
 	"github.com/remit/remit/billing"
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 	"github.com/remit/remit/metrics"
 	"github.com/remit/remit/pdf"
 	"github.com/remit/remit/store"
@@ -155,7 +156,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Rates:       store.NewReferenceRateService(db),
 		BillingRuns: store.NewBillingRunService(db),
 		Projects:    store.NewProjectService(db),
-		Recurring:   store.NewRecurringService(db),
+		Recurring:   recurringService(db),
 		Cards:       cardGateway(gateway),
 		Offboarding: m.newOffboarding(db, gateway),
 		TimeEntries: store.NewTimeEntryService(db),
@@ -338,4 +339,12 @@ func (m *Main) Close() error {
 		m.unlock = nil
 	}
 	return errors.Join(errs...)
+}
+
+// recurringService is the store's, naming each period in the client's
+// language.
+func recurringService(db *store.DB) *store.RecurringService {
+	s := store.NewRecurringService(db)
+	s.Words = func(lang string) domain.PeriodWords { return i18n.For(lang) }
+	return s
 }

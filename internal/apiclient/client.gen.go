@@ -486,6 +486,7 @@ const (
 	ErrorCodeMilestoneInvoiced        ErrorCode = "milestone_invoiced"
 	ErrorCodeMilestoneNotStarted      ErrorCode = "milestone_not_started"
 	ErrorCodeMilestoneOutOfOrder      ErrorCode = "milestone_out_of_order"
+	ErrorCodeMissingReferenceRate     ErrorCode = "missing_reference_rate"
 	ErrorCodeNotFound                 ErrorCode = "not_found"
 	ErrorCodeNoticePeriod             ErrorCode = "notice_period"
 	ErrorCodePreviousMilestoneUnpaid  ErrorCode = "previous_milestone_unpaid"
@@ -543,6 +544,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeMilestoneOutOfOrder:
 		return true
+	case ErrorCodeMissingReferenceRate:
+		return true
 	case ErrorCodeNotFound:
 		return true
 	case ErrorCodeNoticePeriod:
@@ -576,8 +579,10 @@ func (e ErrorCode) Valid() bool {
 const (
 	EventType1AgreementCreated           EventType1 = "agreement.created"
 	EventType1ChargeWaived               EventType1 = "charge.waived"
+	EventType1ClientLinkRevoked          EventType1 = "client.link_revoked"
 	EventType1CreditApplied              EventType1 = "credit.applied"
 	EventType1InvoiceCreated             EventType1 = "invoice.created"
+	EventType1InvoiceLinkRevoked         EventType1 = "invoice.link_revoked"
 	EventType1InvoiceMarkedUncollectible EventType1 = "invoice.marked_uncollectible"
 	EventType1InvoicePaymentProcessing   EventType1 = "invoice.payment_processing"
 	EventType1InvoiceUpdated             EventType1 = "invoice.updated"
@@ -601,9 +606,13 @@ func (e EventType1) Valid() bool {
 		return true
 	case EventType1ChargeWaived:
 		return true
+	case EventType1ClientLinkRevoked:
+		return true
 	case EventType1CreditApplied:
 		return true
 	case EventType1InvoiceCreated:
+		return true
+	case EventType1InvoiceLinkRevoked:
 		return true
 	case EventType1InvoiceMarkedUncollectible:
 		return true
@@ -1819,7 +1828,7 @@ type Client struct {
 	Language *ClientLanguage `json:"language,omitempty"`
 	Name     string          `json:"name"`
 
-	// PortalUrl The client's account page (REMIT_PUBLIC_URL + /c/ + a token of 256 bits): open invoices, the statement as of today, notices, the terms; present when REMIT_PUBLIC_URL is set. POST /v1/clients/{id}/rotate_link replaces it.
+	// PortalUrl The client's account page (REMIT_PUBLIC_URL + /c/ + a token of 256 bits): open invoices, the statement as of today, notices, the terms; present when REMIT_PUBLIC_URL is set, null while the link is revoked (POST /v1/clients/{id}/revoke_link). POST /v1/clients/{id}/rotate_link replaces it.
 	PortalUrl      *string            `json:"portal_url,omitempty"`
 	Relationship   ClientRelationship `json:"relationship"`
 	Status         ClientStatus       `json:"status"`
@@ -2335,7 +2344,7 @@ type Invoice struct {
 	Disputed     bool   `json:"disputed"`
 	DueDate      *Date  `json:"due_date"`
 
-	// HostedInvoiceUrl The hosted invoice page the client opens without an API key (REMIT_PUBLIC_URL + /i/ + a token of 256 bits); present on issued invoices when REMIT_PUBLIC_URL is set. POST /v1/invoices/{id}/rotate_link replaces it.
+	// HostedInvoiceUrl The hosted invoice page the client opens without an API key (REMIT_PUBLIC_URL + /i/ + a token of 256 bits); present on issued invoices when REMIT_PUBLIC_URL is set, null while the link is revoked (POST /v1/invoices/{id}/revoke_link). POST /v1/invoices/{id}/rotate_link replaces it.
 	HostedInvoiceUrl *string       `json:"hosted_invoice_url,omitempty"`
 	Id               string        `json:"id"`
 	IssueDate        *Date         `json:"issue_date"`
@@ -3069,6 +3078,12 @@ type AcceptHostedTermsFormdataBodyAgree string
 // GetHealthz200JSONResponseBodyStatus defines parameters for GetHealthz.
 type GetHealthz200JSONResponseBodyStatus string
 
+// PayHostedInvoiceFormdataBody defines parameters for PayHostedInvoice.
+type PayHostedInvoiceFormdataBody struct {
+	// Amount The amount on the button in minor units, as the page's form sends it.
+	Amount *string `form:"amount,omitempty" json:"amount,omitempty"`
+}
+
 // ListAPIKeysParams defines parameters for ListAPIKeys.
 type ListAPIKeysParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -3213,6 +3228,12 @@ type CreatePaymentMethodSetupJSONBody struct {
 
 // CreatePaymentMethodSetupParams defines parameters for CreatePaymentMethodSetup.
 type CreatePaymentMethodSetupParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RevokeClientLinkParams defines parameters for RevokeClientLink.
+type RevokeClientLinkParams struct {
 	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
@@ -3398,6 +3419,12 @@ type CreatePaymentJSONBodyMethod string
 type GetInvoicePDFParams struct {
 	// IfNoneMatch The ETag of a copy you hold; 304 when it is current.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// RevokeInvoiceLinkParams defines parameters for RevokeInvoiceLink.
+type RevokeInvoiceLinkParams struct {
+	// IdempotencyKey A replay with the same key and body returns the first response; another body is refused (422 idempotency_mismatch). Bodies compare by their canonical JSON (key order, whitespace and string escapes do not matter; numbers as written). The effect and the stored response commit together, except for checkout, offboarding, Stripe reconciliation and billing runs, which call Stripe or run long and so run outside that transaction; until their first response is stored a repeat runs again, which each of them is safe to do.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // RotateInvoiceLinkParams defines parameters for RotateInvoiceLink.
@@ -3678,6 +3705,9 @@ type ReceiveRemitEventParams struct {
 
 // AcceptHostedTermsFormdataRequestBody defines body for AcceptHostedTerms for application/x-www-form-urlencoded ContentType.
 type AcceptHostedTermsFormdataRequestBody AcceptHostedTermsFormdataBody
+
+// PayHostedInvoiceFormdataRequestBody defines body for PayHostedInvoice for application/x-www-form-urlencoded ContentType.
+type PayHostedInvoiceFormdataRequestBody PayHostedInvoiceFormdataBody
 
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody CreateAPIKeyJSONBody
@@ -4020,10 +4050,11 @@ type ClientInterface interface {
 	//
 	// HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
 	// charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
-	// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
-	// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
-	// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
-	// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+	// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout for the
+	// payoff of the day, see payHostedInvoice) when Stripe is configured, else the bank transfer details
+	// (REMIT_BUSINESS_BANK_*) with the invoice number as the reference. `?checkout=success` (Stripe's
+	// return) shows "processing" until the webhook records the payment, then "paid"; `?checkout=changed`
+	// says the amount moved before Checkout opened. A wrong, rotated or revoked token is a plain-text 404;
 	// an address that tries too many wrong links is answered 429 for a while. Headers:
 	// Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
 	// X-Robots-Tag noindex, Cache-Control no-store.
@@ -4036,12 +4067,41 @@ type ClientInterface interface {
 	// Corresponds with GET /i/{token}/invoice.pdf (the `GetHostedInvoicePDF` operationId).
 	GetHostedInvoicePDF(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PayHostedInvoice The Pay button of the hosted invoice page (an HTML form post)
+	// PayHostedInvoiceWithBody The Pay button of the hosted invoice page (an HTML form post)
 	//
-	// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+	// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+	// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+	// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+	// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+	// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+	// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+	// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+	// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+	// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+	// to the page.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
-	PayHostedInvoice(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PayHostedInvoiceWithBody(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PayHostedInvoiceWithFormdataBody The Pay button of the hosted invoice page (an HTML form post)
+	//
+	// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+	// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+	// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+	// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+	// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+	// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+	// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+	// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+	// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+	// to the page.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+	PayHostedInvoiceWithFormdataBody(ctx context.Context, token LinkToken, body PayHostedInvoiceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMetrics Prometheus metrics (scope read)
 	//
@@ -4258,6 +4318,17 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
 	CreatePaymentMethodSetup(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RevokeClientLink End a client's portal_url without a new one (scope admin); the link is a 404 from now on
+	//
+	// The account page's link stops working at once (the same plain 404 as a wrong token), portal_url is
+	// null until POST /v1/clients/{id}/rotate_link issues a new link, and e-mails sent meanwhile carry no
+	// link to the account page. The invoices' own links are not touched. Revoking a revoked link answers
+	// 200 and changes nothing; the first revocation is recorded as a client.link_revoked audit event.
+	// 409 conflict while hosted pages are off.
+	//
+	// Corresponds with POST /v1/clients/{id}/revoke_link (the `RevokeClientLink` operationId).
+	RevokeClientLink(ctx context.Context, id ID, params *RevokeClientLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RotateClientLink Replace a client's portal_url (scope admin); the old link is a 404 from now on
 	//
 	// Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
@@ -4468,6 +4539,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/invoices/{id}/pdf (the `GetInvoicePDF` operationId).
 	GetInvoicePDF(ctx context.Context, id ID, params *GetInvoicePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeInvoiceLink End an issued invoice's hosted_invoice_url without a new one (scope admin); the link is a 404 from now on
+	//
+	// The hosted invoice page, its PDF and its Pay button stop answering at once (the same plain 404 as a
+	// wrong token), hosted_invoice_url is null until POST /v1/invoices/{id}/rotate_link issues a new link,
+	// the account page lists the invoice without a link, and e-mails about the invoice sent meanwhile carry
+	// no link (they give the bank details, or ask the client to reply). Revoking a revoked link answers 200
+	// and changes nothing; the first revocation is recorded as an invoice.link_revoked audit event. 409
+	// invoice_not_open for a draft, conflict while hosted pages are off.
+	//
+	// Corresponds with POST /v1/invoices/{id}/revoke_link (the `RevokeInvoiceLink` operationId).
+	RevokeInvoiceLink(ctx context.Context, id ID, params *RevokeInvoiceLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RotateInvoiceLink Replace an issued invoice's hosted_invoice_url (scope admin); the old link is a 404 from now on
 	//
@@ -5095,10 +5178,11 @@ func (c *HTTPClient) GetHostedStylesheet(ctx context.Context, reqEditors ...Requ
 //
 // HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
 // charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
-// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
-// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
-// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
-// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout for the
+// payoff of the day, see payHostedInvoice) when Stripe is configured, else the bank transfer details
+// (REMIT_BUSINESS_BANK_*) with the invoice number as the reference. `?checkout=success` (Stripe's
+// return) shows "processing" until the webhook records the payment, then "paid"; `?checkout=changed`
+// says the amount moved before Checkout opened. A wrong, rotated or revoked token is a plain-text 404;
 // an address that tries too many wrong links is answered 429 for a while. Headers:
 // Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
 // X-Robots-Tag noindex, Cache-Control no-store.
@@ -5131,13 +5215,52 @@ func (c *HTTPClient) GetHostedInvoicePDF(ctx context.Context, token LinkToken, r
 	return c.Client.Do(req)
 }
 
-// PayHostedInvoice The Pay button of the hosted invoice page (an HTML form post)
+// PayHostedInvoiceWithBody The Pay button of the hosted invoice page (an HTML form post)
 //
-// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+// to the page.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
-func (c *HTTPClient) PayHostedInvoice(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPayHostedInvoiceRequest(c.Server, token)
+func (c *HTTPClient) PayHostedInvoiceWithBody(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPayHostedInvoiceRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PayHostedInvoiceWithFormdataBody The Pay button of the hosted invoice page (an HTML form post)
+//
+// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+// to the page.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+func (c *HTTPClient) PayHostedInvoiceWithFormdataBody(ctx context.Context, token LinkToken, body PayHostedInvoiceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPayHostedInvoiceRequestWithFormdataBody(c.Server, token, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5633,6 +5756,27 @@ func (c *HTTPClient) CreatePaymentMethodSetup(ctx context.Context, id ID, params
 	return c.Client.Do(req)
 }
 
+// RevokeClientLink End a client's portal_url without a new one (scope admin); the link is a 404 from now on
+//
+// The account page's link stops working at once (the same plain 404 as a wrong token), portal_url is
+// null until POST /v1/clients/{id}/rotate_link issues a new link, and e-mails sent meanwhile carry no
+// link to the account page. The invoices' own links are not touched. Revoking a revoked link answers
+// 200 and changes nothing; the first revocation is recorded as a client.link_revoked audit event.
+// 409 conflict while hosted pages are off.
+//
+// Corresponds with POST /v1/clients/{id}/revoke_link (the `RevokeClientLink` operationId).
+func (c *HTTPClient) RevokeClientLink(ctx context.Context, id ID, params *RevokeClientLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeClientLinkRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RotateClientLink Replace a client's portal_url (scope admin); the old link is a 404 from now on
 //
 // Corresponds with POST /v1/clients/{id}/rotate_link (the `RotateClientLink` operationId).
@@ -6104,6 +6248,28 @@ func (c *HTTPClient) CreatePayment(ctx context.Context, id ID, params *CreatePay
 // Corresponds with GET /v1/invoices/{id}/pdf (the `GetInvoicePDF` operationId).
 func (c *HTTPClient) GetInvoicePDF(ctx context.Context, id ID, params *GetInvoicePDFParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetInvoicePDFRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeInvoiceLink End an issued invoice's hosted_invoice_url without a new one (scope admin); the link is a 404 from now on
+//
+// The hosted invoice page, its PDF and its Pay button stop answering at once (the same plain 404 as a
+// wrong token), hosted_invoice_url is null until POST /v1/invoices/{id}/rotate_link issues a new link,
+// the account page lists the invoice without a link, and e-mails about the invoice sent meanwhile carry
+// no link (they give the bank details, or ask the client to reply). Revoking a revoked link answers 200
+// and changes nothing; the first revocation is recorded as an invoice.link_revoked audit event. 409
+// invoice_not_open for a draft, conflict while hosted pages are off.
+//
+// Corresponds with POST /v1/invoices/{id}/revoke_link (the `RevokeInvoiceLink` operationId).
+func (c *HTTPClient) RevokeInvoiceLink(ctx context.Context, id ID, params *RevokeInvoiceLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeInvoiceLinkRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7385,8 +7551,19 @@ func NewGetHostedInvoicePDFRequest(server string, token LinkToken) (*http.Reques
 	return req, nil
 }
 
-// NewPayHostedInvoiceRequest constructs an http.Request for the PayHostedInvoice method
-func NewPayHostedInvoiceRequest(server string, token LinkToken) (*http.Request, error) {
+// NewPayHostedInvoiceRequestWithFormdataBody calls the generic PayHostedInvoice builder with application/x-www-form-urlencoded body
+func NewPayHostedInvoiceRequestWithFormdataBody(server string, token LinkToken, body PayHostedInvoiceFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPayHostedInvoiceRequestWithBody(server, token, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPayHostedInvoiceRequestWithBody constructs an http.Request for the PayHostedInvoice method, with any body, and a specified content type
+func NewPayHostedInvoiceRequestWithBody(server string, token LinkToken, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7411,10 +7588,12 @@ func NewPayHostedInvoiceRequest(server string, token LinkToken) (*http.Request, 
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -8533,6 +8712,55 @@ func NewCreatePaymentMethodSetupRequestWithBody(server string, id ID, params *Cr
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRevokeClientLinkRequest constructs an http.Request for the RevokeClientLink method
+func NewRevokeClientLinkRequest(server string, id ID, params *RevokeClientLinkParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/revoke_link", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -9842,6 +10070,55 @@ func NewGetInvoicePDFRequest(server string, id ID, params *GetInvoicePDFParams) 
 			}
 
 			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRevokeInvoiceLinkRequest constructs an http.Request for the RevokeInvoiceLink method
+func NewRevokeInvoiceLinkRequest(server string, id ID, params *RevokeInvoiceLinkParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/invoices/%s/revoke_link", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
 	}
@@ -11993,10 +12270,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
 	// charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
-	// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
-	// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
-	// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
-	// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+	// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout for the
+	// payoff of the day, see payHostedInvoice) when Stripe is configured, else the bank transfer details
+	// (REMIT_BUSINESS_BANK_*) with the invoice number as the reference. `?checkout=success` (Stripe's
+	// return) shows "processing" until the webhook records the payment, then "paid"; `?checkout=changed`
+	// says the amount moved before Checkout opened. A wrong, rotated or revoked token is a plain-text 404;
 	// an address that tries too many wrong links is answered 429 for a while. Headers:
 	// Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
 	// X-Robots-Tag noindex, Cache-Control no-store.
@@ -12013,14 +12291,41 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /i/{token}/invoice.pdf (the `GetHostedInvoicePDF` operationId).
 	GetHostedInvoicePDFWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*GetHostedInvoicePDFResponse, error)
 
-	// PayHostedInvoiceWithResponse The Pay button of the hosted invoice page (an HTML form post)
+	// PayHostedInvoiceWithBodyWithResponse The Pay button of the hosted invoice page (an HTML form post)
 	//
-	// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+	// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+	// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+	// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+	// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+	// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+	// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+	// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+	// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+	// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+	// to the page.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
-	PayHostedInvoiceWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error)
+	PayHostedInvoiceWithBodyWithResponse(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error)
+
+	// PayHostedInvoiceWithFormdataBodyWithResponse The Pay button of the hosted invoice page (an HTML form post)
+	//
+	// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+	// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+	// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+	// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+	// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+	// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+	// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+	// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+	// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+	// to the page.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+	PayHostedInvoiceWithFormdataBodyWithResponse(ctx context.Context, token LinkToken, body PayHostedInvoiceFormdataRequestBody, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error)
 
 	// GetMetricsWithResponse Prometheus metrics (scope read)
 	//
@@ -12267,6 +12572,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{id}/payment_methods/setup (the `CreatePaymentMethodSetup` operationId).
 	CreatePaymentMethodSetupWithResponse(ctx context.Context, id ID, params *CreatePaymentMethodSetupParams, body CreatePaymentMethodSetupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentMethodSetupResponse, error)
 
+	// RevokeClientLinkWithResponse End a client's portal_url without a new one (scope admin); the link is a 404 from now on
+	//
+	// The account page's link stops working at once (the same plain 404 as a wrong token), portal_url is
+	// null until POST /v1/clients/{id}/rotate_link issues a new link, and e-mails sent meanwhile carry no
+	// link to the account page. The invoices' own links are not touched. Revoking a revoked link answers
+	// 200 and changes nothing; the first revocation is recorded as a client.link_revoked audit event.
+	// 409 conflict while hosted pages are off.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/clients/{id}/revoke_link (the `RevokeClientLink` operationId).
+	RevokeClientLinkWithResponse(ctx context.Context, id ID, params *RevokeClientLinkParams, reqEditors ...RequestEditorFn) (*RevokeClientLinkResponse, error)
+
 	// RotateClientLinkWithResponse Replace a client's portal_url (scope admin); the old link is a 404 from now on
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -12507,6 +12825,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/invoices/{id}/pdf (the `GetInvoicePDF` operationId).
 	GetInvoicePDFWithResponse(ctx context.Context, id ID, params *GetInvoicePDFParams, reqEditors ...RequestEditorFn) (*GetInvoicePDFResponse, error)
+
+	// RevokeInvoiceLinkWithResponse End an issued invoice's hosted_invoice_url without a new one (scope admin); the link is a 404 from now on
+	//
+	// The hosted invoice page, its PDF and its Pay button stop answering at once (the same plain 404 as a
+	// wrong token), hosted_invoice_url is null until POST /v1/invoices/{id}/rotate_link issues a new link,
+	// the account page lists the invoice without a link, and e-mails about the invoice sent meanwhile carry
+	// no link (they give the bank details, or ask the client to reply). Revoking a revoked link answers 200
+	// and changes nothing; the first revocation is recorded as an invoice.link_revoked audit event. 409
+	// invoice_not_open for a draft, conflict while hosted pages are off.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/invoices/{id}/revoke_link (the `RevokeInvoiceLink` operationId).
+	RevokeInvoiceLinkWithResponse(ctx context.Context, id ID, params *RevokeInvoiceLinkParams, reqEditors ...RequestEditorFn) (*RevokeInvoiceLinkResponse, error)
 
 	// RotateInvoiceLinkWithResponse Replace an issued invoice's hosted_invoice_url (scope admin); the old link is a 404 from now on
 	//
@@ -15062,6 +15394,71 @@ func (r CreatePaymentMethodSetupResponse) ContentType() string {
 	return ""
 }
 
+// RevokeClientLinkResponse200Headers the declared response headers of an HTTP 200 response for RevokeClientLink
+type RevokeClientLinkResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevokeClientLinkResponseDefaultHeaders the declared response headers of an HTTP default response for RevokeClientLink
+type RevokeClientLinkResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type RevokeClientLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Client
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RevokeClientLinkResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RevokeClientLinkResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeClientLinkResponse) GetJSON200() *Client {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RevokeClientLinkResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeClientLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeClientLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeClientLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeClientLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RotateClientLinkResponse200Headers the declared response headers of an HTTP 200 response for RotateClientLink
 type RotateClientLinkResponse200Headers struct {
 	IdempotentReplayed *string
@@ -16517,6 +16914,71 @@ func (r GetInvoicePDFResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetInvoicePDFResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeInvoiceLinkResponse200Headers the declared response headers of an HTTP 200 response for RevokeInvoiceLink
+type RevokeInvoiceLinkResponse200Headers struct {
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevokeInvoiceLinkResponseDefaultHeaders the declared response headers of an HTTP default response for RevokeInvoiceLink
+type RevokeInvoiceLinkResponseDefaultHeaders struct {
+	IdempotentReplayed *string
+	RetryAfter         *int
+	XRequestId         *string
+}
+
+type RevokeInvoiceLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Invoice
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RevokeInvoiceLinkResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RevokeInvoiceLinkResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeInvoiceLinkResponse) GetJSON200() *Invoice {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RevokeInvoiceLinkResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeInvoiceLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeInvoiceLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeInvoiceLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeInvoiceLinkResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19084,10 +19546,11 @@ func (c *ClientWithResponses) GetHostedStylesheetWithResponse(ctx context.Contex
 //
 // HTML, server-rendered, without JavaScript: business and client, number and dates, lines, the
 // charges posted in plain words, payments, the amount due today (the payoff: interest accrued to
-// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout) when
-// Stripe is configured, else the bank transfer details (REMIT_BUSINESS_BANK_*) with the invoice
-// number as the reference. `?checkout=success` (Stripe's return) shows "processing" until the
-// webhook records the payment, then "paid". A wrong or rotated token is a plain-text 404;
+// today included), the terms in plain words, a PDF link, and a Pay button (Stripe Checkout for the
+// payoff of the day, see payHostedInvoice) when Stripe is configured, else the bank transfer details
+// (REMIT_BUSINESS_BANK_*) with the invoice number as the reference. `?checkout=success` (Stripe's
+// return) shows "processing" until the webhook records the payment, then "paid"; `?checkout=changed`
+// says the amount moved before Checkout opened. A wrong, rotated or revoked token is a plain-text 404;
 // an address that tries too many wrong links is answered 429 for a while. Headers:
 // Content-Security-Policy (no script, the served stylesheet only), Referrer-Policy no-referrer,
 // X-Robots-Tag noindex, Cache-Control no-store.
@@ -19116,15 +19579,48 @@ func (c *ClientWithResponses) GetHostedInvoicePDFWithResponse(ctx context.Contex
 	return ParseGetHostedInvoicePDFResponse(rsp)
 }
 
-// PayHostedInvoiceWithResponse The Pay button of the hosted invoice page (an HTML form post)
+// PayHostedInvoiceWithBodyWithResponse The Pay button of the hosted invoice page (an HTML form post)
 //
-// Opens a Stripe Checkout Session for the balance due and answers 303 to it; Stripe sends the payer back to the invoice page. Without Stripe, or when the invoice is paid, 303 back to the page.
+// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+// to the page.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
-func (c *ClientWithResponses) PayHostedInvoiceWithResponse(ctx context.Context, token LinkToken, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error) {
-	rsp, err := c.PayHostedInvoice(ctx, token, reqEditors...)
+func (c *ClientWithResponses) PayHostedInvoiceWithBodyWithResponse(ctx context.Context, token LinkToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error) {
+	rsp, err := c.PayHostedInvoiceWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePayHostedInvoiceResponse(rsp)
+}
+
+// PayHostedInvoiceWithFormdataBodyWithResponse The Pay button of the hosted invoice page (an HTML form post)
+//
+// Opens a Stripe Checkout Session for the amount the button showed and answers 303 to it; Stripe sends the
+// payer back to the invoice page. The amount is the payoff of the day (interest accrued to that day
+// included; the posted balance where a reference rate is missing), in the units Stripe takes; the
+// session closes (expires_at) at 23:55 of that day in the invoice's time zone, so a payment it takes is
+// dated that day and pays the invoice exactly. Opened within 35 minutes of that close, it charges the
+// next day's payoff and closes at 23:55 of the next day (at most 23 h 55 min on); paid before midnight,
+// the extra day's interest becomes client credit. When the form's amount is not the amount due at this
+// moment (a payment, a posting or midnight came between), nothing is opened: 303 back to the page with
+// `?checkout=changed`, which shows the new amount. Without Stripe, or when the invoice is paid, 303 back
+// to the page.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /i/{token}/pay (the `PayHostedInvoice` operationId).
+func (c *ClientWithResponses) PayHostedInvoiceWithFormdataBodyWithResponse(ctx context.Context, token LinkToken, body PayHostedInvoiceFormdataRequestBody, reqEditors ...RequestEditorFn) (*PayHostedInvoiceResponse, error) {
+	rsp, err := c.PayHostedInvoiceWithFormdataBody(ctx, token, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -19538,6 +20034,25 @@ func (c *ClientWithResponses) CreatePaymentMethodSetupWithResponse(ctx context.C
 	return ParseCreatePaymentMethodSetupResponse(rsp)
 }
 
+// RevokeClientLinkWithResponse End a client's portal_url without a new one (scope admin); the link is a 404 from now on
+//
+// The account page's link stops working at once (the same plain 404 as a wrong token), portal_url is
+// null until POST /v1/clients/{id}/rotate_link issues a new link, and e-mails sent meanwhile carry no
+// link to the account page. The invoices' own links are not touched. Revoking a revoked link answers
+// 200 and changes nothing; the first revocation is recorded as a client.link_revoked audit event.
+// 409 conflict while hosted pages are off.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/clients/{id}/revoke_link (the `RevokeClientLink` operationId).
+func (c *ClientWithResponses) RevokeClientLinkWithResponse(ctx context.Context, id ID, params *RevokeClientLinkParams, reqEditors ...RequestEditorFn) (*RevokeClientLinkResponse, error) {
+	rsp, err := c.RevokeClientLink(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeClientLinkResponse(rsp)
+}
+
 // RotateClientLinkWithResponse Replace a client's portal_url (scope admin); the old link is a 404 from now on
 //
 // Returns a wrapper object for the known response body format(s).
@@ -19939,6 +20454,26 @@ func (c *ClientWithResponses) GetInvoicePDFWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseGetInvoicePDFResponse(rsp)
+}
+
+// RevokeInvoiceLinkWithResponse End an issued invoice's hosted_invoice_url without a new one (scope admin); the link is a 404 from now on
+//
+// The hosted invoice page, its PDF and its Pay button stop answering at once (the same plain 404 as a
+// wrong token), hosted_invoice_url is null until POST /v1/invoices/{id}/rotate_link issues a new link,
+// the account page lists the invoice without a link, and e-mails about the invoice sent meanwhile carry
+// no link (they give the bank details, or ask the client to reply). Revoking a revoked link answers 200
+// and changes nothing; the first revocation is recorded as an invoice.link_revoked audit event. 409
+// invoice_not_open for a draft, conflict while hosted pages are off.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/invoices/{id}/revoke_link (the `RevokeInvoiceLink` operationId).
+func (c *ClientWithResponses) RevokeInvoiceLinkWithResponse(ctx context.Context, id ID, params *RevokeInvoiceLinkParams, reqEditors ...RequestEditorFn) (*RevokeInvoiceLinkResponse, error) {
+	rsp, err := c.RevokeInvoiceLink(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeInvoiceLinkResponse(rsp)
 }
 
 // RotateInvoiceLinkWithResponse Replace an issued invoice's hosted_invoice_url (scope admin); the old link is a 404 from now on
@@ -22831,6 +23366,83 @@ func ParseCreatePaymentMethodSetupResponse(rsp *http.Response) (*CreatePaymentMe
 	return response, nil
 }
 
+// ParseRevokeClientLinkResponse parses an HTTP response from a RevokeClientLinkWithResponse call
+func ParseRevokeClientLinkResponse(rsp *http.Response) (*RevokeClientLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeClientLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Client
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RevokeClientLinkResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RevokeClientLinkResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRotateClientLinkResponse parses an HTTP response from a RotateClientLinkWithResponse call
 func ParseRotateClientLinkResponse(rsp *http.Response) (*RotateClientLinkResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24461,6 +25073,83 @@ func ParseGetInvoicePDFResponse(rsp *http.Response) (*GetInvoicePDFResponse, err
 		response.Headers304 = &headers
 	case true:
 		var headers GetInvoicePDFResponseDefaultHeaders
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeInvoiceLinkResponse parses an HTTP response from a RevokeInvoiceLinkWithResponse call
+func ParseRevokeInvoiceLinkResponse(rsp *http.Response) (*RevokeInvoiceLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeInvoiceLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Invoice
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RevokeInvoiceLinkResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RevokeInvoiceLinkResponseDefaultHeaders
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
