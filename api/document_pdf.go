@@ -100,7 +100,7 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 			Number: si.Number, IssueDate: si.IssueDate, DueDate: si.DueDate, DaysOverdue: si.DaysOverdue,
 			Total: si.Total, Paid: si.AmountPaid + si.CreditApplied + si.Credited,
 			Charges: si.ChargesTotal + si.ChargesUnposted + si.InterestAccruedUnposted,
-			Balance: si.AmountDue, LegalBasis: si.LegalBasis,
+			Balance: si.AmountDue, LegalBasis: l.LegalBasis(si.Agreement, st.Client.Kind),
 		}
 		for _, c := range si.Charges {
 			line.ChargeLines = append(line.ChargeLines, chargeLine(l, c, st.Currency))

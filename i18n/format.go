@@ -8,9 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/feature/plural"
-	"golang.org/x/text/language"
-
 	"github.com/remit/remit/domain"
 )
 
@@ -56,22 +53,6 @@ func (l *Locale) Decimal(s string) string {
 	return whole + l.decimalMark() + frac
 }
 
-// Count writes n with the word the catalogue gives for its plural form in
-// the language: key+".one", ".few", ".many" or ".other", each with an {n}
-// ("1 day", "3 дня", "5 дней"). Every catalogue has all four forms.
-func (l *Locale) Count(key string, n int) string {
-	abs := n
-	if abs < 0 {
-		abs = -abs
-	}
-	form := "other"
-	switch plural.Cardinal.MatchPlural(language.Make(l.Lang), abs%10_000_000, 0, 0, 0, 0) {
-	case plural.One:
-		form = "one"
-	case plural.Few:
-		form = "few"
-	case plural.Many:
-		form = "many"
-	}
-	return l.T(key+"."+form, "n", l.Number(int64(n)))
-}
+// Count writes n with the form of the catalogue's unit ("unit.day":
+// "1 day", "3 дня", "5 дней") that the language's plural rule picks.
+func (l *Locale) Count(unit string, n int) string { return l.count(unit, n) }

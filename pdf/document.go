@@ -107,8 +107,12 @@ type document struct {
 	info documentInfo
 	loc  *i18n.Locale
 	// symbol is how money in the document's currency is marked: the
-	// language's symbol, or a written form when the fonts lack its glyph.
-	symbol string
+	// language's symbol, or a written form when the fonts lack its glyph;
+	// unsigned puts that written form in the text given to the document
+	// (terms and charges that print the language's symbol), nil when the
+	// fonts draw the symbol.
+	symbol   string
+	unsigned *strings.Replacer
 	// keep is the height (mm) the next block keeps free under its last
 	// line, so that what follows it (the sign-off) never opens a page alone.
 	keep float64
@@ -145,6 +149,9 @@ func newDocument(info documentInfo) *document {
 		info.loc = i18n.For("")
 	}
 	d := &document{f: f, info: info, loc: info.loc, symbol: currencySymbol(info.loc, info.currency)}
+	if sym := info.loc.Symbol(info.currency); sym != d.symbol {
+		d.unsigned = strings.NewReplacer(sym, d.symbol)
+	}
 	f.SetHeaderFuncMode(d.header, true)
 	f.AddPage()
 	return d
@@ -172,6 +179,15 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// clean is clean(s) with the currency's symbol written out where the fonts
+// lack it.
+func (d *document) clean(s string) string {
+	if d.unsigned != nil {
+		s = d.unsigned.Replace(s)
+	}
+	return clean(s)
 }
 
 // lines splits multi-line input (an address) into cleaned, non-empty lines.
@@ -323,7 +339,7 @@ func (d *document) ensure(h float64) bool {
 
 // fit shortens s with an ellipsis so that it fits in a cell w wide in the current font.
 func (d *document) fit(s string, w float64) string {
-	s = clean(s)
+	s = d.clean(s)
 	avail := w - 2*cellPad
 	if d.f.GetStringWidth(s) <= avail {
 		return s
@@ -347,7 +363,7 @@ func (d *document) fit(s string, w float64) string {
 func (d *document) wrap(s string, w float64) []string {
 	var out []string
 	for _, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		para = clean(para)
+		para = d.clean(para)
 		if strings.TrimSpace(para) == "" {
 			continue
 		}

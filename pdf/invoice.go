@@ -170,7 +170,7 @@ func (d *document) percent(rate string) string {
 	if rate == "" {
 		return "—"
 	}
-	return d.t("pdf.percent", "rate", d.decimal(rate))
+	return d.t("percent", "rate", d.decimal(rate))
 }
 
 func validCurrency(code string) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/remit/remit/domain"
 	"github.com/remit/remit/i18n"
 	"github.com/remit/remit/pdf"
 )
@@ -232,21 +233,29 @@ func TestDocumentsSpeakTheClientsLanguage(t *testing.T) {
 }
 
 // TestRoublesPrintWithoutAMissingGlyph: the Go fonts have no ₽, so roubles
-// are written out where the language's symbol is ₽; other symbols print.
+// are written out where the language's symbol is ₽, in the document's own
+// figures and in the terms i18n words with the symbol; other symbols print.
 func TestRoublesPrintWithoutAMissingGlyph(t *testing.T) {
 	for _, tc := range []struct {
-		lang, currency, want string
+		lang, currency, balance, fee string
 	}{
-		{"ru", "RUB", "К оплате 70 296,22 руб."},
-		{"bg", "RUB", "Дължима сума 70 296,22 руб."},
-		{"de", "RUB", "Offener Betrag 70.296,22 RUB"},
-		{"en", "RUB", "Balance due 70,296.22 RUB"},
-		{"bg", "USD", "Дължима сума 70 296,22 щ.д."},
-		{"ru", "EUR", "К оплате 70 296,22 €"},
+		{"ru", "RUB", "К оплате 70 296,22 руб.", "25,00 руб."},
+		{"bg", "RUB", "Дължима сума 70 296,22 руб.", "25,00 руб."},
+		{"de", "RUB", "Offener Betrag 70.296,22 RUB", "25,00 RUB"},
+		{"en", "RUB", "Balance due 70,296.22 RUB", "25.00 RUB"},
+		{"bg", "USD", "Дължима сума 70 296,22 щ.д.", "25,00 щ.д."},
+		{"ru", "EUR", "К оплате 70 296,22 €", "25,00 €"},
 	} {
 		t.Run(tc.lang+"/"+tc.currency, func(t *testing.T) {
-			got := text(t, render(t, localized(i18n.For(tc.lang), tc.currency)["invoice"]))
-			mustContain(t, got, tc.want)
+			l := i18n.For(tc.lang)
+			inv := localized(l, tc.currency)["invoice"].(pdf.Invoice)
+			inv.Terms = l.Terms(domain.Agreement{EffectiveFrom: day("2025-12-01"), PaymentTerms: domain.TermsNet30,
+				LateFee: &domain.LateFee{Flat: 2500}}, tc.currency, domain.ClientBusiness, inv.DueDate)
+			if tc.currency == "RUB" && tc.lang != "en" && !strings.Contains(strings.Join(inv.Terms, " "), "₽") {
+				t.Fatalf("the %s terms give no ₽ to write out: %q", tc.lang, inv.Terms)
+			}
+			got := text(t, render(t, inv))
+			mustContain(t, got, tc.balance, tc.fee)
 			if strings.ContainsAny(got, "₽\uFFFD") {
 				t.Errorf("the text has a sign the fonts cannot draw:\n%s", got)
 			}

@@ -33,7 +33,7 @@ type StatementInvoice struct {
 	Payments    []PaymentLine    `json:"payments"`
 	Interest    []InterestPeriod `json:"interest"`
 	// LegalBasis names the law or agreement the interest and compensation
-	// rest on (domain.LegalBasis), printed as given.
+	// rest on, in the document's language (i18n's LegalBasis).
 	LegalBasis string `json:"legal_basis"`
 }
 
@@ -147,7 +147,7 @@ func defaultDemand(d *document, s Statement) string {
 func (d *document) invoiceDetail(inv StatementInvoice, last bool) {
 	d.heading(d.t("pdf.statement.invoice", "number", inv.Number, "balance", d.money(inv.Balance)), 2*lineBody)
 	d.paragraph(d.t("pdf.statement.invoice_facts", "issued", d.date(inv.IssueDate), "due", d.date(inv.DueDate),
-		"days", d.loc.Count("pdf.days", inv.DaysOverdue), "total", d.money(inv.Total), "paid", d.money(inv.Paid),
+		"days", d.loc.Count("unit.day", inv.DaysOverdue), "total", d.money(inv.Total), "paid", d.money(inv.Paid),
 		"charges", d.money(inv.Charges)), regular, sizeBody, lineBody, colourInk)
 	if len(inv.Interest) > 0 {
 		rows := make([][]string, len(inv.Interest))
@@ -176,7 +176,7 @@ func (d *document) invoiceDetail(inv StatementInvoice, last bool) {
 	}
 	basis := inv.LegalBasis
 	if basis == "" {
-		basis = d.t("pdf.legal_basis.agreement")
+		basis = d.t("basis.agreement")
 	}
 	d.f.SetY(d.f.GetY() + 1.5)
 	if last {

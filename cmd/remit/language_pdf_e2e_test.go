@@ -65,7 +65,7 @@ func TestDocumentsFollowTheClientsLanguage(t *testing.T) {
 	}
 	statement := pdfText(t, st.Body)
 	mustContain(t, statement, "ВЫПИСКА", "Выписка по расчётам и требование об оплате", "КОМУ", "Дата 1 января 2026 г.",
-		"Валюта RUB", "С уважением,")
+		"Валюта RUB", "Правовое основание: наши стандартные условия, указанные в счёте (договор не заключался).", "С уважением,")
 	mustLack(statement, "STATEMENT", "Total due", "Yours")
 
 	cn := s.must(201, request{Method: "POST", Path: "/v1/invoices/" + id + "/credit_notes", Body: map[string]any{
