@@ -93,8 +93,8 @@ func paymentLines(payments []domain.Payment, refunds []domain.Refund) []pdf.Paym
 // posted, and the columns add up: total + charges - paid = balance.
 func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 	l := i18n.For(st.Client.Language)
-	out := pdf.Statement{Locale: l, Business: pdfBusiness(b), Client: pdfParty(st.Client), Currency: st.Currency, AsOf: st.AsOf,
-		TotalDue: st.TotalDue}
+	out := pdf.Statement{Locale: l, Business: pdfBusiness(b), Client: pdfParty(st.Client), Currency: st.Currency,
+		AsOf: st.AsOf, TotalDue: st.TotalDue}
 	for _, si := range st.Invoices {
 		line := pdf.StatementInvoice{
 			Number: si.Number, IssueDate: si.IssueDate, DueDate: si.DueDate, DaysOverdue: si.DaysOverdue,
@@ -125,13 +125,15 @@ func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
 			}
 		}
 		for _, p := range si.Payments {
-			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: p.PaidOn, Method: p.Method, Reference: p.Reference, Amount: p.Amount})
+			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: p.PaidOn, Method: p.Method, Reference: p.Reference,
+				Amount: p.Amount})
 			if p.Refunded != 0 {
 				line.Payments = append(line.Payments, pdf.PaymentLine{Method: "refunded", Reference: p.Reference, Amount: -p.Refunded})
 			}
 		}
 		for _, p := range si.InterestPeriods {
-			period := pdf.InterestPeriod{From: p.From, To: p.To, Days: p.Days, Base: p.Base, Rate: p.Rate, Amount: p.Amount}
+			period := pdf.InterestPeriod{From: p.From, To: p.To, Days: p.Days, Base: p.Base, Rate: p.Rate,
+				Amount: p.Amount}
 			if p.DailyRate != "" {
 				period.Rate, period.Daily = p.DailyRate, true // the column is per year; the document says "a day"
 			}
@@ -173,8 +175,8 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 		}
 	}
 	l := i18n.For(doc.Client.Language)
-	n := pdf.Notice{Locale: l, Kind: kind, Business: pdfBusiness(b), Client: pdfParty(doc.Client), Currency: doc.Client.Currency,
-		Date: doc.Date}
+	n := pdf.Notice{Locale: l, Kind: kind, Business: pdfBusiness(b), Client: pdfParty(doc.Client),
+		Currency: doc.Client.Currency, Date: doc.Date}
 	switch kind {
 	case pdf.NoticePolicyChange:
 		n.EffectiveOn = data.EffectiveFrom
@@ -189,7 +191,8 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 		if data.First {
 			// The first agreement is no change: the letter gives its terms.
 			n.Subject = l.T("notice.agreement.first")
-			n.Paragraphs = append([]string{l.T("pdf.notice.first.body", "date", l.Date(data.EffectiveFrom))}, n.Changes...)
+			intro := l.T("pdf.notice.first.body", "date", l.Date(data.EffectiveFrom))
+			n.Paragraphs = append([]string{intro}, n.Changes...)
 			n.Changes, n.EffectiveOn = nil, domain.Date{}
 		}
 	case pdf.NoticeSuspensionWarning:

@@ -46,7 +46,8 @@ func renderCreditNote(cn CreditNote) ([]byte, error) {
 	l := orEnglish(cn.Locale)
 	d := newDocument(documentInfo{
 		loc: l, kind: l.T("pdf.credit_note.kind"), title: l.T("pdf.credit_note.title"),
-		number: l.T("pdf.number", "number", cn.Number), business: cn.Business, currency: cn.Currency, date: cn.IssueDate,
+		number: l.T("pdf.number", "number", cn.Number), business: cn.Business, currency: cn.Currency,
+		date: cn.IssueDate,
 	})
 	f := d.f
 	colW := contentW*0.5 - 6
@@ -63,8 +64,9 @@ func renderCreditNote(cn CreditNote) ([]byte, error) {
 	f.SetXY(marginX, max(leftY, y)+8)
 
 	d.heading(d.t("pdf.correction"), lineBody)
-	d.paragraph(d.t("pdf.correction.text", "number", clean(cn.InvoiceNumber), "invoice_date", d.date(cn.InvoiceIssueDate),
-		"date", d.date(cn.IssueDate)), regular, sizeBody, lineBody, colourInk)
+	correction := d.t("pdf.correction.text", "number", clean(cn.InvoiceNumber),
+		"invoice_date", d.date(cn.InvoiceIssueDate), "date", d.date(cn.IssueDate))
+	d.paragraph(correction, regular, sizeBody, lineBody, colourInk)
 	d.heading(d.t("pdf.reason"), lineBody)
 	d.paragraph(cn.Reason, regular, sizeBody, lineBody, colourInk)
 	f.SetY(f.GetY() + 2)

@@ -316,7 +316,8 @@ func (d *document) finish() ([]byte, error) {
 		f.SetXY(marginX, footerY)
 		f.CellFormat(contentW-30, lineSmall, d.fit(left, contentW-30), "", 0, "L", false, 0, "")
 		f.SetXY(rightEdge-30, footerY)
-		f.CellFormat(30, lineSmall, d.t("pdf.page", "page", strconv.Itoa(p), "pages", strconv.Itoa(n)), "", 0, "R", false, 0, "")
+		page := d.t("pdf.page", "page", strconv.Itoa(p), "pages", strconv.Itoa(n))
+		f.CellFormat(30, lineSmall, page, "", 0, "R", false, 0, "")
 	}
 	var buf bytes.Buffer
 	buf.Grow(48 << 10)

@@ -253,7 +253,8 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 		d.heading(d.t("pdf.credit_notes"), headRowH+lineBody+2*rowPad)
 		rows := make([][]string, len(inv.CreditNotes))
 		for i, n := range inv.CreditNotes {
-			rows[i] = []string{d.cellDate(n.IssueDate), d.t("pdf.number", "number", n.Number) + ": " + n.Reason, d.amount(n.Amount)}
+			note := d.t("pdf.number", "number", n.Number) + ": " + n.Reason
+			rows[i] = []string{d.cellDate(n.IssueDate), note, d.amount(n.Amount)}
 		}
 		t := d.table(chargeCols, rows, "", "pdf.col.issued", "pdf.col.credit_note")
 		for _, r := range rows {
@@ -267,7 +268,8 @@ func renderInvoice(inv Invoice) ([]byte, error) {
 			d.paragraph(d.t("pdf.terms.default_intro"), regular, sizeBody, lineBody, colourMuted)
 		case !inv.AgreementFrom.IsZero():
 			d.heading(d.t("pdf.terms.heading"), 2*lineBody)
-			d.paragraph(d.t("pdf.terms.as_agreed", "date", d.date(inv.AgreementFrom)), regular, sizeBody, lineBody, colourMuted)
+			agreed := d.t("pdf.terms.as_agreed", "date", d.date(inv.AgreementFrom))
+			d.paragraph(agreed, regular, sizeBody, lineBody, colourMuted)
 		default:
 			d.heading(d.t("pdf.terms.heading"), 2*lineBody)
 		}
@@ -291,7 +293,8 @@ func (d *document) lineTable(lines []InvoiceLine) {
 	}
 	rows := make([][]string, len(lines))
 	for i, l := range lines {
-		rows[i] = []string{l.Description, d.quantity(l.Quantity), d.amount(l.UnitAmount), d.percent(l.TaxRate), d.amount(l.Tax), d.amount(l.Amount)}
+		rows[i] = []string{l.Description, d.quantity(l.Quantity), d.amount(l.UnitAmount), d.percent(l.TaxRate),
+			d.amount(l.Tax), d.amount(l.Amount)}
 	}
 	t := d.table(invoiceLineCols, rows, "")
 	for _, r := range rows {

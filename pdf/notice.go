@@ -124,7 +124,8 @@ func renderNotice(n Notice) ([]byte, error) {
 		rows := make([][]string, len(n.Invoices))
 		var total int64
 		for i, inv := range n.Invoices {
-			rows[i] = []string{inv.Number, d.cellDate(inv.IssueDate), d.cellDate(inv.DueDate), d.number(inv.DaysOverdue), d.amount(inv.Balance)}
+			rows[i] = []string{inv.Number, d.cellDate(inv.IssueDate), d.cellDate(inv.DueDate),
+				d.number(inv.DaysOverdue), d.amount(inv.Balance)}
 			total += inv.Balance
 		}
 		t := d.table(noticeInvoiceCols, rows, d.money(total))

@@ -109,7 +109,8 @@ func renderStatement(s Statement) ([]byte, error) {
 	d.paragraph(demand, regular, sizeBody+0.5, lineBody+0.4, colourInk)
 	d.f.SetY(d.f.GetY() + 1)
 	d.ensure(12)
-	y := d.highlight(d.t("pdf.total_due_on", "date", d.date(s.AsOf)), d.money(s.TotalDue), marginX, d.f.GetY(), contentW)
+	dueOn := d.t("pdf.total_due_on", "date", d.date(s.AsOf))
+	y := d.highlight(dueOn, d.money(s.TotalDue), marginX, d.f.GetY(), contentW)
 	d.f.SetY(y + 2)
 
 	d.heading(d.t("pdf.open_invoices"), headRowH+lineBody+2*rowPad)
@@ -157,7 +158,8 @@ func (d *document) invoiceDetail(inv StatementInvoice, last bool) {
 			if p.Daily {
 				rate = d.t("pdf.percent_a_day", "rate", d.decimal(p.Rate))
 			}
-			rows[i] = []string{d.cellDate(p.From), d.cellDate(p.To), d.number(p.Days), d.amount(p.Base), rate, d.amount(p.Amount)}
+			rows[i] = []string{d.cellDate(p.From), d.cellDate(p.To), d.number(p.Days), d.amount(p.Base), rate,
+				d.amount(p.Amount)}
 			sum += p.Amount
 		}
 		t := d.table(interestCols, rows, d.money(sum))

@@ -14,8 +14,10 @@ func TestDocumentsFollowTheClientsLanguage(t *testing.T) {
 	cli := s.must(201, request{Method: "POST", Path: "/v1/clients", Body: map[string]any{
 		"name": "ООО Ромашка", "email": "ap@romashka.example", "contact_name": "Ирина Петрова", "language": "ru",
 		"address": "ул. Ленина, 5\nМосква", "timezone": "Europe/Moscow", "currency": "RUB"}})["id"].(string)
-	inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{"client_id": cli, "issue": true,
-		"lines": []map[string]any{{"description": "Разработка сайта", "quantity": "0.5", "unit_amount": 14059244, "tax_rate": "0"}}}})
+	inv := s.must(201, request{Method: "POST", Path: "/v1/invoices", Body: map[string]any{
+		"client_id": cli, "issue": true,
+		"lines": []map[string]any{{"description": "Разработка сайта", "quantity": "0.5",
+			"unit_amount": 14059244, "tax_rate": "0"}}}})
 	id := inv["id"].(string)
 	if inv["total"] != float64(7029622) {
 		t.Fatalf("total %v, want 7029622", inv["total"])
@@ -40,7 +42,8 @@ func TestDocumentsFollowTheClientsLanguage(t *testing.T) {
 	ru, ruTag := invoicePDF("ru")
 	// The Go fonts have no ₽: roubles are written out, the Russian way.
 	mustContain(t, ru, "СЧЁТ", "№ INV-2026-0001", "ПЛАТЕЛЬЩИК", "Контактное лицо: Ирина Петрова",
-		"Дата выставления 1 января 2026 г.", "Срок оплаты", "Разработка сайта 0,5 140 592,44", "К оплате 70 296,22 руб.",
+		"Дата выставления 1 января 2026 г.", "Срок оплаты", "Разработка сайта 0,5 140 592,44",
+		"К оплате 70 296,22 руб.",
 		"Итого 70 296,22 руб.", "Стр. 1 из 1")
 	mustLack(ru, "INVOICE", "Balance due", "Issue date", "RECHNUNG", "₽")
 
@@ -65,7 +68,8 @@ func TestDocumentsFollowTheClientsLanguage(t *testing.T) {
 	}
 	statement := pdfText(t, st.Body)
 	mustContain(t, statement, "ВЫПИСКА", "Выписка по расчётам и требование об оплате", "КОМУ", "Дата 1 января 2026 г.",
-		"Валюта RUB", "Правовое основание: наши стандартные условия, указанные в счёте (договор не заключался).", "С уважением,")
+		"Валюта RUB", "Правовое основание: наши стандартные условия, указанные в счёте (договор не заключался).",
+		"С уважением,")
 	mustLack(statement, "STATEMENT", "Total due", "Yours")
 
 	cn := s.must(201, request{Method: "POST", Path: "/v1/invoices/" + id + "/credit_notes", Body: map[string]any{
@@ -94,15 +98,17 @@ func TestLettersFollowTheClientsLanguage(t *testing.T) {
 	s.must(201, request{Method: "POST", Path: "/v1/clients/" + cli + "/agreements", Body: map[string]any{
 		"effective_from": "2026-03-31", "payment_terms": "net_30", "late_fee": map[string]any{"flat": 2500}}})
 	var first, change string
-	if err := s.DB.SQL().QueryRow("SELECT MIN(id), MAX(id) FROM events WHERE type = 'agreement.notice' AND client_id = ?",
-		cli).Scan(&first, &change); err != nil || first == change {
+	const notices = "SELECT MIN(id), MAX(id) FROM events WHERE type = 'agreement.notice' AND client_id = ?"
+	if err := s.DB.SQL().QueryRow(notices, cli).Scan(&first, &change); err != nil || first == change {
 		t.Fatal("want two agreement notices", err)
 	}
 	text := pdfText(t, s.getPDF("/v1/clients/"+cli+"/notices/"+first+".pdf", nil).Body)
 	mustContain(t, text, "MITTEILUNG", "Ihre Zahlungsbedingungen", "Sehr geehrte(r) Jana Novak,",
-		"Dies sind die Zahlungsbedingungen unserer Vereinbarung, gültig ab dem 1. März 2026.", "Mit freundlichen Grüßen")
+		"Dies sind die Zahlungsbedingungen unserer Vereinbarung, gültig ab dem 1. März 2026.",
+		"Mit freundlichen Grüßen")
 	text = pdfText(t, s.getPDF("/v1/clients/"+cli+"/notices/"+change+".pdf", nil).Body)
-	mustContain(t, text, "MITTEILUNG", "Mitteilung über die Änderung Ihrer Zahlungsbedingungen", "Gültig ab 31. März 2026",
+	mustContain(t, text, "MITTEILUNG", "Mitteilung über die Änderung Ihrer Zahlungsbedingungen",
+		"Gültig ab 31. März 2026",
 		"ab dem 31. März 2026 ändern", "Was sich ändert", "Diese Änderungen gelten ab dem 31. März 2026.")
 	for _, english := range []string{"NOTICE", "Dear", "What changes", "Yours", "These are the payment terms"} {
 		if strings.Contains(text, english) {
