@@ -234,9 +234,10 @@ func (d *document) header() {
 		contact = append(contact, d.t("pdf.vat_id", "id", t))
 	}
 	if len(contact) > 0 {
-		// The line takes what the number beside it leaves: some languages'
-		// labels ("USt-IdNr.") are longer than the English.
-		w := contentW * 0.6
+		// The line takes what the number beside it leaves (the title is on
+		// the line above): some languages' labels ("USt-IdNr.") are longer
+		// than the English.
+		w := contentW
 		if d.info.number != "" {
 			d.font(regular, sizeBody, colourInk)
 			w = contentW - d.f.GetStringWidth(d.info.number) - 2*cellPad - 4
