@@ -382,3 +382,35 @@ func TestAutoChargeFailedMailInTheClientsLanguage(t *testing.T) {
 		t.Fatalf("subject %q body:\n%s\nwant it to start\n%s", subject, parts[0].body, want)
 	}
 }
+
+// TestAutoChargeFailedMailLinksToTheInvoicePage: with a hosted page, the
+// mail sends the client there (the day's payoff), not to the Checkout
+// link of the attempt's day.
+func TestAutoChargeFailedMailLinksToTheInvoicePage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	mb := newMailbox(t)
+	client := &domain.Client{Name: "Acme GmbH", Email: "ap@acme.example", Timezone: "Europe/Berlin", Currency: "EUR",
+		Relationship: domain.RelationshipStandard, Status: domain.ClientActive}
+	if err := e.clients.CreateClient(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueue(t, domain.EventInvoiceAutoChargeFailed, client.ID, "inv_1", map[string]any{"number": "INV-2026-0007", "attempt": 1,
+		"amount": 123450, "currency": "EUR", "status": "failed", "reason": "card_declined",
+		"pay_url": "https://checkout.stripe.com/c/pay/cs_1"})
+	n := e.notifier(t, &billing.SMTPConfig{
+		URL: "smtp://remit:s3cret@" + mb.addr, From: "billing@acme.example", FromName: "Acme Studio",
+		TLSConfig: &tls.Config{RootCAs: mb.roots},
+	})
+	n.Context = func(context.Context, domain.OutboxMessage) *domain.EmailContext {
+		return &domain.EmailContext{Greeting: "Jana Novak", Language: "en", Currency: "EUR", PayURL: "https://pay.example/i/tok"}
+	}
+	if d, f, err := n.RunOnce(ctx); err != nil || d != 1 || f != 0 {
+		t.Fatalf("run: delivered %d failed %d err %v", d, f, err)
+	}
+	_, parts := parse(t, mb.received()[0].data)
+	body := string(parts[0].body)
+	if !strings.Contains(body, "Please pay it here: https://pay.example/i/tok .") || strings.Contains(body, "checkout.stripe.com") {
+		t.Fatalf("body:\n%s", body)
+	}
+}

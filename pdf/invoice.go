@@ -106,6 +106,10 @@ type Invoice struct {
 	// stored on the invoice, one sentence each, in the client's language
 	// (i18n's Terms).
 	Terms []string `json:"terms"`
+	// PayPageURL is the invoice's hosted page, which quotes the amount due
+	// on the day it is opened, interest included, and takes the payment;
+	// when set, the document links there instead of to CheckoutURL.
+	PayPageURL string `json:"pay_page_url"`
 	// AgreementFrom is when that agreement version took effect; zero leaves it out.
 	AgreementFrom domain.Date `json:"agreement_from"`
 	// DefaultTerms says the client has no agreement: Terms are the default
@@ -364,9 +368,17 @@ func (d *document) totals(inv Invoice) {
 		payW = contentW - w - 10
 	)
 	var url, pay []string
-	if inv.CheckoutURL != "" {
+	link := inv.CheckoutURL
+	switch {
+	case inv.PayPageURL != "":
+		link = inv.PayPageURL
 		d.font(regular, sizeBody, colourLink)
-		url = d.wrap(inv.CheckoutURL, payW)
+		url = d.wrap(link, payW)
+		d.font(regular, sizeBody, colourInk)
+		pay = d.wrap(d.t("pdf.pay_page"), payW)
+	case link != "":
+		d.font(regular, sizeBody, colourLink)
+		url = d.wrap(link, payW)
 		d.font(regular, sizeBody, colourInk)
 		pay = d.wrap(d.t("pdf.pay_by_card", "amount", d.money(inv.BalanceDue)), payW)
 	}
@@ -410,7 +422,7 @@ func (d *document) totals(inv Invoice) {
 			f.SetXY(marginX, linkY+float64(i)*lineBody)
 			f.CellFormat(payW, lineBody, l, "", 0, "L", false, 0, "")
 		}
-		f.LinkString(marginX, linkY, payW, float64(len(url))*lineBody, inv.CheckoutURL)
+		f.LinkString(marginX, linkY, payW, float64(len(url))*lineBody, link)
 		y = max(y, linkY+float64(len(url))*lineBody)
 	}
 	f.SetXY(marginX, y)
