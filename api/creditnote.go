@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 	"github.com/remit/remit/pdf"
 )
 
@@ -77,8 +78,9 @@ func (s *Server) handleCreditNotePDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	doc := pdf.CreditNote{Business: pdfBusiness(s.Business), Client: pdfParty(*cl), Number: n.Number, Currency: n.Currency,
-		IssueDate: n.IssueDate, InvoiceNumber: n.InvoiceNumber, InvoiceIssueDate: inv.IssueDate, Reason: n.Reason,
+	doc := pdf.CreditNote{Locale: i18n.For(cl.Language), Business: pdfBusiness(s.Business), Client: pdfParty(*cl),
+		Number: n.Number, Currency: n.Currency, IssueDate: n.IssueDate, InvoiceNumber: n.InvoiceNumber,
+		InvoiceIssueDate: inv.IssueDate, Reason: n.Reason,
 		Subtotal: n.Subtotal, Tax: n.Tax, Amount: n.Amount, AppliedToInvoice: n.AppliedToInvoice, CreditCreated: n.CreditCreated}
 	for _, l := range n.Lines {
 		doc.Lines = append(doc.Lines, pdf.InvoiceLine{Description: l.Description, Quantity: l.Quantity, UnitAmount: l.UnitAmount,

@@ -108,7 +108,18 @@ func (s *Server) invoicePDF(ctx context.Context, invoiceID string) (filename str
 	if err != nil {
 		return "", nil, err
 	}
-	out := invoicePDF(s.Business, doc, s.checkoutURL(ctx, &doc.Invoice))
+	if err := s.withInvoiceLinks(ctx, &doc.Invoice); err != nil {
+		return "", nil, err
+	}
+	var out pdf.Invoice
+	if page := doc.Invoice.HostedInvoiceURL.URL; page != "" && payable(&doc.Invoice) {
+		// The page quotes the day's payoff whenever it is opened; a
+		// Checkout link printed today would charge today's figure later.
+		out = invoicePDF(s.Business, doc, "")
+		out.PayPageURL = page
+	} else {
+		out = invoicePDF(s.Business, doc, s.checkoutURL(ctx, &doc.Invoice))
+	}
 	if s.CreditNotes != nil && doc.Invoice.Number != "" {
 		notes, err := s.CreditNotes.FindCreditNotes(ctx, domain.CreditNoteFilter{InvoiceID: invoiceID, Page: domain.PageParams{Limit: 100}})
 		if err != nil {
@@ -134,8 +145,7 @@ func (s *Server) invoicePDF(ctx context.Context, invoiceID string) (filename str
 // pays the invoice's balance. Without the link the invoice still renders, so
 // a Stripe outage costs the link, not the document.
 func (s *Server) checkoutURL(ctx context.Context, inv *domain.Invoice) string {
-	payable := inv.Status == domain.InvoiceStatusOpen || inv.Status == domain.InvoiceStatusUncollectible
-	if s.CheckoutURL == nil || !payable || inv.BalanceDue <= 0 {
+	if s.CheckoutURL == nil || !payable(inv) {
 		return ""
 	}
 	url, err := s.CheckoutURL(ctx, inv.ID)
@@ -145,6 +155,12 @@ func (s *Server) checkoutURL(ctx context.Context, inv *domain.Invoice) string {
 		return ""
 	}
 	return url
+}
+
+// payable says whether an invoice can be paid now: open or uncollectible,
+// with a balance.
+func payable(inv *domain.Invoice) bool {
+	return (inv.Status == domain.InvoiceStatusOpen || inv.Status == domain.InvoiceStatusUncollectible) && inv.BalanceDue > 0
 }
 
 // noticePDF renders the letter of a notice event of the client.

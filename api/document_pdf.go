@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/remit/remit/domain"
@@ -21,17 +22,19 @@ func pdfParty(c domain.Client) pdf.Party {
 	return pdf.Party{Name: c.Name, ContactName: c.ContactName, Email: c.Email, Address: c.Address, TaxID: c.TaxID}
 }
 
-// invoicePDF maps an invoice document; checkoutURL is "" without Stripe.
+// invoicePDF maps an invoice document, in the client's language;
+// checkoutURL is "" without Stripe.
 func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL string) pdf.Invoice {
 	inv := doc.Invoice
+	l := i18n.For(doc.Client.Language)
 	out := pdf.Invoice{
-		Business: pdfBusiness(b), Client: pdfParty(doc.Client), AccountManager: doc.Client.AccountManager,
+		Locale: l, Business: pdfBusiness(b), Client: pdfParty(doc.Client), AccountManager: doc.Client.AccountManager,
 		Memo:   inv.Memo,
 		Number: inv.Number, Status: inv.Status, Currency: inv.Currency, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Subtotal: inv.Subtotal, Tax: inv.Tax, Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid,
 		CreditApplied: inv.CreditApplied, BalanceDue: inv.BalanceDue, Credited: inv.Credited,
 		SupplyFrom: inv.SupplyDate, SupplyTo: inv.SupplyEndDate, ReverseCharge: inv.ReverseCharge,
-		Terms:         i18n.For(doc.Client.Language).Terms(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
+		Terms:         l.Terms(doc.Agreement, inv.Currency, doc.Client.Kind, inv.DueDate),
 		AgreementFrom: doc.Agreement.EffectiveFrom,
 		DefaultTerms:  doc.Agreement.IsDefault(),
 		CheckoutURL:   checkoutURL,
@@ -50,7 +53,7 @@ func invoicePDF(b domain.Business, doc *domain.InvoiceDocument, checkoutURL stri
 			TaxRate: tax, Amount: l.Amount, Tax: l.Tax})
 	}
 	for _, c := range doc.Charges {
-		out.Charges = append(out.Charges, chargeLine(i18n.For(doc.Client.Language), c, inv.Currency))
+		out.Charges = append(out.Charges, chargeLine(l, c, inv.Currency))
 	}
 	out.Payments = paymentLines(doc.Payments, doc.Refunds)
 	return out
@@ -63,11 +66,11 @@ func chargeLine(l *i18n.Locale, c domain.Charge, currency string) pdf.ChargeLine
 }
 
 // paymentLines lists payments and, as negative lines, refunds, by date, so
-// the lines add up to the amount paid.
+// the lines add up to the amount paid. The document names the methods.
 func paymentLines(payments []domain.Payment, refunds []domain.Refund) []pdf.PaymentLine {
 	var out []pdf.PaymentLine
 	for _, p := range payments {
-		out = append(out, pdf.PaymentLine{PaidOn: p.PaidOn, Method: strings.ReplaceAll(p.Method, "_", " "), Reference: p.Reference, Amount: p.Amount})
+		out = append(out, pdf.PaymentLine{PaidOn: p.PaidOn, Method: p.Method, Reference: p.Reference, Amount: p.Amount})
 	}
 	for _, r := range refunds {
 		out = append(out, pdf.PaymentLine{PaidOn: r.RefundedOn, Method: "refund", Reference: r.Reason, Amount: -r.Amount})
@@ -89,48 +92,52 @@ func paymentLines(payments []domain.Payment, refunds []domain.Refund) []pdf.Paym
 // on the statement date, so its charges include what is due and not yet
 // posted, and the columns add up: total + charges - paid = balance.
 func statementPDF(b domain.Business, st *domain.Statement) pdf.Statement {
-	out := pdf.Statement{Business: pdfBusiness(b), Client: pdfParty(st.Client), Currency: st.Currency, AsOf: st.AsOf, TotalDue: st.TotalDue}
+	l := i18n.For(st.Client.Language)
+	out := pdf.Statement{Locale: l, Business: pdfBusiness(b), Client: pdfParty(st.Client), Currency: st.Currency,
+		AsOf: st.AsOf, TotalDue: st.TotalDue}
 	for _, si := range st.Invoices {
 		line := pdf.StatementInvoice{
 			Number: si.Number, IssueDate: si.IssueDate, DueDate: si.DueDate, DaysOverdue: si.DaysOverdue,
 			Total: si.Total, Paid: si.AmountPaid + si.CreditApplied + si.Credited,
 			Charges: si.ChargesTotal + si.ChargesUnposted + si.InterestAccruedUnposted,
-			Balance: si.AmountDue, LegalBasis: si.LegalBasis,
+			Balance: si.AmountDue, LegalBasis: l.LegalBasis(si.Agreement, st.Client.Kind),
 		}
 		for _, c := range si.Charges {
-			line.ChargeLines = append(line.ChargeLines, chargeLine(i18n.For(st.Client.Language), c, st.Currency))
+			line.ChargeLines = append(line.ChargeLines, chargeLine(l, c, st.Currency))
 		}
 		if si.ChargesUnposted != 0 {
-			line.ChargeLines = append(line.ChargeLines, pdf.ChargeLine{Kind: "Fees_and_compensation",
-				Description: "due by " + st.AsOf.LongString() + ", not yet posted", Amount: si.ChargesUnposted})
+			line.ChargeLines = append(line.ChargeLines, pdf.ChargeLine{Kind: "fees_and_compensation",
+				Description: l.T("pdf.unposted.fees", "date", l.Date(st.AsOf)), Amount: si.ChargesUnposted})
 		}
 		if si.InterestAccruedUnposted != 0 {
 			line.ChargeLines = append(line.ChargeLines, pdf.ChargeLine{Kind: string(domain.ChargeInterest),
-				Description: "accrued to " + st.AsOf.LongString() + ", not yet posted", Amount: si.InterestAccruedUnposted})
+				Description: l.T("pdf.unposted.interest", "date", l.Date(st.AsOf)), Amount: si.InterestAccruedUnposted})
 		}
 		// The lines add up to the Paid column: payments, refunds, credit.
 		if si.CreditApplied != 0 {
-			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: si.IssueDate, Method: "credit", Reference: "client credit applied", Amount: si.CreditApplied})
+			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: si.IssueDate, Method: "credit",
+				Reference: l.T("pdf.ref.credit_applied"), Amount: si.CreditApplied})
 		}
 		for _, n := range si.CreditNotes {
 			if n.AppliedToInvoice != 0 {
-				line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: n.IssueDate, Method: "credit note",
-					Reference: n.Number + ", taken off the principal", Amount: n.AppliedToInvoice})
+				line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: n.IssueDate, Method: "credit_note",
+					Reference: l.T("pdf.ref.credit_note", "number", n.Number), Amount: n.AppliedToInvoice})
 			}
 		}
 		for _, p := range si.Payments {
-			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: p.PaidOn, Method: strings.ReplaceAll(p.Method, "_", " "), Reference: p.Reference, Amount: p.Amount})
+			line.Payments = append(line.Payments, pdf.PaymentLine{PaidOn: p.PaidOn, Method: p.Method, Reference: p.Reference,
+				Amount: p.Amount})
 			if p.Refunded != 0 {
 				line.Payments = append(line.Payments, pdf.PaymentLine{Method: "refunded", Reference: p.Reference, Amount: -p.Refunded})
 			}
 		}
 		for _, p := range si.InterestPeriods {
-			rate := p.Rate
+			period := pdf.InterestPeriod{From: p.From, To: p.To, Days: p.Days, Base: p.Base, Rate: p.Rate,
+				Amount: p.Amount}
 			if p.DailyRate != "" {
-				rate = p.DailyRate + "/day" // the column is per year; say so
-
+				period.Rate, period.Daily = p.DailyRate, true // the column is per year; the document says "a day"
 			}
-			line.Interest = append(line.Interest, pdf.InterestPeriod{From: p.From, To: p.To, Days: p.Days, Base: p.Base, Rate: rate, Amount: p.Amount})
+			line.Interest = append(line.Interest, period)
 		}
 		out.Invoices = append(out.Invoices, line)
 	}
@@ -155,7 +162,7 @@ type noticeData struct {
 	First bool `json:"first"`
 }
 
-// noticePDF maps a notice event to its letter.
+// noticePDF maps a notice event to its letter, in the client's language.
 func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error) {
 	kind, ok := noticeKinds[doc.Event.Type]
 	if !ok {
@@ -167,23 +174,25 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 			return pdf.Notice{}, fmt.Errorf("notice %s: read event data: %w", doc.Event.ID, err)
 		}
 	}
-	n := pdf.Notice{Kind: kind, Business: pdfBusiness(b), Client: pdfParty(doc.Client), Currency: doc.Client.Currency, Date: doc.Date}
+	l := i18n.For(doc.Client.Language)
+	n := pdf.Notice{Locale: l, Kind: kind, Business: pdfBusiness(b), Client: pdfParty(doc.Client),
+		Currency: doc.Client.Currency, Date: doc.Date}
 	switch kind {
 	case pdf.NoticePolicyChange:
 		n.EffectiveOn = data.EffectiveFrom
 		switch {
 		case data.Agreement != nil && data.Previous != nil:
-			n.Changes = i18n.For(doc.Client.Language).TermChanges(*data.Previous, *data.Agreement, doc.Client.Currency, doc.Client.Kind)
+			n.Changes = l.TermChanges(*data.Previous, *data.Agreement, doc.Client.Currency, doc.Client.Kind)
 		case data.Agreement != nil:
-			n.Changes = i18n.For(doc.Client.Language).Terms(*data.Agreement, doc.Client.Currency, doc.Client.Kind, domain.Date{})
+			n.Changes = l.Terms(*data.Agreement, doc.Client.Currency, doc.Client.Kind, domain.Date{})
 		default:
 			n.Changes = data.Terms
 		}
 		if data.First {
 			// The first agreement is no change: the letter gives its terms.
-			n.Subject = "Your payment terms"
-			n.Paragraphs = append([]string{fmt.Sprintf("These are the payment terms of our agreement, in force from %s. "+
-				"Invoices issued from that date carry them.", data.EffectiveFrom.LongString())}, n.Changes...)
+			n.Subject = l.T("notice.agreement.first")
+			intro := l.T("pdf.notice.first.body", "date", l.Date(data.EffectiveFrom))
+			n.Paragraphs = append([]string{intro}, n.Changes...)
 			n.Changes, n.EffectiveOn = nil, domain.Date{}
 		}
 	case pdf.NoticeSuspensionWarning:
@@ -200,19 +209,23 @@ func noticePDF(b domain.Business, doc *domain.NoticeDocument) (pdf.Notice, error
 }
 
 // acceptancePDF is the letter confirming a version accepted by the client:
-// the exact text accepted and the evidence.
+// the exact text accepted and the evidence, around it in the client's
+// language. The text stays as accepted: it is the evidence.
 func acceptancePDF(b domain.Business, cl *domain.Client, a domain.Agreement) pdf.Notice {
 	acc := a.Acceptance
+	l := i18n.For(cl.Language)
 	loc := cl.Location()
-	paras := []string{fmt.Sprintf("This confirms that the payment terms below, version %d of our agreement, were accepted on your account page.", a.Version)}
+	at := acc.AcceptedAt.In(loc)
+	paras := []string{l.T("pdf.accepted.intro", "version", strconv.Itoa(a.Version))}
 	paras = append(paras, strings.Split(acc.TermsText, "\n")...)
 	paras = append(paras,
-		"Evidence of acceptance:",
-		"Accepted at: "+acc.AcceptedAt.In(loc).Format("2 January 2006, 15:04:05 MST")+" ("+acc.AcceptedAt.UTC().Format("2006-01-02T15:04:05Z")+")",
-		"Name typed: "+acc.Name,
-		"IP address: "+acc.IPAddress,
-		"Browser: "+acc.UserAgent,
-		"SHA-256 of the text shown: "+acc.TermsSHA256)
-	return pdf.Notice{Kind: pdf.NoticeTermsAccepted, Business: pdfBusiness(b), Client: pdfParty(*cl),
+		l.T("pdf.accepted.evidence"),
+		l.T("pdf.accepted.at", "time", l.Date(domain.DateOf(acc.AcceptedAt, loc))+", "+at.Format("15:04:05 MST"),
+			"utc", acc.AcceptedAt.UTC().Format("2006-01-02T15:04:05Z")),
+		l.T("pdf.accepted.name", "name", acc.Name),
+		l.T("pdf.accepted.ip", "ip", acc.IPAddress),
+		l.T("pdf.accepted.browser", "agent", acc.UserAgent),
+		l.T("pdf.accepted.sha", "sha", acc.TermsSHA256))
+	return pdf.Notice{Locale: l, Kind: pdf.NoticeTermsAccepted, Business: pdfBusiness(b), Client: pdfParty(*cl),
 		Date: domain.DateOf(acc.AcceptedAt, loc), EffectiveOn: a.EffectiveFrom, Paragraphs: paras}
 }

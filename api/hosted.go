@@ -190,98 +190,72 @@ func (s *Server) withClientLinks(ctx context.Context, cls ...*domain.Client) err
 	return nil
 }
 
-// handleInvoiceRotateLink serves POST /v1/invoices/{id}/rotate_link.
-func (s *Server) handleInvoiceRotateLink(c echo.Context) error {
-	if err := bindOptional(c); err != nil {
-		return err
+// invoiceLink serves POST /v1/invoices/{id}/rotate_link (a new link; the
+// old one stops answering) and, with revoke, .../revoke_link (no link
+// until the next rotate_link).
+func (s *Server) invoiceLink(revoke bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := bindOptional(c); err != nil {
+			return err
+		}
+		if !s.linksOn() {
+			return errLinksOff()
+		}
+		ctx := c.Request().Context()
+		inv, err := s.Invoices.FindInvoiceByID(ctx, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if inv.Status == domain.InvoiceStatusDraft {
+			return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; it has a hosted page once issued", inv.ID)
+		}
+		inv.HostedInvoiceURL, err = s.changeLink(ctx, domain.LinkInvoice, inv.ID, hostedInvoicePath, revoke)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, inv)
 	}
-	if !s.linksOn() {
-		return errLinksOff()
-	}
-	ctx := c.Request().Context()
-	inv, err := s.Invoices.FindInvoiceByID(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if inv.Status == domain.InvoiceStatusDraft {
-		return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; it has a hosted page once issued", inv.ID)
-	}
-	token, err := s.Links.RotateLink(ctx, domain.LinkInvoice, inv.ID)
-	if err != nil {
-		return err
-	}
-	inv.HostedInvoiceURL = domain.PageLink{URL: s.hostedURL(hostedInvoicePath, token)}
-	return c.JSON(http.StatusOK, inv)
 }
 
-// handleClientRotateLink serves POST /v1/clients/{id}/rotate_link.
-func (s *Server) handleClientRotateLink(c echo.Context) error {
-	if err := bindOptional(c); err != nil {
-		return err
+// clientLink serves POST /v1/clients/{id}/rotate_link and, with revoke,
+// .../revoke_link.
+func (s *Server) clientLink(revoke bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := bindOptional(c); err != nil {
+			return err
+		}
+		if !s.linksOn() {
+			return errLinksOff()
+		}
+		ctx := c.Request().Context()
+		cl, err := s.Clients.FindClientByID(ctx, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		cl.PortalURL, err = s.changeLink(ctx, domain.LinkClient, cl.ID, hostedAccountPath, revoke)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, cl)
 	}
-	if !s.linksOn() {
-		return errLinksOff()
+}
+
+// changeLink revokes the link of the page of kind for id, or rotates it,
+// and returns what the API shows of it.
+func (s *Server) changeLink(ctx context.Context, kind, id, path string, revoke bool) (domain.PageLink, error) {
+	if revoke {
+		return domain.PageLink{Revoked: true}, s.Links.RevokeLink(ctx, kind, id)
 	}
-	ctx := c.Request().Context()
-	cl, err := s.Clients.FindClientByID(ctx, c.Param("id"))
+	token, err := s.Links.RotateLink(ctx, kind, id)
 	if err != nil {
-		return err
+		return domain.PageLink{}, err
 	}
-	token, err := s.Links.RotateLink(ctx, domain.LinkClient, cl.ID)
-	if err != nil {
-		return err
-	}
-	cl.PortalURL = domain.PageLink{URL: s.hostedURL(hostedAccountPath, token)}
-	return c.JSON(http.StatusOK, cl)
+	return domain.PageLink{URL: s.hostedURL(path, token)}, nil
 }
 
 // errLinksOff refuses link operations while hosted pages are off.
 func errLinksOff() error {
 	return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
-}
-
-// handleInvoiceRevokeLink serves POST /v1/invoices/{id}/revoke_link: the
-// page stops answering and the invoice has no link until rotate_link.
-func (s *Server) handleInvoiceRevokeLink(c echo.Context) error {
-	if err := bindOptional(c); err != nil {
-		return err
-	}
-	if !s.linksOn() {
-		return errLinksOff()
-	}
-	ctx := c.Request().Context()
-	inv, err := s.Invoices.FindInvoiceByID(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if inv.Status == domain.InvoiceStatusDraft {
-		return domain.Conflictf(domain.EINVOICENOTOPEN, "invoice %s is a draft; it has no hosted page to revoke", inv.ID)
-	}
-	if err := s.Links.RevokeLink(ctx, domain.LinkInvoice, inv.ID); err != nil {
-		return err
-	}
-	inv.HostedInvoiceURL = domain.PageLink{Revoked: true}
-	return c.JSON(http.StatusOK, inv)
-}
-
-// handleClientRevokeLink serves POST /v1/clients/{id}/revoke_link.
-func (s *Server) handleClientRevokeLink(c echo.Context) error {
-	if err := bindOptional(c); err != nil {
-		return err
-	}
-	if !s.linksOn() {
-		return errLinksOff()
-	}
-	ctx := c.Request().Context()
-	cl, err := s.Clients.FindClientByID(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if err := s.Links.RevokeLink(ctx, domain.LinkClient, cl.ID); err != nil {
-		return err
-	}
-	cl.PortalURL = domain.PageLink{Revoked: true}
-	return c.JSON(http.StatusOK, cl)
 }
 
 // moneyLine is a label and a formatted amount.

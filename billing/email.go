@@ -254,7 +254,13 @@ func noticeText(business string, m domain.OutboxMessage, ec *domain.EmailContext
 			reason = l.T("mail.auto_failed.reason." + r)
 		}
 		subject = l.T("mail.auto_failed.subject", args...)
-		if u := d.text("pay_url"); u != "" {
+		// The invoice's page quotes the day's payoff when it is opened; the
+		// Checkout link made at the attempt charges that day's balance.
+		u := ec.PayURL
+		if u == "" {
+			u = d.text("pay_url")
+		}
+		if u != "" {
 			lead = l.T("mail.auto_failed.lead", append(args, "reason", reason, "url", u)...)
 		} else {
 			// The link was revoked: the ways to pay come below.

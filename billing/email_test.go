@@ -351,7 +351,11 @@ func TestSMTPSettings(t *testing.T) {
 
 // The mail about a failed automatic payment speaks the client's language,
 // reason and next attempt included.
-func TestAutoChargeFailedMailInTheClientsLanguage(t *testing.T) {
+// autoChargeFailedMail sends the mail of a failed automatic payment whose
+// attempt made Checkout link checkout, with e-mail context ec, and returns
+// its subject and text body.
+func autoChargeFailedMail(t *testing.T, checkout string, ec domain.EmailContext) (subject, body string) {
+	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
 	mb := newMailbox(t)
@@ -361,24 +365,39 @@ func TestAutoChargeFailedMailInTheClientsLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.enqueue(t, domain.EventInvoiceAutoChargeFailed, client.ID, "inv_1", map[string]any{"number": "INV-2026-0007", "attempt": 1,
-		"amount": 123450, "currency": "EUR", "status": "failed", "reason": "card_declined", "pay_url": "https://pay.example/c/1",
+		"amount": 123450, "currency": "EUR", "status": "failed", "reason": "card_declined", "pay_url": checkout,
 		"next_attempt_on": "2026-04-03"})
 	n := e.notifier(t, &billing.SMTPConfig{
 		URL: "smtp://remit:s3cret@" + mb.addr, From: "billing@acme.example", FromName: "Acme Studio",
 		TLSConfig: &tls.Config{RootCAs: mb.roots},
 	})
-	n.Context = func(context.Context, domain.OutboxMessage) *domain.EmailContext {
-		return &domain.EmailContext{Greeting: "Иван Петров", Language: "ru", Currency: "EUR"}
-	}
+	n.Context = func(context.Context, domain.OutboxMessage) *domain.EmailContext { return &ec }
 	if d, f, err := n.RunOnce(ctx); err != nil || d != 1 || f != 0 {
 		t.Fatalf("run: delivered %d failed %d err %v", d, f, err)
 	}
 	h, parts := parse(t, mb.received()[0].data)
-	subject, _ := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+	subject, _ = new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+	return subject, string(parts[0].body)
+}
+
+func TestAutoChargeFailedMailInTheClientsLanguage(t *testing.T) {
+	subject, body := autoChargeFailedMail(t, "https://pay.example/c/1",
+		domain.EmailContext{Greeting: "Иван Петров", Language: "ru", Currency: "EUR"})
 	want := "Уважаемый(ая) Иван Петров,\r\n\r\nНам не удалось списать оплату по документу «счёт INV-2026-0007» с вашей сохранённой карты " +
 		"(карта отклонена). Пожалуйста, оплатите его здесь: https://pay.example/c/1 . Условия о просрочке оплаты действуют, как договорено. " +
 		"Иначе мы повторим попытку списания с карты 3 апреля 2026 г.\r\n"
-	if subject != "Не удалось автоматически оплатить счёт INV-2026-0007 (Acme Studio)" || !strings.HasPrefix(string(parts[0].body), want) {
-		t.Fatalf("subject %q body:\n%s\nwant it to start\n%s", subject, parts[0].body, want)
+	if subject != "Не удалось автоматически оплатить счёт INV-2026-0007 (Acme Studio)" || !strings.HasPrefix(body, want) {
+		t.Fatalf("subject %q body:\n%s\nwant it to start\n%s", subject, body, want)
+	}
+}
+
+// TestAutoChargeFailedMailLinksToTheInvoicePage: with a hosted page, the
+// mail sends the client there (the day's payoff), not to the Checkout
+// link of the attempt's day.
+func TestAutoChargeFailedMailLinksToTheInvoicePage(t *testing.T) {
+	_, body := autoChargeFailedMail(t, "https://checkout.stripe.com/c/pay/cs_1",
+		domain.EmailContext{Greeting: "Jana Novak", Language: "en", Currency: "EUR", PayURL: "https://pay.example/i/tok"})
+	if !strings.Contains(body, "Please pay it here: https://pay.example/i/tok .") || strings.Contains(body, "checkout.stripe.com") {
+		t.Fatalf("body:\n%s", body)
 	}
 }

@@ -79,6 +79,9 @@ type StatementInvoice struct {
 	AmountDue       int64 `json:"amount_due"`
 	// LegalBasis is what the interest and compensation rest on (LegalBasis).
 	LegalBasis string `json:"legal_basis"`
+	// Agreement is the version the invoice's interest and compensation
+	// follow, for documents that word LegalBasis in the client's language.
+	Agreement Agreement `json:"-"`
 }
 
 // Statement is a client's statement of account on AsOf: every open or
@@ -216,7 +219,7 @@ func StatementLine(inv Invoice, charges []Charge, payments []Payment, f InvoiceF
 		ID: inv.ID, Number: inv.Number, Status: inv.Status, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Total: inv.Total, ChargesTotal: inv.ChargesTotal, AmountPaid: inv.AmountPaid, CreditApplied: inv.CreditApplied, Credited: inv.Credited,
 		BalanceDue: inv.BalanceDue, Charges: charges, Payments: payments, LegalBasis: LegalBasis(f.Agreement, f.ClientKind),
-		InterestPeriods: []InterestPeriod{},
+		Agreement: f.Agreement, InterestPeriods: []InterestPeriod{},
 	}
 	if line.Charges == nil {
 		line.Charges = []Charge{}

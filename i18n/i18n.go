@@ -94,27 +94,7 @@ func (l *Locale) Number(n int64) string { return l.printer.Sprint(number.Decimal
 // €1,034.54 in English, 1.034,54 € in German, 70 296,22 ₽ in Russian. The
 // digits come from the exact integer, never a float.
 func (l *Locale) Money(minor int64, cur string) string {
-	digits, ok := domain.CurrencyExponent(cur)
-	if !ok {
-		digits = 2
-	}
-	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
-	var scale int64 = 1
-	for range digits {
-		scale *= 10
-	}
-	out := l.Number(minor / scale)
-	if digits > 0 {
-		frac := strconv.FormatInt(minor%scale+scale, 10)[1:]
-		out += l.decimalMark() + frac
-	}
-	if neg {
-		out = "-" + out
-	}
-	return l.T("money", "amount", out, "symbol", l.symbol(cur))
+	return l.T("money", "amount", l.Amount(minor, cur), "symbol", l.symbol(cur))
 }
 
 // decimalMark is the language's decimal separator.

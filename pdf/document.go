@@ -3,7 +3,9 @@ package pdf
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -11,8 +13,10 @@ import (
 	"github.com/jung-kurt/gofpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
 
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 )
 
 // Page geometry in millimetres (A4 portrait).
@@ -59,21 +63,34 @@ var (
 
 // stamp is the mark a document carries when it is not a plain open one.
 type stamp struct {
-	text   string
-	colour rgb // the boxed label next to the title
-	faint  rgb // the diagonal watermark behind the content
+	text   string // in the document's language (pdf.stamp.<status>)
+	colour rgb    // the boxed label next to the title
+	faint  rgb    // the diagonal watermark behind the content
 }
 
-// stamps maps an invoice status to its mark; statuses without one (open) are absent.
+// stamps maps an invoice status to the colours of its mark; statuses without
+// one (open) are absent.
 var stamps = map[string]stamp{
-	"draft":         {"DRAFT", rgb{108, 117, 125}, rgb{236, 238, 240}},
-	"void":          {"VOID", rgb{176, 42, 55}, rgb{248, 226, 228}},
-	"paid":          {"PAID", rgb{25, 135, 84}, rgb{222, 242, 230}},
-	"uncollectible": {"UNCOLLECTIBLE", rgb{176, 42, 55}, rgb{248, 226, 228}},
+	"draft":         {"", rgb{108, 117, 125}, rgb{236, 238, 240}},
+	"void":          {"", rgb{176, 42, 55}, rgb{248, 226, 228}},
+	"paid":          {"", rgb{25, 135, 84}, rgb{222, 242, 230}},
+	"uncollectible": {"", rgb{176, 42, 55}, rgb{248, 226, 228}},
 }
 
-// documentInfo is what the page furniture of a document shows.
+// stampFor returns the mark of an invoice status in l's words, or nil.
+func stampFor(status string, l *i18n.Locale) *stamp {
+	s, ok := stamps[status]
+	if !ok {
+		return nil
+	}
+	s.text = l.T("pdf.stamp." + status)
+	return &s
+}
+
+// documentInfo is what the page furniture of a document shows, in the
+// language of loc.
 type documentInfo struct {
+	loc      *i18n.Locale
 	kind     string // "Invoice", "Statement of account", ...
 	title    string // the large title in the header: "INVOICE"
 	number   string // shown under the title, may be empty
@@ -88,6 +105,14 @@ type documentInfo struct {
 type document struct {
 	f    *gofpdf.Fpdf
 	info documentInfo
+	loc  *i18n.Locale
+	// symbol is how money in the document's currency is marked: the
+	// language's symbol, or a written form when the fonts lack its glyph;
+	// unsigned puts that written form in the text given to the document
+	// (terms and charges that print the language's symbol), nil when the
+	// fonts draw the symbol.
+	symbol   string
+	unsigned *strings.Replacer
 	// keep is the height (mm) the next block keeps free under its last
 	// line, so that what follows it (the sign-off) never opens a page alone.
 	keep float64
@@ -120,7 +145,13 @@ func newDocument(info documentInfo) *document {
 	f.SetMargins(marginX, bodyTop, marginX)
 	f.SetAutoPageBreak(false, 0)
 	f.SetCellMargin(cellPad)
-	d := &document{f: f, info: info}
+	if info.loc == nil {
+		info.loc = i18n.For("")
+	}
+	d := &document{f: f, info: info, loc: info.loc, symbol: currencySymbol(info.loc, info.currency)}
+	if sym := info.loc.Symbol(info.currency); sym != d.symbol {
+		d.unsigned = strings.NewReplacer(sym, d.symbol)
+	}
 	f.SetHeaderFuncMode(d.header, true)
 	f.AddPage()
 	return d
@@ -148,6 +179,15 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// clean is clean(s) with the currency's symbol written out where the fonts
+// lack it.
+func (d *document) clean(s string) string {
+	if d.unsigned != nil {
+		s = d.unsigned.Replace(s)
+	}
+	return clean(s)
 }
 
 // lines splits multi-line input (an address) into cleaned, non-empty lines.
@@ -191,14 +231,27 @@ func (d *document) header() {
 		contact = append(contact, e)
 	}
 	if t := clean(d.info.business.TaxID); t != "" {
-		contact = append(contact, "VAT ID "+t)
+		contact = append(contact, d.t("pdf.vat_id", "id", t))
 	}
 	if len(contact) > 0 {
+		// The line takes what the number beside it leaves (the title is on
+		// the line above): some languages' labels ("USt-IdNr.") are longer
+		// than the English.
+		w := contentW
+		if d.info.number != "" {
+			d.font(regular, sizeBody, colourInk)
+			w = contentW - d.f.GetStringWidth(d.info.number) - 2*cellPad - 4
+			d.font(regular, sizeSmall, colourMuted)
+		}
 		f.SetXY(marginX, y)
-		f.CellFormat(contentW*0.6, lineSmall, d.fit(strings.Join(contact, " · "), contentW*0.6), "", 0, "L", false, 0, "")
+		f.CellFormat(w, lineSmall, d.fit(strings.Join(contact, " · "), w), "", 0, "L", false, 0, "")
 	}
 
 	d.font(bold, 16, colourAccent)
+	// Some languages' titles are long (КОРРЕКТИРОВОЧНЫЙ СЧЁТ): shrink to fit.
+	if w, avail := f.GetStringWidth(d.info.title), contentW*0.4-2*cellPad; w > avail {
+		d.font(bold, 16*avail/w, colourAccent)
+	}
 	f.SetXY(rightEdge-contentW*0.4, headerTop-0.5)
 	f.CellFormat(contentW*0.4, 7, d.info.title, "", 0, "R", false, 0, "")
 	if d.info.number != "" {
@@ -264,7 +317,8 @@ func (d *document) finish() ([]byte, error) {
 		f.SetXY(marginX, footerY)
 		f.CellFormat(contentW-30, lineSmall, d.fit(left, contentW-30), "", 0, "L", false, 0, "")
 		f.SetXY(rightEdge-30, footerY)
-		f.CellFormat(30, lineSmall, fmt.Sprintf("%d / %d", p, n), "", 0, "R", false, 0, "")
+		page := d.t("pdf.page", "page", strconv.Itoa(p), "pages", strconv.Itoa(n))
+		f.CellFormat(30, lineSmall, page, "", 0, "R", false, 0, "")
 	}
 	var buf bytes.Buffer
 	buf.Grow(48 << 10)
@@ -287,7 +341,7 @@ func (d *document) ensure(h float64) bool {
 
 // fit shortens s with an ellipsis so that it fits in a cell w wide in the current font.
 func (d *document) fit(s string, w float64) string {
-	s = clean(s)
+	s = d.clean(s)
 	avail := w - 2*cellPad
 	if d.f.GetStringWidth(s) <= avail {
 		return s
@@ -311,7 +365,7 @@ func (d *document) fit(s string, w float64) string {
 func (d *document) wrap(s string, w float64) []string {
 	var out []string
 	for _, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		para = clean(para)
+		para = d.clean(para)
 		if strings.TrimSpace(para) == "" {
 			continue
 		}
@@ -320,35 +374,85 @@ func (d *document) wrap(s string, w float64) []string {
 	return out
 }
 
+// t returns the catalogue's message key in the document's language.
+func (d *document) t(key string, pairs ...string) string { return d.loc.T(key, pairs...) }
+
 // money formats minor units in the document's currency, in the one style
-// every document uses, the style of the terms and charge descriptions too:
-// the amount, then the ISO code ("1,000.00 EUR", "−400.00 EUR").
+// every document uses, the catalogue's "pdf.money": the amount, then the
+// ISO code in English ("1,000.00 EUR", "−400.00 EUR", as in the terms), the
+// symbol in the other languages ("1.000,00 €", "70 296,22 руб.").
 func (d *document) money(minor int64) string {
-	if minor < 0 {
-		return "−" + domain.FormatMoney(-minor, d.info.currency)
+	amount, neg := strings.CutPrefix(d.loc.Amount(minor, d.info.currency), "-")
+	s := d.t("pdf.money", "amount", amount, "symbol", d.symbol, "code", d.info.currency)
+	if neg {
+		return "−" + s
 	}
-	return domain.FormatMoney(minor, d.info.currency)
+	return s
 }
 
 // amount formats minor units without the code, for table columns: the
 // document names its currency once, beside its date.
 func (d *document) amount(minor int64) string {
-	if minor < 0 {
-		return "−" + domain.FormatAmount(-minor, d.info.currency)
+	s := d.loc.Amount(minor, d.info.currency)
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		return "−" + rest
 	}
-	return domain.FormatAmount(minor, d.info.currency)
+	return s
 }
 
-// date prints a calendar date in tables, in the one style every document
-// uses ("31 January 2026", as in the terms), or a dash when there is none.
-func date(d domain.Date) string { return longDate(d) }
-
-// longDate prints a calendar date ("31 January 2026"), or a dash.
-func longDate(d domain.Date) string {
-	if d.IsZero() {
+// date prints a calendar date in the document's language ("31 January
+// 2026", "31. Januar 2026", "31 января 2026 г."), or a dash when there is none.
+func (d *document) date(day domain.Date) string {
+	if day.IsZero() {
 		return "—"
 	}
-	return d.LongString()
+	return d.loc.Date(day)
+}
+
+// cellDate prints a date in a table cell: as in prose in English ("31
+// January 2026"), in figures where that is the custom ("31.01.2026"), so
+// that the columns leave room for the description; a dash when there is none.
+func (d *document) cellDate(day domain.Date) string {
+	if day.IsZero() {
+		return "—"
+	}
+	return d.t("pdf.date.cell", "long", d.loc.Date(day), "dd", fmt.Sprintf("%02d", day.Day()),
+		"mm", fmt.Sprintf("%02d", int(day.Month())), "yyyy", strconv.Itoa(day.Year()))
+}
+
+// decimal prints a decimal string (a quantity, a rate) with the language's mark.
+func (d *document) decimal(s string) string { return d.loc.Decimal(s) }
+
+// currencySymbol is how l marks money in cur on a document: the symbol of
+// the language when the fonts can draw it, else the catalogue's written
+// form ("pdf.symbol.RUB": "руб." where the Go fonts lack ₽), else the code.
+func currencySymbol(l *i18n.Locale, cur string) string {
+	sym := l.Symbol(cur)
+	if drawable(sym) {
+		return sym
+	}
+	if s, ok := l.Keys()["pdf.symbol."+cur]; ok {
+		return s
+	}
+	return cur
+}
+
+// goFont is the regular Go font's character map, parsed once for drawable.
+var goFont = sync.OnceValues(func() (*sfnt.Font, error) { return sfnt.Parse(goregular.TTF) })
+
+// drawable reports whether the Go fonts have a glyph for every rune of s.
+func drawable(s string) bool {
+	f, err := goFont()
+	if err != nil {
+		return false
+	}
+	var b sfnt.Buffer
+	for _, r := range s {
+		if i, err := f.GlyphIndex(&b, r); err != nil || i == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // keepWithNext makes the next block (a paragraph, a table row or total)
@@ -423,14 +527,14 @@ func (d *document) party(label string, p Party, x, y, w float64) float64 {
 	f := d.f
 	var rest []string
 	if c := clean(p.ContactName); c != "" {
-		rest = append(rest, "Attn: "+c)
+		rest = append(rest, d.t("pdf.attn", "name", c))
 	}
 	rest = append(rest, lines(p.Address)...)
 	if e := clean(p.Email); e != "" {
 		rest = append(rest, e)
 	}
 	if t := clean(p.TaxID); t != "" {
-		rest = append(rest, "Tax ID: "+t)
+		rest = append(rest, d.t("pdf.tax_id", "id", t))
 	}
 	d.font(bold, sizeSmall, colourMuted)
 	f.SetXY(x, y)

@@ -1,10 +1,8 @@
 package pdf
 
 import (
-	"fmt"
-	"strconv"
-
 	"github.com/remit/remit/domain"
+	"github.com/remit/remit/i18n"
 )
 
 // Kinds of notice letter.
@@ -20,15 +18,18 @@ const (
 // Notice is a letter to a client: a change to their terms, a warning that
 // their service will be suspended, or the suspension itself.
 type Notice struct {
-	Kind     string      `json:"kind"` // one of the Notice* constants
-	Business Business    `json:"business"`
-	Client   Party       `json:"client"`
-	Currency string      `json:"currency"` // of Invoices; may be empty when there are none
-	Date     domain.Date `json:"date"`     // the letter's date
+	// Locale is the client's language; nil means English.
+	Locale   *i18n.Locale `json:"-"`
+	Kind     string       `json:"kind"` // one of the Notice* constants
+	Business Business     `json:"business"`
+	Client   Party        `json:"client"`
+	Currency string       `json:"currency"` // of Invoices; may be empty when there are none
+	Date     domain.Date  `json:"date"`     // the letter's date
 	// EffectiveOn is when the change or suspension takes effect.
 	EffectiveOn domain.Date `json:"effective_on"`
 	Subject     string      `json:"subject"` // empty: a standard subject for the kind
-	// Paragraphs are the body; empty gives a standard one for the kind.
+	// Paragraphs are the body, in the client's language; empty gives a
+	// standard one for the kind.
 	Paragraphs []string `json:"paragraphs"`
 	// Changes lists what changes, for a policy-change notice.
 	Changes []string `json:"changes"`
@@ -36,25 +37,22 @@ type Notice struct {
 	Invoices []StatementInvoice `json:"invoices"`
 }
 
-// noticeTitles gives each kind its header title and standard subject.
-var noticeTitles = map[string][2]string{
-	NoticePolicyChange:      {"NOTICE", "Notice of a change to your payment terms"},
-	NoticeSuspensionWarning: {"WARNING", "Warning: your service will be suspended"},
-	NoticeSuspension:        {"NOTICE", "Notice of suspension of service"},
-	NoticeTermsAccepted:     {"ACCEPTED", "Payment terms accepted"},
+// noticeKinds are the kinds a Notice may have; each has its header title
+// and standard subject in the catalogues (pdf.notice.<kind>.title, .subject).
+var noticeKinds = map[string]bool{
+	NoticePolicyChange: true, NoticeSuspensionWarning: true, NoticeSuspension: true, NoticeTermsAccepted: true,
 }
 
 var noticeInvoiceCols = []column{
-	{title: "Invoice", width: 24, align: "L", flex: true},
-	{title: "Issued", width: 24, align: "L"},
-	{title: "Due", width: 24, align: "L"},
-	{title: "Days late", width: 22, align: "R"},
-	{title: "Balance", width: 36, align: "R"},
+	{title: "pdf.col.invoice", width: 24, align: "L", flex: true},
+	{title: "pdf.col.issued", width: 24, align: "L"},
+	{title: "pdf.col.due", width: 24, align: "L"},
+	{title: "pdf.col.days_late", width: 22, align: "R"},
+	{title: "pdf.col.balance", width: 36, align: "R"},
 }
 
 func renderNotice(n Notice) ([]byte, error) {
-	titles, ok := noticeTitles[n.Kind]
-	if !ok {
+	if !noticeKinds[n.Kind] {
 		return nil, domain.Errorf(domain.EINVALID, "pdf: unknown notice kind %q", n.Kind)
 	}
 	if len(n.Invoices) > 0 || n.Currency != "" {
@@ -62,32 +60,33 @@ func renderNotice(n Notice) ([]byte, error) {
 			return nil, err
 		}
 	}
+	l := orEnglish(n.Locale)
 	d := newDocument(documentInfo{
-		kind: "Notice", title: titles[0],
+		loc: l, kind: l.T("pdf.notice.kind"), title: l.T("pdf.notice." + n.Kind + ".title"),
 		business: n.Business, currency: n.Currency, date: n.Date,
 	})
-	facts := [][2]string{{"Date", longDate(n.Date)}}
+	facts := [][2]string{{d.t("pdf.fact.date"), d.date(n.Date)}}
 	if !n.EffectiveOn.IsZero() {
-		label := "Effective from"
+		label := d.t("pdf.fact.effective_from")
 		switch n.Kind {
 		case NoticeSuspensionWarning:
-			label = "Suspension on"
+			label = d.t("pdf.fact.suspension_on")
 		case NoticeSuspension:
-			label = "Suspended from"
+			label = d.t("pdf.fact.suspended_from")
 		}
-		facts = append(facts, [2]string{label, longDate(n.EffectiveOn)})
+		facts = append(facts, [2]string{label, d.date(n.EffectiveOn)})
 	}
 	d.letterhead(n.Client, facts)
 
 	subject := n.Subject
 	if subject == "" {
-		subject = titles[1]
+		subject = d.t("pdf.notice." + n.Kind + ".subject")
 	}
 	d.title(subject)
 
-	greeting := "Dear client,"
+	greeting := d.t("pdf.dear_client")
 	if c := clean(n.Client.ContactName); c != "" {
-		greeting = "Dear " + c + ","
+		greeting = d.t("pdf.dear", "name", c)
 	}
 	d.paragraph(greeting, regular, sizeBody+0.5, lineBody+0.4, colourInk)
 	paragraphs := n.Paragraphs
@@ -105,7 +104,7 @@ func renderNotice(n Notice) ([]byte, error) {
 	}
 
 	if len(n.Changes) > 0 {
-		d.heading("What changes", 2*lineBody)
+		d.heading(d.t("pdf.notice.what_changes"), 2*lineBody)
 		keep := 0.0
 		if !effective && len(n.Invoices) == 0 {
 			keep = sign
@@ -115,17 +114,18 @@ func renderNotice(n Notice) ([]byte, error) {
 			if len(n.Invoices) == 0 {
 				d.keepWithNext(sign)
 			}
-			d.paragraph(fmt.Sprintf("These changes take effect on %s. They do not apply to invoices issued before that date.",
-				longDate(n.EffectiveOn)), bold, sizeBody+0.5, lineBody+0.4, colourInk)
+			d.paragraph(d.t("pdf.notice.changes_take_effect", "date", d.date(n.EffectiveOn)),
+				bold, sizeBody+0.5, lineBody+0.4, colourInk)
 		}
 	}
 
 	if len(n.Invoices) > 0 {
-		d.heading("Overdue invoices", headRowH+lineBody+2*rowPad)
+		d.heading(d.t("pdf.notice.overdue_invoices"), headRowH+lineBody+2*rowPad)
 		rows := make([][]string, len(n.Invoices))
 		var total int64
 		for i, inv := range n.Invoices {
-			rows[i] = []string{inv.Number, date(inv.IssueDate), date(inv.DueDate), strconv.Itoa(inv.DaysOverdue), d.amount(inv.Balance)}
+			rows[i] = []string{inv.Number, d.cellDate(inv.IssueDate), d.cellDate(inv.DueDate),
+				d.number(inv.DaysOverdue), d.amount(inv.Balance)}
 			total += inv.Balance
 		}
 		t := d.table(noticeInvoiceCols, rows, d.money(total))
@@ -133,31 +133,25 @@ func renderNotice(n Notice) ([]byte, error) {
 			t.row(r...)
 		}
 		d.keepWithNext(sign)
-		t.total("Total due", d.money(total))
+		t.total(d.t("pdf.total_due"), d.money(total))
 	}
-	d.signature("Yours sincerely,")
+	d.signature(d.t("pdf.notice.closing"))
 	return d.finish()
 }
 
 // defaultNotice is the standard body of each kind of notice.
 func defaultNotice(d *document, n Notice) []string {
-	on := longDate(n.EffectiveOn)
+	on := d.date(n.EffectiveOn)
 	var total int64
 	for _, inv := range n.Invoices {
 		total += inv.Balance
 	}
 	switch n.Kind {
 	case NoticePolicyChange:
-		return []string{fmt.Sprintf("We are writing to give you notice that the payment terms of our agreement will change from %s. "+
-			"The changes are listed below. Invoices issued before that date keep the terms printed on them.", on)}
+		return []string{d.t("pdf.notice.policy_change.body", "date", on)}
 	case NoticeSuspensionWarning:
-		return []string{fmt.Sprintf("The invoices listed below are overdue, with %s outstanding. "+
-			"Unless they are paid in full, we will suspend our services to you on %s. "+
-			"Paying the balance before then stops the suspension; services resume as soon as every overdue invoice is paid.",
-			d.money(total), on)}
+		return []string{d.t("pdf.notice.suspension_warning.body", "amount", d.money(total), "date", on)}
 	default:
-		return []string{fmt.Sprintf("As the invoices listed below remain unpaid, with %s outstanding, "+
-			"we have suspended our services to you as of %s, as warned. "+
-			"Services resume as soon as every overdue invoice is paid in full.", d.money(total), on)}
+		return []string{d.t("pdf.notice.suspension.body", "amount", d.money(total), "date", on)}
 	}
 }

@@ -2,8 +2,13 @@
 // (usable as demand letters) and notice letters. Input types are plain data
 // built by the api layer; the same input always gives the same bytes.
 //
+// Every document speaks the language of the Locale it is given (the
+// client's): its words come from the i18n catalogues ("pdf.*" messages), its
+// money, numbers and dates follow the language's formats.
+//
 // Text is set in the Go fonts (embedded, UTF-8), so Latin, Greek and Cyrillic
-// names print as text.
+// names print as text. The fonts lack the rouble sign (₽): a currency whose
+// symbol they cannot draw is written out instead (pdf.symbol.RUB, "руб.").
 package pdf
 
 import (
@@ -12,6 +17,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+
+	"github.com/remit/remit/i18n"
 )
 
 // Renderer renders documents and remembers the most recent ones, so that a
@@ -52,19 +59,19 @@ func NewRenderer(cacheEntries int) *Renderer {
 // Invoice returns the invoice as a PDF. It fails with EINVALID when the
 // currency is not an ISO 4217 code.
 func (r *Renderer) Invoice(doc Invoice) ([]byte, error) {
-	return r.render("invoice", doc, func() ([]byte, error) { return renderInvoice(doc) })
+	return r.render("invoice", doc.Locale, doc, func() ([]byte, error) { return renderInvoice(doc) })
 }
 
 // Statement returns the statement of account as a PDF. It fails with
 // EINVALID when the currency is not an ISO 4217 code.
 func (r *Renderer) Statement(doc Statement) ([]byte, error) {
-	return r.render("statement", doc, func() ([]byte, error) { return renderStatement(doc) })
+	return r.render("statement", doc.Locale, doc, func() ([]byte, error) { return renderStatement(doc) })
 }
 
 // Notice returns the notice letter as a PDF. It fails with EINVALID when the
 // kind is unknown or the currency is not an ISO 4217 code.
 func (r *Renderer) Notice(doc Notice) ([]byte, error) {
-	return r.render("notice", doc, func() ([]byte, error) { return renderNotice(doc) })
+	return r.render("notice", doc.Locale, doc, func() ([]byte, error) { return renderNotice(doc) })
 }
 
 // Len reports how many documents the cache holds.
@@ -75,11 +82,13 @@ func (r *Renderer) Len() int {
 }
 
 // layoutVersion is part of every cache key; change it with the layout.
-const layoutVersion = "remit-pdf-1"
+const layoutVersion = "remit-pdf-2"
 
-func contentKey(kind string, doc any) ([32]byte, error) {
+// contentKey identifies a document by its kind, its language and its
+// content: the same invoice in another language is another document.
+func contentKey(kind string, loc *i18n.Locale, doc any) ([32]byte, error) {
 	h := sha256.New()
-	h.Write([]byte(layoutVersion + "\x00" + kind + "\x00"))
+	h.Write([]byte(layoutVersion + "\x00" + kind + "\x00" + orEnglish(loc).Lang + "\x00"))
 	if err := json.NewEncoder(h).Encode(doc); err != nil {
 		return [32]byte{}, err
 	}
@@ -90,11 +99,11 @@ func contentKey(kind string, doc any) ([32]byte, error) {
 
 // render returns a copy of the cached PDF for doc, or renders it once
 // however many callers ask for it at the same time.
-func (r *Renderer) render(kind string, doc any, draw func() ([]byte, error)) ([]byte, error) {
+func (r *Renderer) render(kind string, loc *i18n.Locale, doc any, draw func() ([]byte, error)) ([]byte, error) {
 	if r.max == 0 {
 		return safely(kind, draw)
 	}
-	key, err := contentKey(kind, doc)
+	key, err := contentKey(kind, loc, doc)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,7 @@ package pdf
 // column describes one column of a table. Tables are declared once as
 // package-level values; each use sizes a copy to its content (sized).
 type column struct {
-	title string
+	title string  // a catalogue key ("pdf.col.amount"), printed in the document's language
 	width float64 // millimetres: the least width; sized widens it to its content
 	align string  // "L" or "R"
 	wrap  bool    // wrap long text instead of shortening it
@@ -24,7 +24,7 @@ const (
 type table struct {
 	d      *document
 	cols   []column
-	titles []string // overrides of column titles; "" keeps the column's own
+	titles []string // overrides of column titles (catalogue keys); "" keeps the column's own
 }
 
 // table starts a table with its header, on a new page unless the header and
@@ -41,7 +41,8 @@ func (d *document) table(cols []column, rows [][]string, total string, titles ..
 // column that neither wraps nor flexes is as wide as its widest cell, its
 // title or (the last column) the total figure, and at least its declared
 // width; the flexible column takes the rest of the content width. When that
-// leaves the flexible column under minFlex, the others shrink back to their
+// leaves the flexible column under minFlex or narrower than its widest
+// cell (a wrapping column excepted), the others shrink back to their
 // content width.
 func (d *document) sized(cols []column, rows [][]string, total string, titles []string) []column {
 	out := make([]column, len(cols))
@@ -53,10 +54,12 @@ func (d *document) sized(cols []column, rows [][]string, total string, titles []
 			title = titles[i]
 		}
 		d.font(bold, sizeSmall+0.5, colourMuted)
-		need[i] = d.f.GetStringWidth(clean(title))
-		if c.wrap || c.flex {
+		need[i] = d.f.GetStringWidth(clean(d.t(title)))
+		if c.wrap {
 			continue
 		}
+		// A flexible column's cells count too: when the others leave too
+		// little room for them, the others shrink to their content.
 		d.font(regular, sizeBody, colourInk)
 		for _, r := range rows {
 			if i < len(r) {
@@ -115,7 +118,7 @@ func (t *table) header() {
 			title = t.titles[i]
 		}
 		f.SetXY(x, y)
-		f.CellFormat(c.width, headRowH, d.fit(title, c.width), "", 0, c.align, false, 0, "")
+		f.CellFormat(c.width, headRowH, d.fit(d.t(title), c.width), "", 0, c.align, false, 0, "")
 		x += c.width
 	}
 	f.SetY(y + headRowH)
