@@ -383,7 +383,7 @@ func autoChargeFailedMail(t *testing.T, checkout string, ec domain.EmailContext)
 func TestAutoChargeFailedMailInTheClientsLanguage(t *testing.T) {
 	subject, body := autoChargeFailedMail(t, "https://pay.example/c/1",
 		domain.EmailContext{Greeting: "Иван Петров", Language: "ru", Currency: "EUR"})
-	want := "Уважаемый(ая) Иван Петров,\r\n\r\nНам не удалось списать оплату по документу «счёт INV-2026-0007» с вашей сохранённой карты " +
+	want := "Здравствуйте, Иван Петров!\r\n\r\nНам не удалось списать оплату по документу «счёт INV-2026-0007» с вашей сохранённой карты " +
 		"(карта отклонена). Пожалуйста, оплатите его здесь: https://pay.example/c/1 . Условия о просрочке оплаты действуют, как договорено. " +
 		"Иначе мы повторим попытку списания с карты 3 апреля 2026 г.\r\n"
 	if subject != "Не удалось автоматически оплатить счёт INV-2026-0007 (Acme Studio)" || !strings.HasPrefix(body, want) {

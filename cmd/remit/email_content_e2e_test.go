@@ -145,7 +145,7 @@ func TestEmailsTheClientCanActOn(t *testing.T) {
 	if len(de) != 1 {
 		t.Fatal("no receipt in German")
 	}
-	mustContain(t, de[0], "Zahlung erhalten: Rechnung INV-2026-0001", "Sehr geehrte(r) Jana Novak,",
+	mustContain(t, de[0], "Zahlung erhalten: Rechnung INV-2026-0001", "Guten Tag Jana Novak,",
 		"Wir haben eine Zahlung von 100,00\u00a0€ für die Rechnung INV-2026-0001 erhalten.", "Offener Betrag: 525,00\u00a0€",
 		"Heute fällig (10. Februar 2026): 526,97\u00a0€", "Das Fälligkeitsdatum ist überschritten", "So bezahlen Sie:",
 		"Verwendungszweck INV-2026-0001", "Mit freundlichen Grüßen")

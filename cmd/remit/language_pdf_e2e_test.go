@@ -103,7 +103,7 @@ func TestLettersFollowTheClientsLanguage(t *testing.T) {
 		t.Fatal("want two agreement notices", err)
 	}
 	text := pdfText(t, s.getPDF("/v1/clients/"+cli+"/notices/"+first+".pdf", nil).Body)
-	mustContain(t, text, "MITTEILUNG", "Ihre Zahlungsbedingungen", "Sehr geehrte(r) Jana Novak,",
+	mustContain(t, text, "MITTEILUNG", "Ihre Zahlungsbedingungen", "Guten Tag Jana Novak,",
 		"Dies sind die Zahlungsbedingungen unserer Vereinbarung, gültig ab dem 1. März 2026.",
 		"Mit freundlichen Grüßen")
 	text = pdfText(t, s.getPDF("/v1/clients/"+cli+"/notices/"+change+".pdf", nil).Body)
