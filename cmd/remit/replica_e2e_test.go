@@ -496,34 +496,14 @@ func TestKillMidGroupLeavesNoGap(t *testing.T) {
 	b := startProcess(t, url)
 	issue(b)
 	issue(b)
-	rows, err := db.Query("SELECT id, number FROM invoices ORDER BY number")
+	found, err := ledgercheck.Series(db, "INV-2026")
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer rows.Close()
-	found := map[string]string{}
-	var numbers []string
-	for rows.Next() {
-		var id, number string
-		if err := rows.Scan(&id, &number); err != nil {
-			t.Fatal(err)
-		}
-		found[id] = number
-		numbers = append(numbers, number)
-	}
-	for i, n := range numbers {
-		if want := fmt.Sprintf("INV-2026-%04d", i+1); n != want {
-			t.Fatalf("numbers %v: #%d is %s, want %s", numbers, i+1, n, want)
-		}
-	}
-	var last int
-	if err := db.QueryRow("SELECT last_number FROM invoice_counters WHERE series = 'INV-2026'").Scan(&last); err != nil || last != len(numbers) {
-		t.Fatalf("counter at %d (%v) for %d invoices", last, err, len(numbers))
 	}
 	for id, n := range acked {
 		if found[id] != n {
 			t.Errorf("acknowledged %s as %s, stored %q", id, n, found[id])
 		}
 	}
-	t.Logf("%d invoices after the kill: %v", len(numbers), numbers)
+	t.Logf("%d invoices after the kill", len(found))
 }

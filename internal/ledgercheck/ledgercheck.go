@@ -244,3 +244,38 @@ func each(db *sql.DB, query string, fn func(a account, n int64)) error {
 	}
 	return rows.Err()
 }
+
+// Series checks that the invoices of one series (e.g. "INV-2026") are
+// numbered 1..n in order, each number once, with the series' counter at n,
+// and returns each invoice's number by id, for tests that compare the
+// numbers their requests were acknowledged with.
+func Series(db *sql.DB, series string) (map[string]string, error) {
+	rows, err := db.Query("SELECT id, number FROM invoices WHERE number LIKE $1 ORDER BY number", series+"-%")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := map[string]string{}
+	var numbers []string
+	for rows.Next() {
+		var id, number string
+		if err := rows.Scan(&id, &number); err != nil {
+			return nil, err
+		}
+		found[id] = number
+		numbers = append(numbers, number)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, n := range numbers {
+		if want := fmt.Sprintf("%s-%04d", series, i+1); n != want {
+			return nil, fmt.Errorf("numbers %v: #%d is %s, want %s", numbers, i+1, n, want)
+		}
+	}
+	var last int
+	if err := db.QueryRow("SELECT last_number FROM invoice_counters WHERE series = $1", series).Scan(&last); err != nil || last != len(numbers) {
+		return nil, fmt.Errorf("counter of %s at %d (%v) for %d invoices", series, last, err, len(numbers))
+	}
+	return found, nil
+}
