@@ -195,11 +195,8 @@ func (s *Server) withClientLinks(ctx context.Context, cls ...*domain.Client) err
 // until the next rotate_link).
 func (s *Server) invoiceLink(revoke bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := bindOptional(c); err != nil {
+		if err := s.linkRequest(c); err != nil {
 			return err
-		}
-		if !s.linksOn() {
-			return errLinksOff()
 		}
 		ctx := c.Request().Context()
 		inv, err := s.Invoices.FindInvoiceByID(ctx, c.Param("id"))
@@ -221,11 +218,8 @@ func (s *Server) invoiceLink(revoke bool) echo.HandlerFunc {
 // .../revoke_link.
 func (s *Server) clientLink(revoke bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := bindOptional(c); err != nil {
+		if err := s.linkRequest(c); err != nil {
 			return err
-		}
-		if !s.linksOn() {
-			return errLinksOff()
 		}
 		ctx := c.Request().Context()
 		cl, err := s.Clients.FindClientByID(ctx, c.Param("id"))
@@ -253,9 +247,16 @@ func (s *Server) changeLink(ctx context.Context, kind, id, path string, revoke b
 	return domain.PageLink{URL: s.hostedURL(path, token)}, nil
 }
 
-// errLinksOff refuses link operations while hosted pages are off.
-func errLinksOff() error {
-	return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
+// linkRequest checks a rotate or revoke request: an optional empty body,
+// and hosted pages on.
+func (s *Server) linkRequest(c echo.Context) error {
+	if err := bindOptional(c); err != nil {
+		return err
+	}
+	if !s.linksOn() {
+		return domain.Conflictf(domain.ECONFLICT, "hosted pages are off: set REMIT_PUBLIC_URL and REMIT_LINK_KEY")
+	}
+	return nil
 }
 
 // moneyLine is a label and a formatted amount.
