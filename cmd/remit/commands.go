@@ -182,7 +182,12 @@ func commands() []command {
 				"per second, latency percentiles and the ratios. It reads no settings.",
 			setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 				o := loadtestFlags(fs)
-				return func(context.Context, []string) error { return loadtest(o) }
+				return func(ctx context.Context, _ []string) error {
+					if *o.serveFloor != "" {
+						return serveFloor(ctx, *o.databaseURL, *o.conns, *o.serveFloor)
+					}
+					return loadtest(o)
+				}
 			},
 		},
 		{

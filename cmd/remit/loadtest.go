@@ -199,6 +199,7 @@ type loadtestOptions struct {
 	conns, rounds                *int
 	only, cpuProfile, onlyTarget *string
 	databaseURL, replicas        *string
+	serveFloor                   *string
 	out                          io.Writer
 }
 
@@ -210,11 +211,14 @@ func loadtestFlags(fs *flag.FlagSet) loadtestOptions {
 		rounds:     fs.Int("rounds", 3, "rounds per scenario; targets alternate within each, so all see the same machine load"),
 		only:       fs.String("only", "", "run only the scenarios whose name contains this"),
 		cpuProfile: fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file"),
-		onlyTarget: fs.String("target", "", "drive only these targets (comma-separated: remit, bare, remit-pg, floor-pg), e.g. to profile one alone"),
+		onlyTarget: fs.String("target", "", "drive only these targets (comma-separated: remit, bare, remit-pg, floor-pg, pg-xN, floor-xN), e.g. to profile one alone"),
 		databaseURL: fs.String("database-url", "", "also run Remit (remit-pg) and the same-work floor (floor-pg) on this PostgreSQL database, "+
 			"beside the SQLite run (a database of its own: both write into Remit's tables there)"),
 		replicas: fs.String("replicas", "", "with -database-url, also drive groups of `remit serve` processes on that database, "+
-			"e.g. 1,3 (targets pg-x1, pg-x3: each operation goes to the next process of its group in turn)"),
+			"e.g. 1,3 (targets pg-x1, pg-x3: each operation goes to the next process of its group in turn), "+
+			"and, when -target names them, groups of as many processes of the same-work floor (floor-x1, floor-x3)"),
+		serveFloor: fs.String("serve-floor", "", "serve the same-work floor alone on this address until stopped "+
+			"(the processes of floor-xN; needs -database-url)"),
 		out: os.Stdout,
 	}
 }
@@ -303,8 +307,23 @@ func loadtest(o loadtestOptions) error {
 			defer group.Close()
 			targets = append(targets, loadTarget{name: name, urls: group.urls, key: replicaAdminKey})
 		}
+		for _, n := range strings.Split(*o.replicas, ",") {
+			// Only when named: with Remit's groups and the others in the
+			// same run, their connections would pass max_connections.
+			name := "floor-x" + strings.TrimSpace(n)
+			if n == "" || !slices.Contains(strings.Split(*o.onlyTarget, ","), name) {
+				continue
+			}
+			count, _ := strconv.Atoi(strings.TrimSpace(n)) // checked above
+			group, err := startFloorGroup(ctx, *o.databaseURL, count, *conns)
+			if err != nil {
+				return err
+			}
+			defer group.Close()
+			targets = append(targets, loadTarget{name: name, urls: group.urls})
+		}
 		if wanted("floor-pg") {
-			floor, err := startFloorServer(ctx, *o.databaseURL, *conns)
+			floor, err := startFloorServer(ctx, *o.databaseURL, *conns, "127.0.0.1:0")
 			if err != nil {
 				return err
 			}
@@ -382,6 +401,7 @@ func compareTargets(scenario string, r map[string]loadResult) []string {
 	pair("remit-pg", "floor-pg", "(PostgreSQL against the same-work floor)")
 	pair("remit-pg", "remit", "(PostgreSQL against SQLite)")
 	pair("pg-x3", "pg-x1", "(3 processes on one PostgreSQL database against 1)")
+	pair("floor-x3", "floor-x1", "(the same-work floor, 3 processes against 1)")
 	return lines
 }
 

@@ -31,12 +31,17 @@ type floorServer struct {
 	url  string
 }
 
-func startFloorServer(ctx context.Context, databaseURL string, conns int) (*floorServer, error) {
+// startFloorServer starts the floor on addr ("127.0.0.1:0": a free port).
+func startFloorServer(ctx context.Context, databaseURL string, conns int, addr string) (*floorServer, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, err
 	}
 	cfg.MaxConns = int32(conns)
+	// While other targets of the run are driven, a floor's connections
+	// close after a second idle, so that the run's groups of processes
+	// do not together hold more than the server's max_connections.
+	cfg.MaxConnIdleTime, cfg.HealthCheckPeriod = time.Second, 500*time.Millisecond
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -50,11 +55,12 @@ func startFloorServer(ctx context.Context, databaseURL string, conns int) (*floo
 		once.Do(func() { fmt.Fprintf(os.Stderr, "floor-pg: %s %s: %v\n", c.Request().Method, c.Path(), err) })
 		_ = c.NoContent(http.StatusInternalServerError)
 	}
+	e.GET("/healthz", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
 	e.POST("/v1/clients", f.createClient)
 	e.GET("/v1/clients/:id", f.findClient)
 	e.POST("/v1/invoices", f.issueInvoice)
 	e.POST("/v1/invoices/:id/payments", f.recordPayment)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -62,6 +68,19 @@ func startFloorServer(ctx context.Context, databaseURL string, conns int) (*floo
 	f.srv, f.url = &http.Server{Handler: e}, "http://"+ln.Addr().String()
 	go func() { _ = f.srv.Serve(ln) }()
 	return f, nil
+}
+
+// serveFloor is `remit loadtest -serve-floor ADDR`: the floor alone, in a
+// process of its own, until ctx ends; the floor groups (floor-xN) are made
+// of these.
+func serveFloor(ctx context.Context, databaseURL string, conns int, addr string) error {
+	f, err := startFloorServer(ctx, databaseURL, conns, addr)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	f.Close()
+	return nil
 }
 
 func (f *floorServer) Close() {

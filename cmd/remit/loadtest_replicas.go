@@ -19,9 +19,9 @@ const replicaAdminKey = "rk_loadtest_replica_key_0123456789"
 // (tests point it at a binary they built).
 var loadtestBinary = os.Executable
 
-// replicaGroup is a number of `remit serve` processes on one database, as
-// replicas run in production: each its own process, connection pool and
-// Go runtime.
+// replicaGroup is a number of processes on one database: `remit serve`
+// as replicas run in production, or the same-work floor; each its own
+// process, connection pool and Go runtime.
 type replicaGroup struct {
 	cmds []*exec.Cmd
 	urls []string
@@ -31,6 +31,28 @@ type replicaGroup struct {
 // until each answers /healthz. Nothing runs in their background (no sweep,
 // no deliveries) and their access logs are discarded.
 func startReplicas(ctx context.Context, databaseURL string, n int) (*replicaGroup, error) {
+	return startGroup(ctx, n, func(addr string) ([]string, []string) {
+		return []string{"serve"}, []string{"DATABASE_URL=" + databaseURL, "REMIT_ADDR=" + addr, "REMIT_ADMIN_KEY=" + replicaAdminKey,
+			"REMIT_RATE_LIMIT=0", "REMIT_SWEEP_INTERVAL=0", "REMIT_DELIVERY_INTERVAL=0", "REMIT_LOG_LEVEL=error"}
+	})
+}
+
+// startFloorGroup starts n processes of the same-work floor on databaseURL
+// (`remit loadtest -serve-floor`), with a pool of conns/n connections each
+// (rounded up), as many as the floor of one process has in all,
+// so that three processes of the floor can be set against one as three
+// replicas of Remit are: what the machine itself gives or takes when the
+// work is split across processes.
+func startFloorGroup(ctx context.Context, databaseURL string, n, conns int) (*replicaGroup, error) {
+	return startGroup(ctx, n, func(addr string) ([]string, []string) {
+		return []string{"loadtest", "-serve-floor", addr, "-database-url", databaseURL, "-conns", fmt.Sprint((conns + n - 1) / n)}, nil
+	})
+}
+
+// startGroup starts n processes of the remit executable, each with the
+// arguments and environment that command gives for its address, and waits
+// until each answers /healthz there.
+func startGroup(ctx context.Context, n int, command func(addr string) (args, env []string)) (*replicaGroup, error) {
 	bin, err := loadtestBinary()
 	if err != nil {
 		return nil, err
@@ -44,9 +66,9 @@ func startReplicas(ctx context.Context, databaseURL string, n int) (*replicaGrou
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		cmd := exec.CommandContext(ctx, bin, "serve")
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "REMIT_ADDR="+addr, "REMIT_ADMIN_KEY="+replicaAdminKey,
-			"REMIT_RATE_LIMIT=0", "REMIT_SWEEP_INTERVAL=0", "REMIT_DELIVERY_INTERVAL=0", "REMIT_LOG_LEVEL=error")
+		args, env := command(addr)
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append(os.Environ(), env...)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			g.Close()
@@ -66,7 +88,7 @@ func startReplicas(ctx context.Context, databaseURL string, n int) (*replicaGrou
 			}
 			if time.Now().After(deadline) {
 				g.Close()
-				return nil, fmt.Errorf("replica at %s did not become healthy (last error: %v)", u, err)
+				return nil, fmt.Errorf("process at %s did not become healthy (last error: %v)", u, err)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -15,23 +15,37 @@ import (
 // fresh PostgreSQL database, so that the command, its same-work floor and
 // the scenarios keep working: every target answers every scenario without
 // an error, and the summary compares Remit with the floor and with SQLite,
-// and three `remit serve` processes on the database with one.
+// and three `remit serve` processes on the database with one; and, when
+// named, three processes of the floor with one.
 func TestLoadtestOnPostgres(t *testing.T) {
 	url := testdb.PostgresURL(t)
 	loadtestBinary = func() (string, error) { return remitBinary(t), nil }
 	t.Cleanup(func() { loadtestBinary = os.Executable })
+	checkLoadtest(t, []string{"-database-url", url, "-replicas", "1,3"},
+		[]string{"remit", "bare", "remit-pg", "floor-pg", "pg-x1", "pg-x3"},
+		[]string{"remit-pg/floor-pg (PostgreSQL against the same-work floor)", "remit-pg/remit (PostgreSQL against SQLite)", "remit/bare (SQLite)",
+			"pg-x3/pg-x1 (3 processes on one PostgreSQL database against 1)"})
+	checkLoadtest(t, []string{"-database-url", url, "-replicas", "1,3", "-target", "floor-x1,floor-x3"},
+		[]string{"floor-x1", "floor-x3"}, []string{"floor-x3/floor-x1 (the same-work floor, 3 processes against 1)"})
+}
+
+// checkLoadtest runs `remit loadtest` briefly with args and checks that
+// exactly the targets answer every scenario without an error and that the
+// summary has each of the lines for every scenario.
+func checkLoadtest(t *testing.T, args, targets, summary []string) {
+	t.Helper()
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	o := loadtestFlags(fs)
-	if err := fs.Parse([]string{"-duration", "300ms", "-rounds", "1", "-conns", "4", "-database-url", url, "-replicas", "1,3"}); err != nil {
+	if err := fs.Parse(append([]string{"-duration", "300ms", "-rounds", "1", "-conns", "4"}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
 	o.out = &out
 	if err := loadtest(o); err != nil {
-		t.Fatalf("loadtest: %v\n%s", err, out.String())
+		t.Fatalf("loadtest %v: %v\n%s", args, err, out.String())
 	}
 	report := out.String()
-	row := regexp.MustCompile(`(?m)^\| ([^|]+) \| (remit|bare|remit-pg|floor-pg|pg-x1|pg-x3) \| (\d+) \| (\d+) \| (\d+) \|`)
+	row := regexp.MustCompile(`(?m)^\| ([^|]+) \| ([a-z0-9-]+) \| (\d+) \| (\d+) \| (\d+) \|`)
 	seen := map[string]int{}
 	for _, m := range row.FindAllStringSubmatch(report, -1) {
 		seen[m[2]]++
@@ -39,13 +53,15 @@ func TestLoadtestOnPostgres(t *testing.T) {
 			t.Errorf("%s on %s: %s operations, %s errors\n%s", m[1], m[2], m[3], m[5], report)
 		}
 	}
-	for _, target := range []string{"remit", "bare", "remit-pg", "floor-pg", "pg-x1", "pg-x3"} {
+	if len(seen) != len(targets) {
+		t.Errorf("targets driven: %v, want %v\n%s", seen, targets, report)
+	}
+	for _, target := range targets {
 		if seen[target] != 3 {
 			t.Errorf("target %s has %d scenario rows, want 3\n%s", target, seen[target], report)
 		}
 	}
-	for _, want := range []string{"remit-pg/floor-pg (PostgreSQL against the same-work floor)", "remit-pg/remit (PostgreSQL against SQLite)", "remit/bare (SQLite)",
-		"pg-x3/pg-x1 (3 processes on one PostgreSQL database against 1)"} {
+	for _, want := range summary {
 		if strings.Count(report, want) != 3 {
 			t.Errorf("summary lacks %q for each scenario\n%s", want, report)
 		}
