@@ -94,7 +94,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		}
 		db.dialect, db.write, db.read = Postgres, g, g
 		db.keys = newKeyCache(false) // used once its listener listens
-		db.issuer, db.inserts = newGroupWriter(g, 1), newGroupWriter(g, 2)
+		db.issuer, db.inserts = newGroupWriter(g, 1), newGroupWriter(g, 1)
 		return db, nil
 	}
 
