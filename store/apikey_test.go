@@ -249,3 +249,53 @@ func TestIdempotentOutside(t *testing.T) {
 		}
 	})
 }
+
+// TestIdempotencyKeyExpires checks that a stored response answers replays
+// for IdempotencyTTL and no longer: after it, the key is claimed anew, by
+// the same request or another, and the new response is the one kept.
+func TestIdempotencyKeyExpires(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return clock }
+		s := store.NewIdempotencyService(db)
+		runs := 0
+		answer := func(body string) func(context.Context) domain.IdempotentResponse {
+			return func(context.Context) domain.IdempotentResponse {
+				runs++
+				return domain.IdempotentResponse{Status: 201, ContentType: "application/json", Body: []byte(body)}
+			}
+		}
+		if _, replayed, err := s.Idempotent(ctx, "key_a", "e1", "fp", answer(`{"n":1}`)); err != nil || replayed {
+			t.Fatalf("first run: replayed=%v %v", replayed, err)
+		}
+		clock = clock.Add(domain.IdempotencyTTL - time.Second)
+		if resp, replayed, err := s.Idempotent(ctx, "key_a", "e1", "fp", answer(`{"n":2}`)); err != nil || !replayed || string(resp.Body) != `{"n":1}` {
+			t.Fatalf("a second before the TTL: %q replayed=%v %v", resp.Body, replayed, err)
+		}
+		if _, _, err := s.Idempotent(ctx, "key_a", "e1", "other", answer(`{}`)); domain.ErrorCode(err) != domain.EIDEMPOTENCY {
+			t.Fatalf("another request before the TTL: %v", err)
+		}
+		clock = clock.Add(2 * time.Second)
+		if resp, replayed, err := s.Idempotent(ctx, "key_a", "e1", "other", answer(`{"n":3}`)); err != nil || replayed || string(resp.Body) != `{"n":3}` {
+			t.Fatalf("another request after the TTL: %q replayed=%v %v", resp.Body, replayed, err)
+		}
+		if resp, replayed, err := s.Idempotent(ctx, "key_a", "e1", "other", answer(`{"n":4}`)); err != nil || !replayed || string(resp.Body) != `{"n":3}` {
+			t.Fatalf("its replay: %q replayed=%v %v", resp.Body, replayed, err)
+		}
+		if _, _, err := s.Idempotent(ctx, "key_a", "e1", "fp", answer(`{}`)); domain.ErrorCode(err) != domain.EIDEMPOTENCY {
+			t.Fatalf("the first request again, now another's key: %v", err)
+		}
+		if runs != 2 {
+			t.Fatalf("ran %d times, want 2", runs)
+		}
+		// IdempotentOutside forgets in the same way.
+		if _, replayed, err := s.IdempotentOutside(ctx, "key_a", "e1", "fp", answer(`{"n":5}`)); domain.ErrorCode(err) != domain.EIDEMPOTENCY || replayed {
+			t.Fatalf("outside, before the TTL: replayed=%v %v", replayed, err)
+		}
+		clock = clock.Add(domain.IdempotencyTTL + time.Second)
+		if resp, replayed, err := s.IdempotentOutside(ctx, "key_a", "e1", "fp", answer(`{"n":6}`)); err != nil || replayed || string(resp.Body) != `{"n":6}` {
+			t.Fatalf("outside, after the TTL: %q replayed=%v %v", resp.Body, replayed, err)
+		}
+	})
+}

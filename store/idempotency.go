@@ -113,27 +113,34 @@ func (s *IdempotencyService) IdempotentOutside(ctx context.Context, scope, key, 
 	return resp, false, nil
 }
 
-// claim forgets an expired record of (scope, key), then claims the key, or
-// returns the record that holds it (nil when this call claimed it). A
-// record of another request is EIDEMPOTENCY.
+// claim claims the key, or returns the record that holds it (nil when this
+// call claimed it). A record of another request is EIDEMPOTENCY. A record
+// older than IdempotencyTTL is forgotten and the key claimed anew. The
+// claim is tried first, so that a new key, the common case, costs one
+// statement.
 func (s *IdempotencyService) claim(tx *gorm.DB, scope, key, fingerprint string) (*idempotencyRow, error) {
 	now := s.db.now()
-	if err := tx.Where("scope = ? AND key = ? AND created_at < ?", scope, key, now.Add(-domain.IdempotencyTTL)).
-		Delete(&idempotencyRow{}).Error; err != nil {
-		return nil, err
+	for forgot := false; ; forgot = true {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&idempotencyRow{Scope: scope, Key: key, Fingerprint: fingerprint, CreatedAt: now})
+		if res.Error != nil || res.RowsAffected == 1 {
+			return nil, res.Error
+		}
+		var existing idempotencyRow
+		if err := tx.Take(&existing, "scope = ? AND key = ?", scope, key).Error; err != nil {
+			return nil, err
+		}
+		if !forgot && existing.CreatedAt.Before(now.Add(-domain.IdempotencyTTL)) {
+			if err := tx.Where("scope = ? AND key = ? AND created_at < ?", scope, key, now.Add(-domain.IdempotencyTTL)).
+				Delete(&idempotencyRow{}).Error; err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if existing.Fingerprint != fingerprint {
+			return nil, domain.Errorf(domain.EIDEMPOTENCY, "Idempotency-Key %q was used with another request; use a new key for a new request", key)
+		}
+		return &existing, nil
 	}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&idempotencyRow{Scope: scope, Key: key, Fingerprint: fingerprint, CreatedAt: now})
-	if res.Error != nil || res.RowsAffected == 1 {
-		return nil, res.Error
-	}
-	var existing idempotencyRow
-	if err := tx.Take(&existing, "scope = ? AND key = ?", scope, key).Error; err != nil {
-		return nil, err
-	}
-	if existing.Fingerprint != fingerprint {
-		return nil, domain.Errorf(domain.EIDEMPOTENCY, "Idempotency-Key %q was used with another request; use a new key for a new request", key)
-	}
-	return &existing, nil
 }
 
 func (r *idempotencyRow) response() domain.IdempotentResponse {

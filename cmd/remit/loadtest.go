@@ -160,7 +160,16 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 type loadTarget struct {
 	name, url, key string
 	urls           []string
+	// keyed: every POST carries an Idempotency-Key of its own (-idempotency-keys).
+	keyed bool
 }
+
+// loadKeys numbers the Idempotency-Keys the load sends; the prefix keeps
+// runs on the same database apart.
+var (
+	loadKeySeq    atomic.Int64
+	loadKeyPrefix = strconv.FormatInt(time.Now().UnixNano(), 36)
+)
 
 // pick returns the target with the url operation i is sent to.
 func (t loadTarget) pick(i int) loadTarget {
@@ -177,6 +186,9 @@ func (t loadTarget) call(c *http.Client, method, path string, body []byte, want 
 	req.Header.Set("Content-Type", "application/json")
 	if t.key != "" {
 		req.Header.Set("Authorization", "Bearer "+t.key)
+	}
+	if t.keyed && method == http.MethodPost {
+		req.Header.Set("Idempotency-Key", "load-"+loadKeyPrefix+"-"+strconv.FormatInt(loadKeySeq.Add(1), 10))
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -200,6 +212,7 @@ type loadtestOptions struct {
 	only, cpuProfile, onlyTarget *string
 	databaseURL, replicas        *string
 	serveFloor                   *string
+	idempotencyKeys              *bool
 	out                          io.Writer
 }
 
@@ -217,6 +230,8 @@ func loadtestFlags(fs *flag.FlagSet) loadtestOptions {
 		replicas: fs.String("replicas", "", "with -database-url, also drive groups of `remit serve` processes on that database, "+
 			"e.g. 1,3 (targets pg-x1, pg-x3: each operation goes to the next process of its group in turn), "+
 			"and, when -target names them, groups of as many processes of the same-work floor (floor-x1, floor-x3)"),
+		idempotencyKeys: fs.Bool("idempotency-keys", false, "send an Idempotency-Key of its own with every POST to Remit, "+
+			"as careful API clients do (bare, floor-pg and floor-xN ignore it: they store no responses)"),
 		serveFloor: fs.String("serve-floor", "", "serve the same-work floor alone on this address until stopped "+
 			"(the processes of floor-xN; needs -database-url)"),
 		out: os.Stdout,
@@ -272,7 +287,7 @@ func loadtest(o loadtestOptions) error {
 			return err
 		}
 		defer m.Close()
-		targets = append(targets, loadTarget{name: "remit", url: m.URL(), key: m.Config.AdminKey})
+		targets = append(targets, loadTarget{name: "remit", url: m.URL(), key: m.Config.AdminKey, keyed: *o.idempotencyKeys})
 	}
 	if wanted("bare") {
 		bare, err := startBareServer(dir)
@@ -289,7 +304,7 @@ func loadtest(o loadtestOptions) error {
 				return err
 			}
 			defer m.Close()
-			targets = append(targets, loadTarget{name: "remit-pg", url: m.URL(), key: m.Config.AdminKey})
+			targets = append(targets, loadTarget{name: "remit-pg", url: m.URL(), key: m.Config.AdminKey, keyed: *o.idempotencyKeys})
 		}
 		for _, n := range strings.Split(*o.replicas, ",") {
 			name := "pg-x" + strings.TrimSpace(n)
@@ -305,7 +320,7 @@ func loadtest(o loadtestOptions) error {
 				return err
 			}
 			defer group.Close()
-			targets = append(targets, loadTarget{name: name, urls: group.urls, key: replicaAdminKey})
+			targets = append(targets, loadTarget{name: name, urls: group.urls, key: replicaAdminKey, keyed: *o.idempotencyKeys})
 		}
 		for _, n := range strings.Split(*o.replicas, ",") {
 			// Only when named: with Remit's groups and the others in the
@@ -336,8 +351,12 @@ func loadtest(o loadtestOptions) error {
 	}
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns * 2, MaxConnsPerHost: *conns * 2}}
-	fmt.Fprintf(out, "# remit loadtest: %d connections, %d rounds of %s per scenario and target, GOMAXPROCS=%d, %s/%s\n\n",
-		*conns, *rounds, *duration, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	keys := ""
+	if *o.idempotencyKeys {
+		keys = ", an Idempotency-Key with every POST to Remit"
+	}
+	fmt.Fprintf(out, "# remit loadtest: %d connections, %d rounds of %s per scenario and target, GOMAXPROCS=%d, %s/%s%s\n\n",
+		*conns, *rounds, *duration, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, keys)
 	fmt.Fprintf(out, "| scenario | target | ops | requests | errors | ops/s | req/s | p50 | p95 | p99 | CPU/request |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var summary []string
 	for _, sc := range loadScenarios() {
