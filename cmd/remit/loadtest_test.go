@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/remit/remit/internal/testdb"
 )
@@ -27,6 +30,27 @@ func TestLoadtestOnPostgres(t *testing.T) {
 			"pg-x3/pg-x1 (3 processes on one PostgreSQL database against 1)"})
 	checkLoadtest(t, []string{"-database-url", url, "-replicas", "1,3", "-target", "floor-x1,floor-x3"},
 		[]string{"floor-x1", "floor-x3"}, []string{"floor-x3/floor-x1 (the same-work floor, 3 processes against 1)"})
+
+	// With -idempotency-keys every POST to Remit carries a key of its own:
+	// each is claimed and its response stored.
+	keyed := func() int64 {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var n int64
+		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'load-%' AND done").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := keyed()
+	checkLoadtest(t, []string{"-database-url", url, "-target", "remit,remit-pg", "-idempotency-keys"},
+		[]string{"remit", "remit-pg"}, []string{"remit-pg/remit (PostgreSQL against SQLite)"})
+	if after := keyed(); after <= before {
+		t.Errorf("-idempotency-keys stored %d responses on PostgreSQL", after-before)
+	}
 }
 
 // checkLoadtest runs `remit loadtest` briefly with args and checks that
