@@ -1,8 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -46,6 +50,11 @@ func (s *IdempotencyService) Idempotent(ctx context.Context, scope, key, fingerp
 	)
 	err := s.db.WithinTx(ctx, func(ctx context.Context) error {
 		tx := s.db.writer(ctx)
+		var late *lateNumber
+		if s.db.dialect == Postgres {
+			late = &lateNumber{}
+			ctx = context.WithValue(ctx, lateNumberKey{}, late)
+		}
 		// An expired record no longer answers (claim forgets it). Here a
 		// record that holds the key is always done: its claim committed
 		// with its response.
@@ -61,6 +70,9 @@ func (s *IdempotencyService) Idempotent(ctx context.Context, scope, key, fingerp
 		if resp.Status >= 500 || resp.Status == 429 {
 			return errDiscard
 		}
+		if late != nil && late.query != "" {
+			return late.write(tx, scope, key, &resp)
+		}
 		return tx.Model(&idempotencyRow{}).Where("scope = ? AND key = ?", scope, key).
 			Updates(map[string]any{"done": true, "status": resp.Status, "content_type": resp.ContentType, "body": string(resp.Kept())}).Error
 	})
@@ -68,6 +80,55 @@ func (s *IdempotencyService) Idempotent(ctx context.Context, scope, key, fingerp
 		err = nil
 	}
 	return resp, replayed, err
+}
+
+// lateNumber is the numbered write of an invoice issued by a request with
+// an Idempotency-Key on PostgreSQL (see CreateInvoice), held back until
+// the request's response is known: the invoice's series counter row, on
+// which every issuer in the business queues, is then locked by the one
+// statement that writes the invoice and stores the response, and held
+// until the commit that follows, instead of across the storing of the
+// response too. Until then the invoice's number is a token of the request
+// (one nobody could guess and place in a memo), which that statement
+// replaces in the stored response and write in the one sent.
+type lateNumber struct {
+	token string
+	query string
+	args  []any
+}
+
+type lateNumberKey struct{}
+
+// numberLate returns the request's lateNumber, when the request has one
+// and it holds nothing yet.
+func numberLate(ctx context.Context) *lateNumber {
+	late, _ := ctx.Value(lateNumberKey{}).(*lateNumber)
+	if late == nil || late.query != "" {
+		return nil
+	}
+	return late
+}
+
+// write runs the held-back statement with the storing of resp as one
+// statement (numberedSQL ends by selecting the number from n) and puts the
+// number in place of the token in resp.
+func (l *lateNumber) write(tx *gorm.DB, scope, key string, resp *domain.IdempotentResponse) error {
+	base, ok := strings.CutSuffix(l.query, numberedTail)
+	if !ok {
+		return fmt.Errorf("the numbered statement does not end with %q", numberedTail)
+	}
+	q := base + ", k AS (UPDATE idempotency_keys SET done = true, status = ?, content_type = ?," +
+		" body = replace(?::text, ?::text, (SELECT number FROM n)) WHERE scope = ? AND key = ?)" + numberedTail
+	args := append(slices.Clip(l.args), resp.Status, resp.ContentType, string(resp.Kept()), l.token, scope, key)
+	var number string
+	if err := rawScan(tx, q, args, &number); err != nil {
+		return err
+	}
+	resp.Body = bytes.ReplaceAll(resp.Body, []byte(l.token), []byte(number))
+	if resp.Stored != nil {
+		resp.Stored = bytes.ReplaceAll(resp.Stored, []byte(l.token), []byte(number))
+	}
+	return nil
 }
 
 // IdempotentOutside implements domain.IdempotencyService.

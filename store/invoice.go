@@ -282,6 +282,14 @@ func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invo
 	if err != nil {
 		return err
 	}
+	if late := numberLate(ctx); late != nil && row.Number == nil {
+		// A request with an Idempotency-Key: the statement runs with the
+		// storing of its response (lateNumber).
+		late.token = "remit-number-" + randomToken(16)
+		late.query, late.args = query, args
+		row.Number = &late.token
+		return nil
+	}
 	var number string
 	if err := rawScan(tx, query, args, &number); err != nil {
 		return err
@@ -428,6 +436,9 @@ func seriesOf(row *invoiceRow) string {
 	return fmt.Sprintf("INV-%04d", dateOf(row.IssueDate).Year())
 }
 
+// numberedTail ends numberedSQL's statement.
+const numberedTail = " SELECT number FROM n"
+
 // numberedSQL returns PostgreSQL's one statement that writes an opened
 // invoice (see writeOpened) with n lines, cached per shape. With take it
 // bumps the series' counter (the first argument is the series) and numbers
@@ -453,7 +464,7 @@ func numberedSQL(n int, take bool) string {
 	sb.WriteString(", e AS (INSERT INTO events (" + strings.Join(eventCols, ", ") + ")" +
 		" SELECT ?, ?, ?, ?, ?, ?, ? || to_json(n.number)::text || ?, ? FROM n)")
 	sb.WriteString(", o AS (" + valuesSQL("outbox", outboxCols, 1) + ")")
-	sb.WriteString(" SELECT number FROM n")
+	sb.WriteString(numberedTail)
 	q := sb.String()
 	valuesQueries.Store(key, q)
 	return q
