@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	stdjson "encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -314,6 +315,15 @@ var outsideTx = map[string]bool{
 	"/v1/unapplied_payments/:id/refund": true,
 }
 
+// groupedTx are the routes whose one write the store can hold back until
+// the response is known and send, with the key's record, through the group
+// commit of its kind (IdempotentGrouped): a new client, an invoice issued
+// at creation.
+var groupedTx = map[string]bool{
+	"/v1/clients":  true,
+	"/v1/invoices": true,
+}
+
 // idempotency makes a POST with an Idempotency-Key run exactly once: the
 // handler runs inside one transaction with the key's claim and its stored
 // response, so a crash can never leave an effect without its response (or
@@ -343,8 +353,11 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		res := c.Response()
 		real, req := res.Writer, c.Request()
 		run := s.Idempotency.Idempotent
-		if outsideTx[c.Path()] {
+		switch {
+		case outsideTx[c.Path()]:
 			run = s.Idempotency.IdempotentOutside
+		case groupedTx[c.Path()]:
+			run = s.Idempotency.IdempotentGrouped
 		}
 		// The store may run the handler more than once (a transaction that
 		// lost a deadlock is retried as a whole); only the last run's
@@ -356,7 +369,9 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 			c.SetRequest(req.WithContext(ctx))
 			var stored []byte
 			c.Set(storedKey, &stored)
-			if err := next(c); err != nil {
+			// A write that needs the transaction: the store runs the
+			// handler again in one, and this run's answer is not sent.
+			if err := next(c); err != nil && !errors.Is(err, domain.ErrNeedsTransaction) {
 				s.handleError(err, c)
 			}
 			c.Set(storedKey, nil)

@@ -31,6 +31,10 @@ func (fakeIdempotency) Idempotent(ctx context.Context, _, _, _ string, fn func(c
 	return fn(ctx), false, nil
 }
 
+func (f fakeIdempotency) IdempotentGrouped(ctx context.Context, scope, key, fp string, fn func(context.Context) domain.IdempotentResponse) (domain.IdempotentResponse, bool, error) {
+	return f.Idempotent(ctx, scope, key, fp, fn)
+}
+
 // brokenClients fails as an outage would.
 type brokenClients struct{ domain.ClientService }
 

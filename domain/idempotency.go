@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -26,6 +27,11 @@ func (r IdempotentResponse) Kept() []byte {
 	return r.Body
 }
 
+// ErrNeedsTransaction is returned, before anything is written, by a store
+// write that a request of IdempotentGrouped cannot hold back; the request
+// runs again in a transaction (see IdempotentGrouped).
+var ErrNeedsTransaction = errors.New("this write needs the request's transaction")
+
 // IdempotencyService runs requests with an Idempotency-Key exactly once.
 type IdempotencyService interface {
 	// Idempotent runs fn once per (scope, key). In one transaction it claims
@@ -47,6 +53,18 @@ type IdempotencyService interface {
 	// keys, state checks); when two runs race, both callers get the
 	// response stored first. Returns EIDEMPOTENCY as Idempotent does.
 	IdempotentOutside(ctx context.Context, scope, key, fingerprint string, fn func(ctx context.Context) IdempotentResponse) (resp IdempotentResponse, replayed bool, err error)
+	// IdempotentGrouped is Idempotent for requests whose only write is one
+	// the store can hold back (a new client, an invoice issued at creation):
+	// on PostgreSQL fn runs outside any transaction, and its write, with the
+	// key's record and fn's response, goes in one statement through the
+	// group commit that writes of its kind share, so that keyed requests
+	// commit together as requests without a key do. The effect and the
+	// response still commit together or not at all, a replay and a
+	// concurrent duplicate get the first response, and a key of another
+	// request is EIDEMPOTENCY. A write the store cannot hold back returns
+	// ErrNeedsTransaction before it writes anything; fn then runs again the
+	// way of Idempotent, as it does whenever the key already has a record.
+	IdempotentGrouped(ctx context.Context, scope, key, fingerprint string, fn func(ctx context.Context) IdempotentResponse) (resp IdempotentResponse, replayed bool, err error)
 	// PurgeIdempotencyKeys deletes records older than IdempotencyTTL.
 	PurgeIdempotencyKeys(ctx context.Context) (int64, error)
 }

@@ -57,6 +57,10 @@ var clientCols = []string{"id", "name", "email", "contact_name", "account_manage
 // clientInsertSQL inserts a client on PostgreSQL and returns its id.
 var clientInsertSQL = rebindPostgres(valuesSQL("clients", clientCols, 1) + " RETURNING id")
 
+// clientLateSQL is clientInsertSQL held back by a request with an
+// Idempotency-Key (lateWrite), in the shape of numberedSQL.
+var clientLateSQL = "WITH n AS (" + valuesSQL("clients", clientCols, 1) + " RETURNING id AS number)" + numberedTail
+
 func (r *clientRow) fields() []any {
 	return []any{&r.ID, &r.Name, &r.Email, &r.ContactName, &r.AccountManager, &r.Address, &r.Timezone, &r.Currency, &r.Channel,
 		&r.ResponseTimeHours, &r.TurnaroundDays, &r.AutoChargeSince, &r.Relationship, &r.Kind, &r.TaxID, &r.Status, &r.SuspensionSource,
@@ -109,7 +113,13 @@ func (s *ClientService) CreateClient(ctx context.Context, c *domain.Client) erro
 	// hold the single SQLite writer longer. On PostgreSQL the inserts that
 	// arrive together commit together (see groupWriter).
 	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); s.db.inserts != nil && !inTx {
-		if _, err := s.db.inserts.run(ctx, "", clientInsertSQL, row.values()); err != nil {
+		if late := heldWrite(ctx); late != nil {
+			// A request with an Idempotency-Key (IdempotentGrouped): the
+			// insert goes with its response.
+			if _, err := late.hold(s.db.inserts, "", clientLateSQL, row.values(), false); err != nil {
+				return err
+			}
+		} else if _, err := s.db.inserts.run(ctx, "", clientInsertSQL, row.values()); err != nil {
 			return err
 		}
 	} else if _, err := rawExec(s.db.writer(ctx), valuesSQL("clients", clientCols, 1), row.values()...); err != nil {

@@ -167,10 +167,17 @@ func (s *InvoiceService) CreateInvoice(ctx context.Context, d domain.InvoiceDraf
 	if err != nil {
 		return nil, err
 	}
+	late := heldWrite(ctx)
+	if late != nil && late.grouped && !d.Issue {
+		return nil, late.refuse() // a draft is several statements
+	}
 	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); d.Issue && s.db.issuer != nil && !inTx {
 		if inv, grouped, err := s.issueGrouped(ctx, d, row, lines); grouped || err != nil {
 			return inv, err
 		}
+	}
+	if late != nil && late.grouped {
+		return nil, late.refuse() // credit to apply, in a transaction of its own
 	}
 	credited := false
 	err = s.db.tx(ctx, func(tx *gorm.DB) error {
@@ -282,13 +289,12 @@ func (s *InvoiceService) writeOpened(ctx context.Context, tx *gorm.DB, row *invo
 	if err != nil {
 		return err
 	}
-	if late := numberLate(ctx); late != nil && row.Number == nil {
+	if late := heldWrite(ctx); late != nil && row.Number == nil {
 		// A request with an Idempotency-Key: the statement runs with the
-		// storing of its response (lateNumber).
-		late.token = "remit-number-" + randomToken(16)
-		late.query, late.args = query, args
-		row.Number = &late.token
-		return nil
+		// storing of its response (lateWrite).
+		token, err := late.hold(nil, "", query, args, true)
+		row.Number = &token
+		return err
 	}
 	var number string
 	if err := rawScan(tx, query, args, &number); err != nil {
@@ -353,6 +359,17 @@ func (s *InvoiceService) issueGrouped(ctx context.Context, d domain.InvoiceDraft
 	query, args, err := s.openedStatement(ctx, &row, lines, ag)
 	if err != nil {
 		return nil, true, err
+	}
+	if late := heldWrite(ctx); late != nil {
+		// A request with an Idempotency-Key (IdempotentGrouped): the write
+		// goes with its response.
+		token, err := late.hold(s.db.issuer, seriesOf(&row), query, args, true)
+		if err != nil {
+			return nil, true, err
+		}
+		row.Number = &token
+		inv := row.toDomain(lines, s.db.now())
+		return &inv, true, nil
 	}
 	number, err := s.db.issuer.run(ctx, seriesOf(&row), rebindPostgres(query), args)
 	if err != nil {
