@@ -78,6 +78,17 @@ func TestGroupedRequestRunsAgainInATransaction(t *testing.T) {
 	var logs bytes.Buffer
 	s := api.NewServer(api.DefaultConfig(), api.Deps{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Clients: clients,
 		APIKeys: adminKeys{}, Idempotency: groupedIdempotency{clients: clients}})
+	rec, got, err := createAcme(s)
+	if err != nil || rec.Code != http.StatusCreated || got.ID != "cli_1" || clients.calls != 2 {
+		t.Fatalf("status %d (%v), %d calls: %s", rec.Code, err, clients.calls, rec.Body)
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("the first run was logged as an error:\n%s", logs.String())
+	}
+}
+
+// createAcme sends a keyed POST /v1/clients to s and decodes the answer.
+func createAcme(s http.Handler) (*httptest.ResponseRecorder, domain.Client, error) {
 	req := httptest.NewRequest("POST", "/v1/clients", strings.NewReader(`{"name": "Acme", "email": "a@acme.example", "currency": "EUR", "timezone": "UTC"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer secret")
@@ -85,12 +96,8 @@ func TestGroupedRequestRunsAgainInATransaction(t *testing.T) {
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
 	var got domain.Client
-	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusCreated || got.ID != "cli_1" || clients.calls != 2 {
-		t.Fatalf("status %d (%v), %d calls: %s", rec.Code, err, clients.calls, rec.Body)
-	}
-	if strings.Contains(logs.String(), `"level":"ERROR"`) {
-		t.Fatalf("the first run was logged as an error:\n%s", logs.String())
-	}
+	err := json.Unmarshal(rec.Body.Bytes(), &got)
+	return rec, got, err
 }
 
 // flakyClients fails the first CreateClient as a deadlock victim would.
@@ -115,14 +122,8 @@ func TestIdempotentRequestRunsAgain(t *testing.T) {
 	clients := &flakyClients{}
 	s := api.NewServer(api.DefaultConfig(), api.Deps{Logger: slog.New(slog.DiscardHandler), Clients: clients,
 		APIKeys: adminKeys{}, Idempotency: retryingIdempotency{}})
-	req := httptest.NewRequest("POST", "/v1/clients", strings.NewReader(`{"name": "Acme", "email": "a@acme.example", "currency": "EUR", "timezone": "UTC"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer secret")
-	req.Header.Set("Idempotency-Key", "k1")
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, req)
-	var got domain.Client
-	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusCreated || got.ID != "cli_1" || got.Name != "Acme" {
+	rec, got, err := createAcme(s)
+	if err != nil || rec.Code != http.StatusCreated || got.ID != "cli_1" || got.Name != "Acme" {
 		t.Fatalf("status %d (%v): %s", rec.Code, err, rec.Body)
 	}
 	if len(clients.names) != 2 || clients.names[0] != "Acme" || clients.names[1] != "Acme" {
